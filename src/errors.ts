@@ -1,0 +1,140 @@
+/**
+ * Errors of superchunk. Every error the library throws is an EngineError with a
+ * stable string `code`; tests and the CLI branch on `code`, never on the message.
+ * Families: NotFound, Corrupt, Format, Io, Unsupported, Usage, Internal.
+ */
+
+export type ErrorCode =
+  // usage: the caller asked for something impossible
+  | "E_USAGE"
+  | "E_SOURCE_MISSING"
+  | "E_SOURCE_NOT_DIR"
+  | "E_DEST_NOT_EMPTY"
+  | "E_DEST_EXISTS"
+  | "E_PATH_ESCAPE"
+  // not found
+  | "E_NOT_FOUND"
+  | "E_NOT_A_STORE"
+  | "E_SUPERCHUNK_MISSING"
+  // corrupt data
+  | "E_CORRUPT"
+  | "E_SUPERCHUNK_CORRUPT"
+  | "E_SUBBLOCK_HASH"
+  | "E_INFLATE_BOUND"
+  | "E_STORE_INCOMPLETE"
+  // format
+  | "E_FORMAT_VERSION"
+  | "E_BAD_MAGIC"
+  // io
+  | "E_IO"
+  | "E_UNREADABLE"
+  | "E_NO_SPACE"
+  // unsupported
+  | "E_UNSUPPORTED"
+  | "E_CODEC_UNKNOWN"
+  // internal
+  | "E_INTERNAL";
+
+export type ErrorFamily =
+  | "usage"
+  | "notfound"
+  | "corrupt"
+  | "format"
+  | "io"
+  | "unsupported"
+  | "internal";
+
+/** Base of every error superchunk throws. */
+export class EngineError extends Error {
+  readonly code: ErrorCode;
+  readonly family: ErrorFamily;
+  readonly data: Record<string, unknown>;
+
+  constructor(
+    family: ErrorFamily,
+    code: ErrorCode,
+    message: string,
+    data: Record<string, unknown> = {},
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "EngineError";
+    this.family = family;
+    this.code = code;
+    this.data = data;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, family: this.family, message: this.message, data: this.data };
+  }
+}
+
+type Data = Record<string, unknown>;
+
+export class UsageError extends EngineError {
+  constructor(code: ErrorCode, message: string, data?: Data, cause?: unknown) {
+    super("usage", code, message, data, cause);
+    this.name = "UsageError";
+  }
+}
+export class NotFoundError extends EngineError {
+  constructor(code: ErrorCode, message: string, data?: Data, cause?: unknown) {
+    super("notfound", code, message, data, cause);
+    this.name = "NotFoundError";
+  }
+}
+/** Data on disk is damaged. `data` carries the location: superChunkId, offset, entry. */
+export class CorruptError extends EngineError {
+  constructor(code: ErrorCode, message: string, data?: Data, cause?: unknown) {
+    super("corrupt", code, message, data, cause);
+    this.name = "CorruptError";
+  }
+}
+export class FormatError extends EngineError {
+  constructor(code: ErrorCode, message: string, data?: Data, cause?: unknown) {
+    super("format", code, message, data, cause);
+    this.name = "FormatError";
+  }
+}
+export class IoError extends EngineError {
+  constructor(code: ErrorCode, message: string, data?: Data, cause?: unknown) {
+    super("io", code, message, data, cause);
+    this.name = "IoError";
+  }
+}
+export class UnsupportedError extends EngineError {
+  constructor(code: ErrorCode, message: string, data?: Data, cause?: unknown) {
+    super("unsupported", code, message, data, cause);
+    this.name = "UnsupportedError";
+  }
+}
+export class InternalError extends EngineError {
+  constructor(message: string, data?: Data, cause?: unknown) {
+    super("internal", "E_INTERNAL", message, data, cause);
+    this.name = "InternalError";
+  }
+}
+
+/** Invariant check: throws InternalError when `cond` is false. */
+export function assert(cond: unknown, message: string, data?: Data): asserts cond {
+  if (!cond) throw new InternalError(`invariant failed: ${message}`, data);
+}
+
+/** True when `err` is an EngineError with the given code. */
+export function isCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof EngineError && err.code === code;
+}
+
+/** Wraps a Node fs error (ENOENT, EACCES, ENOSPC, ...) into an EngineError naming the path. */
+export function wrapFsError(err: unknown, path: string, what: string): EngineError {
+  if (err instanceof EngineError) return err;
+  const sys = (err as NodeJS.ErrnoException | undefined)?.code;
+  const detail = err instanceof Error ? err.message : String(err);
+  if (sys === "ENOENT")
+    return new NotFoundError("E_NOT_FOUND", `${path}: not found (${what})`, { path }, err);
+  if (sys === "ENOSPC" || sys === "EDQUOT")
+    return new IoError("E_NO_SPACE", `${path}: no space left on device (${what})`, { path }, err);
+  if (sys === "EACCES" || sys === "EPERM")
+    return new IoError("E_UNREADABLE", `${path}: permission denied (${what})`, { path }, err);
+  return new IoError("E_IO", `${path}: ${what} failed: ${detail}`, { path, sys }, err);
+}

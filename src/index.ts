@@ -1,0 +1,3 @@
+/** Public library surface of superchunk: re-exports only. */
+export * from "./errors.js";
+export * from "./types.js";
