@@ -22,6 +22,7 @@ export type ErrorCode =
   | "E_SUBBLOCK_HASH"
   | "E_INFLATE_BOUND"
   | "E_STORE_INCOMPLETE"
+  | "E_SOURCE_CHANGED"
   // format
   | "E_FORMAT_VERSION"
   | "E_BAD_MAGIC"

@@ -1,0 +1,51 @@
+/**
+ * blobstore/: where super-chunk files live. A BlobStore maps keys (relative,
+ * '/'-separated names such as "sc/01/00000001.sc") to immutable byte strings.
+ * Backends: memory (tests), dir (a store directory). Later: zip archive, HTTP, S3.
+ */
+
+/** A byte range of a blob: `length` bytes from `offset`. */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface BlobStore {
+  /** Short description for messages, e.g. the directory path. */
+  readonly location: string;
+  /**
+   * Reads a whole blob, or a range of it. A range past the end returns the bytes
+   * that exist (possibly none). A missing key rejects with NotFoundError
+   * "E_SUPERCHUNK_MISSING" naming the key; other failures are IoError (transient or
+   * permanent as the backend knows).
+   */
+  get(key: string, range?: ByteRange): Promise<Buffer>;
+  /** Byte length of a blob; NotFoundError "E_SUPERCHUNK_MISSING" when missing. */
+  size(key: string): Promise<number>;
+  /** True when the key exists. */
+  has(key: string): Promise<boolean>;
+  /**
+   * Stores a blob. When the promise resolves the blob is durable (written and
+   * synced); a crash before that leaves either no blob or none visible under `key`.
+   * Blobs are immutable: putting an existing key replaces it atomically.
+   */
+  put(key: string, data: Uint8Array): Promise<void>;
+  /** Removes a blob; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every key that starts with `prefix`, in no particular order. */
+  list(prefix: string): AsyncIterable<string>;
+  /** Releases handles; idempotent. */
+  close(): Promise<void>;
+}
+
+/** The key of a super-chunk's blob: sc/<low byte of id in hex>/<id as 8+ hex digits>.sc */
+export function superChunkKey(id: number): string {
+  const dir = (id & 0xff).toString(16).padStart(2, "0");
+  return `sc/${dir}/${id.toString(16).padStart(8, "0")}.sc`;
+}
+
+/** Parses a super-chunk key back to its id, or undefined if the key is not one. */
+export function parseSuperChunkKey(key: string): number | undefined {
+  const m = /^sc\/[0-9a-f]{2}\/([0-9a-f]{8,})\.sc$/.exec(key);
+  return m?.[1] === undefined ? undefined : Number.parseInt(m[1], 16);
+}

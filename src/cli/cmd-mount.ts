@@ -1,0 +1,300 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FsView } from "../engine/fs-view.js";
+import { openStoreReader } from "../engine/store-reader.js";
+import { EngineError, type ErrorCode, type ErrorFamily, IoError, UsageError } from "../errors.js";
+import {
+  checkFuseAvailable,
+  checkMountpoint,
+  type FuseMount,
+  mountFsView,
+  unmountPath,
+} from "../fuse/fuse-mount.js";
+import {
+  ensureRunDir,
+  recordPaths,
+  removeRecord,
+  runDir,
+  writeRecord,
+} from "../fuse/mount-registry.js";
+import { findMount } from "../fuse/mount-table.js";
+import { parseCommandArgs, parseSize } from "./args.js";
+import { type CliIO, type Command, EXIT } from "./cli-io.js";
+
+const usage = `Usage: superchunk mount <store-dir> <mountpoint> [options]
+
+Serves a store as a file system through FUSE. Returns once the mount is ready
+and keeps serving from a background process; 'superchunk umount <mountpoint>'
+stops it. The mountpoint must be an existing empty directory.
+
+Options:
+  --read-only          serve read-only (for now every mount is: writes get EROFS)
+  --cache-size SIZE    memory for inflated super-chunks, e.g. 256M, 2G (default 512M)
+  --foreground         stay attached; unmount cleanly on Ctrl-C (SIGINT) or SIGTERM
+  -o OPTIONS           extra FUSE options, comma separated: allow_other, allow_root,
+                       nonempty, max_read=N, ... (may be repeated)
+  --debug              trace every FUSE request on stderr (with --foreground)
+  -h, --help           show this help
+
+The background server logs to a file in the run directory ($SUPERCHUNK_RUN_DIR,
+/run/superchunk for root, else $XDG_RUNTIME_DIR/superchunk); its path is printed.`;
+
+/** The parsed command line of `mount`. */
+export interface MountArgs {
+  readonly store: string;
+  readonly mountpoint: string;
+  readonly cacheBytes: number;
+  readonly foreground: boolean;
+  readonly fuseOptions: readonly string[];
+  readonly debug: boolean;
+}
+
+/** Message a background server sends its starter over IPC. */
+type ServerMessage =
+  | { type: "ready"; pid: number }
+  | {
+      type: "error";
+      family: ErrorFamily;
+      code: ErrorCode;
+      message: string;
+      data: Record<string, unknown>;
+    };
+
+/** ms the starter waits for the server to report. */
+const READY_TIMEOUT_MS = 60_000;
+const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
+
+function parseMountArgs(args: string[]): MountArgs | undefined {
+  const { values, positionals } = parseCommandArgs(args, {
+    "read-only": { type: "boolean" },
+    "cache-size": { type: "string" },
+    foreground: { type: "boolean" },
+    o: { type: "string", short: "o", multiple: true },
+    debug: { type: "boolean" },
+  });
+  if (values.help) return undefined;
+  if (positionals.length !== 2)
+    throw new UsageError("E_USAGE", "mount needs <store-dir> and <mountpoint>");
+  const fuseOptions = (values.o ?? []).flatMap((o) => o.split(",")).filter((o) => o !== "");
+  return {
+    store: path.resolve(positionals[0]!),
+    mountpoint: path.resolve(positionals[1]!),
+    cacheBytes: parseSize(values["cache-size"] ?? "512M", "--cache-size"),
+    foreground: values.foreground === true,
+    fuseOptions,
+    debug: values.debug === true,
+  };
+}
+
+export const mountCommand: Command = {
+  name: "mount",
+  summary: "serve a store as a file system (FUSE)",
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const a = parseMountArgs(args);
+    if (a === undefined) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    return a.foreground ? serveForeground(a, io) : startBackground(a, io);
+  },
+};
+
+// ---------------------------------------------------------------- the serving process
+
+/** Mounts, serves until SIGINT/SIGTERM or an outside unmount, then unmounts and closes. */
+async function serveForeground(a: MountArgs, io: CliIO): Promise<number> {
+  const dir = runDir(io.env, uid());
+  const { view, mount } = await openAndMount(a, io);
+  await writeRecord(dir, {
+    pid: process.pid,
+    mountpoint: mount.mountpoint,
+    store: a.store,
+    startedMs: Date.now(),
+  });
+  tellStarter({ type: "ready", pid: process.pid });
+  io.stderr.write(
+    `superchunk mount: serving ${a.store} at ${mount.mountpoint} (pid ${process.pid})\n`,
+  );
+  const why = await untilStopped(mount);
+  io.stderr.write(`superchunk mount: ${why}: unmounting ${mount.mountpoint}\n`);
+  try {
+    await mount.unmount();
+  } finally {
+    await view.close();
+    await removeRecord(dir, mount.mountpoint, process.pid);
+  }
+  return EXIT.ok;
+}
+
+/** Every check, then the mount; on failure nothing stays open or mounted and the starter hears why. */
+async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mount: FuseMount }> {
+  let view: FsView | undefined;
+  try {
+    await checkFuseAvailable();
+    await checkMountpoint(a.mountpoint, a.fuseOptions.includes("nonempty"));
+    view = openStoreReader(a.store, { cacheBytes: a.cacheBytes });
+    const mount = await mountFsView(view, a.mountpoint, {
+      log: (line) => io.stderr.write(`${line}\n`),
+      fuseOptions: a.fuseOptions,
+      fsName: a.store,
+      debug: a.debug,
+    });
+    return { view, mount };
+  } catch (err) {
+    await view?.close().catch(() => {});
+    tellStarter(errorMessage(err));
+    throw err;
+  }
+}
+
+/** Resolves with the reason serving should stop. */
+function untilStopped(mount: FuseMount): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (why: string) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      process.off("SIGHUP", onSignal);
+      resolve(why);
+    };
+    const onSignal = (sig: NodeJS.Signals) => stop(sig);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGHUP", onSignal);
+    mount.gone.then(() => stop("unmounted from outside"));
+  });
+}
+
+function errorMessage(err: unknown): ServerMessage {
+  if (err instanceof EngineError) {
+    return {
+      type: "error",
+      family: err.family,
+      code: err.code,
+      message: err.message,
+      data: err.data,
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { type: "error", family: "internal", code: "E_INTERNAL", message, data: {} };
+}
+
+/** Sends `msg` to the process that started this one in the background, if any. */
+function tellStarter(msg: ServerMessage): void {
+  if (!process.send || !process.connected) return;
+  process.send(msg, undefined, {}, () => {
+    if (process.connected) process.disconnect();
+  });
+}
+
+function uid(): number {
+  return process.getuid?.() ?? 0;
+}
+
+// ---------------------------------------------------------------- the starting process
+
+/** Starts a detached server (`mount ... --foreground`) and waits until it serves or fails. */
+async function startBackground(a: MountArgs, io: CliIO): Promise<number> {
+  await checkFuseAvailable();
+  const abs = await checkMountpoint(a.mountpoint, a.fuseOptions.includes("nonempty"));
+  const dir = runDir(io.env, uid());
+  await ensureRunDir(dir);
+  const { log } = recordPaths(dir, abs);
+  const child = spawnServer({ ...a, mountpoint: abs }, log, io);
+  const outcome = await waitForServer(child);
+  if (outcome.type === "ready") {
+    io.stdout.write(`mounted ${a.store} at ${abs} (pid ${outcome.pid}, log ${log})\n`);
+    return EXIT.ok;
+  }
+  await leaveNothingMounted(abs);
+  if (outcome.type === "error") {
+    throw new EngineError(outcome.family, outcome.code, outcome.message, outcome.data);
+  }
+  const tail = await logTail(log);
+  throw new IoError(
+    "E_IO",
+    `mount server ${outcome.why} before the mount was ready${tail ? `:\n${tail}` : ""}`,
+    {
+      log,
+      mountpoint: abs,
+    },
+  );
+}
+
+function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
+  const args = [
+    MAIN_SCRIPT,
+    "mount",
+    a.store,
+    a.mountpoint,
+    "--foreground",
+    "--cache-size",
+    String(a.cacheBytes),
+  ];
+  if (a.fuseOptions.length > 0) args.push("-o", a.fuseOptions.join(","));
+  const fd = openSync(log, "a", 0o600);
+  try {
+    return spawn(process.execPath, args, {
+      detached: true,
+      stdio: ["ignore", fd, fd, "ipc"],
+      cwd: "/",
+      env: io.env,
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type Outcome =
+  | { type: "ready"; pid: number }
+  | Extract<ServerMessage, { type: "error" }>
+  | { type: "gone"; why: string };
+
+/** Waits for the server's first message, its exit, or the timeout; then lets it go. */
+function waitForServer(child: ChildProcess): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const onMessage = (m: ServerMessage) => done(m);
+    const onError = (err: Error) => done({ type: "gone", why: `could not start (${err.message})` });
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      done({ type: "gone", why: `exited (${signal ?? `status ${code}`})` });
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      done({ type: "gone", why: `did not report within ${READY_TIMEOUT_MS / 1000} s` });
+    }, READY_TIMEOUT_MS);
+    child.on("message", onMessage);
+    child.on("error", onError);
+    child.on("exit", onExit);
+    const done = (o: Outcome) => {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("error", onError);
+      child.off("exit", onExit);
+      if (o.type === "ready") {
+        if (child.connected) child.disconnect();
+        child.unref();
+        resolve(o);
+      } else if (child.exitCode === null && child.signalCode === null) {
+        // a failed server cleans up before it exits: report only then
+        child.once("exit", () => resolve(o));
+      } else {
+        resolve(o);
+      }
+    };
+  });
+}
+
+/** A server that failed must not leave a dead mount behind. */
+async function leaveNothingMounted(abs: string): Promise<void> {
+  if ((await findMount(abs)) !== undefined) await unmountPath(abs, true).catch(() => {});
+}
+
+async function logTail(log: string): Promise<string> {
+  try {
+    return (await readFile(log, "utf8")).trimEnd().split("\n").slice(-10).join("\n");
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,107 @@
+import { chunkerParams } from "../chunker/chunker-params.js";
+import type { CodecName } from "../codec/codec.js";
+import { type PackSummary, packTree } from "../engine/pack.js";
+import type { PackOptions, PackWarning } from "../engine/pack-options.js";
+import { UsageError } from "../errors.js";
+import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
+import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { ProgressBar } from "./progress.js";
+
+const usage = `Usage: superchunk pack <source-dir> <store-dir> [options]
+
+Packs a directory tree into a new store: files are cut into content-defined
+sub-blocks, deduplicated, grouped by similarity into super-chunks and compressed.
+The store is built under a temporary name and appears at <store-dir> only when
+complete. <store-dir> must not exist or be an empty directory.
+
+Options:
+  --codec NAME            zstd (default), xz, lz4 or none
+  --level N               codec level (zstd default 19, xz default 9)
+  --superchunk-size SIZE  raw bytes per super-chunk (default 4M)
+  --chunk-size SIZE       average sub-block size, a power of two (default 32K)
+  --fixed-chunks          cut fixed-size sub-blocks instead of content-defined ones
+  --order ORDER           similarity (default) or path
+  --threads N             worker threads (default: number of cores)
+  --json                  print the summary as JSON
+  --quiet                 no progress bar, no summary
+  -h, --help              show this help
+
+Exit status: 0 done, 1 failed, 2 bad usage, 3 done but some files were skipped.`;
+
+export const packCommand: Command = {
+  name: "pack",
+  summary: "pack a directory into a new store",
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      codec: { type: "string" },
+      level: { type: "string" },
+      "superchunk-size": { type: "string" },
+      "chunk-size": { type: "string" },
+      "fixed-chunks": { type: "boolean" },
+      order: { type: "string" },
+      threads: { type: "string" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 2)
+      throw new UsageError("E_USAGE", "pack needs <source-dir> and <store-dir>");
+    const opts: Partial<PackOptions> = {};
+    if (values.codec !== undefined) opts.codec = values.codec as CodecName;
+    if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
+    if (values["superchunk-size"] !== undefined) {
+      opts.superChunkBytes = parseSize(values["superchunk-size"], "--superchunk-size");
+    }
+    const avg =
+      values["chunk-size"] === undefined
+        ? undefined
+        : parseSize(values["chunk-size"], "--chunk-size");
+    opts.chunk = chunkerParams({
+      ...(avg ? { avgBytes: avg } : {}),
+      mode: values["fixed-chunks"] ? "fixed" : "cdc",
+    });
+    if (values.order !== undefined) opts.order = values.order as PackOptions["order"];
+    if (values.threads !== undefined)
+      opts.threads = parseInteger(values.threads, "--threads", 1, 256);
+    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const warnings: PackWarning[] = [];
+    const summary = await packTree(positionals[0]!, positionals[1]!, opts, {
+      onProgress: (p) => bar.update(p),
+      onWarning: (w) => {
+        warnings.push(w);
+        bar.done();
+        io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
+      },
+    });
+    bar.done();
+    if (values.json)
+      io.stdout.write(
+        `${JSON.stringify({ ...summary, peakRssBytes: peakRss(), warnings }, null, 2)}\n`,
+      );
+    else if (!values.quiet) io.stdout.write(renderSummary(summary));
+    return summary.skipped > 0 || warnings.length > 0 ? EXIT.partial : EXIT.ok;
+  },
+};
+
+function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** The one-screen summary printed after a pack. */
+export function renderSummary(s: PackSummary): string {
+  const ratio = (n: number) => (s.logicalBytes > 0 ? (n / s.logicalBytes).toFixed(4) : "-");
+  const lines = [
+    `files          ${s.files} (${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${s.hardLinks} hard links${s.skipped ? `, ${s.skipped} skipped` : ""})`,
+    `logical        ${formatBytes(s.logicalBytes)}`,
+    `unique         ${formatBytes(s.uniqueBytes)}  (dedup ${s.dedupRatio.toFixed(2)}x, ${s.subBlocks} sub-blocks)`,
+    `super-chunks   ${s.superChunks}, ${formatBytes(s.superChunkBytes)}  (compression ${s.compressionRatio.toFixed(2)}x, ${s.codec} ${s.level}, ${s.order} order)`,
+    `metadata       ${formatBytes(s.metadataBytes)}`,
+    `stored         ${formatBytes(s.storedBytes)}  (${ratio(s.storedBytes)} of logical)`,
+    `time           ${s.seconds.toFixed(1)} s (scan ${s.phases.scan.toFixed(1)}, plan ${s.phases.plan.toFixed(1)}, write ${s.phases.write.toFixed(1)}, commit ${s.phases.commit.toFixed(1)}), peak RSS ${formatBytes(peakRss())}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,173 @@
+/**
+ * CodecPool: compress and inflate on worker threads so the main thread stays free
+ * for I/O and FUSE. One job per worker at a time, FIFO queue, workers started on
+ * demand. Inputs are copied into a fresh buffer that is transferred (the caller's
+ * buffer is never detached); results are transferred back without a copy. Errors
+ * are rebuilt as the same EngineError subclass with the same `code` and `data`.
+ * Idle workers are unref'd, so a forgotten pool never keeps the process alive.
+ */
+import * as os from "node:os";
+import { Worker } from "node:worker_threads";
+import { InternalError, UsageError } from "../errors.js";
+import { checkLevel, checkRawLength } from "./bounds.js";
+import type { CodecName } from "./codec.js";
+import { getCodec } from "./codec-registry.js";
+import { type PoolReply, type PoolRequest, rebuildError } from "./pool-protocol.js";
+
+/** Options of a CodecPool. */
+export interface CodecPoolOptions {
+  /** Worker threads; default `os.availableParallelism()`. */
+  threads?: number;
+}
+
+interface Job {
+  readonly req: PoolRequest;
+  readonly resolve: (buf: Buffer) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  job: Job | undefined;
+  failure: unknown;
+}
+
+const WORKER_URL = new URL("./codec-worker.js", import.meta.url);
+
+function closedError(): UsageError {
+  return new UsageError("E_USAGE", "codec pool is closed");
+}
+
+/**
+ * A pool of codec worker threads.
+ * @example
+ * const pool = new CodecPool({ threads: 2 });
+ * const packed = await pool.compress("zstd", 19, raw);
+ * const back = await pool.inflate("zstd", packed, raw.length);
+ * await pool.close();
+ */
+export class CodecPool {
+  /** Number of worker threads the pool may run. */
+  readonly threads: number;
+  #slots: Slot[] = [];
+  #queue: Job[] = [];
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+
+  constructor(opts: CodecPoolOptions = {}) {
+    const threads = opts.threads ?? os.availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new UsageError("E_USAGE", `codec pool threads must be >= 1, got ${threads}`);
+    }
+    this.threads = threads;
+  }
+
+  /** Compresses `raw` (not modified, not detached) with `codec` at `level`. */
+  compress(codec: CodecName, level: number, raw: Uint8Array): Promise<Buffer> {
+    return this.#submit("compress", codec, level, 0, raw);
+  }
+
+  /** Inflates `data` to exactly `rawLength` bytes, or rejects with E_INFLATE_BOUND. */
+  inflate(codec: CodecName, data: Uint8Array, rawLength: number): Promise<Buffer> {
+    return this.#submit("inflate", codec, 0, rawLength, data);
+  }
+
+  /** Stops every worker; pending and later jobs reject with E_USAGE. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      const jobs = [...this.#queue, ...this.#slots.flatMap((s) => (s.job ? [s.job] : []))];
+      this.#queue = [];
+      for (const job of jobs) job.reject(closedError());
+      const workers = this.#slots.map((s) => s.worker);
+      this.#slots = [];
+      this.#closing = Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
+    }
+    return this.#closing;
+  }
+
+  #submit(
+    op: PoolRequest["op"],
+    codec: CodecName,
+    level: number,
+    rawLength: number,
+    data: Uint8Array,
+  ): Promise<Buffer> {
+    if (this.#closing !== undefined) return Promise.reject(closedError());
+    try {
+      const c = getCodec(codec);
+      if (op === "compress") checkLevel(c, level);
+      else checkRawLength(c.name, rawLength);
+      // "none" is a copy: not worth a thread hop
+      if (c.name === "none") return Promise.resolve(runInline(op, data, rawLength));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const req: PoolRequest = {
+      id: this.#nextId++,
+      op,
+      codec,
+      level,
+      rawLength,
+      data: new Uint8Array(data),
+    };
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#queue.push({ req, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const slot = this.#slots.find((s) => s.job === undefined) ?? this.#spawn();
+      if (slot === undefined) return;
+      const job = this.#queue.shift()!;
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(job.req, [job.req.data.buffer as ArrayBuffer]);
+    }
+  }
+
+  #spawn(): Slot | undefined {
+    if (this.#slots.length >= this.threads) return undefined;
+    const worker = new Worker(WORKER_URL);
+    const slot: Slot = { worker, job: undefined, failure: undefined };
+    worker.unref();
+    worker.on("message", (reply: PoolReply) => this.#onReply(slot, reply));
+    worker.on("error", (err) => {
+      slot.failure = err;
+    });
+    worker.on("exit", (code) => this.#onExit(slot, code));
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #onReply(slot: Slot, reply: PoolReply): void {
+    const job = slot.job;
+    if (job === undefined || job.req.id !== reply.id) return;
+    slot.job = undefined;
+    slot.worker.unref();
+    if (reply.ok)
+      job.resolve(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
+    else job.reject(rebuildError(reply.error));
+    this.#dispatch();
+  }
+
+  #onExit(slot: Slot, code: number): void {
+    const i = this.#slots.indexOf(slot);
+    if (i < 0) return; // removed by close()
+    this.#slots.splice(i, 1);
+    slot.job?.reject(
+      new InternalError(`codec worker exited (code ${code})`, { code }, slot.failure),
+    );
+    this.#dispatch();
+  }
+}
+
+function runInline(
+  op: PoolRequest["op"],
+  data: Uint8Array,
+  rawLength: number,
+): Buffer | Promise<Buffer> {
+  const none = getCodec("none");
+  return op === "compress" ? none.compress(data, 0) : none.inflate(data, rawLength);
+}

@@ -1,0 +1,148 @@
+/**
+ * Write phase of pack: unique sub-blocks are read again from the source in the
+ * planned order, checked against their scan-time hash, packed into super-chunks,
+ * compressed on the codec pool and written to the blob store. At most
+ * `threads + 1` super-chunks are in flight, which bounds memory.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import type { BlobStore } from "../blobstore/blob-store.js";
+import { superChunkKey } from "../blobstore/blob-store.js";
+import type { CodecPool } from "../codec/codec-pool.js";
+import { CorruptError, wrapFsError } from "../errors.js";
+import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
+import type { SubBlockHash } from "../types.js";
+import type { PackIndex } from "./pack-index.js";
+import type { PackHooks, PackOptions } from "./pack-options.js";
+
+/** Where each unique sub-block landed, and what each super-chunk holds. */
+export interface WrittenSuperChunk {
+  readonly id: number;
+  readonly rawBytes: number;
+  readonly storedBytes: number;
+  readonly count: number;
+}
+
+export interface WriteResult {
+  readonly superChunks: WrittenSuperChunk[];
+  /** per unique index: super-chunk id */
+  readonly uSuperChunk: Uint32Array;
+  /** per unique index: offset in the super-chunk's raw payload */
+  readonly uOffset: Float64Array;
+  readonly storedBytes: number;
+}
+
+export async function writeSuperChunks(
+  index: PackIndex,
+  groups: readonly Uint32Array[],
+  blobs: BlobStore,
+  pool: CodecPool,
+  opts: PackOptions,
+  hooks: PackHooks,
+): Promise<WriteResult> {
+  const n = index.uHash.length;
+  const uSuperChunk = new Uint32Array(n);
+  const uOffset = new Float64Array(n);
+  const written: WrittenSuperChunk[] = [];
+  const reader = new SourceReader(index);
+  const inFlight: Promise<void>[] = [];
+  let bytesDone = 0;
+  let storedBytes = 0;
+  try {
+    for (let g = 0; g < groups.length; g++) {
+      const id = g + 1;
+      const builder = new SuperChunkBuilder({
+        targetBytes: opts.superChunkBytes,
+        codec: opts.codec,
+        level: opts.level,
+        pool,
+      });
+      for (const u of groups[g]!) {
+        uSuperChunk[u] = id;
+        uOffset[u] = builder.add(index.uHash[u]! as SubBlockHash, reader.read(u));
+        bytesDone += index.uLength[u]!;
+      }
+      const job = builder.finalize().then(async ({ bytes, header }) => {
+        await blobs.put(superChunkKey(id), bytes);
+        storedBytes += bytes.length;
+        written.push({
+          id,
+          rawBytes: header.rawBytes,
+          storedBytes: bytes.length,
+          count: header.entries.length,
+        });
+      });
+      job.catch(() => {}); // observed below; keeps an early failure from going unhandled
+      inFlight.push(job);
+      if (inFlight.length > opts.threads) await inFlight.shift();
+      hooks.onProgress?.({
+        phase: "write",
+        filesDone: g + 1,
+        filesTotal: groups.length,
+        bytesDone,
+        bytesTotal: index.uniqueBytes,
+      });
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await Promise.allSettled(inFlight);
+    reader.close();
+  }
+  written.sort((a, b) => a.id - b.id);
+  return { superChunks: written, uSuperChunk, uOffset, storedBytes };
+}
+
+/** Reads unique sub-blocks back from the source files, with a small cache of open descriptors. */
+class SourceReader {
+  private readonly fds = new Map<number, number>();
+
+  constructor(private readonly index: PackIndex) {}
+
+  read(u: number): Buffer {
+    const entry = this.index.uEntry[u]!;
+    const abs = this.index.entries[entry]!.abs;
+    const len = this.index.uLength[u]!;
+    const buf = Buffer.allocUnsafe(len);
+    try {
+      const fd = this.fd(entry, abs);
+      let got = 0;
+      while (got < len) {
+        const r = fs.readSync(fd, buf, got, len - got, this.index.uOffset[u]! + got);
+        if (r === 0) break;
+        got += r;
+      }
+      if (got !== len) throw new Error("file became shorter");
+    } catch (err) {
+      throw wrapFsError(err, abs.toString(), "re-read during pack");
+    }
+    const hash = createHash("sha256").update(buf).digest();
+    if (!hash.equals(this.index.uHash[u]!)) {
+      throw new CorruptError("E_SOURCE_CHANGED", `${abs.toString()}: changed while being packed`, {
+        path: abs.toString(),
+        offset: this.index.uOffset[u],
+      });
+    }
+    return buf;
+  }
+
+  private fd(entry: number, abs: Buffer): number {
+    let fd = this.fds.get(entry);
+    if (fd === undefined) {
+      if (this.fds.size >= 64) this.closeOldest();
+      fd = fs.openSync(abs, "r");
+      this.fds.set(entry, fd);
+    }
+    return fd;
+  }
+
+  private closeOldest(): void {
+    const [entry, fd] = this.fds.entries().next().value as [number, number];
+    fs.closeSync(fd);
+    this.fds.delete(entry);
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Where things are in a store directory, and how one is opened. A store is a
+ * directory holding the metadata database (superchunk.db) and one file per
+ * super-chunk under sc/. The database's meta table says the format version and
+ * whether the store is complete; pack builds a store under a temporary name and
+ * renames it into place only once it is complete.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import { FormatError, NotFoundError, UsageError } from "../errors.js";
+import { MetaDb } from "../meta/meta-db.js";
+
+export const DB_FILE = "superchunk.db";
+export const STATE_KEY = "state";
+export const STATE_COMPLETE = "complete";
+export const STATE_BUILDING = "building";
+
+export interface OpenStore {
+  readonly dir: string;
+  readonly meta: MetaDb;
+  readonly blobs: DirBlobStore;
+}
+
+/** True when `dir` holds a superchunk database (complete or not). */
+export function looksLikeStore(dir: string): boolean {
+  return fs.existsSync(path.join(dir, DB_FILE));
+}
+
+/**
+ * Opens a complete store. E_NOT_A_STORE when `dir` is missing or holds no
+ * database, E_FORMAT_VERSION when it was written by a newer format,
+ * E_STORE_INCOMPLETE when it was never finished.
+ */
+export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenStore {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new NotFoundError("E_NOT_A_STORE", `${dir}: no such store`, { path: dir });
+  }
+  if (!st.isDirectory() || !looksLikeStore(dir)) {
+    throw new NotFoundError("E_NOT_A_STORE", `${dir}: not a superchunk store (no ${DB_FILE})`, {
+      path: dir,
+    });
+  }
+  const meta = MetaDb.open(path.join(dir, DB_FILE), { readonly: opts.readonly ?? false });
+  const state = meta.getMeta(STATE_KEY);
+  if (state !== STATE_COMPLETE) {
+    meta.close();
+    throw new FormatError("E_STORE_INCOMPLETE", `${dir}: store is incomplete (state ${state})`, {
+      path: dir,
+      state,
+    });
+  }
+  return { dir, meta, blobs: new DirBlobStore(dir) };
+}
+
+/**
+ * Checks that `dest` may receive a new store: missing, or an empty directory.
+ * E_DEST_EXISTS for an existing store or a file, E_DEST_NOT_EMPTY otherwise.
+ */
+export function checkNewStoreDest(dest: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dest);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) {
+    throw new UsageError("E_DEST_EXISTS", `${dest}: exists and is not a directory`, { path: dest });
+  }
+  if (looksLikeStore(dest)) {
+    throw new UsageError("E_DEST_EXISTS", `${dest}: a store already exists there`, { path: dest });
+  }
+  if (fs.readdirSync(dest).length > 0) {
+    throw new UsageError("E_DEST_NOT_EMPTY", `${dest}: directory is not empty and not a store`, {
+      path: dest,
+    });
+  }
+}

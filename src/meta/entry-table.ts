@@ -1,0 +1,136 @@
+/**
+ * Queries on the `entries` table: the directory tree. Names are raw bytes compared with
+ * memcmp, so listings are sorted by name bytes and non-UTF-8 names round trip.
+ */
+import { CorruptError, UsageError } from "../errors.js";
+import { type InodeId, InodeKind } from "../types.js";
+import type { Sqlite } from "./open-db.js";
+import type { DirEntry, WalkEntry } from "./records.js";
+import { ROOT_INO } from "./schema.js";
+import { sqliteCode } from "./sqlite-error.js";
+
+const SLASH = 0x2f;
+const SLASH_BUF = Buffer.from("/");
+const EMPTY = Buffer.alloc(0);
+
+/** Throws unless `name` can be one path component: non-empty, no '/' or NUL, not '.' or '..'. */
+export function checkEntryName(name: Buffer): void {
+  const hex = Buffer.isBuffer(name) ? name.toString("hex") : String(name);
+  if (!Buffer.isBuffer(name) || name.length === 0 || name.includes(0)) {
+    throw new UsageError("E_USAGE", "entry name must be non-empty bytes without NUL", { hex });
+  }
+  const dots = name.length <= 2 && name.every((b) => b === 0x2e);
+  if (dots || name.includes(SLASH)) {
+    throw new UsageError("E_PATH_ESCAPE", `entry name not allowed: ${name}`, { hex });
+  }
+}
+
+/** The components of a '/'-separated path, skipping empty ones and '.'. */
+export function splitPath(path: string | Buffer): Buffer[] {
+  const buf = typeof path === "string" ? Buffer.from(path, "utf8") : path;
+  const parts: Buffer[] = [];
+  let start = 0;
+  while (start <= buf.length) {
+    let end = buf.indexOf(SLASH, start);
+    if (end < 0) end = buf.length;
+    const part = buf.subarray(start, end);
+    if (part.length > 0 && !(part.length === 1 && part[0] === 0x2e)) parts.push(part);
+    start = end + 1;
+  }
+  return parts;
+}
+
+interface Frame {
+  readonly rows: [Buffer, number, number | null][];
+  readonly prefix: Buffer;
+  readonly parent: InodeId;
+  next: number;
+}
+
+/** Prepared statements and operations of the `entries` table. */
+export class EntryTable {
+  readonly #add;
+  readonly #lookup;
+  readonly #list;
+  readonly #listKinds;
+  readonly #hasInode;
+
+  constructor(db: Sqlite) {
+    this.#add = db.prepare("INSERT INTO entries(parent, name, ino) VALUES (?, ?, ?)");
+    this.#lookup = db.prepare("SELECT ino FROM entries WHERE parent = ? AND name = ?").pluck();
+    this.#list = db.prepare("SELECT name, ino FROM entries WHERE parent = ? ORDER BY name");
+    this.#listKinds = db
+      .prepare(
+        `SELECT e.name, e.ino, i.kind FROM entries e LEFT JOIN inodes i ON i.ino = e.ino
+         WHERE e.parent = ? ORDER BY e.name`,
+      )
+      .raw();
+    this.#hasInode = db.prepare("SELECT 1 FROM inodes WHERE ino = ?").pluck();
+  }
+
+  /** Links `name` in directory `parent` to `ino`; E_DEST_EXISTS if the name is taken. */
+  add(parent: InodeId, name: Buffer, ino: InodeId): void {
+    checkEntryName(name);
+    try {
+      this.#add.run(parent, name, ino);
+    } catch (err) {
+      if (sqliteCode(err) !== "SQLITE_CONSTRAINT_PRIMARYKEY") throw err;
+      const data = { parent, hex: name.toString("hex") };
+      throw new UsageError("E_DEST_EXISTS", `entry ${name} exists in ${parent}`, data, err);
+    }
+  }
+
+  lookup(parent: InodeId, name: Buffer): InodeId | undefined {
+    return this.#lookup.get(parent, name) as InodeId | undefined;
+  }
+
+  /** Entries of `parent` sorted by name bytes (empty when it has none or is no directory). */
+  list(parent: InodeId): DirEntry[] {
+    return this.#list.all(parent) as DirEntry[];
+  }
+
+  /** The inode at `path` from the root ('' and '/' are the root), or undefined. */
+  resolve(path: string | Buffer): InodeId | undefined {
+    let ino: InodeId | undefined = ROOT_INO;
+    if (this.#hasInode.get(ROOT_INO) === undefined) return undefined;
+    for (const part of splitPath(path)) {
+      ino = this.lookup(ino, part);
+      if (ino === undefined) return undefined;
+    }
+    return ino;
+  }
+
+  /**
+   * Every entry reachable from the root, depth first, parents before children, siblings
+   * by name bytes. A directory reached twice is a cycle: E_CORRUPT.
+   */
+  *walk(): Iterable<WalkEntry> {
+    const seen = new Set<number>([ROOT_INO]);
+    const stack: Frame[] = [this.#frame(ROOT_INO, EMPTY)];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const row = top.rows[top.next++];
+      if (row === undefined) {
+        stack.pop();
+        continue;
+      }
+      const [name, ino, kind] = row;
+      const path = top.prefix.length === 0 ? name : Buffer.concat([top.prefix, SLASH_BUF, name]);
+      yield { path, ino: ino as InodeId, parent: top.parent };
+      if (kind !== InodeKind.dir) continue;
+      if (seen.has(ino)) {
+        throw new CorruptError("E_CORRUPT", `directory ${ino} is reached twice (cycle)`, {
+          ino,
+          path: path.toString(),
+        });
+      }
+      seen.add(ino);
+      stack.push(this.#frame(ino as InodeId, path));
+    }
+  }
+
+  #frame(dir: InodeId, prefix: Buffer): Frame {
+    const rows = this.#listKinds.all(dir) as Frame["rows"];
+    return { rows, prefix, parent: dir, next: 0 };
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Queries on the `inodes` table. Times are read with safe integers so nanoseconds
+ * beyond 2^53 come back exact as bigint.
+ */
+import { assert } from "../errors.js";
+import { type InodeId, InodeKind } from "../types.js";
+import type { Sqlite } from "./open-db.js";
+import type { InodeCounts, InodePatch, InodeRecord, NewInode } from "./records.js";
+
+/** Permission, setuid, setgid and sticky bits: the part of st_mode an inode keeps. */
+const MODE_BITS = 0o7777;
+const KINDS = new Set<number>(Object.values(InodeKind));
+
+const COLUMNS = "kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, rdev, target";
+/** ino, then COLUMNS, then content, all integers as bigint. */
+type FullRow = [
+  ...[bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint],
+  Buffer | null,
+  bigint | null,
+];
+
+/** Checks the kind-dependent invariants of an inode and returns its column values. */
+function columnsOf(rec: NewInode): unknown[] {
+  assert(KINDS.has(rec.kind), "unknown inode kind", { kind: rec.kind });
+  const isFile = rec.kind === InodeKind.file;
+  const content = rec.content ?? null;
+  const target = rec.target ?? null;
+  assert(
+    isFile ? content !== null || rec.size === 0 : content === null,
+    "content: files only, all but empty ones",
+    {
+      kind: rec.kind,
+      content,
+      size: rec.size,
+    },
+  );
+  assert((rec.kind === InodeKind.symlink) === Buffer.isBuffer(target), "target iff symlink", {
+    kind: rec.kind,
+  });
+  return [
+    rec.kind,
+    rec.mode & MODE_BITS,
+    rec.uid,
+    rec.gid,
+    rec.size,
+    rec.atimeNs,
+    rec.mtimeNs,
+    rec.ctimeNs,
+    rec.nlink,
+    rec.rdev ?? 0,
+    target,
+    content,
+  ];
+}
+
+function toRecord(r: FullRow): InodeRecord {
+  return {
+    ino: Number(r[0]) as InodeId,
+    kind: Number(r[1]) as InodeKind,
+    mode: Number(r[2]),
+    uid: Number(r[3]),
+    gid: Number(r[4]),
+    size: Number(r[5]),
+    atimeNs: r[6],
+    mtimeNs: r[7],
+    ctimeNs: r[8],
+    nlink: Number(r[9]),
+    rdev: Number(r[10]),
+    target: r[11],
+    content: r[12] === null ? null : Number(r[12]),
+  };
+}
+
+/** Prepared statements and operations of the `inodes` table. */
+export class InodeTable {
+  readonly #insert;
+  readonly #insertAt;
+  readonly #get;
+  readonly #update;
+  readonly #counts;
+  readonly #fixNlinks;
+
+  constructor(db: Sqlite) {
+    this.#insert = db.prepare(
+      `INSERT INTO inodes(${COLUMNS}, content) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    this.#insertAt = db.prepare(
+      `INSERT INTO inodes(ino, ${COLUMNS}, content) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    this.#get = db
+      .prepare(`SELECT ino, ${COLUMNS}, content FROM inodes WHERE ino = ?`)
+      .raw()
+      .safeIntegers(true);
+    this.#update = db.prepare(
+      `UPDATE inodes SET kind=?, mode=?, uid=?, gid=?, size=?, atime_ns=?, mtime_ns=?,
+         ctime_ns=?, nlink=?, rdev=?, target=?, content=? WHERE ino = ?`,
+    );
+    this.#counts = db.prepare("SELECT kind, count(*) FROM inodes GROUP BY kind").raw();
+    this.#fixNlinks = db.prepare(`
+      UPDATE inodes SET nlink = n FROM (
+        SELECT i.ino AS id, CASE WHEN i.kind = ${InodeKind.dir}
+          THEN 2 + (SELECT count(*) FROM entries e JOIN inodes c ON c.ino = e.ino
+                    WHERE e.parent = i.ino AND c.kind = ${InodeKind.dir})
+          ELSE (SELECT count(*) FROM entries e WHERE e.ino = i.ino) END AS n
+        FROM inodes i)
+      WHERE inodes.ino = id AND inodes.nlink <> n`);
+  }
+
+  /** Inserts an inode; returns its number (`rec.ino` when given). */
+  insert(rec: NewInode): InodeId {
+    const values = columnsOf(rec);
+    if (rec.ino !== undefined) {
+      this.#insertAt.run(rec.ino, ...values);
+      return rec.ino;
+    }
+    return Number(this.#insert.run(...values).lastInsertRowid) as InodeId;
+  }
+
+  get(ino: InodeId): InodeRecord | undefined {
+    const row = this.#get.get(ino) as FullRow | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** Changes some attributes; returns false if there is no such inode. Refcounts are the caller's. */
+  update(ino: InodeId, patch: InodePatch): boolean {
+    const old = this.get(ino);
+    if (old === undefined) return false;
+    const merged: NewInode = { ...old, ...patch };
+    this.#update.run(...columnsOf(merged), ino);
+    return true;
+  }
+
+  counts(): InodeCounts {
+    const c = { files: 0, dirs: 0, symlinks: 0, other: 0 };
+    for (const [kind, n] of this.#counts.all() as [number, number][]) {
+      if (kind === InodeKind.file) c.files += n;
+      else if (kind === InodeKind.dir) c.dirs += n;
+      else if (kind === InodeKind.symlink) c.symlinks += n;
+      else c.other += n;
+    }
+    return c;
+  }
+
+  /**
+   * Sets every nlink from the entries: a directory has 2 + its subdirectories, anything
+   * else the number of entries naming it. Returns the number of inodes changed.
+   */
+  recomputeNlinks(): number {
+    return this.#fixNlinks.run().changes;
+  }
+}

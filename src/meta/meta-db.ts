@@ -1,0 +1,310 @@
+/**
+ * meta/: the metadata database of a store, superchunk.db (SQLite through better-sqlite3,
+ * the only folder importing it). It holds the file tree (inodes, entries, xattrs), each
+ * file's content as extents over sub-blocks (contents, extents), the sub-block index
+ * (sub_blocks: hash to super-chunk and offset) and the super-chunk table, with the
+ * refcounts that tell live data from dead. Words and invariants: spec/FORMAT.md.
+ *
+ * Durability: WAL with synchronous=FULL, so a committed transaction survives a crash and
+ * an interrupted one leaves no trace. Writers group a freeze with the extent and refcount
+ * changes that refer to it in one `transaction`.
+ */
+import type { Extent, InodeId, SubBlockId, SuperChunkId } from "../types.js";
+import { BlockTable } from "./block-table.js";
+import { ContentTable } from "./content-table.js";
+import { EntryTable } from "./entry-table.js";
+import { InodeTable } from "./inode-table.js";
+import { Maintenance } from "./maintenance.js";
+import { createDatabase, databaseFromBuffer, openDatabase, type Sqlite } from "./open-db.js";
+import type {
+  ContentId,
+  ContentRecord,
+  DirEntry,
+  InodeCounts,
+  InodePatch,
+  InodeRecord,
+  MetaStats,
+  NewInode,
+  NewSubBlock,
+  NewSuperChunk,
+  RefcountRepair,
+  ResolvedExtent,
+  SubBlockRecord,
+  SuperChunkRecord,
+  WalkEntry,
+  XattrRecord,
+} from "./records.js";
+import { sqliteCode, wrapSqliteError } from "./sqlite-error.js";
+import { XattrTable } from "./xattr-table.js";
+
+/** Options of MetaDb.open. */
+export interface MetaDbOpenOptions {
+  /** Open without write access (default false). Works in a read-only directory too. */
+  readonly readonly?: boolean;
+}
+
+/**
+ * One open metadata database. Statements are prepared once per instance.
+ *
+ * @example
+ * const db = MetaDb.create(join(storeDir, META_DB_FILE));
+ * db.transaction(() => {
+ *   db.insertInode({ ino: ROOT_INO, kind: InodeKind.dir, mode: 0o755, ... });
+ *   db.setMeta(MetaKey.state, "complete");
+ * });
+ * db.close();
+ */
+export class MetaDb {
+  /** Path of the database file, or a label for an in-memory image. */
+  readonly path: string;
+  /** True when opened read-only (always for fromBuffer). */
+  readonly readonly: boolean;
+  readonly #db: Sqlite;
+  /** One transaction wrapper for all calls: `fn` is its argument, so none is built per call. */
+  readonly #tx;
+  readonly #getMeta;
+  readonly #setMeta;
+  readonly #inodes: InodeTable;
+  readonly #entries: EntryTable;
+  readonly #contents: ContentTable;
+  readonly #blocks: BlockTable;
+  readonly #xattrs: XattrTable;
+  readonly #maint: Maintenance;
+
+  private constructor(db: Sqlite, path: string, readonly: boolean) {
+    this.#db = db;
+    this.path = path;
+    this.readonly = readonly;
+    this.#tx = db.transaction((fn: () => unknown) => fn());
+    this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
+    this.#setMeta = db.prepare(
+      "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+    this.#inodes = new InodeTable(db);
+    this.#entries = new EntryTable(db);
+    this.#contents = new ContentTable(db);
+    this.#blocks = new BlockTable(db);
+    this.#xattrs = new XattrTable(db);
+    this.#maint = new Maintenance(db);
+  }
+
+  /** Creates a new database with the schema, in WAL mode, state "building". E_DEST_EXISTS if `path` exists. */
+  static create(path: string): MetaDb {
+    return MetaDb.#wrap(createDatabase(path), path, false);
+  }
+
+  /**
+   * Opens an existing database. E_NOT_A_STORE if missing or not a superchunk database;
+   * E_FORMAT_VERSION if written by a newer format.
+   */
+  static open(path: string, opts: MetaDbOpenOptions = {}): MetaDb {
+    const readonly = opts.readonly === true;
+    return MetaDb.#wrap(openDatabase(path, readonly), path, readonly);
+  }
+
+  /** Opens a database image held in memory (e.g. the entry of an archive), read-only. */
+  static fromBuffer(buf: Buffer, label = "<buffer>"): MetaDb {
+    return MetaDb.#wrap(databaseFromBuffer(buf, label), label, true);
+  }
+
+  /** Prepares the statements; closes the handle if that fails. */
+  static #wrap(db: Sqlite, path: string, readonly: boolean): MetaDb {
+    try {
+      return new MetaDb(db, path, readonly);
+    } catch (err) {
+      db.close();
+      throw wrapSqliteError(err, path, "prepare statements");
+    }
+  }
+
+  /** True until `close`. */
+  get isOpen(): boolean {
+    return this.#db.open;
+  }
+
+  /** Closes the database (idempotent). The last writer's close checkpoints the WAL. */
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * Runs `fn` in one transaction (IMMEDIATE when writable), or in a savepoint when nested.
+   * SQLite errors leave it as EngineErrors naming the database.
+   */
+  transaction<T>(fn: () => T): T {
+    try {
+      const run = this.readonly || this.#db.inTransaction ? this.#tx.deferred : this.#tx.immediate;
+      return run(fn) as T;
+    } catch (err) {
+      throw sqliteCode(err) === undefined ? err : wrapSqliteError(err, this.path, "transaction");
+    }
+  }
+
+  /** A consistent image of the whole database (WAL included), e.g. to put into an archive. */
+  serialize(): Buffer {
+    return this.#db.serialize();
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.#getMeta.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#setMeta.run(key, value);
+  }
+
+  // ---- inodes and entries -------------------------------------------------
+
+  /** Inserts an inode; returns its number. Content refcounts are not touched (addContentRef). */
+  insertInode(rec: NewInode): InodeId {
+    return this.#inodes.insert(rec);
+  }
+
+  getInode(ino: InodeId): InodeRecord | undefined {
+    return this.#inodes.get(ino);
+  }
+
+  /** Changes some attributes of an inode; false if it does not exist. */
+  updateInode(ino: InodeId, patch: InodePatch): boolean {
+    return this.transaction(() => this.#inodes.update(ino, patch));
+  }
+
+  /** Links `name` (raw bytes) in directory `parent` to `ino`. E_DEST_EXISTS if taken. */
+  addEntry(parent: InodeId, name: Buffer, ino: InodeId): void {
+    this.#entries.add(parent, name, ino);
+  }
+
+  lookup(parent: InodeId, name: Buffer): InodeId | undefined {
+    return this.#entries.lookup(parent, name);
+  }
+
+  /** Entries of a directory, sorted by name bytes. */
+  listDir(parent: InodeId): DirEntry[] {
+    return this.#entries.list(parent);
+  }
+
+  /** Resolves a '/'-separated path from the root ("" and "/" are the root); undefined if missing. */
+  resolvePath(path: string | Buffer): InodeId | undefined {
+    return this.#entries.resolve(path);
+  }
+
+  /** Every entry reachable from the root, depth first, parents before children. */
+  walk(): Iterable<WalkEntry> {
+    return this.#entries.walk();
+  }
+
+  countInodes(): InodeCounts {
+    return this.#inodes.counts();
+  }
+
+  /** Sets nlink of every inode from the entries; returns how many changed. */
+  recomputeNlinks(): number {
+    return this.transaction(() => this.#inodes.recomputeNlinks());
+  }
+
+  // ---- contents and extents -------------------------------------------------
+
+  /** The content with this whole-file SHA-256, if any (whole-file dedup). */
+  findContent(hash: Buffer): ContentId | undefined {
+    return this.#contents.find(hash);
+  }
+
+  getContent(id: ContentId): ContentRecord | undefined {
+    return this.#contents.get(id);
+  }
+
+  /**
+   * Records a content (refcount 0) and its extents atomically, adding 1 to the refcount
+   * of the sub-block of every non-hole extent.
+   */
+  insertContent(hash: Buffer, size: number, extents: readonly Extent[]): ContentId {
+    return this.transaction(() => this.#contents.insert(hash, size, extents));
+  }
+
+  /** Adds `delta` to a content's refcount (the number of inodes using it). */
+  addContentRef(content: ContentId, delta: number): void {
+    this.#contents.addRef(content, delta);
+  }
+
+  getExtents(content: ContentId): Extent[] {
+    return this.#contents.extents(content);
+  }
+
+  /** All extents of a content resolved to super-chunk locations, with file offsets, in one query. */
+  resolveExtents(content: ContentId): ResolvedExtent[] {
+    return this.#contents.resolve(content);
+  }
+
+  /** The one extent holding byte `fileOffset` (for random reads of huge files). */
+  findExtent(content: ContentId, fileOffset: number): ResolvedExtent | undefined {
+    return this.#contents.findExtent(content, fileOffset);
+  }
+
+  // ---- sub-blocks and super-chunks ------------------------------------------
+
+  insertSuperChunk(rec: NewSuperChunk): SuperChunkId {
+    return this.#blocks.insertSuperChunk(rec);
+  }
+
+  getSuperChunk(id: SuperChunkId): SuperChunkRecord | undefined {
+    return this.#blocks.getSuperChunk(id);
+  }
+
+  listSuperChunks(): SuperChunkRecord[] {
+    return this.#blocks.listSuperChunks();
+  }
+
+  /** Indexes a sub-block (refcount 0). */
+  insertSubBlock(rec: NewSubBlock): SubBlockId {
+    return this.#blocks.insertSubBlock(rec);
+  }
+
+  findSubBlock(hash: Buffer): SubBlockId | undefined {
+    return this.#blocks.findSubBlock(hash);
+  }
+
+  getSubBlock(id: SubBlockId): SubBlockRecord | undefined {
+    return this.#blocks.getSubBlock(id);
+  }
+
+  /** Sub-blocks indexed in one super-chunk, by offset. */
+  listSubBlocks(superChunk: SuperChunkId): SubBlockRecord[] {
+    return this.#blocks.listSubBlocks(superChunk);
+  }
+
+  // ---- xattrs --------------------------------------------------------------
+
+  setXattr(ino: InodeId, name: Buffer, value: Buffer): void {
+    this.#xattrs.set(ino, name, value);
+  }
+
+  getXattr(ino: InodeId, name: Buffer): Buffer | undefined {
+    return this.#xattrs.get(ino, name);
+  }
+
+  /** Attributes of an inode, sorted by name bytes. */
+  listXattrs(ino: InodeId): XattrRecord[] {
+    return this.#xattrs.list(ino);
+  }
+
+  /** Removes an attribute; false if it was not set. */
+  removeXattr(ino: InodeId, name: Buffer): boolean {
+    return this.#xattrs.remove(ino, name);
+  }
+
+  // ---- whole store -----------------------------------------------------------
+
+  stats(): MetaStats {
+    return this.#maint.stats();
+  }
+
+  /** Inodes whose content uses sub-block `id` (what a damaged sub-block affects). */
+  inodesUsingSubBlock(id: SubBlockId): InodeId[] {
+    return this.#maint.inodesUsingSubBlock(id);
+  }
+
+  /** Recomputes every refcount and live_bytes; returns how many rows were wrong. */
+  recomputeRefcounts(): RefcountRepair {
+    return this.transaction(() => this.#maint.recomputeRefcounts());
+  }
+}
