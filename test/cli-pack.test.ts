@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CliIO } from "../src/cli/cli-io.js";
 import { runCli } from "../src/cli/main.js";
+import { unpackDatabaseFile } from "../src/engine/packed-db.js";
 import { cleanupTmp, IS_ROOT, makeSampleTree, seededBytes, tmpDir } from "./helpers/tree.js";
 
 test.after(cleanupTmp);
@@ -92,6 +93,7 @@ test("cli - a store of a newer format version is refused", async () => {
   fs.writeFileSync(path.join(src, "f"), "x");
   const store = path.join(root, "store");
   assert.is((await cli("pack", src, store, "--quiet")).code, 0);
+  unpackDatabaseFile(path.join(store, "superchunk.db"));
   const db = new Database(path.join(store, "superchunk.db"));
   db.prepare("UPDATE meta SET value = '99' WHERE key = 'format_version'").run();
   db.close();

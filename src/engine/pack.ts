@@ -14,11 +14,13 @@ import { UsageError, wrapFsError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { planSuperChunks } from "../similarity/plan.js";
 import { FORMAT_VERSION } from "../types.js";
+import { fsyncDirSync } from "./durable.js";
 import { commitPack } from "./pack-commit.js";
 import type { PackIndex } from "./pack-index.js";
 import { type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
 import { scanTree } from "./pack-scan.js";
 import { writeSuperChunks } from "./pack-write.js";
+import { packDatabaseFile } from "./packed-db.js";
 import { ScanPool } from "./scan-pool.js";
 import {
   checkNewStoreDest,
@@ -132,7 +134,7 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
     commitPack(meta, index, written, opts);
     meta.setMeta(STATE_KEY, STATE_COMPLETE);
     meta.close();
-    const dbBytes = fs.statSync(path.join(tmp, DB_FILE)).size;
+    const dbBytes = packDatabaseFile(path.join(tmp, DB_FILE));
     const phases = { scan, plan, write, commit: clock.lap() };
     return { ...summarize(index, written, dbBytes, opts), phases };
   } finally {
@@ -170,19 +172,10 @@ function checkSource(source: string): void {
 
 /** Makes the finished store durable and renames it over `dest` (missing or empty). */
 function installStore(tmp: string, dest: string): void {
-  const dbFd = fs.openSync(path.join(tmp, DB_FILE), "r");
-  fs.fsyncSync(dbFd);
-  fs.closeSync(dbFd);
   fsyncDirSync(tmp);
   if (fs.existsSync(dest)) fs.rmdirSync(dest);
   fs.renameSync(tmp, dest);
   fsyncDirSync(path.dirname(path.resolve(dest)));
-}
-
-function fsyncDirSync(dir: string): void {
-  const fd = fs.openSync(dir, "r");
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
 }
 
 /** Seconds since the previous lap. */

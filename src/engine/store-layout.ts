@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import { FormatError, NotFoundError, UsageError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
+import { PACKED_DB_SUFFIX, readPackedDatabase, unpackDatabaseFile } from "./packed-db.js";
 
 export const DB_FILE = "superchunk.db";
 export const STATE_KEY = "state";
@@ -22,9 +23,23 @@ export interface OpenStore {
   readonly blobs: DirBlobStore;
 }
 
-/** True when `dir` holds a superchunk database (complete or not). */
+/** True when `dir` holds a superchunk database, plain or packed (complete or not). */
 export function looksLikeStore(dir: string): boolean {
-  return fs.existsSync(path.join(dir, DB_FILE));
+  const db = path.join(dir, DB_FILE);
+  return fs.existsSync(db) || fs.existsSync(`${db}${PACKED_DB_SUFFIX}`);
+}
+
+/**
+ * Opens the store's database: the plain file when there is one; otherwise the
+ * packed copy, inflated into memory when read-only, turned back into the plain
+ * file when writing.
+ */
+function openDatabase(dir: string, readonly: boolean): MetaDb {
+  const db = path.join(dir, DB_FILE);
+  if (fs.existsSync(db)) return MetaDb.open(db, { readonly });
+  if (readonly) return MetaDb.fromBuffer(readPackedDatabase(`${db}${PACKED_DB_SUFFIX}`), db);
+  unpackDatabaseFile(db);
+  return MetaDb.open(db, { readonly });
 }
 
 /**
@@ -44,7 +59,7 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
       path: dir,
     });
   }
-  const meta = MetaDb.open(path.join(dir, DB_FILE), { readonly: opts.readonly ?? false });
+  const meta = openDatabase(dir, opts.readonly ?? false);
   const state = meta.getMeta(STATE_KEY);
   if (state !== STATE_COMPLETE) {
     meta.close();

@@ -1,0 +1,93 @@
+/**
+ * The packed form of a store's database. A store that pack has just written is
+ * read-mostly, so its SQLite file is kept zstd-compressed (like squashfs and
+ * DwarFS compress their metadata): superchunk.db.zst. Opening read-only inflates
+ * it into memory; opening for writing first turns it back into superchunk.db
+ * (written, synced, renamed) and only then removes the packed copy, so a crash
+ * leaves one of the two complete.
+ *
+ * Layout (little-endian):
+ *   0  4  magic "SCDB"
+ *   4  2  version (1)
+ *   6  2  reserved, 0
+ *   8  8  raw bytes (the SQLite image)
+ *  16  4  crc32 of the raw bytes
+ *  20  4  crc32 of the payload
+ *  24  …  zstd frame of the raw bytes
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { crc32 } from "node:zlib";
+import { getCodec } from "../codec/codec-registry.js";
+import { CorruptError, FormatError, wrapFsError } from "../errors.js";
+import { fsyncDirSync, writeFileDurably } from "./durable.js";
+
+export const PACKED_DB_SUFFIX = ".zst";
+const MAGIC = Buffer.from("SCDB");
+const HEADER_BYTES = 24;
+const VERSION = 1;
+/** A packed database above this is refused as damaged rather than inflated. */
+const MAX_DB_BYTES = 16 * 1024 * 1024 * 1024;
+const LEVEL = 19;
+
+/** Compresses `dbFile` into `dbFile.zst` (durably) and removes `dbFile`. Returns the packed size. */
+export function packDatabaseFile(dbFile: string): number {
+  const raw = fs.readFileSync(dbFile);
+  const payload = getCodec("zstd").compress(raw, LEVEL) as Buffer;
+  const head = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(head, 0);
+  head.writeUInt16LE(VERSION, 4);
+  head.writeBigUInt64LE(BigInt(raw.length), 8);
+  head.writeUInt32LE(crc32(raw), 16);
+  head.writeUInt32LE(crc32(payload), 20);
+  const out = `${dbFile}${PACKED_DB_SUFFIX}`;
+  writeFileDurably(out, Buffer.concat([head, payload]));
+  fs.rmSync(dbFile);
+  for (const side of ["-wal", "-shm"]) fs.rmSync(`${dbFile}${side}`, { force: true });
+  fsyncDirSync(path.dirname(dbFile));
+  return HEADER_BYTES + payload.length;
+}
+
+/** Inflates a packed database file, checking both checksums and the declared size. */
+export function readPackedDatabase(packedFile: string): Buffer {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(packedFile);
+  } catch (err) {
+    throw wrapFsError(err, packedFile, "read packed database");
+  }
+  const where = { path: packedFile };
+  if (buf.length < HEADER_BYTES || !buf.subarray(0, 4).equals(MAGIC)) {
+    throw new CorruptError("E_CORRUPT", `${packedFile}: not a packed superchunk database`, where);
+  }
+  if (buf.readUInt16LE(4) > VERSION) {
+    throw new FormatError(
+      "E_FORMAT_VERSION",
+      `${packedFile}: packed database version is newer`,
+      where,
+    );
+  }
+  const rawBytes = Number(buf.readBigUInt64LE(8));
+  const payload = buf.subarray(HEADER_BYTES);
+  if (rawBytes > MAX_DB_BYTES || crc32(payload) !== buf.readUInt32LE(20)) {
+    throw new CorruptError("E_CORRUPT", `${packedFile}: packed database is damaged`, where);
+  }
+  const raw = getCodec("zstd").inflate(payload, rawBytes) as Buffer;
+  if (crc32(raw) !== buf.readUInt32LE(16)) {
+    throw new CorruptError("E_CORRUPT", `${packedFile}: packed database checksum mismatch`, where);
+  }
+  return raw;
+}
+
+/** Turns `dbFile.zst` back into `dbFile` for writing; a no-op when `dbFile` exists. */
+export function unpackDatabaseFile(dbFile: string): void {
+  const packed = `${dbFile}${PACKED_DB_SUFFIX}`;
+  if (fs.existsSync(dbFile)) {
+    // a crash after the rename below left both: the plain file is the live one
+    fs.rmSync(packed, { force: true });
+    return;
+  }
+  writeFileDurably(dbFile, readPackedDatabase(packed));
+  fs.rmSync(packed);
+  fsyncDirSync(path.dirname(dbFile));
+}
