@@ -32,6 +32,10 @@ export type ErrorCode =
   | "E_NO_SPACE"
   // unsupported
   | "E_UNSUPPORTED"
+  | "E_NO_FUSE"
+  // mounts
+  | "E_MOUNT_BUSY"
+  | "E_NOT_MOUNTED"
   | "E_CODEC_UNKNOWN"
   // internal
   | "E_INTERNAL";

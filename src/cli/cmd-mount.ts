@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FsView } from "../engine/fs-view.js";
@@ -175,19 +175,32 @@ function errorMessage(err: unknown): ServerMessage {
       family: err.family,
       code: err.code,
       message: err.message,
-      data: err.data,
+      data: plainData(err.data),
     };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { type: "error", family: "internal", code: "E_INTERNAL", message, data: {} };
 }
 
+/** `data` as plain JSON (IPC cannot carry bigint or buffers faithfully). */
+function plainData(data: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+  } catch {
+    return {};
+  }
+}
+
 /** Sends `msg` to the process that started this one in the background, if any. */
 function tellStarter(msg: ServerMessage): void {
   if (!process.send || !process.connected) return;
-  process.send(msg, undefined, {}, () => {
-    if (process.connected) process.disconnect();
-  });
+  try {
+    process.send(msg, undefined, {}, () => {
+      if (process.connected) process.disconnect();
+    });
+  } catch {
+    // the starter is gone; it will see this process's exit or the mount instead
+  }
 }
 
 function uid(): number {
@@ -203,6 +216,10 @@ async function startBackground(a: MountArgs, io: CliIO): Promise<number> {
   const dir = runDir(io.env, uid());
   await ensureRunDir(dir);
   const { log } = recordPaths(dir, abs);
+  const logStart = await stat(log).then(
+    (st) => st.size,
+    () => 0,
+  );
   const child = spawnServer({ ...a, mountpoint: abs }, log, io);
   const outcome = await waitForServer(child);
   if (outcome.type === "ready") {
@@ -210,10 +227,13 @@ async function startBackground(a: MountArgs, io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   await leaveNothingMounted(abs);
+  const tail = await logTail(log, logStart);
   if (outcome.type === "error") {
-    throw new EngineError(outcome.family, outcome.code, outcome.message, outcome.data);
+    // libfuse explains its own failures on the server's stderr ("fuse: ..."): pass that on
+    const fuseSays = tail.split("\n").filter((l) => l.startsWith("fuse:"));
+    const message = [outcome.message, ...fuseSays].join("; ");
+    throw new EngineError(outcome.family, outcome.code, message, { ...outcome.data, log });
   }
-  const tail = await logTail(log);
   throw new IoError(
     "E_IO",
     `mount server ${outcome.why} before the mount was ready${tail ? `:\n${tail}` : ""}`,
@@ -291,9 +311,11 @@ async function leaveNothingMounted(abs: string): Promise<void> {
   if ((await findMount(abs)) !== undefined) await unmountPath(abs, true).catch(() => {});
 }
 
-async function logTail(log: string): Promise<string> {
+/** The last lines the server wrote to its log, from byte `start` (where this run began). */
+async function logTail(log: string, start: number): Promise<string> {
   try {
-    return (await readFile(log, "utf8")).trimEnd().split("\n").slice(-10).join("\n");
+    const text = (await readFile(log)).subarray(start).toString("utf8");
+    return text.trimEnd().split("\n").slice(-10).join("\n");
   } catch {
     return "";
   }

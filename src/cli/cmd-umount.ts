@@ -61,7 +61,7 @@ async function unmountIfMounted(
   const m = await findMount(abs);
   if (m === undefined) {
     if (rec === undefined)
-      throw new NotFoundError("E_NOT_FOUND", `${given} is not mounted`, { mountpoint: abs });
+      throw new NotFoundError("E_NOT_MOUNTED", `${given} is not mounted`, { mountpoint: abs });
     return;
   }
   if (!m.fstype.startsWith("fuse")) {

@@ -1,6 +1,13 @@
 /** The list of commands main dispatches to. */
 import type { Command } from "./cli-io.js";
 import { extractCommand } from "./cmd-extract.js";
+import { mountCommand } from "./cmd-mount.js";
 import { packCommand } from "./cmd-pack.js";
+import { umountCommand } from "./cmd-umount.js";
 
-export const commands: readonly Command[] = [packCommand, extractCommand];
+export const commands: readonly Command[] = [
+  packCommand,
+  extractCommand,
+  mountCommand,
+  umountCommand,
+];

@@ -50,6 +50,11 @@ export interface FsView {
   listxattr(ino: InodeId): Buffer[];
   getxattr(ino: InodeId, name: Buffer): Buffer | undefined;
   usage(): FsUsage;
+  /**
+   * Hint from a sequential reader that [offset, offset+length) was just read:
+   * start loading what follows. Optional; errors are swallowed.
+   */
+  prefetchAfter?(ino: InodeId, offset: number, length: number): void;
   /** Releases caches, workers and the database; idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,90 @@
+/**
+ * Test helpers for real FUSE mounts: whether this machine can run them (skip otherwise, or
+ * when SUPERCHUNK_TEST_FUSE=0), and a last-resort teardown that lazily unmounts every
+ * mountpoint a test made, so a failing test never leaves a mount behind.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { tmpDir } from "./tree.js";
+
+const mountpoints: string[] = [];
+
+/** Why FUSE tests cannot run here, or undefined when they can. */
+export function fuseSkipReason(): string | undefined {
+  if (process.env.SUPERCHUNK_TEST_FUSE === "0") return "SUPERCHUNK_TEST_FUSE=0";
+  try {
+    fs.accessSync("/dev/fuse", fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
+    return "no usable /dev/fuse";
+  }
+  if (spawnSync("fusermount", ["-V"]).error) return "fusermount not installed";
+  return undefined;
+}
+
+/** A fresh empty directory to mount on, registered for forced teardown. */
+export function mountDir(tag = "mnt"): string {
+  const d = path.join(tmpDir(tag), "mnt");
+  fs.mkdirSync(d);
+  mountpoints.push(fs.realpathSync(d));
+  return fs.realpathSync(d);
+}
+
+/** True when `dir` is a mount point right now (per /proc/self/mountinfo). */
+export function isMounted(dir: string): boolean {
+  const info = fs.readFileSync("/proc/self/mountinfo", "utf8");
+  return info.split("\n").some((l) => l.split(" ")[4] === dir);
+}
+
+/** Last resort: `fusermount -uz` on every registered mountpoint still mounted. */
+export function forceUnmountAll(): string[] {
+  const left: string[] = [];
+  for (const d of mountpoints.splice(0)) {
+    if (!isMounted(d)) continue;
+    left.push(d);
+    spawnSync("fusermount", ["-uz", d]);
+  }
+  return left;
+}
+
+/** A store served by a child process running `mount --foreground`. */
+export interface ServedStore {
+  readonly pid: number;
+  /** everything the server wrote to stderr so far */
+  stderr(): string;
+  /** resolves with the exit status once the server has exited */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Starts `mount <store> <mnt> --foreground [args]` in a child process and resolves once it
+ * reports the mount ready; rejects with its error otherwise.
+ */
+export function serveStore(store: string, mnt: string, args: string[] = []): Promise<ServedStore> {
+  const script = fileURLToPath(new URL("./serve-store.js", import.meta.url));
+  const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
+  const child = spawn(process.execPath, [script, store, mnt, ...args], {
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    env,
+  });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    child.once("message", (m: { type: string; message?: string; code?: string }) => {
+      if (m.type === "ready") resolve({ pid: child.pid!, stderr: () => err, exited });
+      else reject(new Error(`${m.code}: ${m.message}`));
+    });
+    exited.then((code) => reject(new Error(`server exited (${code}) before ready: ${err}`)));
+  });
+}
+
+let testRunDir: string | undefined;
+/** A private run directory (mount records, logs) for this test process. */
+export function runDirForTests(): string {
+  testRunDir ??= tmpDir("run");
+  return testRunDir;
+}
