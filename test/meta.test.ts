@@ -17,6 +17,7 @@ import Sqlite from "better-sqlite3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { type ErrorCode, isCode } from "../src/errors.js";
+import { hashKey } from "../src/meta/hash-key.js";
 import { MetaDb } from "../src/meta/meta-db.js";
 import { MetaKey, type NewInode } from "../src/meta/records.js";
 import { META_DB_FILE, ROOT_INO } from "../src/meta/schema.js";
@@ -358,17 +359,20 @@ test("meta - whole-file dedup: one content, refcount 2", () => {
   const r = root(db);
   const [s0, s1] = subBlocks(db, [100, 50]);
   const hash = sha("file bytes");
-  assert.is(db.findContent(hash), undefined);
+  assert.equal(db.findContentCandidates(hash), []);
   const c = db.insertContent(hash, 150, [
     { subBlock: s0!, length: 100 },
     { subBlock: s1!, length: 50 },
   ]);
   assert.is(db.getContent(c)?.refcount, 0, "starts at 0");
   file(db, r, "x", c, 150);
-  const again = db.findContent(Buffer.from(hash));
-  assert.is(again, c);
-  file(db, r, "y", again!, 150);
-  assert.equal(db.getContent(c), { id: c, hash, size: 150, refcount: 2 });
+  const again = db.findContentCandidates(Buffer.from(hash));
+  assert.equal(
+    again.map((x) => x.id),
+    [c],
+  );
+  file(db, r, "y", again[0]!.id, 150);
+  assert.equal(db.getContent(c), { id: c, hkey: hashKey(hash), size: 150, refcount: 2 });
   assert.is(db.getInode(db.resolvePath("y")!)?.content, c);
   expectCode(() => db.addContentRef(c, -3), "E_INTERNAL");
   assert.is(db.getContent(c)?.refcount, 2, "a refused change is rolled back");
@@ -437,7 +441,7 @@ test("meta - insertContent counts every extent in sub-block refcounts, atomicall
     "E_INTERNAL",
   );
   expectCode(() => db.insertContent(bad, 11, [{ subBlock: s0!, length: 10 }]), "E_INTERNAL");
-  assert.is(db.findContent(bad), undefined);
+  assert.equal(db.findContentCandidates(bad), []);
   assert.is(db.getSubBlock(s2!)?.refcount, 0);
   assert.equal(db.recomputeRefcounts(), { contents: 0, subBlocks: 0, superChunks: 0 });
 });
@@ -468,11 +472,14 @@ test("meta - sub-block index and super-chunk table", () => {
     offset: 0,
     length: 9,
   });
-  assert.is(db.findSubBlock(Buffer.from(hash)), id);
-  assert.is(db.findSubBlock(sha("none")), undefined);
+  assert.equal(
+    db.findSubBlockCandidates(Buffer.from(hash)).map((s) => s.id),
+    [id],
+  );
+  assert.equal(db.findSubBlockCandidates(sha("none")), []);
   assert.equal(db.getSubBlock(id), {
     id,
-    hash,
+    hkey: hash.readBigInt64BE(0),
     superChunk: sc,
     offset: 2 ** 32,
     length: 7,
@@ -482,7 +489,16 @@ test("meta - sub-block index and super-chunk table", () => {
     db.listSubBlocks(sc).map((s) => s.id),
     [id2, id],
   );
-  assert.throws(() => db.insertSubBlock({ hash, superChunk: sc, offset: 0, length: 7 }));
+  expectCode(
+    () =>
+      db.insertSubBlock({
+        hash: sha("short").subarray(1) as SubBlockHash,
+        superChunk: sc,
+        offset: 0,
+        length: 7,
+      }),
+    "E_INTERNAL",
+  );
   assert.equal(db.getSuperChunk(sc), {
     id: sc,
     codec: "xz",
@@ -528,6 +544,164 @@ test("meta - inodesUsingSubBlock, stats and recomputeRefcounts", () => {
   db.addContentRef(c2, 5); // a wrong count, as a crash-free bug could leave
   assert.equal(db.recomputeRefcounts(), { contents: 1, subBlocks: 0, superChunks: 0 });
   assert.is(db.getContent(c2)?.refcount, 2);
+});
+
+/** A 32-byte hash made of an 8-byte key prefix and a distinct tail. */
+function keyed(prefix: string, tail: number): Buffer {
+  const h = Buffer.alloc(32, tail);
+  Buffer.from(prefix, "hex").copy(h);
+  return h;
+}
+
+test("meta - hashKey is the first 8 bytes as a signed big-endian int64", () => {
+  assert.is(hashKey(keyed("0000000000000001", 9)), 1n);
+  assert.is(hashKey(keyed("ffffffffffffffff", 9)), -1n);
+  assert.is(hashKey(keyed("8000000000000000", 0)), -(2n ** 63n));
+  expectCode(() => hashKey(Buffer.alloc(31)), "E_INTERNAL");
+});
+
+test("meta - candidate lookup returns every row sharing the key, and only those", () => {
+  const db = freshDb();
+  const sc = db.insertSuperChunk({ codec: "zstd", rawBytes: 30, storedBytes: 9, subBlocks: 3 });
+  const prefix = "f00dfeedcafe0001"; // high bit set: a negative key
+  const [a, b, other] = [keyed(prefix, 1), keyed(prefix, 2), keyed("f00dfeedcafe0002", 1)];
+  const ids = [a, b, other].map((hash, i) =>
+    db.insertSubBlock({ hash: hash as SubBlockHash, superChunk: sc, offset: 10 * i, length: 10 }),
+  );
+  const found = db.findSubBlockCandidates(a);
+  assert.equal(
+    found.map((s) => [s.id, s.offset, s.hkey]),
+    [
+      [ids[0], 0, hashKey(a)],
+      [ids[1], 10, hashKey(a)],
+    ],
+  );
+  assert.ok(found[0]!.hkey < 0n);
+  assert.equal(
+    db.findSubBlockCandidates(b).map((s) => s.id),
+    ids.slice(0, 2),
+    "the key, not the hash, selects",
+  );
+  assert.equal(
+    db.findSubBlockCandidates(other).map((s) => s.id),
+    [ids[2]],
+  );
+  const c1 = db.insertContent(a, 10, [{ subBlock: ids[0]!, length: 10 }]);
+  const c2 = db.insertContent(b, 10, [{ subBlock: ids[1]!, length: 10 }]);
+  assert.equal(
+    db.findContentCandidates(keyed(prefix, 7)).map((c) => [c.id, c.hkey, c.size]),
+    [
+      [c1, hashKey(a), 10],
+      [c2, hashKey(a), 10],
+    ],
+  );
+  assert.equal(db.findContentCandidates(other), []);
+});
+
+test("meta - extent lists: long ids, backward steps, repeats and huge holes round trip", () => {
+  const db = freshDb();
+  const ids = subBlocks(db, [5, 6, 7, 8]);
+  const far = db.insertSubBlock({
+    hash: sha("far") as SubBlockHash,
+    superChunk: db.getSubBlock(ids[0]!)!.superChunk,
+    offset: 26,
+    length: 9,
+  });
+  const extents = [
+    { subBlock: ids[3]!, length: 8 },
+    { subBlock: ids[0]!, length: 5 },
+    { subBlock: null, length: 1 },
+    { subBlock: ids[0]!, length: 5 },
+    { subBlock: null, length: 2 ** 45 + 3 },
+    { subBlock: far, length: 9 },
+    { subBlock: ids[2]!, length: 7 },
+  ];
+  const size = extents.reduce((n, e) => n + e.length, 0);
+  const c = db.insertContent(sha("mix"), size, extents);
+  assert.equal(db.getExtents(c), extents);
+  assert.is(db.getSubBlock(ids[0]!)?.refcount, 2);
+  assert.is(db.resolveExtents(c)[5]?.fileOffset, 8 + 5 + 1 + 5 + 2 ** 45 + 3);
+  assert.equal(db.findExtent(c, 13), db.resolveExtents(c)[2]);
+});
+
+test("meta - a damaged extent list or a missing sub-block is E_CORRUPT", () => {
+  const path = join(tempDir(), META_DB_FILE);
+  const db = MetaDb.create(path);
+  const [s0] = subBlocks(db, [10]);
+  const c = db.insertContent(sha("x"), 10, [{ subBlock: s0!, length: 10 }]);
+  db.close();
+  const raw = new Sqlite(path);
+  const damage = (blob: Buffer, size = 10) =>
+    raw.prepare("UPDATE contents SET extents = ?, size = ? WHERE id = ?").run(blob, size, c);
+  const open = () => {
+    const m = MetaDb.open(path, { readonly: true });
+    dbs.push(m);
+    return m;
+  };
+  damage(Buffer.from([0x80])); // a varint that never ends
+  expectCode(() => open().resolveExtents(c), "E_CORRUPT");
+  damage(Buffer.from([0x06])); // a step back to id 0
+  expectCode(() => open().getExtents(c), "E_CORRUPT");
+  damage(Buffer.from([0x08])); // id 2: no such sub-block
+  expectCode(() => open().resolveExtents(c), "E_CORRUPT");
+  damage(Buffer.from([0x04]), 11); // id 1, but the content claims 11 bytes
+  expectCode(() => open().findExtent(c, 0), "E_CORRUPT");
+  damage(Buffer.from([0x04]));
+  assert.is(open().resolveExtents(c)[0]?.length, 10, "the original list reads again");
+  raw.close();
+});
+
+test("meta - recomputeRefcounts and recomputeNlinks repair counts by scanning", () => {
+  const path = join(tempDir(), META_DB_FILE);
+  const db = MetaDb.create(path);
+  dbs.push(db);
+  const r = root(db);
+  const [s0, s1, s2] = subBlocks(db, [10, 20, 30]);
+  const c = db.insertContent(sha("c"), 40, [
+    { subBlock: s0!, length: 10 },
+    { subBlock: null, length: 10 },
+    { subBlock: s1!, length: 20 },
+  ]);
+  file(db, r, "f", c, 40);
+  const raw = new Sqlite(path);
+  raw.exec(`UPDATE sub_blocks SET refcount = 5 WHERE id <> 2; UPDATE inodes SET nlink = 9;
+    UPDATE superchunks SET live_bytes = 1`);
+  raw.close();
+  assert.equal(db.recomputeRefcounts(), { contents: 0, subBlocks: 2, superChunks: 1 });
+  assert.equal(
+    [s0, s1, s2].map((s) => db.getSubBlock(s!)?.refcount),
+    [1, 1, 0],
+  );
+  assert.is(db.getSuperChunk(db.getSubBlock(s0!)!.superChunk)?.liveBytes, 30);
+  assert.is(db.recomputeNlinks(), 2);
+  assert.equal([db.getInode(r)?.nlink, db.getInode(db.resolvePath("f")!)?.nlink], [2, 1]);
+});
+
+test("meta - compact drops free pages, folds the WAL in, stays in WAL mode", () => {
+  const path = join(tempDir(), META_DB_FILE);
+  const db = MetaDb.create(path);
+  dbs.push(db);
+  const r = root(db);
+  db.setMeta("filler", "x".repeat(300_000));
+  db.setMeta("filler", "");
+  assert.ok(statSync(`${path}-wal`).size > 0);
+  expectCode(() => db.transaction(() => db.compact()), "E_USAGE");
+  const before = db.stats().dbBytes;
+  db.compact();
+  assert.ok(db.stats().dbBytes < before - 250_000, `${db.stats().dbBytes} vs ${before}`);
+  assert.is(statSync(`${path}-wal`).size, 0, "WAL truncated");
+  assert.is(statSync(path).size, db.stats().dbBytes, "the file holds every page");
+  dir(db, r, "after");
+  assert.is(db.resolvePath("after"), 2, "still writable");
+  const raw = new Sqlite(path, { readonly: true });
+  assert.is(raw.pragma("journal_mode", { simple: true }), "wal");
+  assert.is(raw.pragma("page_size", { simple: true }), 1024);
+  assert.is(raw.pragma("freelist_count", { simple: true }), 0);
+  raw.close();
+  db.close();
+  const ro = MetaDb.open(path, { readonly: true });
+  dbs.push(ro);
+  expectCode(() => ro.compact(), "E_USAGE");
 });
 
 test("meta - xattrs set, replace, list by name bytes, remove", () => {

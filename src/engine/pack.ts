@@ -133,6 +133,7 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
     });
     commitPack(meta, index, written, opts);
     meta.setMeta(STATE_KEY, STATE_COMPLETE);
+    meta.compact(); // VACUUM + WAL checkpoint: the file packed below holds live pages only
     meta.close();
     const dbBytes = packDatabaseFile(path.join(tmp, DB_FILE));
     const phases = { scan, plan, write, commit: clock.lap() };

@@ -1,16 +1,31 @@
 /**
- * Queries on `superchunks` and `sub_blocks`: the sub-block index (hash to location) and
- * the super-chunk table. `live_bytes` is kept by triggers (see schema.ts).
+ * Queries on `superchunks` and `sub_blocks`: the super-chunk table and the sub-block
+ * index (hash key to location). `live_bytes` is kept by triggers (see schema.ts). The
+ * index holds a 64-bit key per sub-block, not its hash: a key match names candidates,
+ * which the caller confirms against the super-chunk header.
  */
-import { assert } from "../errors.js";
-import { HASH_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
+import type { SubBlockId, SuperChunkId } from "../types.js";
+import { hashKey } from "./hash-key.js";
 import type { Sqlite } from "./open-db.js";
 import type { NewSubBlock, NewSuperChunk, SubBlockRecord, SuperChunkRecord } from "./records.js";
 
 const SUPERCHUNK_SQL = `SELECT id, codec, raw_bytes AS rawBytes, stored_bytes AS storedBytes,
   live_bytes AS liveBytes, sub_blocks AS subBlocks FROM superchunks`;
-const SUBBLOCK_SQL = `SELECT id, hash, superchunk AS superChunk, offset, length, refcount
-  FROM sub_blocks`;
+const SUBBLOCK_SQL = "SELECT id, hkey, superchunk, offset, length, refcount FROM sub_blocks";
+
+/** A sub_blocks row read with safe integers, in SUBBLOCK_SQL's column order. */
+type SubBlockRow = [bigint, bigint, bigint, bigint, bigint, bigint];
+
+function toSubBlock(r: SubBlockRow): SubBlockRecord {
+  return {
+    id: Number(r[0]) as SubBlockId,
+    hkey: r[1],
+    superChunk: Number(r[2]) as SuperChunkId,
+    offset: Number(r[3]),
+    length: Number(r[4]),
+    refcount: Number(r[5]),
+  };
+}
 
 /** Prepared statements and operations of the `superchunks` and `sub_blocks` tables. */
 export class BlockTable {
@@ -30,11 +45,14 @@ export class BlockTable {
     this.#getSuper = db.prepare(`${SUPERCHUNK_SQL} WHERE id = ?`);
     this.#listSuper = db.prepare(`${SUPERCHUNK_SQL} ORDER BY id`);
     this.#insertSub = db.prepare(
-      "INSERT INTO sub_blocks(hash, superchunk, offset, length, refcount) VALUES (?, ?, ?, ?, 0)",
+      "INSERT INTO sub_blocks(superchunk, offset, length, refcount, hkey) VALUES (?, ?, ?, 0, ?)",
     );
-    this.#findSub = db.prepare("SELECT id FROM sub_blocks WHERE hash = ?").pluck();
-    this.#getSub = db.prepare(`${SUBBLOCK_SQL} WHERE id = ?`);
-    this.#listSub = db.prepare(`${SUBBLOCK_SQL} WHERE superchunk = ? ORDER BY offset`);
+    const rows = (sql: string) => db.prepare(sql).raw().safeIntegers(true);
+    this.#findSub = rows(`${SUBBLOCK_SQL} WHERE hkey = ? ORDER BY id`);
+    this.#getSub = rows(`${SUBBLOCK_SQL} WHERE id = ?`);
+    // no index on (superchunk, offset): listing one super-chunk's sub-blocks is for
+    // repack and fsck, which can afford a scan
+    this.#listSub = rows(`${SUBBLOCK_SQL} WHERE superchunk = ? ORDER BY offset`);
   }
 
   /** Records a super-chunk; ids are never reused, even after the highest is deleted. */
@@ -57,25 +75,24 @@ export class BlockTable {
     return this.#listSuper.all() as SuperChunkRecord[];
   }
 
-  /** Records a sub-block with refcount 0; E_USAGE if its hash is already indexed. */
+  /** Records a sub-block with refcount 0 under the key of its hash. */
   insertSubBlock(rec: NewSubBlock): SubBlockId {
-    assert(rec.hash.length === HASH_BYTES, "sub-block hash must be 32 bytes", {
-      len: rec.hash.length,
-    });
-    const r = this.#insertSub.run(rec.hash, rec.superChunk, rec.offset, rec.length);
+    const r = this.#insertSub.run(rec.superChunk, rec.offset, rec.length, hashKey(rec.hash));
     return Number(r.lastInsertRowid) as SubBlockId;
   }
 
-  findSubBlock(hash: Buffer): SubBlockId | undefined {
-    return this.#findSub.get(hash) as SubBlockId | undefined;
+  /** Every sub-block whose hash has the key of `hash`, by id: candidates, not matches. */
+  findSubBlockCandidates(hash: Uint8Array): SubBlockRecord[] {
+    return (this.#findSub.all(hashKey(hash)) as SubBlockRow[]).map(toSubBlock);
   }
 
   getSubBlock(id: SubBlockId): SubBlockRecord | undefined {
-    return this.#getSub.get(id) as SubBlockRecord | undefined;
+    const row = this.#getSub.get(id) as SubBlockRow | undefined;
+    return row === undefined ? undefined : toSubBlock(row);
   }
 
-  /** The sub-blocks indexed in one super-chunk, by offset. */
+  /** The sub-blocks indexed in one super-chunk, by offset (a scan of the index). */
   listSubBlocks(superChunk: SuperChunkId): SubBlockRecord[] {
-    return this.#listSub.all(superChunk) as SubBlockRecord[];
+    return (this.#listSub.all(superChunk) as SubBlockRow[]).map(toSubBlock);
   }
 }

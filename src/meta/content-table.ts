@@ -1,46 +1,49 @@
 /**
- * Queries on `contents` and `extents`: a file's bytes as an ordered run of sub-blocks and
- * holes. Each extent row keeps its offset in the file, so a read finds the extent holding
- * an offset without reading the others.
+ * Queries on `contents`: a file's bytes as an ordered run of sub-blocks and holes, kept
+ * as one compact BLOB per content (extent-list.ts). Resolving a content reads that row
+ * and the rows of its sub-blocks, in one statement.
  */
-import { assert } from "../errors.js";
-import { type Extent, HASH_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
+import { assert, CorruptError } from "../errors.js";
+import type { Extent, SubBlockId, SuperChunkId } from "../types.js";
+import { decodeExtents, type ExtentCode, encodeExtents, subBlocksOf } from "./extent-list.js";
+import { hashKey } from "./hash-key.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId, ContentRecord, ResolvedExtent } from "./records.js";
 
-type ResolvedRow = [number, number, number | null, number | null, number | null];
+/** Location of one sub-block: superchunk, offset, length (null when the row is missing). */
+type LocationRow = [number | null, number | null, number | null];
+/** A LocationRow after the index of its id in the JSON array. */
+type KeyedLocationRow = [number, number | null, number | null, number | null];
+type ContentRow = [bigint, bigint, bigint, bigint];
 
-const RESOLVE_SQL = `SELECT e.file_offset, e.length, e.sub_block, s.superchunk, s.offset
-  FROM extents e LEFT JOIN sub_blocks s ON s.id = e.sub_block WHERE e.content = ?`;
+/**
+ * Sub-block rows for a JSON array of ids, each after its index in the array (null columns
+ * for a missing id). No ORDER BY: rows are placed by index, so no sort is needed.
+ */
+const LOCATE_SQL = `SELECT j.key, s.superchunk, s.offset, s.length FROM json_each(?) j
+  LEFT JOIN sub_blocks s ON s.id = j.value`;
 
-function toResolved(r: ResolvedRow): ResolvedExtent {
-  return {
-    fileOffset: r[0],
-    length: r[1],
-    subBlock: r[2] as SubBlockId | null,
-    superChunk: r[3] as SuperChunkId | null,
-    offset: r[4] ?? 0,
-  };
+function toContent(r: ContentRow): ContentRecord {
+  return { id: Number(r[0]), hkey: r[1], size: Number(r[2]), refcount: Number(r[3]) };
 }
 
-/** Prepared statements and operations of the `contents` and `extents` tables. */
+/** Prepared statements and operations of the `contents` table. */
 export class ContentTable {
   readonly #find;
   readonly #get;
+  readonly #getList;
   readonly #insert;
-  readonly #insertExtent;
   readonly #refSubBlock;
   readonly #addRef;
-  readonly #extents;
-  readonly #resolve;
-  readonly #findExtent;
+  readonly #locate;
 
   constructor(db: Sqlite) {
-    this.#find = db.prepare("SELECT id FROM contents WHERE hash = ?").pluck();
-    this.#get = db.prepare("SELECT id, hash, size, refcount FROM contents WHERE id = ?");
-    this.#insert = db.prepare("INSERT INTO contents(hash, size, refcount) VALUES (?, ?, 0)");
-    this.#insertExtent = db.prepare(
-      "INSERT INTO extents(content, file_offset, sub_block, length) VALUES (?, ?, ?, ?)",
+    const head = "SELECT id, hkey, size, refcount FROM contents";
+    this.#find = db.prepare(`${head} WHERE hkey = ? ORDER BY id`).raw().safeIntegers(true);
+    this.#get = db.prepare(`${head} WHERE id = ?`).raw().safeIntegers(true);
+    this.#getList = db.prepare("SELECT size, extents FROM contents WHERE id = ?").raw();
+    this.#insert = db.prepare(
+      "INSERT INTO contents(hkey, size, refcount, extents) VALUES (?, ?, 0, ?)",
     );
     this.#refSubBlock = db.prepare(
       "UPDATE sub_blocks SET refcount = refcount + 1 WHERE id = ? AND length = ?",
@@ -48,21 +51,17 @@ export class ContentTable {
     this.#addRef = db.prepare(
       "UPDATE contents SET refcount = refcount + ? WHERE id = ? AND refcount + ? >= 0",
     );
-    this.#extents = db
-      .prepare("SELECT sub_block, length FROM extents WHERE content = ? ORDER BY file_offset")
-      .raw();
-    this.#resolve = db.prepare(`${RESOLVE_SQL} ORDER BY e.file_offset`).raw();
-    this.#findExtent = db
-      .prepare(`${RESOLVE_SQL} AND e.file_offset <= ? ORDER BY e.file_offset DESC LIMIT 1`)
-      .raw();
+    this.#locate = db.prepare(LOCATE_SQL).raw();
   }
 
-  find(hash: Buffer): ContentId | undefined {
-    return this.#find.get(hash) as ContentId | undefined;
+  /** Contents whose whole-file hash has the key of `hash`, by id: candidates, not matches. */
+  findCandidates(hash: Uint8Array): ContentRecord[] {
+    return (this.#find.all(hashKey(hash)) as ContentRow[]).map(toContent);
   }
 
   get(id: ContentId): ContentRecord | undefined {
-    return this.#get.get(id) as ContentRecord | undefined;
+    const row = this.#get.get(id) as ContentRow | undefined;
+    return row === undefined ? undefined : toContent(row);
   }
 
   /**
@@ -70,18 +69,17 @@ export class ContentTable {
    * extent. The extents must cover exactly `size` bytes and each must be as long as its
    * sub-block. Run inside a transaction (MetaDb does).
    */
-  insert(hash: Buffer, size: number, extents: readonly Extent[]): ContentId {
-    assert(hash.length === HASH_BYTES, "content hash must be 32 bytes", { len: hash.length });
+  insert(hash: Uint8Array, size: number, extents: readonly Extent[]): ContentId {
+    const key = hashKey(hash);
     let total = 0;
     for (const e of extents) {
       assert(Number.isSafeInteger(e.length) && e.length > 0, "extent length", { e });
       total += e.length;
     }
     assert(total === size, "extents must add up to the content size", { size, total });
-    const id = Number(this.#insert.run(hash, size).lastInsertRowid);
+    const id = Number(this.#insert.run(key, size, encodeExtents(extents)).lastInsertRowid);
     let offset = 0;
     for (const e of extents) {
-      this.#insertExtent.run(id, offset, e.subBlock, e.length);
       if (e.subBlock !== null) {
         const changed = this.#refSubBlock.run(e.subBlock, e.length).changes;
         assert(changed === 1, "extent names a missing sub-block or has another length", {
@@ -106,19 +104,95 @@ export class ContentTable {
   }
 
   extents(id: ContentId): Extent[] {
-    const rows = this.#extents.all(id) as [SubBlockId | null, number][];
-    return rows.map(([subBlock, length]) => ({ subBlock, length }));
+    return this.resolve(id).map((e) => ({ subBlock: e.subBlock, length: e.length }));
   }
 
-  /** All extents of a content with their file offsets and super-chunk locations, in order. */
+  /**
+   * All extents of a content with their file offsets and super-chunk locations, in order;
+   * empty for a missing content. E_CORRUPT if the list is malformed, names a missing
+   * sub-block, or does not add up to the content's size.
+   */
   resolve(id: ContentId): ResolvedExtent[] {
-    return (this.#resolve.all(id) as ResolvedRow[]).map(toResolved);
+    const row = this.#getList.get(id) as [number, Buffer] | undefined;
+    if (row === undefined) return [];
+    const codes = decodeExtents(row[1], id);
+    const subs = subBlocksOf(codes);
+    const out = placeExtents(id, codes, this.#locateAll(subs));
+    const end =
+      out.length === 0 ? 0 : out[out.length - 1]!.fileOffset + out[out.length - 1]!.length;
+    if (end !== row[0]) {
+      throw new CorruptError(
+        "E_CORRUPT",
+        `content ${id}: extents cover ${end} of ${row[0]} bytes`,
+        {
+          content: id,
+          size: row[0],
+          covered: end,
+        },
+      );
+    }
+    return out;
+  }
+
+  /** Locations of sub-blocks, in the order of `ids`. */
+  #locateAll(ids: readonly SubBlockId[]): LocationRow[] {
+    const locs: LocationRow[] = new Array(ids.length);
+    if (ids.length === 0) return locs;
+    for (const r of this.#locate.all(JSON.stringify(ids)) as KeyedLocationRow[]) {
+      locs[r[0]] = [r[1], r[2], r[3]];
+    }
+    return locs;
   }
 
   /** The extent holding byte `fileOffset` of a content, or undefined past its end. */
   findExtent(id: ContentId, fileOffset: number): ResolvedExtent | undefined {
-    const row = this.#findExtent.get(id, fileOffset) as ResolvedRow | undefined;
-    if (row === undefined || fileOffset >= row[0] + row[1]) return undefined;
-    return toResolved(row);
+    const all = this.resolve(id);
+    let lo = 0;
+    let hi = all.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (all[mid]!.fileOffset <= fileOffset) lo = mid;
+      else hi = mid - 1;
+    }
+    const e = all[lo];
+    if (e === undefined || fileOffset < e.fileOffset || fileOffset >= e.fileOffset + e.length) {
+      return undefined;
+    }
+    return e;
   }
+}
+
+/** Lays decoded extents out in the file, taking sub-block locations in list order. */
+function placeExtents(
+  content: ContentId,
+  codes: readonly ExtentCode[],
+  locs: readonly LocationRow[],
+): ResolvedExtent[] {
+  const out: ResolvedExtent[] = new Array(codes.length);
+  let fileOffset = 0;
+  let k = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c < 0) {
+      out[i] = { fileOffset, length: -c, subBlock: null, superChunk: null, offset: 0 };
+      fileOffset -= c;
+      continue;
+    }
+    const [superChunk, offset, length] = locs[k++] ?? [null, null, null];
+    if (superChunk === null || offset === null || length === null) {
+      throw new CorruptError(
+        "E_CORRUPT",
+        `content ${content}: extent names missing sub-block ${c}`,
+        {
+          content,
+          subBlock: c,
+          fileOffset,
+        },
+      );
+    }
+    const subBlock = c as SubBlockId;
+    out[i] = { fileOffset, length, subBlock, superChunk: superChunk as SuperChunkId, offset };
+    fileOffset += length;
+  }
+  return out;
 }

@@ -12,6 +12,19 @@ const MODE_BITS = 0o7777;
 const KINDS = new Set<number>(Object.values(InodeKind));
 
 const COLUMNS = "kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, rdev, target";
+/**
+ * nlink from the entries, grouped in one pass each (there is no index on entries.ino):
+ * a directory has 2 + its subdirectories, anything else the number of entries naming it.
+ */
+const FIX_NLINKS = `UPDATE inodes SET nlink = n FROM (
+  SELECT i.ino AS id, CASE WHEN i.kind = ${InodeKind.dir} THEN 2 + coalesce(d.n, 0)
+    ELSE coalesce(l.n, 0) END AS n
+  FROM inodes i
+  LEFT JOIN (SELECT ino, count(*) AS n FROM entries GROUP BY ino) l ON l.ino = i.ino
+  LEFT JOIN (SELECT e.parent, count(*) AS n FROM entries e JOIN inodes c ON c.ino = e.ino
+             WHERE c.kind = ${InodeKind.dir} GROUP BY e.parent) d ON d.parent = i.ino)
+  WHERE inodes.ino = id AND inodes.nlink <> n`;
+
 /** ino, then COLUMNS, then content, all integers as bigint. */
 type FullRow = [
   ...[bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint],
@@ -96,14 +109,7 @@ export class InodeTable {
          ctime_ns=?, nlink=?, rdev=?, target=?, content=? WHERE ino = ?`,
     );
     this.#counts = db.prepare("SELECT kind, count(*) FROM inodes GROUP BY kind").raw();
-    this.#fixNlinks = db.prepare(`
-      UPDATE inodes SET nlink = n FROM (
-        SELECT i.ino AS id, CASE WHEN i.kind = ${InodeKind.dir}
-          THEN 2 + (SELECT count(*) FROM entries e JOIN inodes c ON c.ino = e.ino
-                    WHERE e.parent = i.ino AND c.kind = ${InodeKind.dir})
-          ELSE (SELECT count(*) FROM entries e WHERE e.ino = i.ino) END AS n
-        FROM inodes i)
-      WHERE inodes.ino = id AND inodes.nlink <> n`);
+    this.#fixNlinks = db.prepare(FIX_NLINKS);
   }
 
   /** Inserts an inode; returns its number (`rec.ino` when given). */

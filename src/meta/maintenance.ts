@@ -1,21 +1,21 @@
 /**
  * Whole-store queries: summary sizes, the files a sub-block affects, and the
  * recomputation of every derived count (refcounts, live bytes) from the rows they count.
+ * These are fsck's and repack's: with no index behind them they scan, once, and group.
  */
 import type { InodeId, SubBlockId } from "../types.js";
+import { decodeExtents } from "./extent-list.js";
 import type { Sqlite } from "./open-db.js";
 import type { MetaStats, RefcountRepair } from "./records.js";
 
 const FIX_CONTENT_REFS = `UPDATE contents SET refcount = n FROM (
-  SELECT c.id AS cid, (SELECT count(*) FROM inodes i WHERE i.content = c.id) AS n
-  FROM contents c) WHERE contents.id = cid AND contents.refcount <> n`;
-const FIX_SUBBLOCK_REFS = `UPDATE sub_blocks SET refcount = n FROM (
-  SELECT s.id AS sid, (SELECT count(*) FROM extents e WHERE e.sub_block = s.id) AS n
-  FROM sub_blocks s) WHERE sub_blocks.id = sid AND sub_blocks.refcount <> n`;
+  SELECT c.id AS cid, coalesce(u.n, 0) AS n FROM contents c LEFT JOIN (
+    SELECT content, count(*) AS n FROM inodes WHERE content IS NOT NULL GROUP BY content
+  ) u ON u.content = c.id) WHERE contents.id = cid AND contents.refcount <> n`;
 const FIX_LIVE_BYTES = `UPDATE superchunks SET live_bytes = n FROM (
-  SELECT c.id AS cid, (SELECT coalesce(sum(length), 0) FROM sub_blocks s
-    WHERE s.superchunk = c.id AND s.refcount > 0) AS n
-  FROM superchunks c) WHERE superchunks.id = cid AND superchunks.live_bytes <> n`;
+  SELECT c.id AS cid, coalesce(l.n, 0) AS n FROM superchunks c LEFT JOIN (
+    SELECT superchunk, sum(length) AS n FROM sub_blocks WHERE refcount > 0 GROUP BY superchunk
+  ) l ON l.superchunk = c.id) WHERE superchunks.id = cid AND superchunks.live_bytes <> n`;
 const STATS = `SELECT
   (SELECT coalesce(sum(size), 0) FROM inodes WHERE content IS NOT NULL) AS logicalBytes,
   (SELECT coalesce(sum(length), 0) FROM sub_blocks WHERE refcount > 0) AS uniqueBytes,
@@ -27,22 +27,26 @@ const STATS = `SELECT
 export class Maintenance {
   readonly #db;
   readonly #stats;
+  readonly #lists;
   readonly #users;
+  readonly #subRefs;
+  readonly #setSubRef;
   readonly #fixContents;
-  readonly #fixSubBlocks;
   readonly #fixLive;
 
   constructor(db: Sqlite) {
     this.#db = db;
     this.#stats = db.prepare(STATS);
+    this.#lists = db.prepare("SELECT id, extents FROM contents").raw();
     this.#users = db
       .prepare(
-        `SELECT DISTINCT i.ino FROM extents e JOIN inodes i ON i.content = e.content
-         WHERE e.sub_block = ? ORDER BY i.ino`,
+        `SELECT ino FROM inodes WHERE content IN (SELECT value FROM json_each(?))
+         ORDER BY ino`,
       )
       .pluck();
+    this.#subRefs = db.prepare("SELECT id, refcount FROM sub_blocks").raw();
+    this.#setSubRef = db.prepare("UPDATE sub_blocks SET refcount = ? WHERE id = ?");
     this.#fixContents = db.prepare(FIX_CONTENT_REFS);
-    this.#fixSubBlocks = db.prepare(FIX_SUBBLOCK_REFS);
     this.#fixLive = db.prepare(FIX_LIVE_BYTES);
   }
 
@@ -55,7 +59,11 @@ export class Maintenance {
 
   /** Inodes whose content has an extent in sub-block `id`: what a damaged sub-block breaks. */
   inodesUsingSubBlock(id: SubBlockId): InodeId[] {
-    return this.#users.all(id) as InodeId[];
+    const contents: number[] = [];
+    for (const [content, blob] of this.#lists.all() as [number, Buffer][]) {
+      if (decodeExtents(blob, content).includes(id)) contents.push(content);
+    }
+    return contents.length === 0 ? [] : (this.#users.all(JSON.stringify(contents)) as InodeId[]);
   }
 
   /**
@@ -64,8 +72,25 @@ export class Maintenance {
    */
   recomputeRefcounts(): RefcountRepair {
     const contents = this.#fixContents.run().changes;
-    const subBlocks = this.#fixSubBlocks.run().changes;
+    const subBlocks = this.#fixSubBlockRefs();
     const superChunks = this.#fixLive.run().changes;
     return { contents, subBlocks, superChunks };
+  }
+
+  /** Sets each sub-block's refcount to the number of extents naming it; returns how many changed. */
+  #fixSubBlockRefs(): number {
+    const uses = new Map<number, number>();
+    for (const [content, blob] of this.#lists.all() as [number, Buffer][]) {
+      for (const c of decodeExtents(blob, content)) if (c > 0) uses.set(c, (uses.get(c) ?? 0) + 1);
+    }
+    let changed = 0;
+    for (const [id, refcount] of this.#subRefs.all() as [number, number][]) {
+      const n = uses.get(id) ?? 0;
+      if (n !== refcount) {
+        this.#setSubRef.run(n, id);
+        changed++;
+      }
+    }
+    return changed;
   }
 }

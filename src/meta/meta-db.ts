@@ -2,13 +2,18 @@
  * meta/: the metadata database of a store, superchunk.db (SQLite through better-sqlite3,
  * the only folder importing it). It holds the file tree (inodes, entries, xattrs), each
  * file's content as extents over sub-blocks (contents, extents), the sub-block index
- * (sub_blocks: hash to super-chunk and offset) and the super-chunk table, with the
- * refcounts that tell live data from dead. Words and invariants: spec/FORMAT.md.
+ * (sub_blocks: hash key to super-chunk and offset) and the super-chunk table, with the
+ * refcounts that tell live data from dead. Words and invariants: spec/FORMAT-meta.md.
+ *
+ * Hashes are indexed by a 64-bit key (their first 8 bytes), not stored whole: a lookup
+ * by hash returns candidates, and the caller confirms the full hash (the super-chunk
+ * header for a sub-block) before it deduplicates against one.
  *
  * Durability: WAL with synchronous=FULL, so a committed transaction survives a crash and
  * an interrupted one leaves no trace. Writers group a freeze with the extent and refcount
  * changes that refer to it in one `transaction`.
  */
+import { UsageError } from "../errors.js";
 import type { Extent, InodeId, SubBlockId, SuperChunkId } from "../types.js";
 import { BlockTable } from "./block-table.js";
 import { ContentTable } from "./content-table.js";
@@ -140,6 +145,25 @@ export class MetaDb {
     }
   }
 
+  /**
+   * Shrinks the file to its live pages, packed in key order (VACUUM), and folds the WAL
+   * into it (checkpoint, WAL truncated); the database stays in WAL mode. Call after the
+   * last commit of a bulk write such as pack, outside any transaction. E_USAGE when
+   * read-only or inside a transaction.
+   */
+  compact(): void {
+    if (this.readonly || this.#db.inTransaction) {
+      const why = this.readonly ? "read-only" : "inside a transaction";
+      throw new UsageError("E_USAGE", `${this.path}: cannot compact ${why}`, { path: this.path });
+    }
+    try {
+      this.#db.exec("VACUUM");
+      this.#db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch (err) {
+      throw wrapSqliteError(err, this.path, "compact");
+    }
+  }
+
   /** A consistent image of the whole database (WAL included), e.g. to put into an archive. */
   serialize(): Buffer {
     return this.#db.serialize();
@@ -204,9 +228,15 @@ export class MetaDb {
 
   // ---- contents and extents -------------------------------------------------
 
-  /** The content with this whole-file SHA-256, if any (whole-file dedup). */
-  findContent(hash: Buffer): ContentId | undefined {
-    return this.#contents.find(hash);
+  /**
+   * Contents whose whole-file SHA-256 shares the 64-bit key of `hash`, by id. These are
+   * candidates only: the database does not keep the full hash, so before reusing one for
+   * whole-file dedup the caller must confirm that it holds the same bytes: same size and
+   * extents naming, in order, sub-blocks whose full hashes (confirmed in their
+   * super-chunk headers) are the new file's, or its bytes read back hash to `hash`.
+   */
+  findContentCandidates(hash: Uint8Array): ContentRecord[] {
+    return this.#contents.findCandidates(hash);
   }
 
   getContent(id: ContentId): ContentRecord | undefined {
@@ -215,9 +245,10 @@ export class MetaDb {
 
   /**
    * Records a content (refcount 0) and its extents atomically, adding 1 to the refcount
-   * of the sub-block of every non-hole extent.
+   * of the sub-block of every non-hole extent. `hash` is the whole file's SHA-256; only
+   * its key is kept.
    */
-  insertContent(hash: Buffer, size: number, extents: readonly Extent[]): ContentId {
+  insertContent(hash: Uint8Array, size: number, extents: readonly Extent[]): ContentId {
     return this.transaction(() => this.#contents.insert(hash, size, extents));
   }
 
@@ -230,12 +261,15 @@ export class MetaDb {
     return this.#contents.extents(content);
   }
 
-  /** All extents of a content resolved to super-chunk locations, with file offsets, in one query. */
+  /**
+   * All extents of a content resolved to super-chunk locations, with file offsets: one
+   * row read and one statement over its sub-blocks. E_CORRUPT if they do not tile it.
+   */
   resolveExtents(content: ContentId): ResolvedExtent[] {
     return this.#contents.resolve(content);
   }
 
-  /** The one extent holding byte `fileOffset` (for random reads of huge files). */
+  /** The one extent holding byte `fileOffset` (resolves the content, then bisects). */
   findExtent(content: ContentId, fileOffset: number): ResolvedExtent | undefined {
     return this.#contents.findExtent(content, fileOffset);
   }
@@ -254,20 +288,29 @@ export class MetaDb {
     return this.#blocks.listSuperChunks();
   }
 
-  /** Indexes a sub-block (refcount 0). */
+  /**
+   * Indexes a sub-block (refcount 0) under the 64-bit key of `rec.hash`; the full hash is
+   * not kept (its super-chunk's header has it). Two sub-blocks may share a key.
+   */
   insertSubBlock(rec: NewSubBlock): SubBlockId {
     return this.#blocks.insertSubBlock(rec);
   }
 
-  findSubBlock(hash: Buffer): SubBlockId | undefined {
-    return this.#blocks.findSubBlock(hash);
+  /**
+   * Sub-blocks whose SHA-256 shares the 64-bit key of `hash`, by id. These are candidates
+   * only: before deduplicating against one, the caller must confirm the full hash against
+   * its super-chunk's header, in the entry whose offset (sum of the lengths before it) is
+   * the candidate's `offset`. No candidate confirmed: the sub-block is new.
+   */
+  findSubBlockCandidates(hash: Uint8Array): SubBlockRecord[] {
+    return this.#blocks.findSubBlockCandidates(hash);
   }
 
   getSubBlock(id: SubBlockId): SubBlockRecord | undefined {
     return this.#blocks.getSubBlock(id);
   }
 
-  /** Sub-blocks indexed in one super-chunk, by offset. */
+  /** Sub-blocks indexed in one super-chunk, by offset (scans the index: for repack and fsck). */
   listSubBlocks(superChunk: SuperChunkId): SubBlockRecord[] {
     return this.#blocks.listSubBlocks(superChunk);
   }
@@ -298,7 +341,7 @@ export class MetaDb {
     return this.#maint.stats();
   }
 
-  /** Inodes whose content uses sub-block `id` (what a damaged sub-block affects). */
+  /** Inodes whose content uses sub-block `id` (what a damaged sub-block affects); scans. */
   inodesUsingSubBlock(id: SubBlockId): InodeId[] {
     return this.#maint.inodesUsingSubBlock(id);
   }

@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { FormatError, IoError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import { FORMAT_VERSION } from "../types.js";
 import { MetaKey } from "./records.js";
-import { APPLICATION_ID, SCHEMA_SQL } from "./schema.js";
+import { APPLICATION_ID, PAGE_SIZE, SCHEMA_SQL } from "./schema.js";
 import { isReadonlyWalError, sqliteCode, wrapSqliteError } from "./sqlite-error.js";
 
 export type Sqlite = Database.Database;
@@ -41,6 +41,7 @@ export function createDatabase(path: string): Sqlite {
 
 /** Pragmas, application id, tables and the first meta rows of a new database. */
 function initSchema(db: Sqlite): void {
+  db.pragma(`page_size = ${PAGE_SIZE}`); // before WAL mode: it fixes the size of a new file
   applyWritePragmas(db);
   db.pragma(`application_id = ${APPLICATION_ID}`);
   db.transaction(() => {

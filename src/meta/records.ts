@@ -136,7 +136,7 @@ export interface SuperChunkRecord {
   readonly subBlocks: number;
 }
 
-/** A sub-block to record; its refcount starts at 0. */
+/** A sub-block to record; its refcount starts at 0. The database keeps `hashKey(hash)`. */
 export interface NewSubBlock {
   readonly hash: SubBlockHash;
   readonly superChunk: SuperChunkId;
@@ -145,17 +145,28 @@ export interface NewSubBlock {
   readonly length: number;
 }
 
-/** A sub-block as stored. */
-export interface SubBlockRecord extends NewSubBlock {
+/**
+ * A sub-block as stored. The database keeps only the 64-bit key of its hash (`hkey`); the
+ * full SHA-256 is entry `i` of its super-chunk's header, the entry whose offset (the sum
+ * of the lengths before it) is `offset`.
+ */
+export interface SubBlockRecord {
   readonly id: SubBlockId;
-  /** Number of extent rows referencing this sub-block. */
+  /** First 8 bytes of the sub-block's SHA-256 as a signed big-endian int64 (hashKey). */
+  readonly hkey: bigint;
+  readonly superChunk: SuperChunkId;
+  /** Offset in the super-chunk's raw (inflated) payload. */
+  readonly offset: number;
+  readonly length: number;
+  /** Number of extents (over all contents) naming this sub-block. */
   readonly refcount: number;
 }
 
-/** A file content as stored (extents come from getExtents). */
+/** A file content as stored (extents come from getExtents / resolveExtents). */
 export interface ContentRecord {
   readonly id: ContentId;
-  readonly hash: Buffer;
+  /** First 8 bytes of the whole file's SHA-256 as a signed big-endian int64 (hashKey). */
+  readonly hkey: bigint;
   readonly size: number;
   /** Number of inodes whose `content` is this one. */
   readonly refcount: number;

@@ -1,7 +1,9 @@
 /**
  * The SQL schema of superchunk.db, format version 1. Normative description:
- * spec/FORMAT.md ("Metadata database"). Tables are STRICT so SQLite itself rejects a
- * TEXT name where bytes belong or a fraction where an integer belongs.
+ * spec/FORMAT-meta.md. Tables are STRICT so SQLite itself rejects a TEXT name where
+ * bytes belong or a fraction where an integer belongs. The schema is lean on purpose:
+ * the database is part of the store's size, so it keeps only the indexes the read path
+ * and dedup lookups need; whole-store checks scan.
  */
 import type { InodeId } from "../types.js";
 
@@ -13,6 +15,12 @@ export const ROOT_INO = 1 as InodeId;
 
 /** SQLite `application_id` of a superchunk database: "SCK1" in ASCII. */
 export const APPLICATION_ID = 0x53434b31;
+
+/**
+ * Page size of a new database. Small pages waste less in half-full leaves and in the one
+ * page every table and index needs; the read path's working set is cached either way.
+ */
+export const PAGE_SIZE = 1024;
 
 /** Tables, indexes and triggers, created in one transaction by MetaDb.create. */
 export const SCHEMA_SQL = `
@@ -36,7 +44,6 @@ CREATE TABLE inodes (
   target   BLOB,
   content  INTEGER
 ) STRICT;
-CREATE INDEX inodes_content ON inodes(content) WHERE content IS NOT NULL;
 
 CREATE TABLE entries (
   parent INTEGER NOT NULL,
@@ -44,23 +51,15 @@ CREATE TABLE entries (
   ino    INTEGER NOT NULL,
   PRIMARY KEY (parent, name)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX entries_ino ON entries(ino);
 
 CREATE TABLE contents (
   id       INTEGER PRIMARY KEY,
-  hash     BLOB NOT NULL UNIQUE,
+  hkey     INTEGER NOT NULL,
   size     INTEGER NOT NULL,
-  refcount INTEGER NOT NULL
+  refcount INTEGER NOT NULL,
+  extents  BLOB NOT NULL
 ) STRICT;
-
-CREATE TABLE extents (
-  content     INTEGER NOT NULL,
-  file_offset INTEGER NOT NULL,
-  sub_block   INTEGER,
-  length      INTEGER NOT NULL,
-  PRIMARY KEY (content, file_offset)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX extents_sub_block ON extents(sub_block);
+CREATE INDEX contents_hkey ON contents(hkey);
 
 CREATE TABLE superchunks (
   id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -73,13 +72,13 @@ CREATE TABLE superchunks (
 
 CREATE TABLE sub_blocks (
   id         INTEGER PRIMARY KEY,
-  hash       BLOB NOT NULL UNIQUE,
   superchunk INTEGER NOT NULL,
   offset     INTEGER NOT NULL,
   length     INTEGER NOT NULL,
-  refcount   INTEGER NOT NULL
+  refcount   INTEGER NOT NULL,
+  hkey       INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX sub_blocks_superchunk ON sub_blocks(superchunk, offset);
+CREATE INDEX sub_blocks_hkey ON sub_blocks(hkey);
 
 CREATE TABLE xattrs (
   ino   INTEGER NOT NULL,
