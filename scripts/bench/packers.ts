@@ -1,0 +1,147 @@
+/**
+ * The command lines of every tool: how it packs the corpus and how its output is mounted.
+ * Pure: paths in, commands out.
+ */
+
+import { join } from "node:path";
+import type { ToolId } from "./catalogue.js";
+import type { Command } from "./command.js";
+import type { MountSpec } from "./mount-session.js";
+
+/** Where things are for one tool. */
+export interface ToolPaths {
+  /** The corpus root being packed. */
+  readonly corpus: string;
+  /** This tool's own empty folder in the scratch directory. */
+  readonly work: string;
+  /** superchunk's compiled CLI (dist/src/cli/main.js). */
+  readonly cli: string;
+  /** The node binary. */
+  readonly node: string;
+}
+
+/** The commands that pack, in order, and the file or folder whose size is the result. */
+export interface PackPlan {
+  readonly steps: readonly Command[];
+  readonly output: string;
+}
+
+/** Environment for borg: no prompts, and its cache and config inside the scratch folder. */
+export function borgEnv(work: string): Record<string, string> {
+  return {
+    BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: "yes",
+    BORG_RELOCATED_REPO_ACCESS_IS_OK: "yes",
+    BORG_PASSPHRASE: "",
+    BORG_BASE_DIR: join(work, "borg-home"),
+  };
+}
+
+function tarPipe(corpus: string, out: string, compressor: string): Command {
+  const script = `set -o pipefail; tar cf - -C "$1" . | ${compressor} > "$2"`;
+  return { cmd: "bash", args: ["-c", script, "bash", corpus, out] };
+}
+
+/** How tool `id` packs `p.corpus`. */
+export function packPlan(id: ToolId, p: ToolPaths): PackPlan {
+  const out = (name: string) => join(p.work, name);
+  const sqfs = (comp: readonly string[]) => ({
+    steps: [
+      { cmd: "mksquashfs", args: [p.corpus, out("out.sqfs"), ...comp, "-b", "1M", "-noappend"] },
+    ],
+    output: out("out.sqfs"),
+  });
+  const cliPack = (extra: readonly string[]) => ({
+    steps: [{ cmd: p.node, args: [p.cli, "pack", p.corpus, out("store"), "--json", ...extra] }],
+    output: out("store"),
+  });
+  switch (id) {
+    case "superchunk":
+      return cliPack([]);
+    case "superchunk-path":
+      return cliPack(["--order", "path"]);
+    case "sqfs-xz":
+      return sqfs(["-comp", "xz"]);
+    case "sqfs-zstd":
+      return sqfs(["-comp", "zstd", "-Xcompression-level", "19"]);
+    case "borg":
+      return borgPlan(p);
+    case "zpaq":
+      return {
+        steps: [{ cmd: "zpaq", args: ["a", out("out.zpaq"), p.corpus, "-m3"] }],
+        output: out("out.zpaq"),
+      };
+    case "tar-xz":
+      return {
+        steps: [tarPipe(p.corpus, out("out.tar.xz"), "xz -9 -T0")],
+        output: out("out.tar.xz"),
+      };
+    case "tar-zstd":
+      return {
+        steps: [tarPipe(p.corpus, out("out.tar.zst"), "zstd -q -19 --long=27 -T0")],
+        output: out("out.tar.zst"),
+      };
+  }
+}
+
+function borgPlan(p: ToolPaths): PackPlan {
+  const repo = join(p.work, "repo");
+  const env = borgEnv(p.work);
+  const chunker = ["--chunker-params", "buzhash,14,18,15,4095", "-C", "lzma,6"];
+  return {
+    steps: [
+      { cmd: "borg", args: ["init", "-e", "none", repo], env },
+      { cmd: "borg", args: ["create", ...chunker, `${repo}::corpus`, "."], env, cwd: p.corpus },
+    ],
+    output: repo,
+  };
+}
+
+/** How tool `id`'s output is mounted (in the foreground) on `mnt`, or null if it has no mount. */
+export function mountSpec(id: ToolId, p: ToolPaths, mnt: string): MountSpec | null {
+  switch (id) {
+    case "superchunk":
+    case "superchunk-path":
+      return {
+        mount: { cmd: p.node, args: [p.cli, "mount", join(p.work, "store"), mnt, "--foreground"] },
+        unmount: { cmd: p.node, args: [p.cli, "umount", mnt] },
+      };
+    case "sqfs-xz":
+    case "sqfs-zstd":
+      return { mount: { cmd: "squashfuse", args: ["-f", join(p.work, "out.sqfs"), mnt] } };
+    case "borg":
+      return {
+        mount: {
+          cmd: "borg",
+          args: ["mount", "-f", `${join(p.work, "repo")}::corpus`, mnt],
+          env: borgEnv(p.work),
+        },
+      };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The JSON object a command printed: the whole output if it parses, else the last line that
+ * is a JSON object (progress lines may come before it). Null when there is none.
+ */
+export function extractJsonObject(text: string): Record<string, unknown> | null {
+  const candidates = [
+    text.trim(),
+    ...text
+      .split("\n")
+      .reverse()
+      .map((l) => l.trim()),
+  ];
+  for (const c of candidates) {
+    if (!c.startsWith("{")) continue;
+    try {
+      const v: unknown = JSON.parse(c);
+      if (v !== null && typeof v === "object" && !Array.isArray(v))
+        return v as Record<string, unknown>;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
