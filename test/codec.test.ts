@@ -256,6 +256,32 @@ test("codec - pool errors keep their class, code and data across the worker boun
   }
 });
 
+test("codec - pool inflateChecked answers the output's CRC-32; urgent jobs go ahead of queued ones", async () => {
+  const pool = new CodecPool({ threads: 1 });
+  pool.warm();
+  try {
+    const raws = [0, 1, 2, 3].map((i) => sampleText(200_000, i + 7));
+    const packed = await Promise.all(raws.map((raw) => pool.compress("zstd", 3, raw)));
+    const order: number[] = [];
+    const run = (i: number, urgent: boolean) =>
+      pool.inflateChecked("zstd", packed[i]!, raws[i]!.length, { urgent }).then((r) => {
+        order.push(i);
+        return r;
+      });
+    // job 0 occupies the only worker; 1 and 2 wait in the queue; 3 is urgent and overtakes them
+    const results = await Promise.all([run(0, false), run(1, false), run(2, false), run(3, true)]);
+    assert.equal(order, [0, 3, 1, 2]);
+    results.forEach((r, i) => {
+      assert.ok(r.raw.equals(raws[i]!), `bytes of job ${i}`);
+      assert.is(r.crc32, crc32(raws[i]!), `crc of job ${i}`);
+    });
+    const none = await pool.inflateChecked("none", raws[0]!, raws[0]!.length);
+    assert.is(none.crc32, crc32(raws[0]!), "inline codec: CRC computed here");
+  } finally {
+    await pool.close();
+  }
+});
+
 test("codec - pool close is idempotent and rejects pending jobs", async () => {
   const pool = new CodecPool({ threads: 1 });
   const raw = randomBytes(2 * MIB);

@@ -15,6 +15,7 @@ import { umountCommand } from "../src/cli/cmd-umount.js";
 import { commands } from "../src/cli/commands.js";
 import { packTree } from "../src/engine/pack.js";
 import { CorruptError, type EngineError, NotFoundError } from "../src/errors.js";
+import { DirScan } from "../src/fuse/dir-scan.js";
 import { displayName } from "../src/fuse/display-name.js";
 import { errnoFor, errnoNumber, negErrno } from "../src/fuse/errno.js";
 import { type FuseMount, mountFsView } from "../src/fuse/fuse-mount.js";
@@ -135,6 +136,65 @@ test("fuse - ops: read copies into the kernel buffer and answers the byte count"
   assert.is(ops.openFiles, 1);
   await callOp(ops, "release", "/f", fd);
   assert.is(ops.openFiles, 0);
+});
+
+test("fuse - dir scan: a walk in readdir order gets the following files, depth first", () => {
+  const view = new FakeFsView();
+  const d = view.mkdir("/", "d");
+  const f = (name: string, at = "/d") => view.file(at, name, Buffer.from(name));
+  const a = f("a");
+  const b = f("b");
+  const c = view.mkdir("/d", "c");
+  const c1 = f("c1", "/d/c");
+  const c2 = f("c2", "/d/c");
+  const e = f("e");
+  view.symlink("/d", "s", "a");
+  const scan = new DirScan(view, { lookaheadFiles: 4 });
+  assert.equal(scan.opened(d, b), [b], "a first open past the first file: just the file");
+  const walk = new DirScan(view, { lookaheadFiles: 4 });
+  assert.equal(walk.opened(d, a), [a], "the first file starts a walk: a short lookahead");
+  assert.equal(walk.opened(d, b), [b, c1, c2, e], "its next open: the full one, depth first");
+  assert.equal(walk.opened(c, c1), undefined, "covered by the previous lookahead");
+  assert.equal(walk.opened(d, e), [e], "hinted again; the symlink is skipped");
+  assert.equal(walk.opened(d, a), [a], "going back is not a walk");
+  const big = new DirScan(view, { lookaheadFiles: 8 });
+  assert.equal(big.opened(d, a), [a, b], "a quarter of the lookahead to start");
+});
+
+test("fuse - ops: read goes through readInto, synchronously when the view answers a count", async () => {
+  const view = new FakeFsView();
+  const data = seededBytes(10_000, 9);
+  view.file("/", "f", data);
+  const intoCalls: number[] = [];
+  const hinted: InodeId[][] = [];
+  const v = Object.assign(view, {
+    readInto(ino: InodeId, offset: number, target: Buffer): number {
+      intoCalls.push(offset);
+      const src = view.nodes.get(ino)!.data!;
+      return src.copy(target, 0, offset, Math.min(src.length, offset + target.length));
+    },
+    prefetchFiles(inos: readonly InodeId[]): void {
+      hinted.push([...inos]);
+    },
+  });
+  const ops = new FuseOps(v, { log: () => {} });
+  const h = ops.handlers() as unknown as Record<string, (...a: unknown[]) => void>;
+  const fd = ((await callOp(ops, "open", "/f", 0)) as [number, number])[1];
+  assert.equal(hinted, [[view.lookupPath("/f")!]], "an open hints the file it opens");
+  const buf = Buffer.alloc(8192, 0xff);
+  let answered: number | undefined;
+  h.read!("/f", fd, buf, 4096, 8000, (n: number) => {
+    answered = n;
+  });
+  assert.is(answered, 2000, "answered before any await");
+  assert.ok(buf.subarray(0, 2000).equals(data.subarray(8000)));
+  assert.ok(
+    buf.subarray(4096).every((x) => x === 0xff),
+    "nothing past len is written",
+  );
+  assert.equal(intoCalls, [8000]);
+  assert.is(view.reads.length, 0, "read() not used");
+  assert.not.ok("flush" in ops.handlers(), "flush left to libfuse (ENOSYS, never sent again)");
 });
 
 // ---------------------------------------------------------------- real mounts

@@ -78,6 +78,61 @@ test("pack - reads at odd offsets match the source", async () => {
   }
 });
 
+test("pack - readInto matches read, fills a dirty buffer's holes, answers synchronously once cached", async () => {
+  const { src, store } = await packed({ superChunkBytes: 256 * 1024 });
+  const r = openStoreReader(store, { cacheBytes: 64 * 1024 * 1024 });
+  try {
+    for (const name of ["holey.bin", "a/b/big-v2.bin"]) {
+      const want = fs.readFileSync(path.join(src, name));
+      const ino = r.lookupPath(name)!;
+      for (const [off, len] of [
+        [0, 4096],
+        [90_000, 131_072],
+        [want.length - 10, 100],
+      ] as const) {
+        const target = Buffer.alloc(len, 0xa5);
+        const first = r.readInto(ino, off, target);
+        const n = typeof first === "number" ? first : await first;
+        const end = Math.min(want.length, off + len);
+        assert.is(n, end - off, `${name} count at ${off}`);
+        assert.ok(target.subarray(0, n).equals(want.subarray(off, end)), `${name} bytes at ${off}`);
+        assert.ok((await r.read(ino, off, len)).equals(want.subarray(off, end)), `${name} read`);
+        const again = r.readInto(ino, off, Buffer.alloc(len));
+        assert.is(typeof again, "number", `${name} at ${off}: cached data answers synchronously`);
+      }
+    }
+    assert.is(r.readInto(r.lookupPath("holey.bin")!, 1e9, Buffer.alloc(10)), 0, "past the end");
+  } finally {
+    await r.close();
+  }
+});
+
+test("pack - prefetchFiles and prefetchAfter load in the background, then reads hit", async () => {
+  const { store } = await packed({ superChunkBytes: 256 * 1024 });
+  const r = openStoreReader(store, { cacheBytes: 64 * 1024 * 1024 });
+  try {
+    const ino = r.lookupPath("a/b/big-v2.bin")!;
+    const size = r.getattr(ino)!.size;
+    const wanted = r.superChunksFor(ino, 0, size);
+    assert.ok(wanted.length > 2, `big file spans ${wanted.length} super-chunks`);
+    r.prefetchFiles([r.root, ino]); // the root is not a file: ignored
+    for (let i = 0; i < 200 && r.workingSetStats().entries < wanted.length; i++) {
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    const loaded = r.workingSetStats();
+    assert.is(loaded.entries, wanted.length, "every super-chunk of the file loaded");
+    assert.is(loaded.misses, 0, "nobody waited");
+    assert.is(loaded.unusedPrefetchBytes, loaded.bytes, "all of it prefetched, none used yet");
+    const n = await r.readInto(ino, 0, Buffer.alloc(size));
+    assert.is(n, size);
+    const after = r.workingSetStats();
+    assert.is(after.loads, loaded.loads, "no load for the read");
+    assert.is(after.unusedPrefetchBytes, 0);
+  } finally {
+    await r.close();
+  }
+});
+
 test("pack - extract of selected paths only", async () => {
   const { root, store } = await packed();
   const out = path.join(root, "sel");

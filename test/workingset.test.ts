@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { PrefetchQueue } from "../src/workingset/prefetch-queue.js";
 import { WorkingSet } from "../src/workingset/working-set.js";
 
 /** A load function that records its calls and can be held open or made to fail. */
@@ -250,6 +251,84 @@ test("workingset - string keys", async () => {
   const a = await ws.acquire("ab");
   assert.is(a.data.toString(), "ab");
   a.release();
+});
+
+test("workingset - tryAcquire pins a cached entry synchronously; a miss loads nothing", async () => {
+  const r = recorder();
+  const ws = new WorkingSet({ capacityBytes: 1000 }, r.load);
+  assert.is(ws.tryAcquire(5), undefined);
+  assert.equal(r.calls, []);
+  assert.is(ws.stats().misses, 0, "a synchronous miss is not counted");
+  await touch(ws, 5);
+  const pin = ws.tryAcquire(5);
+  assert.ok(pin !== undefined);
+  assert.is(pin.data[0], 5);
+  assert.is(ws.stats().pinned, 1);
+  pin.release();
+  assert.is(ws.stats().pinned, 0);
+  assert.is(ws.stats().hits, 1);
+  assert.ok(ws.has(5));
+  assert.not.ok(ws.has(6));
+});
+
+test("workingset - load is told whether it is a prefetch; prefetched bytes are unused until acquired", async () => {
+  const kinds: boolean[] = [];
+  const ws = new WorkingSet(
+    { capacityBytes: 1000, entryOverheadBytes: 0 },
+    async (key, prefetch) => {
+      kinds.push(prefetch);
+      return Buffer.alloc(100, key);
+    },
+  );
+  await ws.prefetch(1);
+  await touch(ws, 2);
+  assert.equal(kinds, [true, false]);
+  assert.is(ws.stats().unusedPrefetchBytes, 100);
+  await touch(ws, 1);
+  assert.is(ws.stats().unusedPrefetchBytes, 0);
+  await ws.prefetch(3);
+  ws.clear();
+  assert.is(ws.stats().unusedPrefetchBytes, 0);
+});
+
+test("workingset - prefetch queue starts keys in order, a bounded number at once, skipping present ones", async () => {
+  const r = recorder();
+  r.hold();
+  const ws = new WorkingSet({ capacityBytes: 10_000 }, r.load);
+  const q = new PrefetchQueue(ws, { maxInFlight: 2, entryBytesGuess: 100 });
+  assert.is(q.push([1, 2, 3, 2, 4]), 4, "duplicates dropped");
+  assert.equal(r.calls, [1, 2]);
+  assert.is(q.inFlight, 2);
+  assert.is(q.pending, 2);
+  assert.is(q.push([3, 1]), 0, "waiting or loading already");
+  r.open(1);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(r.calls, [1, 2, 3]);
+  r.open(2);
+  r.open(3);
+  await new Promise((res) => setImmediate(res));
+  r.open(4);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(r.calls, [1, 2, 3, 4]);
+  assert.is(q.inFlight, 0);
+  assert.is(q.push([1, 4]), 0, "cached keys are not queued");
+  q.close();
+  assert.is(q.push([9]), 0, "closed");
+});
+
+test("workingset - prefetch queue stops while unused prefetched bytes fill its share of the capacity", async () => {
+  const r = recorder(100);
+  const ws = new WorkingSet({ capacityBytes: 1000, entryOverheadBytes: 0 }, r.load);
+  const q = new PrefetchQueue(ws, { maxInFlight: 1, maxUnusedFraction: 0.3, entryBytesGuess: 100 });
+  q.push([1, 2, 3, 4, 5]);
+  for (let i = 0; i < 10; i++) await new Promise((res) => setImmediate(res));
+  assert.equal(r.calls, [1, 2, 3], "300 bytes of unused prefetches is the share");
+  assert.is(q.pending, 2);
+  await touch(ws, 1); // used: room for one more, taken at the next push
+  q.push([]);
+  for (let i = 0; i < 10; i++) await new Promise((res) => setImmediate(res));
+  assert.equal(r.calls, [1, 2, 3, 4]);
+  assert.is(ws.stats().evictions, 0, "prefetching never evicted its own work");
 });
 
 test.run();

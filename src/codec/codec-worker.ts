@@ -1,16 +1,41 @@
 /**
  * Body of one codec pool worker thread: runs one compress or inflate request at a
- * time and answers with the result buffer transferred, or the error serialized.
+ * time and answers with the result buffer transferred (plus its CRC-32 when the
+ * request asks for it), or the error serialized. A codec's module (and its native
+ * binding) is loaded on the first job that needs it, so a thread that only inflates
+ * zstd boots without loading xz and lz4.
  */
 import { parentPort } from "node:worker_threads";
+import { crc32 } from "node:zlib";
 import { InternalError } from "../errors.js";
-import { getCodec } from "./codec-registry.js";
+import type { CheckedPoolReply, CheckedPoolRequest } from "./codec-pool.js";
+import { getCodec } from "./codec-table.js";
 import { type PoolReply, type PoolRequest, serializeError, transferable } from "./pool-protocol.js";
 
 const port = parentPort;
 if (port === null) throw new InternalError("codec-worker.js must run in a worker thread");
 
+/** The module registering each codec; a name not listed loads the whole registry. */
+const CODEC_MODULES: Readonly<Record<string, string>> = {
+  none: "./none.js",
+  zstd: "./zstd.js",
+  xz: "./xz.js",
+  lz4: "./lz4.js",
+};
+const loading = new Map<string, Promise<unknown>>();
+
+/** Imports the module that registers `name` (once). */
+function loadCodec(name: string): Promise<unknown> {
+  let p = loading.get(name);
+  if (p === undefined) {
+    p = import(CODEC_MODULES[name] ?? "./codec-registry.js");
+    loading.set(name, p);
+  }
+  return p;
+}
+
 async function run(req: PoolRequest): Promise<Buffer> {
+  await loadCodec(req.codec);
   const codec = getCodec(req.codec);
   return req.op === "compress"
     ? await codec.compress(req.data, req.level)
@@ -27,19 +52,25 @@ function replyError(id: number, err: unknown): void {
   }
 }
 
-async function handle(req: PoolRequest): Promise<void> {
+async function handle(req: CheckedPoolRequest): Promise<void> {
   let out: Uint8Array;
+  let crc: number | undefined;
   try {
     out = transferable(await run(req));
+    if (req.crc32 === true) crc = crc32(out);
   } catch (err) {
     replyError(req.id, err);
     return;
   }
-  port!.postMessage({ id: req.id, ok: true, data: out } satisfies PoolReply, [
-    out.buffer as ArrayBuffer,
-  ]);
+  const reply: CheckedPoolReply = {
+    id: req.id,
+    ok: true,
+    data: out,
+    ...(crc === undefined ? {} : { crc32: crc }),
+  };
+  port!.postMessage(reply, [out.buffer as ArrayBuffer]);
 }
 
-port.on("message", (req: PoolRequest) => {
+port.on("message", (req: CheckedPoolRequest) => {
   void handle(req);
 });

@@ -46,6 +46,11 @@ export interface FsView {
    * data names the super-chunk.
    */
   read(ino: InodeId, offset: number, length: number): Promise<Buffer>;
+  /**
+   * Like `read`, into `target` (up to `target.length` bytes); answers the count. May answer
+   * synchronously (data cached). Optional: callers fall back to `read` and a copy.
+   */
+  readInto?(ino: InodeId, offset: number, target: Buffer): number | Promise<number>;
   /** Extended attributes. */
   listxattr(ino: InodeId): Buffer[];
   getxattr(ino: InodeId, name: Buffer): Buffer | undefined;
@@ -55,6 +60,11 @@ export interface FsView {
    * start loading what follows. Optional; errors are swallowed.
    */
   prefetchAfter?(ino: InodeId, offset: number, length: number): void;
+  /**
+   * Hint that these files are about to be read whole, in this order: start loading what
+   * they need. Optional; bounded by the view; non-files are ignored.
+   */
+  prefetchFiles?(inos: readonly InodeId[]): void;
   /** Releases caches, workers and the database; idempotent. */
   close(): Promise<void>;
 }

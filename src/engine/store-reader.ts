@@ -2,28 +2,56 @@
  * StoreReader: a store as a read-only file system (FsView). File offsets are
  * mapped to sub-blocks by binary search over each content's cumulative extent
  * offsets; sub-block bytes come from inflated super-chunks held in the working
- * set. Each super-chunk's checksums are verified once per inflate.
+ * set. Each super-chunk's checksums are verified once per inflate (the raw CRC on
+ * the inflating worker).
+ *
+ * Fast paths: inode records and extent tables are cached (the store is immutable
+ * while read), `readInto` copies straight into the caller's buffer and answers
+ * synchronously when every super-chunk it needs is cached. Background loads go
+ * through one PrefetchQueue: a sequential reader keeps `readaheadChunks` super-chunks
+ * inflating ahead of it, and `prefetchFiles` queues what a run of files will need.
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
-import type { ResolvedExtent } from "../meta/records.js";
+import type { InodeRecord, ResolvedExtent } from "../meta/records.js";
 import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
-import { type InodeId, InodeKind } from "../types.js";
-import { WorkingSet } from "../workingset/working-set.js";
+import { type InodeId, InodeKind, MIB } from "../types.js";
+import { PrefetchQueue } from "../workingset/prefetch-queue.js";
+import {
+  type PinnedBuffer,
+  WORKINGSET_DEFAULT_BYTES,
+  WorkingSet,
+} from "../workingset/working-set.js";
 import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
 import { type OpenStore, openStore } from "./store-layout.js";
 
+/** Options of a StoreReader. */
 export interface StoreReaderOptions {
   /** bytes of inflated super-chunks kept in the working set; default 512 MiB */
   cacheBytes?: number;
   /** inflate threads; default 2 */
   threads?: number;
+  /** super-chunks kept inflating ahead of a sequential reader; default `threads` */
+  readaheadChunks?: number;
+  /** most super-chunks one `prefetchFiles` call queues; default 32 */
+  prefetchFilesChunks?: number;
+  /**
+   * prefetches started and not finished, at most; default `threads` + 2, so reading the
+   * next super-chunk files overlaps the inflates and no inflate thread waits for I/O
+   */
+  prefetchInFlight?: number;
 }
 
+const DEFAULT_THREADS = 2;
+const DEFAULT_PREFETCH_FILES_CHUNKS = 32;
+const PREFETCH_EXTRA_IN_FLIGHT = 2;
 const EXTENT_CACHE_ENTRIES = 4096;
+const INODE_CACHE_ENTRIES = 65_536;
+/** How far past a sequential read `prefetchAfter` looks for the next super-chunks. */
+const READAHEAD_SCAN_BYTES = 64 * MIB;
 
 /** Extents of one content with cumulative offsets for binary search. */
 interface ExtentTable {
@@ -32,9 +60,15 @@ interface ExtentTable {
   readonly size: number;
 }
 
+const EMPTY_TABLE: ExtentTable = { starts: new Float64Array(0), extents: [], size: 0 };
+
 export class StoreReader implements FsView {
   readonly root = 1 as InodeId;
   private readonly ws: WorkingSet<number>;
+  private readonly queue: PrefetchQueue<number>;
+  private readonly readahead: number;
+  private readonly filesChunks: number;
+  private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
   private readonly extentCache = new Map<number, ExtentTable>();
   private closed = false;
 
@@ -43,26 +77,19 @@ export class StoreReader implements FsView {
     private readonly blobs: BlobStore,
     private readonly pool: CodecPool,
     cacheBytes: number,
+    opts: Omit<StoreReaderOptions, "cacheBytes"> = {},
   ) {
-    this.ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id) => this.load(id));
+    this.ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch) =>
+      this.load(id, prefetch),
+    );
+    const maxInFlight = opts.prefetchInFlight ?? pool.threads + PREFETCH_EXTRA_IN_FLIGHT;
+    this.queue = new PrefetchQueue(this.ws, { maxInFlight });
+    this.readahead = opts.readaheadChunks ?? pool.threads;
+    this.filesChunks = opts.prefetchFilesChunks ?? DEFAULT_PREFETCH_FILES_CHUNKS;
   }
 
   getattr(ino: InodeId): InodeAttr | undefined {
-    const r = this.meta.getInode(ino);
-    if (!r) return undefined;
-    return {
-      ino: r.ino,
-      kind: r.kind,
-      mode: r.mode,
-      uid: r.uid,
-      gid: r.gid,
-      size: r.size,
-      nlink: r.nlink,
-      rdev: r.rdev,
-      atimeNs: r.atimeNs,
-      mtimeNs: r.mtimeNs,
-      ctimeNs: r.ctimeNs,
-    };
+    return this.inode(ino)?.attr;
   }
 
   lookupPath(p: Buffer | string): InodeId | undefined {
@@ -78,7 +105,7 @@ export class StoreReader implements FsView {
   }
 
   readlink(ino: InodeId): Buffer {
-    const r = this.meta.getInode(ino);
+    const r = this.inode(ino)?.rec;
     if (!r || r.kind !== InodeKind.symlink || !r.target) {
       throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a symlink`, { ino });
     }
@@ -86,45 +113,75 @@ export class StoreReader implements FsView {
   }
 
   async read(ino: InodeId, offset: number, length: number): Promise<Buffer> {
+    const size = this.extentsOf(ino).size;
+    const out = Buffer.allocUnsafe(Math.max(0, Math.min(size, offset + length) - offset));
+    // every byte of `out` is written below: a copied sub-block or a zero-filled hole
+    const n = await this.readInto(ino, offset, out);
+    return out.subarray(0, n);
+  }
+
+  /**
+   * Reads up to `target.length` bytes at `offset` into `target`; answers the count (short
+   * only at end of file). Synchronous when every super-chunk needed is cached.
+   */
+  readInto(ino: InodeId, offset: number, target: Buffer): number | Promise<number> {
     const table = this.extentsOf(ino);
-    const end = Math.min(table.size, offset + length);
-    if (offset >= end) return Buffer.alloc(0);
-    const out = Buffer.alloc(end - offset);
+    const end = Math.min(table.size, offset + target.length);
+    if (offset >= end) return 0;
+    const waits: Promise<void>[] = [];
     let i = findExtent(table.starts, offset);
-    const parts: Promise<void>[] = [];
     for (let pos = offset; pos < end; i++) {
       const ext = table.extents[i]!;
       const from = pos - ext.fileOffset;
       const n = Math.min(ext.length - from, end - pos);
-      if (ext.superChunk !== null) parts.push(this.copyFrom(ext, from, n, out, pos - offset));
+      const at = pos - offset;
+      if (ext.superChunk === null) target.fill(0, at, at + n);
+      else {
+        const pin = this.ws.tryAcquire(ext.superChunk);
+        if (pin !== undefined) copyPinned(pin, ext, from, n, target, at);
+        else waits.push(this.copyFrom(ext, from, n, target, at));
+      }
       pos += n;
     }
-    await Promise.all(parts);
-    return out;
+    const count = end - offset;
+    return waits.length === 0 ? count : Promise.all(waits).then(() => count);
   }
 
   /** Super-chunk ids a read of [offset, offset+length) needs, in file order. */
   superChunksFor(ino: InodeId, offset: number, length: number): number[] {
-    const table = this.extentsOf(ino);
     const ids: number[] = [];
-    const end = Math.min(table.size, offset + length);
-    for (let i = findExtent(table.starts, offset); i < table.extents.length; i++) {
-      const e = table.extents[i]!;
-      if (e.fileOffset >= end) break;
-      if (e.superChunk !== null && ids[ids.length - 1] !== e.superChunk) ids.push(e.superChunk);
-    }
+    this.collect(this.extentsOf(ino), offset, offset + length, ids, new Set(), Infinity);
     return ids;
   }
 
-  /** Starts inflating the super-chunks that follow [offset, offset+length) of a file. */
+  /**
+   * A sequential reader just read [offset, offset+length): keeps the next `readaheadChunks`
+   * super-chunks of the file that this range does not need inflating.
+   */
   prefetchAfter(ino: InodeId, offset: number, length: number): void {
-    const now = new Set(this.superChunksFor(ino, offset, length));
-    for (const id of this.superChunksFor(ino, offset + length, 4 * 1024 * 1024)) {
-      if (!now.has(id)) {
-        this.ws.prefetch(id);
-        return;
-      }
+    const table = this.extentsOf(ino);
+    const now = new Set<number>();
+    this.collect(table, offset, offset + length, [], now, Infinity);
+    const next: number[] = [];
+    const end = offset + length + READAHEAD_SCAN_BYTES;
+    this.collect(table, offset + length, end, next, now, this.readahead, true);
+    this.queue.push(next);
+  }
+
+  /**
+   * Files about to be read, in the order they will be: queues the super-chunks they need, in
+   * that order, at most `prefetchFilesChunks` not yet cached. Non-files are skipped.
+   */
+  prefetchFiles(inos: readonly InodeId[]): void {
+    const ids: number[] = [];
+    const seen = new Set<number>();
+    for (const ino of inos) {
+      const r = this.inode(ino)?.rec;
+      if (r?.kind !== InodeKind.file || ids.length >= this.filesChunks) continue;
+      const table = this.extentsOf(ino);
+      this.collect(table, 0, table.size, ids, seen, this.filesChunks, true);
     }
+    this.queue.push(ids);
   }
 
   listxattr(ino: InodeId): Buffer[] {
@@ -152,48 +209,70 @@ export class StoreReader implements FsView {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.queue.close();
     this.ws.clear();
     await this.pool.close();
     await this.blobs.close();
     this.meta.close();
   }
 
-  private async copyFrom(ext: ResolvedExtent, from: number, n: number, out: Buffer, at: number) {
-    const pin = await this.ws.acquire(ext.superChunk!);
-    try {
-      const start = ext.offset + from;
-      if (start + n > pin.data.length) {
-        throw new CorruptError(
-          "E_CORRUPT",
-          `sub-block lies outside super-chunk ${ext.superChunk}`,
-          {
-            superChunkId: ext.superChunk,
-            offset: ext.offset,
-          },
-        );
-      }
-      pin.data.copy(out, at, start, start + n);
-    } finally {
-      pin.release();
+  /**
+   * Appends to `ids` the super-chunks of extents overlapping [from, to) that are not in
+   * `seen` (and adds them there), until `ids` holds `max`. With `onlyMissing`, super-chunks
+   * cached or loading are left out (and do not count against `max`).
+   */
+  private collect(
+    t: ExtentTable,
+    from: number,
+    to: number,
+    ids: number[],
+    seen: Set<number>,
+    max: number,
+    onlyMissing = false,
+  ): void {
+    const end = Math.min(t.size, to);
+    if (from >= end) return;
+    for (let i = findExtent(t.starts, from); i < t.extents.length && ids.length < max; i++) {
+      const e = t.extents[i]!;
+      if (e.fileOffset >= end) break;
+      const id = e.superChunk;
+      if (id === null || seen.has(id)) continue;
+      seen.add(id);
+      if (!onlyMissing || !this.ws.has(id)) ids.push(id);
     }
   }
 
-  private async load(id: number): Promise<Buffer> {
+  private async copyFrom(ext: ResolvedExtent, from: number, n: number, out: Buffer, at: number) {
+    copyPinned(await this.ws.acquire(ext.superChunk!), ext, from, n, out, at);
+  }
+
+  /** Reads and inflates one super-chunk; a load a reader waits for goes ahead of prefetches. */
+  private async load(id: number, prefetch: boolean): Promise<Buffer> {
     const key = superChunkKey(id);
     const file = await this.blobs.get(key);
-    const { raw } = await inflateSuperChunk(file, this.pool, {
-      superChunkId: id,
-      path: `${this.blobs.location}/${key}`,
-    });
+    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
+    const { raw } = await inflateSuperChunk(file, this.pool, where, { urgent: !prefetch });
     return raw;
   }
 
+  /** The inode's record and attributes, cached (the store does not change while read). */
+  private inode(ino: InodeId): { rec: InodeRecord; attr: InodeAttr } | undefined {
+    let c = this.inodes.get(ino);
+    if (c !== undefined) return c;
+    const rec = this.meta.getInode(ino);
+    if (rec === undefined) return undefined;
+    c = { rec, attr: toAttr(rec) };
+    if (this.inodes.size >= INODE_CACHE_ENTRIES) this.inodes.clear();
+    this.inodes.set(ino, c);
+    return c;
+  }
+
   private extentsOf(ino: InodeId): ExtentTable {
-    const r = this.meta.getInode(ino);
+    const r = this.inode(ino)?.rec;
     if (!r) throw new NotFoundError("E_NOT_FOUND", `no inode ${ino}`, { ino });
     if (r.kind !== InodeKind.file)
       throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a file`, { ino });
-    if (r.content === null) return { starts: new Float64Array(0), extents: [], size: 0 };
+    if (r.content === null) return EMPTY_TABLE;
     let t = this.extentCache.get(r.content);
     if (!t) {
       const extents = this.meta.resolveExtents(r.content);
@@ -203,6 +282,45 @@ export class StoreReader implements FsView {
       this.extentCache.set(r.content, t);
     }
     return t;
+  }
+}
+
+function toAttr(r: InodeRecord): InodeAttr {
+  return {
+    ino: r.ino,
+    kind: r.kind,
+    mode: r.mode,
+    uid: r.uid,
+    gid: r.gid,
+    size: r.size,
+    nlink: r.nlink,
+    rdev: r.rdev,
+    atimeNs: r.atimeNs,
+    mtimeNs: r.mtimeNs,
+    ctimeNs: r.ctimeNs,
+  };
+}
+
+/** Copies `n` bytes of the extent from `from` out of its pinned super-chunk, then unpins. */
+function copyPinned(
+  pin: PinnedBuffer,
+  ext: ResolvedExtent,
+  from: number,
+  n: number,
+  out: Buffer,
+  at: number,
+): void {
+  try {
+    const start = ext.offset + from;
+    if (start + n > pin.data.length) {
+      throw new CorruptError("E_CORRUPT", `sub-block lies outside super-chunk ${ext.superChunk}`, {
+        superChunkId: ext.superChunk,
+        offset: ext.offset,
+      });
+    }
+    pin.data.copy(out, at, start, start + n);
+  } finally {
+    pin.release();
   }
 }
 
@@ -225,6 +343,9 @@ export function findExtent(starts: Float64Array, offset: number): number {
 /** Opens a complete store read-only as a file system. */
 export function openStoreReader(dir: string, opts: StoreReaderOptions = {}): StoreReader {
   const store: OpenStore = openStore(dir, { readonly: true });
-  const pool = new CodecPool({ threads: opts.threads ?? 2 });
-  return new StoreReader(store.meta, store.blobs, pool, opts.cacheBytes ?? 512 * 1024 * 1024);
+  const pool = new CodecPool({ threads: opts.threads ?? DEFAULT_THREADS });
+  // a mount's first reads should not wait for inflate threads to boot
+  pool.warm();
+  const cacheBytes = opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES;
+  return new StoreReader(store.meta, store.blobs, pool, cacheBytes, opts);
 }

@@ -3,22 +3,23 @@
  * Every op runs through one wrapper (`#call`) that catches whatever the view throws and answers
  * with a negative errno from errno.ts (never fuse-native's -1 fallback); damaged data is EIO plus
  * a log line naming the super-chunk. Open files get a handle holding the inode and a ReadPattern,
- * so reads skip path resolution and sequential readers trigger prefetch. Writes answer EROFS.
+ * so reads skip path resolution and sequential readers trigger prefetch; an open also tells the
+ * view which files are about to be read (dir-scan.ts). Reads go straight into the kernel's
+ * buffer (`readInto`) and answer synchronously when the data is cached. Writes answer EROFS.
+ *
+ * `flush` and `fsync` are left out on purpose: libfuse then answers ENOSYS, which the kernel
+ * takes as "nothing to do" once and never sends again, saving a round trip per close.
  */
 import { constants as fsc } from "node:fs";
 import type { FsView } from "../engine/fs-view.js";
 import { EngineError } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
+import { DirScan } from "./dir-scan.js";
 import { displayName } from "./display-name.js";
 import { ErrnoError, errnoFor } from "./errno.js";
 import { type FuseStat, type FuseStatfs, toFuseStat, toFuseStatfs } from "./fuse-stat.js";
 import { PathResolver } from "./path-resolver.js";
 import { ReadPattern } from "./read-pattern.js";
-
-/** Optional FsView extension: start loading what a sequential reader needs after this range. */
-export interface PrefetchingView {
-  prefetchAfter(ino: InodeId, offset: number, length: number): void;
-}
 
 /** Options of the FUSE operations. */
 export interface FuseOpsOptions {
@@ -46,8 +47,6 @@ export interface FuseHandlers {
   access(path: string, mode: number, cb: Done): void;
   getxattr(path: string, name: string, position: number, cb: DoneWith<Buffer | null>): void;
   listxattr(path: string, cb: DoneWith<string[]>): void;
-  flush(path: string, fd: number, cb: Done): void;
-  fsync(path: string, datasync: number, fd: number, cb: Done): void;
   [write: string]: (...args: never[]) => void;
 }
 
@@ -93,11 +92,13 @@ export class FuseOps {
   readonly #logRepeatMs: number;
   readonly #logged = new Map<string, number>();
   readonly #files = new Map<number, OpenFile>();
+  readonly #scan: DirScan;
   #nextHandle = 1;
 
   constructor(view: FsView, opts: FuseOpsOptions) {
     this.#view = view;
     this.#paths = new PathResolver(view);
+    this.#scan = new DirScan(view);
     this.#log = opts.log;
     this.#logRepeatMs = opts.logRepeatMs ?? 10_000;
   }
@@ -136,8 +137,6 @@ export class FuseOps {
       getxattr: (path, name, _pos, cb) =>
         this.#call("getxattr", path, cb, () => this.#getxattr(path, name)),
       listxattr: (path, cb) => this.#call("listxattr", path, cb, () => this.#listxattr(path)),
-      flush: (_path, _fd, cb) => cb(0),
-      fsync: (_path, _datasync, _fd, cb) => cb(0),
     };
     for (const name of WRITE_OPS) {
       h[name] = (...args: unknown[]) => {
@@ -208,7 +207,19 @@ export class FuseOps {
     if ((flags & O_ACCMODE) !== fsc.O_RDONLY || flags & fsc.O_TRUNC) throw new ErrnoError("EROFS");
     const fd = this.#allocHandle();
     this.#files.set(fd, { ino: a.ino, pattern: new ReadPattern() });
+    this.#hintOpen(path, a.ino);
     return fd;
+  }
+
+  /** Tells the view what this open (and a directory walk it continues) is about to read. */
+  #hintOpen(path: string, ino: InodeId): void {
+    if (this.#view.prefetchFiles === undefined) return;
+    try {
+      const files = this.#scan.opened(this.#paths.parentOf(path), ino);
+      if (files !== undefined) this.#view.prefetchFiles(files);
+    } catch {
+      // a hint only: the reads themselves report real trouble
+    }
   }
 
   #allocHandle(): number {
@@ -219,13 +230,27 @@ export class FuseOps {
     }
   }
 
-  async #read(path: string, fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
+  /** Reads into the kernel's buffer; synchronous when the view has the data at hand. */
+  #read(path: string, fd: number, buf: Buffer, len: number, pos: number): number | Promise<number> {
     const file = this.#files.get(fd);
     const ino = file?.ino ?? this.#paths.resolve(path);
-    const data = await this.#view.read(ino, pos, len);
-    const n = data.copy(buf, 0, 0, Math.min(len, data.length));
-    if (file?.pattern.observe(pos, n) && isPrefetching(this.#view)) {
-      this.#view.prefetchAfter(ino, pos, n);
+    const target = len < buf.length ? buf.subarray(0, len) : buf;
+    const r =
+      this.#view.readInto !== undefined
+        ? this.#view.readInto(ino, pos, target)
+        : this.#view.read(ino, pos, len).then((data) => data.copy(target));
+    if (typeof r === "number") return this.#afterRead(file, ino, pos, r);
+    return r.then((n) => this.#afterRead(file, ino, pos, n));
+  }
+
+  /** Feeds the handle's read pattern; a streaming reader gets a prefetch hint. */
+  #afterRead(file: OpenFile | undefined, ino: InodeId, pos: number, n: number): number {
+    if (file?.pattern.observe(pos, n) && this.#view.prefetchAfter !== undefined) {
+      try {
+        this.#view.prefetchAfter(ino, pos, n);
+      } catch {
+        // a hint only
+      }
     }
     return n;
   }
@@ -262,10 +287,6 @@ export class FuseOps {
     this.#logged.set(key, now);
     this.#log(line);
   }
-}
-
-function isPrefetching(v: FsView): v is FsView & PrefetchingView {
-  return typeof (v as Partial<PrefetchingView>).prefetchAfter === "function";
 }
 
 /** One log line for a failed op: code, where (super-chunk, offset), path, message. */

@@ -1,8 +1,10 @@
 /**
- * Reads a whole super-chunk file: header, stored CRC, bounded inflate, raw CRC.
+ * Reads a whole super-chunk file: header, stored CRC, bounded inflate, raw CRC. The raw
+ * CRC is computed by the codec worker that inflated the payload (CodecPool.inflateChecked),
+ * off the calling thread.
  */
 import { crc32 } from "node:zlib";
-import type { CodecPool } from "../codec/codec-pool.js";
+import type { CodecPool, InflateJobOptions } from "../codec/codec-pool.js";
 import { CorruptError, EngineError } from "../errors.js";
 import { decodeHeader } from "./decode-header.js";
 import {
@@ -37,7 +39,8 @@ function locate(err: unknown, where: SuperChunkLocation | undefined, h: SuperChu
 
 /**
  * Verifies the stored CRC, inflates (bounded by the header's raw bytes) and verifies
- * the raw CRC. `file` must be exactly header + payload.
+ * the raw CRC. `file` must be exactly header + payload. `job` is passed to the pool
+ * (`urgent` when a reader waits for this super-chunk).
  * @throws CorruptError E_SUPERCHUNK_CORRUPT or E_INFLATE_BOUND, and whatever
  *   decodeHeader throws; every error carries `where` in its data.
  */
@@ -45,6 +48,7 @@ export async function inflateSuperChunk(
   file: Uint8Array,
   pool: CodecPool,
   where?: SuperChunkLocation,
+  job: InflateJobOptions = {},
 ): Promise<InflatedSuperChunk> {
   const header = decodeHeader(file, where);
   const end = header.headerBytes + header.storedBytes;
@@ -60,13 +64,14 @@ export async function inflateSuperChunk(
   if (crc32(stored) !== header.storedCrc) {
     throw superChunkCorrupt(where, header.headerBytes, "stored payload CRC mismatch");
   }
-  let raw: Buffer;
+  let inflated: { raw: Buffer; crc32: number };
   try {
-    raw = await pool.inflate(header.codec, stored, header.rawBytes);
+    inflated = await pool.inflateChecked(header.codec, stored, header.rawBytes, job);
   } catch (err) {
     throw err instanceof EngineError ? locate(err, where, header) : err;
   }
-  if (crc32(raw) !== header.rawCrc) {
+  const { raw } = inflated;
+  if (inflated.crc32 !== header.rawCrc) {
     throw superChunkCorrupt(where, header.headerBytes, "raw payload CRC mismatch");
   }
   return { header, raw };

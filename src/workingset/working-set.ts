@@ -12,6 +12,8 @@
  *   cached; every waiter of that load gets its error and the next acquire loads again.
  * - *prefetch*: a load started before anyone asks, so a sequential reader finds the next
  *   super-chunk already inflated. Its errors are swallowed (a later acquire reports them).
+ *   Until its first acquire a prefetched entry counts as *unused* (`unusedPrefetchBytes`),
+ *   which lets a prefetch scheduler (prefetch-queue.ts) stop before it evicts its own work.
  */
 
 import { assert } from "../errors.js";
@@ -51,6 +53,8 @@ export interface WorkingSetStats {
   evictions: number;
   /** entries with at least one pin */
   pinned: number;
+  /** bytes of cached entries that a prefetch loaded and nobody acquired yet */
+  unusedPrefetchBytes: number;
 }
 
 interface Entry {
@@ -59,6 +63,8 @@ interface Entry {
   pins: number;
   /** false once evicted or cleared: releases no longer touch the accounting */
   cached: boolean;
+  /** loaded by a prefetch and not acquired since */
+  unused: boolean;
 }
 
 /** One load in progress. */
@@ -78,18 +84,23 @@ class Flight {
 export class WorkingSet<K extends number | string = number> {
   readonly #capacity: number;
   readonly #overhead: number;
-  readonly #load: (key: K) => Promise<Buffer>;
+  readonly #load: (key: K, prefetch: boolean) => Promise<Buffer>;
   /** cached entries, least recently used first (Map keeps insertion order) */
   readonly #entries = new Map<K, Entry>();
   readonly #flights = new Map<K, Flight>();
   #bytes = 0;
+  #unusedBytes = 0;
   #generation = 0;
   #hits = 0;
   #misses = 0;
   #loads = 0;
   #evictions = 0;
 
-  constructor(opts: WorkingSetOptions, load: (key: K) => Promise<Buffer>) {
+  /**
+   * @param load reads and inflates one entry; `prefetch` is true for a load started by
+   *   `prefetch` (nobody waits for it yet), false for one an acquire waits for.
+   */
+  constructor(opts: WorkingSetOptions, load: (key: K, prefetch: boolean) => Promise<Buffer>) {
     assert(
       Number.isFinite(opts.capacityBytes) && opts.capacityBytes >= 0,
       "capacityBytes is a non-negative number",
@@ -105,24 +116,44 @@ export class WorkingSet<K extends number | string = number> {
    * (single-flight); a failed load is not cached and every waiter gets the error.
    */
   async acquire(key: K): Promise<PinnedBuffer> {
-    const cached = this.#entries.get(key);
-    if (cached !== undefined) {
-      this.#hits++;
-      this.#touch(key, cached);
-      return this.#pin(cached);
-    }
+    const hit = this.tryAcquire(key);
+    if (hit !== undefined) return hit;
     this.#misses++;
-    const flight = this.#flights.get(key) ?? this.#startLoad(key);
+    const flight = this.#flights.get(key) ?? this.#startLoad(key, false);
     // The pin is taken for this waiter when the load lands, before anything can evict it.
     flight.waiters++;
     const entry = await flight.promise;
     return this.#handle(entry);
   }
 
-  /** Starts a load in the background if not present (prefetch); errors swallowed. */
-  prefetch(key: K): void {
-    if (this.#entries.has(key) || this.#flights.has(key)) return;
-    this.#startLoad(key).promise.catch(() => {});
+  /**
+   * The cached entry pinned, synchronously, or undefined when it is not cached (nothing is
+   * loaded then, and no miss is counted): lets a reader skip a promise on the hit path.
+   */
+  tryAcquire(key: K): PinnedBuffer | undefined {
+    const cached = this.#entries.get(key);
+    if (cached === undefined) return undefined;
+    this.#hits++;
+    this.#touch(key, cached);
+    this.#markUsed(cached);
+    return this.#pin(cached);
+  }
+
+  /** True when `key` is cached or being loaded. */
+  has(key: K): boolean {
+    return this.#entries.has(key) || this.#flights.has(key);
+  }
+
+  /**
+   * Starts a load in the background if not present (prefetch). The promise settles when
+   * that load does (at once when there is nothing to do); it never rejects.
+   */
+  prefetch(key: K): Promise<void> {
+    if (this.#entries.has(key) || this.#flights.has(key)) return Promise.resolve();
+    return this.#startLoad(key, true).promise.then(
+      () => {},
+      () => {},
+    );
   }
 
   /** Counters and current size. */
@@ -137,6 +168,7 @@ export class WorkingSet<K extends number | string = number> {
       loads: this.#loads,
       evictions: this.#evictions,
       pinned,
+      unusedPrefetchBytes: this.#unusedBytes,
     };
   }
 
@@ -148,27 +180,40 @@ export class WorkingSet<K extends number | string = number> {
     for (const e of this.#entries.values()) e.cached = false;
     this.#entries.clear();
     this.#bytes = 0;
+    this.#unusedBytes = 0;
     this.#generation++;
   }
 
-  #startLoad(key: K): Flight {
+  /** Bytes the working set may hold (its capacity). */
+  get capacityBytes(): number {
+    return this.#capacity;
+  }
+
+  #startLoad(key: K, prefetch: boolean): Flight {
     this.#loads++;
     const flight = new Flight();
     this.#flights.set(key, flight);
-    flight.promise = this.#runLoad(key, flight);
+    flight.promise = this.#runLoad(key, flight, prefetch);
     return flight;
+  }
+
+  #markUsed(entry: Entry): void {
+    if (!entry.unused) return;
+    entry.unused = false;
+    if (entry.cached) this.#unusedBytes -= entry.cost;
   }
 
   /**
    * Runs one load. On success the entry is built pinned once per waiter (so nothing can evict
    * it before they resume) and cached, unless `clear` ran meanwhile. A failure caches nothing.
    */
-  async #runLoad(key: K, flight: Flight): Promise<Entry> {
+  async #runLoad(key: K, flight: Flight, prefetch: boolean): Promise<Entry> {
     const generation = this.#generation;
     try {
-      const data = await this.#load(key);
+      const data = await this.#load(key, prefetch);
       const cost = data.length + this.#overhead;
-      const entry: Entry = { data, cost, pins: flight.waiters, cached: false };
+      const unused = prefetch && flight.waiters === 0;
+      const entry: Entry = { data, cost, pins: flight.waiters, cached: false, unused };
       if (generation === this.#generation) this.#insert(key, entry);
       return entry;
     } finally {
@@ -180,6 +225,7 @@ export class WorkingSet<K extends number | string = number> {
     entry.cached = true;
     this.#entries.set(key, entry);
     this.#bytes += entry.cost;
+    if (entry.unused) this.#unusedBytes += entry.cost;
     // A fresh unpinned entry (a prefetch) is the newest: evict older ones before it.
     this.#evict();
   }
@@ -217,6 +263,7 @@ export class WorkingSet<K extends number | string = number> {
       this.#entries.delete(key);
       entry.cached = false;
       this.#bytes -= entry.cost;
+      if (entry.unused) this.#unusedBytes -= entry.cost;
       this.#evictions++;
     }
   }
