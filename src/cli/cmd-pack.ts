@@ -16,7 +16,7 @@ complete. <store-dir> must not exist or be an empty directory.
 
 Options:
   --codec NAME            zstd (default), xz, lz4 or none
-  --level N               codec level (zstd default 19, xz default 9)
+  --level N               codec level (zstd 1-22, default 19; xz 0-9, default 6)
   --superchunk-size SIZE  raw bytes per super-chunk (default 4M)
   --chunk-size SIZE       average sub-block size, a power of two (default 32K)
   --fixed-chunks          cut fixed-size sub-blocks instead of content-defined ones
