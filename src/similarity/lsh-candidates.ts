@@ -1,0 +1,133 @@
+/**
+ * Candidate pairs of similar sub-blocks by locality-sensitive hashing of their sketches.
+ *
+ * A sketch of W words is cut into bands of `rows` words; two sketches that agree on a whole
+ * band land in the same bucket of that band. Each band's items are sorted by bucket key, and
+ * each item is paired with the next `maxBucket` items of its bucket (all pairs in a small
+ * bucket, a sliding window in a large one), so the cost stays O(n log n) per band even when
+ * many sub-blocks share boilerplate. Every candidate pair is scored by its number of equal
+ * sketch words.
+ */
+
+import { assert } from "../errors.js";
+
+/** Candidate edges: parallel arrays, a[i] < b[i], score[i] = equal sketch words. */
+export interface CandidateEdges {
+  readonly a: Uint32Array;
+  readonly b: Uint32Array;
+  readonly score: Uint16Array;
+}
+
+/** Tuning of the candidate search. */
+export interface LshParams {
+  /** Sketch words per band; default 1 (each word is a band: high recall, scored afterwards). */
+  rows: number;
+  /** Most neighbours an item is paired with inside one bucket; default 24. */
+  maxBucket: number;
+  /** Least number of equal sketch words for a pair to be kept; default 3. */
+  minScore: number;
+}
+
+const EMPTY_WORD = 0xffffffff;
+
+/** Bucket key of one band of a sketch, or -1 when the band holds an empty word. */
+function bandKey(sketch: Uint32Array, band: number, rows: number): number {
+  let h = Math.imul(band + 1, 0x9e3779b1);
+  for (let r = band * rows; r < (band + 1) * rows; r++) {
+    const w = sketch[r]!;
+    if (w === EMPTY_WORD) return -1;
+    h = Math.imul(h ^ w, 0x85ebca6b);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+/** Item indices with a non-empty key in this band, sorted by (key, index). */
+function bucketOrder(sketches: readonly Uint32Array[], band: number, rows: number) {
+  const keys = new Float64Array(sketches.length);
+  const order: number[] = [];
+  for (let i = 0; i < sketches.length; i++) {
+    keys[i] = bandKey(sketches[i]!, band, rows);
+    if (keys[i]! >= 0) order.push(i);
+  }
+  order.sort((x, y) => keys[x]! - keys[y]! || x - y);
+  return { keys, order };
+}
+
+/** Number of equal non-empty words of two sketches. */
+export function equalWords(x: Uint32Array, y: Uint32Array): number {
+  let same = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] === y[i] && x[i] !== EMPTY_WORD) same++;
+  return same;
+}
+
+/** A growable list of pair keys (a * n + b, exact in a double while n < 2^26). */
+class PairKeys {
+  keys = new Float64Array(1024);
+  length = 0;
+
+  push(key: number): void {
+    if (this.length === this.keys.length) {
+      const bigger = new Float64Array(this.keys.length * 2);
+      bigger.set(this.keys);
+      this.keys = bigger;
+    }
+    this.keys[this.length++] = key;
+  }
+
+  /** The distinct keys, ascending. */
+  distinct(): Float64Array {
+    const sorted = this.keys.subarray(0, this.length).sort();
+    let m = 0;
+    for (let k = 0; k < sorted.length; k++)
+      if (m === 0 || sorted[k] !== sorted[m - 1]) sorted[m++] = sorted[k]!;
+    return sorted.subarray(0, m);
+  }
+}
+
+/** Adds the pairs of one band to `pairs`. */
+function collectBand(
+  sketches: readonly Uint32Array[],
+  band: number,
+  p: Readonly<LshParams>,
+  pairs: PairKeys,
+): void {
+  const n = sketches.length;
+  const { keys, order } = bucketOrder(sketches, band, p.rows);
+  for (let s = 0; s < order.length; s++) {
+    const i = order[s]!;
+    const end = Math.min(order.length, s + 1 + p.maxBucket);
+    for (let t = s + 1; t < end; t++) {
+      const j = order[t]!;
+      if (keys[j] !== keys[i]) break;
+      pairs.push(i * n + j);
+    }
+  }
+}
+
+/** Candidate edges among `sketches` (all of the same length), scored and filtered. */
+export function candidateEdges(
+  sketches: readonly Uint32Array[],
+  p: Readonly<LshParams>,
+): CandidateEdges {
+  const n = sketches.length;
+  assert(n < 2 ** 26, "too many sub-blocks for one plan", { n });
+  const words = sketches[0]?.length ?? 0;
+  const pairs = new PairKeys();
+  for (let band = 0; band < Math.floor(words / p.rows); band++) {
+    collectBand(sketches, band, p, pairs);
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  const score: number[] = [];
+  for (const key of pairs.distinct()) {
+    const i = Math.floor(key / n);
+    const j = key - i * n;
+    const s = equalWords(sketches[i]!, sketches[j]!);
+    if (s < p.minScore) continue;
+    a.push(i);
+    b.push(j);
+    score.push(s);
+  }
+  return { a: Uint32Array.from(a), b: Uint32Array.from(b), score: Uint16Array.from(score) };
+}

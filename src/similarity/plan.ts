@@ -1,0 +1,167 @@
+/**
+ * similarity/: the order in which unique sub-blocks enter super-chunks.
+ *
+ * A super-chunk is compressed as one unit, so the compression ratio of a store depends on
+ * which sub-blocks share a super-chunk. The planner takes one small record per unique
+ * sub-block (raw length, min-hash sketch, first path and offset) and returns groups of item
+ * indices, one group per super-chunk:
+ *
+ * - "path": walk order, cut every targetBytes;
+ * - "similarity":
+ *   1. candidates: LSH over the sketches pairs sub-blocks that share content, each pair scored
+ *      by equal sketch words (sketch.ts, lsh-candidates.ts);
+ *   2. clusters: capped single-linkage joins the best pairs first into clusters of at most
+ *      clusterCapFraction × targetBytes, typically the versions and copies of one region of a
+ *      file (cluster.ts);
+ *   3. groups: clusters are joined by the bytes they share (plus a little for sub-blocks that
+ *      follow each other in a file) into groups of at most targetBytes, heaviest link first
+ *      (merge-clusters.ts): greedy graph partitioning, since content split across two
+ *      super-chunks is coded twice;
+ *   4. layout: groups in the walk order of their last sub-block, so that what the last tree
+ *      walked (the newest release) holds comes in its own file order; each group laid out
+ *      backwards, newest first (layout.ts); groups are never split, small neighbours share a
+ *      super-chunk when they fit (pack-groups.ts).
+ *
+ * See spec/FORMAT-similarity.md for the measurements behind the defaults. Everything here is
+ * pure, single-threaded and deterministic; the cost is O(n log n) in the number of sub-blocks,
+ * and only the sketches and a few numbers per sub-block are kept in memory.
+ */
+
+import { UsageError } from "../errors.js";
+import { clusterCapped } from "./cluster.js";
+import { type LayoutParams, layoutGroups } from "./layout.js";
+import { candidateEdges, type LshParams } from "./lsh-candidates.js";
+import { type FileNeighbours, mergeClusters } from "./merge-clusters.js";
+import { packRuns } from "./pack-groups.js";
+
+/** One unique sub-block, as the planner sees it. */
+export interface PlanItem {
+  /** raw length */
+  length: number;
+  /** min-hash sketch (sketchSubBlock); all items of one plan have sketches of one length */
+  sketch: Uint32Array;
+  /** path of the first file holding it, relative to the source root, as a string (may be lossy) */
+  path: string;
+  /** offset of the sub-block in that file */
+  fileOffset: number;
+}
+
+/** What the caller chooses. */
+export interface PlanOptions {
+  /** Most raw bytes in one group (super-chunk); a single larger item is alone. */
+  targetBytes: number;
+  /** "similarity" (default of the engine) or "path" (walk order). */
+  order: "similarity" | "path";
+}
+
+/** Tuning of the similarity order; the defaults are SIMILARITY_DEFAULTS. */
+export interface SimilarityTuning extends LshParams, LayoutParams {
+  /** Largest first-level cluster, as a fraction of targetBytes; default 0.5. */
+  clusterCapFraction: number;
+  /** Second level: join clusters into groups of up to targetBytes by shared bytes; default true. */
+  merge: boolean;
+  /** Weight per byte of the link between consecutive sub-blocks of one file; default 0.05. */
+  fileNeighbourWeight: number;
+  /**
+   * Fraction of targetBytes from which a group is closed rather than a run (a planned group)
+   * split across two super-chunks; default 0: runs are never split.
+   */
+  minFill: number;
+}
+
+/** Defaults chosen with scripts/similarity-lab.ts (see spec/FORMAT-similarity.md). */
+export const SIMILARITY_DEFAULTS: Readonly<SimilarityTuning> = {
+  rows: 1,
+  maxBucket: 24,
+  minScore: 3,
+  clusterCapFraction: 0.5,
+  merge: true,
+  fileNeighbourWeight: 0.05,
+  minFill: 0,
+  memberOrder: "reverse",
+  clusterKey: "last",
+};
+
+function checkOptions(items: readonly PlanItem[], opts: PlanOptions): void {
+  if (!Number.isSafeInteger(opts.targetBytes) || opts.targetBytes <= 0) {
+    throw new UsageError("E_USAGE", "targetBytes must be a positive integer", { ...opts });
+  }
+  if (opts.order !== "similarity" && opts.order !== "path") {
+    throw new UsageError("E_USAGE", `unknown plan order ${String(opts.order)}`, { ...opts });
+  }
+  const words = items[0]?.sketch.length ?? 0;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (!Number.isSafeInteger(it.length) || it.length < 0 || it.sketch.length !== words) {
+      throw new UsageError("E_USAGE", "bad plan item", { index: i, length: it.length });
+    }
+  }
+}
+
+/**
+ * Groups item indices into super-chunks: each group's total length ≤ targetBytes (a single
+ * item larger than targetBytes is alone). Items are given in path order (the order the walker
+ * met them). Every index appears exactly once.
+ * @throws UsageError E_USAGE on a non-positive targetBytes, an unknown order or a bad item.
+ * @example
+ * const groups = planSuperChunks(items, { targetBytes: SUPERCHUNK_TARGET_BYTES, order: "similarity" });
+ * for (const g of groups) builder.freeze(g.map((i) => subBlocks[i]));
+ */
+export function planSuperChunks(items: readonly PlanItem[], opts: PlanOptions): Uint32Array[] {
+  return planWith(items, opts, SIMILARITY_DEFAULTS);
+}
+
+/** planSuperChunks with explicit tuning (the similarity lab compares settings with it). */
+export function planWith(
+  items: readonly PlanItem[],
+  opts: PlanOptions,
+  tuning: Readonly<SimilarityTuning>,
+): Uint32Array[] {
+  checkOptions(items, opts);
+  const lengths = items.map((it) => it.length);
+  if (opts.order === "path") {
+    return packRuns(
+      lengths.map((_, i) => [i]),
+      lengths,
+      opts.targetBytes,
+      1,
+    );
+  }
+  const runs = similarityRuns(items, lengths, opts.targetBytes, tuning);
+  return packRuns(runs, lengths, opts.targetBytes, tuning.minFill);
+}
+
+/** The similarity order as runs: one run per planned group, in layout order. */
+function similarityRuns(
+  items: readonly PlanItem[],
+  lengths: readonly number[],
+  targetBytes: number,
+  tuning: Readonly<SimilarityTuning>,
+): number[][] {
+  const words = items[0]?.sketch.length ?? 1;
+  const edges = candidateEdges(
+    items.map((it) => it.sketch),
+    tuning,
+  );
+  const cap = Math.max(1, Math.floor(tuning.clusterCapFraction * targetBytes));
+  const clusters = clusterCapped(lengths, edges, cap);
+  const groups = tuning.merge
+    ? mergeClusters(clusters, lengths, edges, words, targetBytes, fileNeighbours(items, tuning))
+    : clusters.map((_, k) => [k]);
+  return layoutGroups(clusters, groups, tuning);
+}
+
+/** Marks sub-blocks that continue the file of the previous item (walk order). */
+function fileNeighbours(
+  items: readonly PlanItem[],
+  tuning: Readonly<SimilarityTuning>,
+): FileNeighbours | undefined {
+  if (tuning.fileNeighbourWeight <= 0) return undefined;
+  const sameFile = new Uint8Array(items.length);
+  for (let i = 0; i + 1 < items.length; i++) {
+    const a = items[i]!;
+    const b = items[i + 1]!;
+    if (a.path === b.path && b.fileOffset === a.fileOffset + a.length) sameFile[i] = 1;
+  }
+  return { sameFile, weightPerByte: tuning.fileNeighbourWeight };
+}
