@@ -3,7 +3,7 @@
  * varint each. A sub-block extent is stored as the zigzag-coded difference from the
  * previous sub-block id of the list (the first from 0), times 2 (even values); a hole of
  * L bytes as 2L − 1 (odd values). A sub-block extent's length is its sub-block's length,
- * so it is not stored. Normative description: spec/FORMAT-meta.md ("contents").
+ * so it is not stored. Normative description: spec/FORMAT.md ("contents").
  */
 import { assert, CorruptError } from "../errors.js";
 import type { Extent, SubBlockId } from "../types.js";

@@ -1,7 +1,7 @@
 /**
  * The 64-bit lookup key under which the database indexes a SHA-256 (of a sub-block or of
  * a whole file). The key is a prefix, not an identity: two hashes may share it, so a key
- * match only names candidates, and the full hash decides (see spec/FORMAT-meta.md).
+ * match only names candidates, and the full hash decides (see spec/FORMAT.md).
  */
 import { assert } from "../errors.js";
 import { HASH_BYTES } from "../types.js";

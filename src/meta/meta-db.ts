@@ -3,7 +3,7 @@
  * the only folder importing it). It holds the file tree (inodes, entries, xattrs), each
  * file's content as extents over sub-blocks (contents, extents), the sub-block index
  * (sub_blocks: hash key to super-chunk and offset) and the super-chunk table, with the
- * refcounts that tell live data from dead. Words and invariants: spec/FORMAT-meta.md.
+ * refcounts that tell live data from dead. Words and invariants: spec/FORMAT.md.
  *
  * Hashes are indexed by a 64-bit key (their first 8 bytes), not stored whole: a lookup
  * by hash returns candidates, and the caller confirms the full hash (the super-chunk

@@ -1,6 +1,6 @@
 /**
  * The SQL schema of superchunk.db, format version 1. Normative description:
- * spec/FORMAT-meta.md. Tables are STRICT so SQLite itself rejects a TEXT name where
+ * spec/FORMAT.md. Tables are STRICT so SQLite itself rejects a TEXT name where
  * bytes belong or a fraction where an integer belongs. The schema is lean on purpose:
  * the database is part of the store's size, so it keeps only the indexes the read path
  * and dedup lookups need; whole-store checks scan.
