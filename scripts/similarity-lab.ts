@@ -3,7 +3,7 @@
  * compressed size of a multi-version corpus, and what it costs.
  *
  *   node dist/scripts/similarity-lab.js /tmp/corpus [--variants a,b,...] [--newest DIR]
- *        [--filter REGEX] [--groups] [--check] [--dump DIR]
+ *        [--filter REGEX] [--groups] [--check] [--dump DIR] [--avg BYTES]
  *
  * Walks the tree in path order (sorted names), cuts files into sub-blocks (src/chunker, default
  * params), dedups them by SHA-256, sketches the unique ones, plans super-chunks for each variant,
@@ -14,7 +14,8 @@
  * in each (what a reader that stops inflating early would pay).
  *
  * --filter keeps only files whose relative path matches; --groups describes every group;
- * --check re-hashes every sub-block read back; --dump writes each group's raw bytes to DIR.
+ * --check re-hashes every sub-block read back; --dump writes each group's raw bytes to DIR;
+ * --avg sets the chunker's average sub-block size (default 32 KiB).
  * A research harness, not a product: it calls the codecs directly.
  */
 
@@ -37,7 +38,8 @@ import {
 import { SKETCH_DEFAULTS, type SketchParams, sketchWith } from "../src/similarity/sketch.js";
 
 const MIB = 1024 * 1024;
-const CHUNKER = chunkerParams();
+const AVG = process.argv.indexOf("--avg");
+const CHUNKER = chunkerParams(AVG > 0 ? { avgBytes: Number(process.argv[AVG + 1]) } : {});
 const CHECK = process.argv.includes("--check");
 const DUMP =
   process.argv.indexOf("--dump") > 0 ? process.argv[process.argv.indexOf("--dump") + 1] : undefined;

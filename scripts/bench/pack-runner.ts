@@ -16,6 +16,8 @@ import { treeStats } from "./tree.js";
 const PACK_TIMEOUT_MS = 2 * 60 * 60 * 1000;
 /** superchunk's exit status for "done, but some files were skipped". */
 const CLI_EXIT_SKIPPED = 3;
+/** borg's exit status for "completed with warnings" (e.g. a file changed while read). */
+const BORG_EXIT_WARNING = 1;
 
 /** Packs with tool `id` into `paths.work`, filling `result`; returns false (with a note) on failure. */
 export async function runPack(id: ToolId, paths: ToolPaths, result: ToolResult): Promise<boolean> {
@@ -41,6 +43,8 @@ export async function runPack(id: ToolId, paths: ToolPaths, result: ToolResult):
       const r = await runTimed(step.cmd, step.args, opts);
       if (TOOLS[id].ours && r.code === CLI_EXIT_SKIPPED)
         result.notes.push("pack skipped some files (exit 3)");
+      else if (step.cmd === "borg" && r.code === BORG_EXIT_WARNING)
+        result.notes.push("borg finished with warnings (exit 1); the archive was created");
       else assertSuccess(`${step.cmd} ${step.args.slice(0, 2).join(" ")}`, r);
       seconds += r.seconds;
       if (r.peakRssKiB !== null) rss = Math.max(rss ?? 0, r.peakRssKiB);

@@ -22,7 +22,7 @@
  *      backwards, newest first (layout.ts); groups are never split, small neighbours share a
  *      super-chunk when they fit (pack-groups.ts).
  *
- * See spec/FORMAT-similarity.md for the measurements behind the defaults. Everything here is
+ * See spec/FORMAT.md for the measurements behind the defaults. Everything here is
  * pure, single-threaded and deterministic; the cost is O(n log n) in the number of sub-blocks,
  * and only the sketches and a few numbers per sub-block are kept in memory.
  */
@@ -69,7 +69,7 @@ export interface SimilarityTuning extends LshParams, LayoutParams {
   minFill: number;
 }
 
-/** Defaults chosen with scripts/similarity-lab.ts (see spec/FORMAT-similarity.md). */
+/** Defaults chosen with scripts/similarity-lab.ts (see spec/FORMAT.md). */
 export const SIMILARITY_DEFAULTS: Readonly<SimilarityTuning> = {
   rows: 1,
   maxBucket: 24,
