@@ -120,6 +120,17 @@ export class InternalError extends EngineError {
   }
 }
 
+/**
+ * A recoverable oddity met during an operation (an unreadable file skipped, a
+ * device node not restored): reported through the operation's onWarning hook,
+ * never thrown. `code` is the code the same problem would carry as an error.
+ */
+export interface EngineWarning {
+  readonly path: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
 /** Invariant check: throws InternalError when `cond` is false. */
 export function assert(cond: unknown, message: string, data?: Data): asserts cond {
   if (!cond) throw new InternalError(`invariant failed: ${message}`, data);

@@ -1,8 +1,8 @@
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { type PackSummary, packTree } from "../engine/pack.js";
-import type { PackOptions, PackWarning } from "../engine/pack-options.js";
-import { UsageError } from "../errors.js";
+import type { PackOptions } from "../engine/pack-options.js";
+import { type EngineWarning, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";
@@ -68,7 +68,7 @@ export const packCommand: Command = {
     if (values.threads !== undefined)
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
-    const warnings: PackWarning[] = [];
+    const warnings: EngineWarning[] = [];
     const summary = await packTree(positionals[0]!, positionals[1]!, opts, {
       onProgress: (p) => bar.update(p),
       onWarning: (w) => {

@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NotFoundError, UsageError, wrapFsError } from "../errors.js";
+import { type EngineWarning, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { InodeAttr } from "./fs-view.js";
 import { openStoreReader, type StoreReader } from "./store-reader.js";
@@ -20,7 +20,7 @@ export interface ExtractHooks {
     bytesDone: number;
     bytesTotal: number;
   }) => void;
-  onWarning?: (w: { path: string; code: string; message: string }) => void;
+  onWarning?: (w: EngineWarning) => void;
 }
 
 export interface ExtractSummary {

@@ -2,7 +2,7 @@ import * as os from "node:os";
 import { type ChunkerParams, chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { getCodec } from "../codec/codec-registry.js";
-import { UsageError } from "../errors.js";
+import { type EngineWarning, UsageError } from "../errors.js";
 import { MIB, SUPERCHUNK_MAX_BYTES, SUPERCHUNK_TARGET_BYTES } from "../types.js";
 
 /** Options of pack, with their defaults in {@link packOptions}. */
@@ -29,16 +29,10 @@ export interface PackProgress {
   readonly bytesTotal: number;
 }
 
-export interface PackWarning {
-  readonly path: string;
-  readonly code: string;
-  readonly message: string;
-}
-
 /** Callbacks of a running pack; the engine never prints. */
 export interface PackHooks {
   onProgress?: (p: PackProgress) => void;
-  onWarning?: (w: PackWarning) => void;
+  onWarning?: (w: EngineWarning) => void;
 }
 
 /** Fills defaults and validates; UsageError E_USAGE on a bad value. */

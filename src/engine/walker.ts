@@ -6,7 +6,7 @@
 
 import type { BigIntStats } from "node:fs";
 import * as fs from "node:fs";
-import { wrapFsError } from "../errors.js";
+import { type EngineWarning, wrapFsError } from "../errors.js";
 
 export interface WalkEntry {
   /** index of the parent entry in walk order; -1 for the root */
@@ -20,16 +20,10 @@ export interface WalkEntry {
   readonly stat: BigIntStats;
 }
 
-export interface WalkWarning {
-  readonly path: string;
-  readonly code: string;
-  readonly message: string;
-}
-
 const SLASH = Buffer.from("/");
 
 /** All entries below `root` (including the root itself, first). */
-export function walkTree(root: string, onWarning: (w: WalkWarning) => void): WalkEntry[] {
+export function walkTree(root: string, onWarning: (w: EngineWarning) => void): WalkEntry[] {
   const rootAbs = Buffer.from(root);
   const out: WalkEntry[] = [
     { parent: -1, name: Buffer.alloc(0), rel: Buffer.alloc(0), abs: rootAbs, stat: lstat(rootAbs) },
@@ -64,7 +58,7 @@ function lstat(p: Buffer): BigIntStats {
   return fs.lstatSync(p, { bigint: true });
 }
 
-function readDirSorted(dir: Buffer, onWarning: (w: WalkWarning) => void): Buffer[] {
+function readDirSorted(dir: Buffer, onWarning: (w: EngineWarning) => void): Buffer[] {
   try {
     const names = fs.readdirSync(dir, { encoding: "buffer" });
     return names.sort(Buffer.compare);
