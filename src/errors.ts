@@ -12,6 +12,19 @@ export type ErrorCode =
   | "E_DEST_NOT_EMPTY"
   | "E_DEST_EXISTS"
   | "E_PATH_ESCAPE"
+  | "E_STORE_LOCKED"
+  // file-system operations (read-write mount); errno in src/fuse/errno.ts
+  | "E_EXISTS"
+  | "E_NOT_EMPTY"
+  | "E_NOT_DIR"
+  | "E_IS_DIR"
+  | "E_ACCESS"
+  | "E_NOT_PERMITTED"
+  | "E_READ_ONLY"
+  | "E_NAME_TOO_LONG"
+  | "E_BAD_HANDLE"
+  | "E_NO_XATTR"
+  | "E_TOO_BIG"
   // not found
   | "E_NOT_FOUND"
   | "E_NOT_A_STORE"
@@ -23,6 +36,11 @@ export type ErrorCode =
   | "E_INFLATE_BOUND"
   | "E_STORE_INCOMPLETE"
   | "E_SOURCE_CHANGED"
+  // hostile or damaged zip input
+  | "E_ZIP_CORRUPT"
+  | "E_ZIP_DUPLICATE"
+  | "E_ZIP_SIZE_MISMATCH"
+  | "E_ZIP_BOMB"
   // format
   | "E_FORMAT_VERSION"
   | "E_BAD_MAGIC"
@@ -30,6 +48,9 @@ export type ErrorCode =
   | "E_IO"
   | "E_UNREADABLE"
   | "E_NO_SPACE"
+  | "E_HTTP"
+  | "E_HTTP_NO_RANGE"
+  | "E_TIMEOUT"
   // unsupported
   | "E_UNSUPPORTED"
   | "E_NO_FUSE"

@@ -24,7 +24,11 @@ export type ErrnoName =
   | "ENAMETOOLONG"
   | "ENOTEMPTY"
   | "ENODATA"
-  | "EOPNOTSUPP";
+  | "EOPNOTSUPP"
+  | "EFBIG"
+  | "EBUSY"
+  | "EXDEV"
+  | "ENOSYS";
 
 /** The negative errno FUSE expects for `name`. */
 export function negErrno(name: ErrnoName): number {
@@ -58,6 +62,18 @@ const BY_CODE: Partial<Record<ErrorCode, ErrnoName>> = {
   E_DEST_EXISTS: "EEXIST",
   E_DEST_NOT_EMPTY: "ENOTEMPTY",
   E_CODEC_UNKNOWN: "EIO",
+  E_EXISTS: "EEXIST",
+  E_NOT_EMPTY: "ENOTEMPTY",
+  E_NOT_DIR: "ENOTDIR",
+  E_IS_DIR: "EISDIR",
+  E_ACCESS: "EACCES",
+  E_NOT_PERMITTED: "EPERM",
+  E_READ_ONLY: "EROFS",
+  E_NAME_TOO_LONG: "ENAMETOOLONG",
+  E_BAD_HANDLE: "EBADF",
+  E_NO_XATTR: "ENODATA",
+  E_TOO_BIG: "EFBIG",
+  E_STORE_LOCKED: "EBUSY",
 };
 
 /** Default errno of each family; `log` marks the ones an operator must hear about. */
