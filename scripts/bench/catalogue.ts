@@ -7,6 +7,8 @@
 export const TOOL_IDS = [
   "superchunk",
   "superchunk-path",
+  "superchunk-zip",
+  "superchunk-http",
   "sqfs-xz",
   "sqfs-zstd",
   "borg",
@@ -37,6 +39,18 @@ export const TOOLS: Readonly<Record<ToolId, ToolInfo>> = {
   "superchunk-path": {
     id: "superchunk-path",
     label: "superchunk --order path",
+    ours: true,
+    mount: "superchunk",
+  },
+  "superchunk-zip": {
+    id: "superchunk-zip",
+    label: "superchunk .zip archive (local file)",
+    ours: true,
+    mount: "superchunk",
+  },
+  "superchunk-http": {
+    id: "superchunk-http",
+    label: "superchunk .zip archive over HTTP (local nginx)",
     ours: true,
     mount: "superchunk",
   },

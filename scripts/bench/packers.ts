@@ -18,7 +18,12 @@ export interface ToolPaths {
   readonly cli: string;
   /** The node binary. */
   readonly node: string;
+  /** The URL this tool's archive is served at, while a server runs (superchunk-http). */
+  readonly archiveUrl?: string;
 }
+
+/** Name of the archive superchunk-zip and superchunk-http write in their work folder. */
+export const ARCHIVE_NAME = "store.zip";
 
 /** The commands that pack, in order, and the file or folder whose size is the result. */
 export interface PackPlan {
@@ -50,15 +55,18 @@ export function packPlan(id: ToolId, p: ToolPaths): PackPlan {
     ],
     output: out("out.sqfs"),
   });
-  const cliPack = (extra: readonly string[]) => ({
-    steps: [{ cmd: p.node, args: [p.cli, "pack", p.corpus, out("store"), "--json", ...extra] }],
-    output: out("store"),
+  const cliPack = (extra: readonly string[], name = "store") => ({
+    steps: [{ cmd: p.node, args: [p.cli, "pack", p.corpus, out(name), "--json", ...extra] }],
+    output: out(name),
   });
   switch (id) {
     case "superchunk":
       return cliPack([]);
     case "superchunk-path":
       return cliPack(["--order", "path"]);
+    case "superchunk-zip":
+    case "superchunk-http":
+      return cliPack([], ARCHIVE_NAME);
     case "sqfs-xz":
       return sqfs(["-comp", "xz"]);
     case "sqfs-zstd":
@@ -105,6 +113,15 @@ export function mountSpec(id: ToolId, p: ToolPaths, mnt: string): MountSpec | nu
         mount: { cmd: p.node, args: [p.cli, "mount", join(p.work, "store"), mnt, "--foreground"] },
         unmount: { cmd: p.node, args: [p.cli, "umount", mnt] },
       };
+    case "superchunk-zip":
+    case "superchunk-http": {
+      const store = id === "superchunk-zip" ? join(p.work, ARCHIVE_NAME) : p.archiveUrl;
+      if (store === undefined) return null;
+      return {
+        mount: { cmd: p.node, args: [p.cli, "mount", store, mnt, "--foreground"] },
+        unmount: { cmd: p.node, args: [p.cli, "umount", mnt] },
+      };
+    }
     case "sqfs-xz":
     case "sqfs-zstd":
       return { mount: { cmd: "squashfuse", args: ["-f", join(p.work, "out.sqfs"), mnt] } };

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { isCode, NotFoundError } from "../../src/errors.js";
+import { fetchedFromMountLog } from "./archive-server.js";
 import type { ToolId } from "./catalogue.js";
 import { dropCaches, withMount } from "./mount-session.js";
 import { mountSpec, type ToolPaths } from "./packers.js";
@@ -31,18 +32,19 @@ export interface ReadContext {
 
 type Measure = "readAll" | "random" | "newest";
 
+/** Runs one measurement; answers the bytes it read. */
 async function measureOnce(
   which: Measure,
   root: string,
   ctx: ReadContext,
   r: ToolResult,
-): Promise<void> {
+): Promise<number> {
   if (which === "random") {
     const rep = await randomRead(root, ctx.planFile);
     r.randomSeconds = rep.seconds;
     if (rep.sha256 !== ctx.reference.randomSha256)
       r.notes.push("random reads returned WRONG DATA (digest differs)");
-    return;
+    return rep.bytes;
   }
   const rel = which === "readAll" ? "." : ctx.newest;
   const t = await tarRead(root, rel);
@@ -50,6 +52,20 @@ async function measureOnce(
   if (which === "readAll") r.readAllSeconds = t.seconds;
   else r.newestSeconds = t.seconds;
   if (t.bytes !== want) r.notes.push(`tar of ${rel}: ${t.bytes} bytes, ${want} on the raw corpus`);
+  return t.bytes;
+}
+
+/** Records what an archive mount fetched for one measurement, per byte read. */
+function recordFetched(which: Measure, logBase: string, bytesRead: number, r: ToolResult): void {
+  const fetched = fetchedFromMountLog(`${logBase}.err`);
+  if (fetched === null || bytesRead <= 0) return;
+  r.extra[`${which}FetchedBytes`] = fetched.bytes;
+  r.extra[`${which}FetchRequests`] = fetched.requests;
+  const perByte = fetched.bytes / bytesRead;
+  r.extra[`${which}FetchedPerByteRead`] = perByte;
+  r.notes.push(
+    `${which}: fetched ${fetched.bytes} bytes in ${fetched.requests} requests for ${bytesRead} bytes read (${perByte.toFixed(3)} per byte read)`,
+  );
 }
 
 /** Runs the three read measurements for tool `id`, each on a fresh mount; notes explain gaps. */
@@ -64,13 +80,15 @@ export async function runReads(
     const spec = mountSpec(id, paths, mnt);
     if (spec === null) return;
     mkdirSync(mnt, { recursive: true });
+    const logBase = join(paths.work, `mount-${which}`);
     try {
-      const out = await withMount(spec, mnt, join(paths.work, `mount-${which}`), async () => {
+      const out = await withMount(spec, mnt, logBase, async () => {
         if (!existsSync(join(mnt, ctx.newest)))
           throw new NotFoundError("E_NOT_FOUND", `mount root has no ${ctx.newest}`, { mnt });
         if (ctx.canDrop) await dropCaches();
-        await measureOnce(which, mnt, ctx, r);
+        return measureOnce(which, mnt, ctx, r);
       });
+      recordFetched(which, logBase, out.value, r);
       if (out.peakRssKiB !== null)
         r.mountPeakRssKiB = Math.max(r.mountPeakRssKiB ?? 0, out.peakRssKiB);
       r.extra[`${which}MountSeconds`] = out.mountSeconds;

@@ -1,8 +1,10 @@
 /**
  * blobstore/: where super-chunk files live. A BlobStore maps keys (relative,
  * '/'-separated names such as "sc/01/00000001.sc") to immutable byte strings.
- * Backends: memory (tests), dir (a store directory). Later: zip archive, HTTP, S3.
+ * Backends: memory (tests), dir (a store directory), zip (a read-only archive in
+ * a local file or behind an http(s) URL: zip-blob-store.ts over a ByteSource).
  */
+import type { TransferStats } from "./byte-source.js";
 
 /** A byte range of a blob: `length` bytes from `offset`. */
 export interface ByteRange {
@@ -36,6 +38,8 @@ export interface BlobStore {
   list(prefix: string): AsyncIterable<string>;
   /** Releases handles; idempotent. */
   close(): Promise<void>;
+  /** Bytes fetched from a remote or archive source so far, for backends that count them. */
+  transferStats?(): TransferStats;
 }
 
 /** The key of a super-chunk's blob: sc/<low byte of id in hex>/<id as 8+ hex digits>.sc */

@@ -1,17 +1,25 @@
-import { extractTree } from "../engine/extract.js";
+import { type ExtractHooks, extractTree } from "../engine/extract.js";
+import { extractToZip } from "../engine/extract-zip.js";
 import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";
 
-const usage = `Usage: superchunk extract <store-dir> <dest-dir> [path-in-store...]
+const usage = `Usage: superchunk extract <store> <dest-dir> [path-in-store...]
 
 Restores the files of a store (or only the given paths, with the directories
 leading to them) below <dest-dir>, which is created when missing: contents,
 modes, times, symlinks, hard links, FIFOs, device nodes and, when run as root,
-ownership. Nothing is ever written outside <dest-dir>.
+ownership. Nothing is ever written outside <dest-dir>. <store> is a store
+directory, an archive written by 'superchunk seal', or an http(s) URL of one.
+
+With --zip, <dest-dir> is instead a zip file to write (deflated; modes, times,
+symlinks and directories kept, hard links written as separate files), which
+'unzip' restores; it is not replaced unless --force is given.
 
 Options:
+  --zip        write <dest> as a zip file instead of a directory
+  --force      with --zip: replace an existing <dest> file
   --json       print the summary as JSON
   --quiet      no progress bar, no summary
   -h, --help   show this help`;
@@ -24,6 +32,8 @@ export const extractCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, {
       json: { type: "boolean" },
       quiet: { type: "boolean" },
+      zip: { type: "boolean" },
+      force: { type: "boolean" },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -34,14 +44,17 @@ export const extractCommand: Command = {
     const [store, dest, ...paths] = positionals as [string, string, ...string[]];
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
     let warnings = 0;
-    const s = await extractTree(store, dest, paths, {
+    const hooks: ExtractHooks = {
       onProgress: (p) => bar.update({ phase: "extract", ...p }),
       onWarning: (w) => {
         warnings++;
         bar.done();
         io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
       },
-    });
+    };
+    const s = values.zip
+      ? await extractToZip(store, dest, paths, { force: values.force ?? false }, hooks)
+      : await extractTree(store, dest, paths, hooks);
     bar.done();
     if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else if (!values.quiet) {

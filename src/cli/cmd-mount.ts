@@ -3,8 +3,10 @@ import { closeSync, openSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TransferStats } from "../blobstore/byte-source.js";
 import type { FsView } from "../engine/fs-view.js";
-import { openStoreReader } from "../engine/store-reader.js";
+import { resolveStoreLocation } from "../engine/store-layout.js";
+import { openStoreReaderAt } from "../engine/store-reader.js";
 import { EngineError, type ErrorCode, type ErrorFamily, IoError, UsageError } from "../errors.js";
 import {
   checkFuseAvailable,
@@ -24,11 +26,13 @@ import { findMount } from "../fuse/mount-table.js";
 import { parseCommandArgs, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 
-const usage = `Usage: superchunk mount <store-dir> <mountpoint> [options]
+const usage = `Usage: superchunk mount <store> <mountpoint> [options]
 
 Serves a store as a file system through FUSE. Returns once the mount is ready
 and keeps serving from a background process; 'superchunk umount <mountpoint>'
-stops it. The mountpoint must be an existing empty directory.
+stops it. The mountpoint must be an existing empty directory. <store> is a store
+directory, an archive written by 'superchunk seal' (read-only), or the http(s)
+URL of one (read with Range requests; bytes fetched are logged at unmount).
 
 Options:
   --read-only          serve read-only (for now every mount is: writes get EROFS)
@@ -80,7 +84,7 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     throw new UsageError("E_USAGE", "mount needs <store-dir> and <mountpoint>");
   const fuseOptions = (values.o ?? []).flatMap((o) => o.split(",")).filter((o) => o !== "");
   return {
-    store: path.resolve(positionals[0]!),
+    store: resolveStoreLocation(positionals[0]!),
     mountpoint: path.resolve(positionals[1]!),
     cacheBytes: parseSize(values["cache-size"] ?? "512M", "--cache-size"),
     foreground: values.foreground === true,
@@ -120,7 +124,7 @@ async function serveForeground(a: MountArgs, io: CliIO): Promise<number> {
     `superchunk mount: serving ${a.store} at ${mount.mountpoint} (pid ${process.pid})\n`,
   );
   const why = await untilStopped(mount);
-  io.stderr.write(`superchunk mount: ${why}: unmounting ${mount.mountpoint}\n`);
+  io.stderr.write(`superchunk mount: ${why}: unmounting ${mount.mountpoint}${fetched(view)}\n`);
   try {
     await mount.unmount();
   } finally {
@@ -136,7 +140,7 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
   try {
     await checkFuseAvailable();
     await checkMountpoint(a.mountpoint, a.fuseOptions.includes("nonempty"));
-    view = openStoreReader(a.store, { cacheBytes: a.cacheBytes });
+    view = await openStoreReaderAt(a.store, { cacheBytes: a.cacheBytes });
     const mount = await mountFsView(view, a.mountpoint, {
       log: (line) => io.stderr.write(`${line}\n`),
       fuseOptions: a.fuseOptions,
@@ -166,6 +170,14 @@ function untilStopped(mount: FuseMount): Promise<string> {
     process.on("SIGHUP", onSignal);
     mount.gone.then(() => stop("unmounted from outside"));
   });
+}
+
+/** ", fetched N bytes in M requests" for a view over an archive, else "". */
+function fetched(view: FsView): string {
+  const t = (view as { transferStats?: () => TransferStats | undefined }).transferStats?.();
+  return t
+    ? `, fetched ${t.bytesFetched} bytes in ${t.requests} requests (${t.retries} retries)`
+    : "";
 }
 
 function errorMessage(err: unknown): ServerMessage {

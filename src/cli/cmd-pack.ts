@@ -1,7 +1,9 @@
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { type PackSummary, packTree } from "../engine/pack.js";
+import { isArchiveDest, packToArchive } from "../engine/pack-archive.js";
 import type { PackOptions } from "../engine/pack-options.js";
+import { ZIP_LIMITS_DEFAULT } from "../engine/zip-source.js";
 import { type EngineWarning, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
@@ -12,7 +14,12 @@ const usage = `Usage: superchunk pack <source-dir> <store-dir> [options]
 Packs a directory tree into a new store: files are cut into content-defined
 sub-blocks, deduplicated, grouped by similarity into super-chunks and compressed.
 The store is built under a temporary name and appears at <store-dir> only when
-complete. <store-dir> must not exist or be an empty directory.
+complete. <store-dir> must not exist or be an empty directory. When it ends in
+.zip, the store is written as one archive file instead (see 'superchunk seal').
+<source-dir> may also be a zip file (a .zip name or zip magic): it is checked
+whole first (unsafe names, duplicates, lying sizes, zip bombs are refused), then
+unpacked into a private staging directory inside the store being built, which
+needs its uncompressed size in temporary disk space.
 
 Options:
   --codec NAME            zstd (default), xz, lz4 or none
@@ -22,6 +29,7 @@ Options:
   --fixed-chunks          cut fixed-size sub-blocks instead of content-defined ones
   --order ORDER           similarity (default) or path
   --threads N             worker threads (default: number of cores)
+  --zip-max-size SIZE     zip source: refuse more than SIZE uncompressed (default 64G)
   --json                  print the summary as JSON
   --quiet                 no progress bar, no summary
   -h, --help              show this help
@@ -41,6 +49,7 @@ export const packCommand: Command = {
       "fixed-chunks": { type: "boolean" },
       order: { type: "string" },
       threads: { type: "string" },
+      "zip-max-size": { type: "string" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
     });
@@ -67,9 +76,15 @@ export const packCommand: Command = {
     if (values.order !== undefined) opts.order = values.order as PackOptions["order"];
     if (values.threads !== undefined)
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
+    if (values["zip-max-size"] !== undefined) {
+      const maxTotalBytes = parseSize(values["zip-max-size"], "--zip-max-size");
+      opts.zipLimits = { ...ZIP_LIMITS_DEFAULT, maxTotalBytes };
+    }
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
     const warnings: EngineWarning[] = [];
-    const summary = await packTree(positionals[0]!, positionals[1]!, opts, {
+    const dest = positionals[1]!;
+    const packer = isArchiveDest(dest) ? packToArchive : packTree;
+    const summary = await packer(positionals[0]!, dest, opts, {
       onProgress: (p) => bar.update(p),
       onWarning: (w) => {
         warnings.push(w);

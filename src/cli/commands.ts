@@ -3,6 +3,7 @@ import type { Command } from "./cli-io.js";
 import { extractCommand } from "./cmd-extract.js";
 import { mountCommand } from "./cmd-mount.js";
 import { packCommand } from "./cmd-pack.js";
+import { sealCommand } from "./cmd-seal.js";
 import { umountCommand } from "./cmd-umount.js";
 
 export const commands: readonly Command[] = [
@@ -10,4 +11,5 @@ export const commands: readonly Command[] = [
   extractCommand,
   mountCommand,
   umountCommand,
+  sealCommand,
 ];

@@ -36,15 +36,22 @@ export type CheckedPoolReply = PoolReply & { readonly crc32?: number };
 
 /** What `inflateChecked` resolves with. */
 export interface CheckedInflate {
+  /** the whole payload, or only its first `prefixBytes` when the job asked for a prefix */
   readonly raw: Buffer;
-  /** CRC-32 (node:zlib crc32) of `raw`, computed on the worker */
-  readonly crc32: number;
+  /** CRC-32 (node:zlib crc32) of `raw` computed on the worker; undefined for a prefix */
+  readonly crc32: number | undefined;
 }
 
 /** Options of one `inflateChecked` job. */
 export interface InflateJobOptions {
   /** a reader is waiting: queue ahead of jobs without this flag; default false */
   readonly urgent?: boolean;
+  /**
+   * Inflate into this buffer, which must be a view of a SharedArrayBuffer: the whole payload
+   * when it is `rawLength` long, else only that many leading bytes (codecs that can stop
+   * early stop there). Default: the worker allocates the whole payload.
+   */
+  readonly into?: Buffer;
 }
 
 interface Job {
@@ -112,9 +119,23 @@ export class CodecPool {
     rawLength: number,
     opts: InflateJobOptions = {},
   ): Promise<CheckedInflate> {
-    return this.#submit("inflate", codec, 0, rawLength, data, opts.urgent === true, true).then(
-      (r) => ({ raw: r.data, crc32: r.crc32 ?? crc32(r.data) }),
-    );
+    const into = opts.into;
+    if (into !== undefined && !(into.buffer instanceof SharedArrayBuffer)) {
+      return Promise.reject(new UsageError("E_USAGE", "inflate target must be shared memory"));
+    }
+    return this.#submit(
+      "inflate",
+      codec,
+      0,
+      rawLength,
+      data,
+      opts.urgent === true,
+      true,
+      into,
+    ).then((r) => ({
+      raw: r.data,
+      crc32: r.data.length === rawLength ? (r.crc32 ?? crc32(r.data)) : undefined,
+    }));
   }
 
   /**
@@ -147,6 +168,7 @@ export class CodecPool {
     data: Uint8Array,
     urgent = false,
     wantCrc = false,
+    into?: Buffer,
   ): Promise<{ data: Buffer; crc32: number | undefined }> {
     if (this.#closing !== undefined) return Promise.reject(closedError());
     try {
@@ -156,7 +178,7 @@ export class CodecPool {
       // "none" is a copy: not worth a thread hop
       if (c.name === "none") {
         return Promise.resolve(runInline(op, data, rawLength)).then((b) => ({
-          data: b,
+          data: into === undefined ? b : copyInto(b, into),
           crc32: undefined,
         }));
       }
@@ -171,6 +193,7 @@ export class CodecPool {
       rawLength,
       data: new Uint8Array(data),
       ...(wantCrc ? { crc32: true } : {}),
+      ...(into === undefined ? {} : { into }),
     };
     return new Promise((resolve, reject) => {
       this.#enqueue({ req, resolve, reject, urgent });
@@ -220,8 +243,13 @@ export class CodecPool {
     slot.job = undefined;
     slot.worker.unref();
     if (reply.ok) {
-      const data = Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength);
-      job.resolve({ data, crc32: reply.crc32 });
+      const out = reply.data ?? job.req.into;
+      if (out === undefined) {
+        job.reject(new InternalError("codec worker answered without data", { id: reply.id }));
+      } else {
+        const data = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+        job.resolve({ data, crc32: reply.crc32 });
+      }
     } else job.reject(rebuildError(reply.error));
     this.#dispatch();
   }
@@ -235,6 +263,12 @@ export class CodecPool {
     );
     this.#dispatch();
   }
+}
+
+/** The first `into.length` bytes of `raw`, copied into `into`. */
+function copyInto(raw: Buffer, into: Buffer): Buffer {
+  raw.copy(into, 0, 0, into.length);
+  return into;
 }
 
 function runInline(

@@ -34,12 +34,15 @@ function loadCodec(name: string): Promise<unknown> {
   return p;
 }
 
-async function run(req: PoolRequest): Promise<Buffer> {
+async function run(req: PoolRequest): Promise<Uint8Array> {
   await loadCodec(req.codec);
   const codec = getCodec(req.codec);
-  return req.op === "compress"
-    ? await codec.compress(req.data, req.level)
-    : await codec.inflate(req.data, req.rawLength);
+  if (req.op === "compress") return await codec.compress(req.data, req.level);
+  const out = req.into;
+  if (out === undefined) return await codec.inflate(req.data, req.rawLength);
+  if (codec.inflateInto !== undefined) codec.inflateInto(req.data, req.rawLength, out);
+  else out.set((await codec.inflate(req.data, req.rawLength)).subarray(0, out.length));
+  return out;
 }
 
 function replyError(id: number, err: unknown): void {
@@ -56,8 +59,11 @@ async function handle(req: CheckedPoolRequest): Promise<void> {
   let out: Uint8Array;
   let crc: number | undefined;
   try {
-    out = transferable(await run(req));
-    if (req.crc32 === true) crc = crc32(out);
+    const result = await run(req);
+    // shared memory is already the caller's: nothing to send back
+    out = req.into === undefined ? transferable(result) : result;
+    // a prefix has no CRC of its own: the raw CRC covers the whole payload
+    if (req.crc32 === true && out.byteLength === req.rawLength) crc = crc32(out);
   } catch (err) {
     replyError(req.id, err);
     return;
@@ -65,10 +71,10 @@ async function handle(req: CheckedPoolRequest): Promise<void> {
   const reply: CheckedPoolReply = {
     id: req.id,
     ok: true,
-    data: out,
+    ...(req.into === undefined ? { data: out } : {}),
     ...(crc === undefined ? {} : { crc32: crc }),
   };
-  port!.postMessage(reply, [out.buffer as ArrayBuffer]);
+  port!.postMessage(reply, req.into === undefined ? [out.buffer as ArrayBuffer] : []);
 }
 
 port.on("message", (req: CheckedPoolRequest) => {

@@ -34,6 +34,13 @@ export interface Codec {
    * Never allocates more than `rawLength` plus a small constant slack.
    */
   inflate(data: Uint8Array, rawLength: number): Buffer | Promise<Buffer>;
+  /**
+   * Inflates into `out` (any memory, shared included): the whole payload when `out.length` is
+   * `rawLength` (checked as by `inflate`), else only its first `out.length` bytes, stopping
+   * there; a stream that ends early throws CorruptError("E_INFLATE_BOUND"). Optional: codecs
+   * without it are inflated whole and copied.
+   */
+  inflateInto?(data: Uint8Array, rawLength: number, out: Uint8Array): void;
 }
 
 /** The codec name stored under on-disk `id`, or undefined when this build has none. */

@@ -26,6 +26,11 @@ export interface PoolRequest {
   readonly level: number;
   /** declared raw length (inflate only) */
   readonly rawLength: number;
+  /**
+   * inflate only: shared memory to inflate into (its length says how many leading bytes are
+   * wanted); the reply then carries no data. Without it the worker allocates.
+   */
+  readonly into?: Uint8Array;
   readonly data: Uint8Array;
 }
 
@@ -41,7 +46,7 @@ export interface SerializedError {
 
 /** A worker's answer to one request. */
 export type PoolReply =
-  | { readonly id: number; readonly ok: true; readonly data: Uint8Array }
+  | { readonly id: number; readonly ok: true; readonly data?: Uint8Array }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 /** Turns anything thrown into cloneable data, keeping the EngineError fields. */

@@ -40,11 +40,22 @@ function compressZstd(raw: Uint8Array, level: number): Buffer {
 
 function inflateZstd(data: Uint8Array, rawLength: number): Buffer {
   checkRawLength("zstd", rawLength);
-  dctx ??= new binding.DCtx();
   const out = Buffer.allocUnsafe(rawLength);
+  inflateIntoZstd(data, rawLength, out);
+  return out;
+}
+
+/** Whole payload into `out` (out.length === rawLength), or its first out.length bytes. */
+function inflateIntoZstd(data: Uint8Array, rawLength: number, out: Uint8Array): void {
+  checkRawLength("zstd", rawLength);
+  dctx ??= new binding.DCtx();
+  if (out.length < rawLength) {
+    streamPrefix(dctx, data, rawLength, out);
+    return;
+  }
   let produced: number;
   try {
-    produced = dctx.decompress(out, data);
+    produced = dctx.decompress(out.subarray(0, rawLength), data);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/too small/i.test(message))
@@ -54,7 +65,27 @@ function inflateZstd(data: Uint8Array, rawLength: number): Buffer {
   if (produced !== rawLength) {
     throw inflateBoundError("zstd", rawLength, `got ${produced}`, { produced });
   }
-  return out;
+}
+
+/** Streams the frame into `out` until it is full, then drops the rest. */
+function streamPrefix(ctx: binding.DCtx, data: Uint8Array, rawLength: number, out: Uint8Array) {
+  ctx.reset(binding.ResetDirective.sessionOnly);
+  const want = out.length;
+  let produced = 0;
+  let consumed = 0;
+  while (produced < want) {
+    let step: [number, number, number];
+    try {
+      step = ctx.decompressStream(out.subarray(produced), data.subarray(consumed));
+    } catch (err) {
+      throw streamCorruptError("zstd", err instanceof Error ? err.message : String(err), {}, err);
+    }
+    produced += step[1];
+    consumed += step[2];
+    if (produced < want && (step[0] === 0 || (step[1] === 0 && step[2] === 0))) {
+      throw inflateBoundError("zstd", rawLength, `stream ended after ${produced}`, { produced });
+    }
+  }
 }
 
 /** zstd levels 1..22; the default is 19. */
@@ -66,6 +97,7 @@ export const zstdCodec: Codec = {
   maxLevel: binding.maxCLevel(),
   compress: compressZstd,
   inflate: inflateZstd,
+  inflateInto: inflateIntoZstd,
 };
 
 registerCodec(zstdCodec);

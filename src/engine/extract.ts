@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { type EngineWarning, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { InodeAttr } from "./fs-view.js";
-import { openStoreReader, type StoreReader } from "./store-reader.js";
+import { openStoreReaderAt, type StoreReader } from "./store-reader.js";
 
 export interface ExtractHooks {
   onProgress?: (p: {
@@ -35,7 +35,8 @@ export interface ExtractSummary {
 const READ_BYTES = 4 * 1024 * 1024;
 const SLASH = Buffer.from("/");
 
-interface Item {
+/** One path of the store to restore, in walk order. */
+export interface Item {
   readonly rel: Buffer;
   readonly ino: InodeId;
 }
@@ -48,7 +49,7 @@ export async function extractTree(
   hooks: ExtractHooks = {},
 ): Promise<ExtractSummary> {
   const started = process.hrtime.bigint();
-  const reader = openStoreReader(storeDir);
+  const reader = await openStoreReaderAt(storeDir);
   try {
     const items = selectItems(reader, paths);
     fs.mkdirSync(dest, { recursive: true });
@@ -60,7 +61,8 @@ export async function extractTree(
   }
 }
 
-function selectItems(reader: StoreReader, paths: readonly string[]): Item[] {
+/** The store's entries below `paths` (all when empty), with the directories leading to them. */
+export function selectItems(reader: StoreReader, paths: readonly string[]): Item[] {
   const all: Item[] = [];
   for (const e of reader.meta.walk()) {
     checkName(e.path);

@@ -40,6 +40,8 @@ export class PackIndex {
   /** entry index and file offset where each unique sub-block can be read again */
   readonly uEntry: number[] = [];
   readonly uOffset: number[] = [];
+  /** entry index of the last file (walk order) that uses each unique sub-block */
+  readonly uLastUse: number[] = [];
 
   private readonly byHash = new Map<string, UniqueIndex>();
   private readonly byFileHash = new Map<string, number>();
@@ -55,6 +57,7 @@ export class PackIndex {
     const known = this.byFileHash.get(fileKey);
     if (known !== undefined) {
       this.files.set(entry, { entry, content: known });
+      for (const u of this.contents[known]!.refs) if (u >= 0) this.uLastUse[u] = entry;
       return;
     }
     const n = r.lengths.length;
@@ -81,7 +84,10 @@ export class PackIndex {
     const hash = Buffer.from(r.hashes.buffer, r.hashes.byteOffset + i * 32, 32);
     const key = hash.toString("latin1");
     const seen = this.byHash.get(key);
-    if (seen !== undefined) return seen;
+    if (seen !== undefined) {
+      this.uLastUse[seen] = entry;
+      return seen;
+    }
     const u = this.uHash.length;
     this.byHash.set(key, u);
     this.uHash.push(Buffer.from(hash));
@@ -89,6 +95,7 @@ export class PackIndex {
     this.uSketch.push(r.sketches.slice(i * words, (i + 1) * words));
     this.uEntry.push(entry);
     this.uOffset.push(offset);
+    this.uLastUse.push(entry);
     this.uniqueBytes += r.lengths[i]!;
     return u;
   }

@@ -1,4 +1,5 @@
 import * as os from "node:os";
+import { ZIP_LIMITS_DEFAULT, type ZipLimits } from "../blobstore/zip-entries.js";
 import { type ChunkerParams, chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { getCodec } from "../codec/codec-registry.js";
@@ -19,6 +20,8 @@ export interface PackOptions {
   order: "similarity" | "path";
   /** worker threads for scanning and compressing; default the number of cores */
   threads: number;
+  /** what a zip source may inflate to (ratio and total caps); default ZIP_LIMITS_DEFAULT */
+  zipLimits: ZipLimits;
 }
 
 export interface PackProgress {
@@ -67,5 +70,6 @@ export function packOptions(p: Partial<PackOptions> = {}): PackOptions {
     chunk: p.chunk ?? chunkerParams(),
     order,
     threads,
+    zipLimits: { ...ZIP_LIMITS_DEFAULT, ...p.zipLimits },
   };
 }

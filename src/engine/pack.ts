@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { UsageError, wrapFsError } from "../errors.js";
+import { type EngineWarning, UsageError, wrapFsError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { planSuperChunks } from "../similarity/plan.js";
 import { FORMAT_VERSION } from "../types.js";
@@ -30,6 +30,7 @@ import {
   STATE_KEY,
 } from "./store-layout.js";
 import { walkTree } from "./walker.js";
+import { looksLikeZip, removeZipStaging, stageZipSource } from "./zip-source.js";
 
 export interface PackSummary {
   files: number;
@@ -56,7 +57,7 @@ export interface PackSummary {
   order: string;
 }
 
-/** Packs `source` (a directory) into a new store at `dest`. */
+/** Packs `source` (a directory, or a zip file: see zip-source.ts) into a new store at `dest`. */
 export async function packTree(
   source: string,
   dest: string,
@@ -74,6 +75,7 @@ export async function packTree(
   fs.mkdirSync(tmp);
   try {
     const summary = await build(source, tmp, opts, hooks);
+    removeZipStaging(tmp);
     installStore(tmp, dest);
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return summary;
@@ -85,7 +87,10 @@ export async function packTree(
 
 async function build(source: string, tmp: string, opts: PackOptions, hooks: PackHooks) {
   hooks.onProgress?.({ phase: "walk", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
-  const entries = walkTree(source, (w) => hooks.onWarning?.(w));
+  const onWarning = (w: EngineWarning) => hooks.onWarning?.(w);
+  const entries = fs.statSync(source).isDirectory()
+    ? walkTree(source, onWarning)
+    : await stageZipSource(source, tmp, opts.zipLimits, onWarning);
   const clock = new PhaseClock();
   const scanPool = new ScanPool(opts.threads);
   let index: PackIndex;
@@ -102,6 +107,7 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
       sketch: index.uSketch[u]!,
       path: entries[index.uEntry[u]!]!.rel.toString(),
       fileOffset: index.uOffset[u]!,
+      lastUse: index.uLastUse[u]!,
     })),
     { targetBytes: opts.superChunkBytes, order: opts.order },
   );
@@ -164,7 +170,7 @@ function checkSource(source: string): void {
     const e = wrapFsError(err, source, "stat source");
     throw new UsageError("E_SOURCE_MISSING", `${source}: source not found`, { path: source }, e);
   }
-  if (!st.isDirectory()) {
+  if (!st.isDirectory() && !(st.isFile() && looksLikeZip(source))) {
     throw new UsageError("E_SOURCE_NOT_DIR", `${source}: source is not a directory`, {
       path: source,
     });

@@ -32,7 +32,17 @@ const LEVEL = 19;
 
 /** Compresses `dbFile` into `dbFile.zst` (durably) and removes `dbFile`. Returns the packed size. */
 export function packDatabaseFile(dbFile: string): number {
-  const raw = fs.readFileSync(dbFile);
+  const packed = encodePackedDatabase(fs.readFileSync(dbFile));
+  const out = `${dbFile}${PACKED_DB_SUFFIX}`;
+  writeFileDurably(out, packed);
+  fs.rmSync(dbFile);
+  for (const side of ["-wal", "-shm"]) fs.rmSync(`${dbFile}${side}`, { force: true });
+  fsyncDirSync(path.dirname(dbFile));
+  return packed.length;
+}
+
+/** The packed form (header + zstd frame) of a raw SQLite image. */
+export function encodePackedDatabase(raw: Buffer): Buffer {
   const payload = getCodec("zstd").compress(raw, LEVEL) as Buffer;
   const head = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(head, 0);
@@ -40,12 +50,7 @@ export function packDatabaseFile(dbFile: string): number {
   head.writeBigUInt64LE(BigInt(raw.length), 8);
   head.writeUInt32LE(crc32(raw), 16);
   head.writeUInt32LE(crc32(payload), 20);
-  const out = `${dbFile}${PACKED_DB_SUFFIX}`;
-  writeFileDurably(out, Buffer.concat([head, payload]));
-  fs.rmSync(dbFile);
-  for (const side of ["-wal", "-shm"]) fs.rmSync(`${dbFile}${side}`, { force: true });
-  fsyncDirSync(path.dirname(dbFile));
-  return HEADER_BYTES + payload.length;
+  return Buffer.concat([head, payload]);
 }
 
 /** Inflates a packed database file, checking both checksums and the declared size. */
@@ -56,25 +61,29 @@ export function readPackedDatabase(packedFile: string): Buffer {
   } catch (err) {
     throw wrapFsError(err, packedFile, "read packed database");
   }
-  const where = { path: packedFile };
+  return decodePackedDatabase(buf, packedFile);
+}
+
+/**
+ * Inflates a packed database held in memory (e.g. an archive's entry), checking both
+ * checksums and the declared size; `label` names it in errors.
+ */
+export function decodePackedDatabase(buf: Buffer, label: string): Buffer {
+  const where = { path: label };
   if (buf.length < HEADER_BYTES || !buf.subarray(0, 4).equals(MAGIC)) {
-    throw new CorruptError("E_CORRUPT", `${packedFile}: not a packed superchunk database`, where);
+    throw new CorruptError("E_CORRUPT", `${label}: not a packed superchunk database`, where);
   }
   if (buf.readUInt16LE(4) > VERSION) {
-    throw new FormatError(
-      "E_FORMAT_VERSION",
-      `${packedFile}: packed database version is newer`,
-      where,
-    );
+    throw new FormatError("E_FORMAT_VERSION", `${label}: packed database version is newer`, where);
   }
   const rawBytes = Number(buf.readBigUInt64LE(8));
   const payload = buf.subarray(HEADER_BYTES);
   if (rawBytes > MAX_DB_BYTES || crc32(payload) !== buf.readUInt32LE(20)) {
-    throw new CorruptError("E_CORRUPT", `${packedFile}: packed database is damaged`, where);
+    throw new CorruptError("E_CORRUPT", `${label}: packed database is damaged`, where);
   }
   const raw = getCodec("zstd").inflate(payload, rawBytes) as Buffer;
   if (crc32(raw) !== buf.readUInt32LE(16)) {
-    throw new CorruptError("E_CORRUPT", `${packedFile}: packed database checksum mismatch`, where);
+    throw new CorruptError("E_CORRUPT", `${label}: packed database checksum mismatch`, where);
   }
   return raw;
 }

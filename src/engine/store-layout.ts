@@ -4,18 +4,37 @@
  * super-chunk under sc/. The database's meta table says the format version and
  * whether the store is complete; pack builds a store under a temporary name and
  * renames it into place only once it is complete.
+ *
+ * A store may also be sealed into an archive (spec/FORMAT.md, "Archive"): one zip
+ * file holding the packed database and every super-chunk, read-only, opened from a
+ * local path or an http(s) URL through openStoreSource.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import {
+  type ArchiveSourceOptions,
+  isRemoteLocation,
+  looksLikeZipFile,
+  openArchive,
+} from "../blobstore/archive-source.js";
+import type { BlobStore } from "../blobstore/blob-store.js";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
-import { FormatError, NotFoundError, UsageError } from "../errors.js";
+import type { ZipBlobStore } from "../blobstore/zip-blob-store.js";
+import { FormatError, isCode, NotFoundError, UsageError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
-import { PACKED_DB_SUFFIX, readPackedDatabase, unpackDatabaseFile } from "./packed-db.js";
+import {
+  decodePackedDatabase,
+  PACKED_DB_SUFFIX,
+  readPackedDatabase,
+  unpackDatabaseFile,
+} from "./packed-db.js";
 
 export const DB_FILE = "superchunk.db";
 export const STATE_KEY = "state";
 export const STATE_COMPLETE = "complete";
 export const STATE_BUILDING = "building";
+/** The archive entry holding the packed database. */
+export const ARCHIVE_DB_KEY = `${DB_FILE}${PACKED_DB_SUFFIX}`;
 
 export interface OpenStore {
   readonly dir: string;
@@ -60,15 +79,111 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
     });
   }
   const meta = openDatabase(dir, opts.readonly ?? false);
+  checkComplete(meta, dir);
+  return { dir, meta, blobs: new DirBlobStore(dir) };
+}
+
+/** Closes `meta` and throws E_STORE_INCOMPLETE unless the store was finished. */
+function checkComplete(meta: MetaDb, where: string): void {
   const state = meta.getMeta(STATE_KEY);
   if (state !== STATE_COMPLETE) {
     meta.close();
-    throw new FormatError("E_STORE_INCOMPLETE", `${dir}: store is incomplete (state ${state})`, {
-      path: dir,
+    throw new FormatError("E_STORE_INCOMPLETE", `${where}: store is incomplete (state ${state})`, {
+      path: where,
       state,
     });
   }
-  return { dir, meta, blobs: new DirBlobStore(dir) };
+}
+
+/** What a store location names: a store directory, an archive file, or an archive URL. */
+export type StoreKind = "dir" | "archive" | "url";
+
+/** An open store of any kind; `blobs` is read-only unless `kind` is "dir". */
+export interface StoreSource {
+  readonly location: string;
+  readonly kind: StoreKind;
+  readonly meta: MetaDb;
+  readonly blobs: BlobStore;
+}
+
+/** Options of openStoreSource. */
+export interface StoreSourceOptions extends ArchiveSourceOptions {
+  /** open for reading only (archives can only be); default false */
+  readonly?: boolean;
+}
+
+/** A location as given on a command line, made absolute unless it is a URL. */
+export function resolveStoreLocation(location: string): string {
+  return isRemoteLocation(location) ? location : path.resolve(location);
+}
+
+/** The kind of store at `location`, by URL scheme or by content (zip magic), not by name. */
+export function storeKindOf(location: string): StoreKind {
+  if (isRemoteLocation(location)) return "url";
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(location);
+  } catch {
+    throw new NotFoundError("E_NOT_A_STORE", `${location}: no such store`, { path: location });
+  }
+  if (st.isDirectory()) return "dir";
+  if (st.isFile() && looksLikeZipFile(location)) return "archive";
+  throw new NotFoundError(
+    "E_NOT_A_STORE",
+    `${location}: not a superchunk store (neither a store directory nor a zip archive)`,
+    { path: location },
+  );
+}
+
+/**
+ * Opens a complete store at `location`: a store directory, a path to an archive, or an
+ * http(s) URL of one. Archives open read-only (E_READ_ONLY otherwise); their database
+ * is the packed entry superchunk.db.zst, inflated into memory. E_NOT_A_STORE when the
+ * location holds no store (naming it), E_STORE_INCOMPLETE for an unfinished one.
+ *
+ * @example
+ * const s = await openStoreSource("https://example.org/linux.zip", { readonly: true });
+ */
+export async function openStoreSource(
+  location: string,
+  opts: StoreSourceOptions = {},
+): Promise<StoreSource> {
+  const kind = storeKindOf(location);
+  if (kind === "dir") {
+    const s = openStore(location, { readonly: opts.readonly ?? false });
+    return { location, kind, meta: s.meta, blobs: s.blobs };
+  }
+  if (opts.readonly !== true) {
+    throw new UsageError("E_READ_ONLY", `${location}: an archive can only be opened read-only`, {
+      path: location,
+    });
+  }
+  const blobs = await openArchive(location, opts);
+  try {
+    const meta = await archiveDatabase(blobs, location);
+    checkComplete(meta, location);
+    return { location, kind, meta, blobs };
+  } catch (err) {
+    await blobs.close();
+    throw err;
+  }
+}
+
+async function archiveDatabase(blobs: ZipBlobStore, location: string): Promise<MetaDb> {
+  let packed: Buffer;
+  try {
+    packed = await blobs.get(ARCHIVE_DB_KEY);
+  } catch (err) {
+    if (!isCode(err, "E_SUPERCHUNK_MISSING")) throw err;
+    throw new NotFoundError(
+      "E_NOT_A_STORE",
+      `${location}: not a superchunk archive (no ${ARCHIVE_DB_KEY} entry)`,
+      { path: location },
+      err,
+    );
+  }
+  const label = `${location}#${ARCHIVE_DB_KEY}`;
+  return MetaDb.fromBuffer(decodePackedDatabase(packed, label), label);
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
+import type { TransferStats } from "../blobstore/byte-source.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
@@ -26,7 +27,12 @@ import {
   WorkingSet,
 } from "../workingset/working-set.js";
 import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
-import { type OpenStore, openStore } from "./store-layout.js";
+import {
+  type OpenStore,
+  openStore,
+  openStoreSource,
+  type StoreSourceOptions,
+} from "./store-layout.js";
 
 /** Options of a StoreReader. */
 export interface StoreReaderOptions {
@@ -79,8 +85,8 @@ export class StoreReader implements FsView {
     cacheBytes: number,
     opts: Omit<StoreReaderOptions, "cacheBytes"> = {},
   ) {
-    this.ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch) =>
-      this.load(id, prefetch),
+    this.ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch, need, alloc) =>
+      this.load(id, prefetch, need, alloc),
     );
     const maxInFlight = opts.prefetchInFlight ?? pool.threads + PREFETCH_EXTRA_IN_FLIGHT;
     this.queue = new PrefetchQueue(this.ws, { maxInFlight });
@@ -137,7 +143,7 @@ export class StoreReader implements FsView {
       const at = pos - offset;
       if (ext.superChunk === null) target.fill(0, at, at + n);
       else {
-        const pin = this.ws.tryAcquire(ext.superChunk);
+        const pin = this.ws.tryAcquire(ext.superChunk, ext.offset + ext.length);
         if (pin !== undefined) copyPinned(pin, ext, from, n, target, at);
         else waits.push(this.copyFrom(ext, from, n, target, at));
       }
@@ -150,7 +156,7 @@ export class StoreReader implements FsView {
   /** Super-chunk ids a read of [offset, offset+length) needs, in file order. */
   superChunksFor(ino: InodeId, offset: number, length: number): number[] {
     const ids: number[] = [];
-    this.collect(this.extentsOf(ino), offset, offset + length, ids, new Set(), Infinity);
+    this.collect(this.extentsOf(ino), offset, offset + length, ids, new Map(), Infinity);
     return ids;
   }
 
@@ -160,12 +166,13 @@ export class StoreReader implements FsView {
    */
   prefetchAfter(ino: InodeId, offset: number, length: number): void {
     const table = this.extentsOf(ino);
-    const now = new Set<number>();
+    const now = new Map<number, number>();
     this.collect(table, offset, offset + length, [], now, Infinity);
     const next: number[] = [];
+    const needs = new Map<number, number>();
     const end = offset + length + READAHEAD_SCAN_BYTES;
-    this.collect(table, offset + length, end, next, now, this.readahead, true);
-    this.queue.push(next);
+    this.collect(table, offset + length, end, next, needs, this.readahead, true, now);
+    this.queue.push(next, (id) => needs.get(id) ?? 0);
   }
 
   /**
@@ -174,14 +181,14 @@ export class StoreReader implements FsView {
    */
   prefetchFiles(inos: readonly InodeId[]): void {
     const ids: number[] = [];
-    const seen = new Set<number>();
+    const needs = new Map<number, number>();
     for (const ino of inos) {
       const r = this.inode(ino)?.rec;
       if (r?.kind !== InodeKind.file || ids.length >= this.filesChunks) continue;
       const table = this.extentsOf(ino);
-      this.collect(table, 0, table.size, ids, seen, this.filesChunks, true);
+      this.collect(table, 0, table.size, ids, needs, this.filesChunks, true);
     }
-    this.queue.push(ids);
+    this.queue.push(ids, (id) => needs.get(id) ?? 0);
   }
 
   listxattr(ino: InodeId): Buffer[] {
@@ -206,6 +213,11 @@ export class StoreReader implements FsView {
     return this.ws.stats();
   }
 
+  /** Bytes fetched from an archive (file or URL) so far; undefined for a store directory. */
+  transferStats(): TransferStats | undefined {
+    return this.blobs.transferStats?.();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -218,40 +230,63 @@ export class StoreReader implements FsView {
 
   /**
    * Appends to `ids` the super-chunks of extents overlapping [from, to) that are not in
-   * `seen` (and adds them there), until `ids` holds `max`. With `onlyMissing`, super-chunks
-   * cached or loading are left out (and do not count against `max`).
+   * `needs` or `skip`, until `ids` holds `max`, and records in `needs` how many leading bytes
+   * of each those extents reach. With `onlyMissing`, super-chunks cached or loading with
+   * enough bytes are left out (and do not count against `max`).
    */
   private collect(
     t: ExtentTable,
     from: number,
     to: number,
     ids: number[],
-    seen: Set<number>,
+    needs: Map<number, number>,
     max: number,
     onlyMissing = false,
+    skip?: ReadonlyMap<number, number>,
   ): void {
     const end = Math.min(t.size, to);
     if (from >= end) return;
-    for (let i = findExtent(t.starts, from); i < t.extents.length && ids.length < max; i++) {
+    for (let i = findExtent(t.starts, from); i < t.extents.length; i++) {
       const e = t.extents[i]!;
       if (e.fileOffset >= end) break;
       const id = e.superChunk;
-      if (id === null || seen.has(id)) continue;
-      seen.add(id);
-      if (!onlyMissing || !this.ws.has(id)) ids.push(id);
+      if (id === null || skip?.has(id)) continue;
+      const need = e.offset + e.length;
+      const known = needs.get(id);
+      if (known !== undefined) {
+        if (need > known) needs.set(id, need);
+        continue;
+      }
+      if (ids.length >= max) break;
+      needs.set(id, need);
+      if (!onlyMissing || !this.ws.has(id, need)) ids.push(id);
+    }
+    if (onlyMissing) {
+      const missing = ids.filter((id) => !this.ws.has(id, needs.get(id) ?? 0));
+      ids.splice(0, ids.length, ...missing);
     }
   }
 
   private async copyFrom(ext: ResolvedExtent, from: number, n: number, out: Buffer, at: number) {
-    copyPinned(await this.ws.acquire(ext.superChunk!), ext, from, n, out, at);
+    const pin = await this.ws.acquire(ext.superChunk!, ext.offset + ext.length);
+    copyPinned(pin, ext, from, n, out, at);
   }
 
-  /** Reads and inflates one super-chunk; a load a reader waits for goes ahead of prefetches. */
-  private async load(id: number, prefetch: boolean): Promise<Buffer> {
+  /**
+   * Reads and inflates one super-chunk, or the prefix of it that covers `needBytes` (0: all
+   * of it); a load a reader waits for goes ahead of prefetches.
+   */
+  private async load(
+    id: number,
+    prefetch: boolean,
+    needBytes: number,
+    alloc: (size: number, slabBytes?: number) => Promise<Buffer>,
+  ): Promise<Buffer> {
     const key = superChunkKey(id);
     const file = await this.blobs.get(key);
     const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
-    const { raw } = await inflateSuperChunk(file, this.pool, where, { urgent: !prefetch });
+    const job = { urgent: !prefetch, alloc, ...(needBytes > 0 ? { needBytes } : {}) };
+    const { raw } = await inflateSuperChunk(file, this.pool, where, job);
     return raw;
   }
 
@@ -340,12 +375,31 @@ export function findExtent(starts: Float64Array, offset: number): number {
   return lo;
 }
 
-/** Opens a complete store read-only as a file system. */
+/** Opens a complete store directory read-only as a file system (see openStoreReaderAt). */
 export function openStoreReader(dir: string, opts: StoreReaderOptions = {}): StoreReader {
   const store: OpenStore = openStore(dir, { readonly: true });
+  return readerFor(store.meta, store.blobs, opts);
+}
+
+/**
+ * Opens a complete store read-only as a file system, wherever it is: a store directory,
+ * an archive file or an archive's http(s) URL (detected by content and scheme).
+ *
+ * @example
+ * const r = await openStoreReaderAt("https://example.org/linux.zip", { http: { timeoutMs: 10_000 } });
+ */
+export async function openStoreReaderAt(
+  location: string,
+  opts: StoreReaderOptions & Pick<StoreSourceOptions, "http"> = {},
+): Promise<StoreReader> {
+  const store = await openStoreSource(location, { readonly: true, http: opts.http });
+  return readerFor(store.meta, store.blobs, opts);
+}
+
+function readerFor(meta: MetaDb, blobs: BlobStore, opts: StoreReaderOptions): StoreReader {
   const pool = new CodecPool({ threads: opts.threads ?? DEFAULT_THREADS });
   // a mount's first reads should not wait for inflate threads to boot
   pool.warm();
   const cacheBytes = opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES;
-  return new StoreReader(store.meta, store.blobs, pool, cacheBytes, opts);
+  return new StoreReader(meta, blobs, pool, cacheBytes, opts);
 }

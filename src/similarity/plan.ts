@@ -44,6 +44,12 @@ export interface PlanItem {
   path: string;
   /** offset of the sub-block in that file */
   fileOffset: number;
+  /**
+   * Walk rank of the last file that uses the sub-block (files are ranked in walk order);
+   * defaults to the item's index. Inside each super-chunk, items are laid out by this rank,
+   * most recent first, so a reader of the last tree walked needs only a prefix.
+   */
+  lastUse?: number;
 }
 
 /** What the caller chooses. */
@@ -67,6 +73,8 @@ export interface SimilarityTuning extends LshParams, LayoutParams {
    * split across two super-chunks; default 0: runs are never split.
    */
   minFill: number;
+  /** Lay out each super-chunk most recently used first (see PlanItem.lastUse); default true. */
+  recentFirst: boolean;
 }
 
 /** Defaults chosen with scripts/similarity-lab.ts (see spec/FORMAT.md). */
@@ -78,6 +86,7 @@ export const SIMILARITY_DEFAULTS: Readonly<SimilarityTuning> = {
   merge: true,
   fileNeighbourWeight: 0.05,
   minFill: 0,
+  recentFirst: true,
   memberOrder: "reverse",
   clusterKey: "last",
 };
@@ -128,7 +137,17 @@ export function planWith(
     );
   }
   const runs = similarityRuns(items, lengths, opts.targetBytes, tuning);
-  return packRuns(runs, lengths, opts.targetBytes, tuning.minFill);
+  const groups = packRuns(runs, lengths, opts.targetBytes, tuning.minFill);
+  return tuning.recentFirst ? groups.map((g) => recentFirst(g, items)) : groups;
+}
+
+/**
+ * A super-chunk's items most recently used first (by lastUse, then index, both descending):
+ * what the newest tree needs sits at the front, so a reader of it inflates only a prefix.
+ */
+function recentFirst(group: Uint32Array, items: readonly PlanItem[]): Uint32Array {
+  const rank = (i: number) => items[i]!.lastUse ?? i;
+  return Uint32Array.from(group).sort((a, b) => rank(b) - rank(a) || b - a);
 }
 
 /** The similarity order as runs: one run per planned group, in layout order. */

@@ -4,7 +4,7 @@
  * off the calling thread.
  */
 import { crc32 } from "node:zlib";
-import type { CodecPool, InflateJobOptions } from "../codec/codec-pool.js";
+import type { CheckedInflate, CodecPool, InflateJobOptions } from "../codec/codec-pool.js";
 import { CorruptError, EngineError } from "../errors.js";
 import { decodeHeader } from "./decode-header.js";
 import {
@@ -13,10 +13,44 @@ import {
   superChunkCorrupt,
 } from "./superchunk-header.js";
 
-/** A super-chunk read and checked: its header and its inflated payload. */
+/**
+ * A super-chunk read and checked: its header and its inflated payload, whole or (when a
+ * prefix was asked for) its first bytes only.
+ */
 export interface InflatedSuperChunk {
   header: SuperChunkHeader;
   raw: Buffer;
+}
+
+/** How a super-chunk is inflated: `urgent` as for the pool, and how much of it is needed. */
+export interface SuperChunkInflateOptions extends Omit<InflateJobOptions, "into"> {
+  /**
+   * The reader needs the first `needBytes` raw bytes (the end of the furthest sub-block it
+   * reads); a longer prefix is inflated (prefixBytesFor). Default: the whole payload.
+   */
+  readonly needBytes?: number;
+  /**
+   * Gives the shared-memory buffer (see CodecPool.inflateChecked) to inflate into, of the
+   * size asked, over memory that could hold the whole payload (`slabBytes`); default: the
+   * codec thread allocates.
+   */
+  readonly alloc?: (size: number, slabBytes: number) => Promise<Buffer>;
+}
+
+/** Smallest prefix step: an eighth of the payload. */
+const PREFIX_STEPS = 8;
+
+/**
+ * How many leading raw bytes to inflate for a reader that needs `needBytes` of `rawBytes`:
+ * an eighth, a quarter, a half or all of the payload, the smallest that covers the need.
+ * Super-chunks lay out what the newest tree uses first, so readers of recent data stop
+ * early; doubling steps keep a reader that reaches further and further from inflating the
+ * same super-chunk more than twice over in all.
+ */
+export function prefixBytesFor(needBytes: number, rawBytes: number): number {
+  let step = Math.ceil(rawBytes / PREFIX_STEPS);
+  while (step < needBytes && step < rawBytes) step *= 2;
+  return Math.min(step, rawBytes);
 }
 
 /** Adds the super-chunk's location to a corruption found by the codec. */
@@ -40,7 +74,9 @@ function locate(err: unknown, where: SuperChunkLocation | undefined, h: SuperChu
 /**
  * Verifies the stored CRC, inflates (bounded by the header's raw bytes) and verifies
  * the raw CRC. `file` must be exactly header + payload. `job` is passed to the pool
- * (`urgent` when a reader waits for this super-chunk).
+ * (`urgent` when a reader waits for this super-chunk; `prefixBytes` to inflate only the
+ * first bytes, when the codec can stop early: then the stored CRC alone is checked, since
+ * the raw CRC covers the whole payload).
  * @throws CorruptError E_SUPERCHUNK_CORRUPT or E_INFLATE_BOUND, and whatever
  *   decodeHeader throws; every error carries `where` in its data.
  */
@@ -48,9 +84,11 @@ export async function inflateSuperChunk(
   file: Uint8Array,
   pool: CodecPool,
   where?: SuperChunkLocation,
-  job: InflateJobOptions = {},
+  job: SuperChunkInflateOptions = {},
 ): Promise<InflatedSuperChunk> {
   const header = decodeHeader(file, where);
+  const size =
+    job.needBytes === undefined ? header.rawBytes : prefixBytesFor(job.needBytes, header.rawBytes);
   const end = header.headerBytes + header.storedBytes;
   if (file.byteLength !== end) {
     const what = file.byteLength < end ? "truncated" : "trailing bytes";
@@ -64,14 +102,19 @@ export async function inflateSuperChunk(
   if (crc32(stored) !== header.storedCrc) {
     throw superChunkCorrupt(where, header.headerBytes, "stored payload CRC mismatch");
   }
-  let inflated: { raw: Buffer; crc32: number };
+  let inflated: CheckedInflate;
   try {
-    inflated = await pool.inflateChecked(header.codec, stored, header.rawBytes, job);
+    // without a buffer to fill, a prefix cannot be asked for: the whole payload is inflated
+    const into = await job.alloc?.(size, header.rawBytes);
+    inflated = await pool.inflateChecked(header.codec, stored, header.rawBytes, {
+      ...(job.urgent === undefined ? {} : { urgent: job.urgent }),
+      ...(into === undefined ? {} : { into }),
+    });
   } catch (err) {
     throw err instanceof EngineError ? locate(err, where, header) : err;
   }
   const { raw } = inflated;
-  if (inflated.crc32 !== header.rawCrc) {
+  if (raw.length === header.rawBytes && inflated.crc32 !== header.rawCrc) {
     throw superChunkCorrupt(where, header.headerBytes, "raw payload CRC mismatch");
   }
   return { header, raw };

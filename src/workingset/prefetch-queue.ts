@@ -39,9 +39,9 @@ export class PrefetchQueue<K extends number | string = number> {
   readonly #maxQueued: number;
   readonly #maxUnused: number;
   readonly #guess: number;
-  /** keys waiting, oldest first; `#queued` mirrors it for dedup */
+  /** keys waiting, oldest first; `#queued` mirrors it for dedup, with the bytes each needs */
   #pending: K[] = [];
-  readonly #queued = new Set<K>();
+  readonly #queued = new Map<K, number>();
   #inFlight = 0;
   #closed = false;
 
@@ -66,14 +66,22 @@ export class PrefetchQueue<K extends number | string = number> {
 
   /**
    * Appends `keys` (in order) that are neither waiting nor cached nor loading, up to
-   * `maxQueued` waiting in all, and starts what it may. Returns how many were appended.
+   * `maxQueued` waiting in all, and starts what it may. `needBytes` says how many leading
+   * bytes of each will be read (default 0: whatever the loader gives; see WorkingSet).
+   * Returns how many were appended.
    */
-  push(keys: Iterable<K>): number {
+  push(keys: Iterable<K>, needBytes?: (key: K) => number): number {
     let added = 0;
     for (const key of keys) {
       if (this.#closed || this.#pending.length >= this.#maxQueued) break;
-      if (this.#queued.has(key) || this.#ws.has(key)) continue;
-      this.#queued.add(key);
+      const need = needBytes?.(key) ?? 0;
+      const queued = this.#queued.get(key);
+      if (queued !== undefined) {
+        if (need > queued) this.#queued.set(key, need);
+        continue;
+      }
+      if (this.#ws.has(key, need)) continue;
+      this.#queued.set(key, need);
       this.#pending.push(key);
       added++;
     }
@@ -92,10 +100,11 @@ export class PrefetchQueue<K extends number | string = number> {
   #pump(): void {
     while (this.#pending.length > 0 && this.#inFlight < this.#maxInFlight && this.#roomFor()) {
       const key = this.#pending.shift()!;
+      const need = this.#queued.get(key) ?? 0;
       this.#queued.delete(key);
-      if (this.#ws.has(key)) continue;
+      if (this.#ws.has(key, need)) continue;
       this.#inFlight++;
-      this.#ws.prefetch(key).then(() => {
+      this.#ws.prefetch(key, need).then(() => {
         this.#inFlight--;
         this.#pump();
       });

@@ -10,19 +10,39 @@
  *   as the pins are released.
  * - *single-flight*: concurrent misses on one key share one call of `load`. A failed load is not
  *   cached; every waiter of that load gets its error and the next acquire loads again.
+ * - *prefix*: an entry may hold only the first bytes of a super-chunk (the loader decides how
+ *   many, at least what was asked). An acquire says how many leading bytes it needs
+ *   (`needBytes`); a cached entry that is too short counts as a miss, and the longer load
+ *   that follows replaces it.
  * - *prefetch*: a load started before anyone asks, so a sequential reader finds the next
  *   super-chunk already inflated. Its errors are swallowed (a later acquire reports them).
  *   Until its first acquire a prefetched entry counts as *unused* (`unusedPrefetchBytes`),
  *   which lets a prefetch scheduler (prefetch-queue.ts) stop before it evicts its own work.
  */
 
-import { assert } from "../errors.js";
+import { assert, InternalError } from "../errors.js";
 import { MIB } from "../types.js";
+import { BufferPool, type Slab } from "./buffer-pool.js";
 
 /** Default capacity of a working set: bytes of inflated data kept. */
 export const WORKINGSET_DEFAULT_BYTES = 512 * MIB;
 /** Default per-entry overhead counted against the capacity (map slot, handle, header). */
 export const WORKINGSET_ENTRY_OVERHEAD_BYTES = 512;
+
+/**
+ * Reads and inflates one entry: at least its first `needBytes` bytes (more is fine, the
+ * whole super-chunk always is). `prefetch` is true for a load started by `prefetch`.
+ * `alloc(size, slabBytes)` gives a buffer from the working set's pool to inflate into (shared
+ * memory an inflate thread can write), over memory of at least `slabBytes` (the whole
+ * super-chunk's size, so that memory serves any later load too); a loader that returns such a buffer lets the working set reuse
+ * it after eviction and count it against the capacity while the load runs.
+ */
+export type Loader<K> = (
+  key: K,
+  prefetch: boolean,
+  needBytes: number,
+  alloc: (size: number, slabBytes?: number) => Promise<Buffer>,
+) => Promise<Buffer>;
 
 /** Options of a WorkingSet. */
 export interface WorkingSetOptions {
@@ -32,7 +52,10 @@ export interface WorkingSetOptions {
   entryOverheadBytes?: number;
 }
 
-/** An acquired entry: `data` stays valid until (and after) `release`; copy what you keep long. */
+/**
+ * An acquired entry: `data` is valid until `release` (its memory is reused after eviction);
+ * copy out what you keep.
+ */
 export interface PinnedBuffer {
   readonly data: Buffer;
   /** Unpins the entry; idempotent. */
@@ -59,6 +82,8 @@ export interface WorkingSetStats {
 
 interface Entry {
   readonly data: Buffer;
+  /** the pool slab under `data`, given back once the entry is neither cached nor pinned */
+  slab: Slab | undefined;
   readonly cost: number;
   pins: number;
   /** false once evicted or cleared: releases no longer touch the accounting */
@@ -70,8 +95,12 @@ interface Entry {
 /** One load in progress. */
 class Flight {
   promise!: Promise<Entry>;
+  /** leading bytes this load was asked for */
+  need = 0;
   /** acquires waiting for this load; each gets a pin when it lands */
   waiters = 0;
+  /** slabs the load took from the pool */
+  readonly slabs: Slab[] = [];
 }
 
 /**
@@ -84,10 +113,11 @@ class Flight {
 export class WorkingSet<K extends number | string = number> {
   readonly #capacity: number;
   readonly #overhead: number;
-  readonly #load: (key: K, prefetch: boolean) => Promise<Buffer>;
+  readonly #load: Loader<K>;
   /** cached entries, least recently used first (Map keeps insertion order) */
   readonly #entries = new Map<K, Entry>();
   readonly #flights = new Map<K, Flight>();
+  readonly #pool = new BufferPool();
   #bytes = 0;
   #unusedBytes = 0;
   #generation = 0;
@@ -100,7 +130,7 @@ export class WorkingSet<K extends number | string = number> {
    * @param load reads and inflates one entry; `prefetch` is true for a load started by
    *   `prefetch` (nobody waits for it yet), false for one an acquire waits for.
    */
-  constructor(opts: WorkingSetOptions, load: (key: K, prefetch: boolean) => Promise<Buffer>) {
+  constructor(opts: WorkingSetOptions, load: Loader<K>) {
     assert(
       Number.isFinite(opts.capacityBytes) && opts.capacityBytes >= 0,
       "capacityBytes is a non-negative number",
@@ -112,45 +142,73 @@ export class WorkingSet<K extends number | string = number> {
   }
 
   /**
-   * Returns the inflated buffer pinned; concurrent misses on one key share one load
+   * Returns the inflated buffer pinned, holding at least its first `needBytes` bytes (default
+   * 0: whatever the loader gives); concurrent misses on one key share one load
    * (single-flight); a failed load is not cached and every waiter gets the error.
    */
-  async acquire(key: K): Promise<PinnedBuffer> {
-    const hit = this.tryAcquire(key);
+  async acquire(key: K, needBytes = 0): Promise<PinnedBuffer> {
+    const hit = this.tryAcquire(key, needBytes);
     if (hit !== undefined) return hit;
     this.#misses++;
-    const flight = this.#flights.get(key) ?? this.#startLoad(key, false);
-    // The pin is taken for this waiter when the load lands, before anything can evict it.
-    flight.waiters++;
-    const entry = await flight.promise;
-    return this.#handle(entry);
+    for (;;) {
+      const current = this.#flights.get(key);
+      if (current !== undefined && current.need < needBytes) {
+        // a shorter load is in flight: let it land, then load what this reader needs
+        await current.promise.catch(() => undefined);
+        const later = this.#tryPin(key, needBytes);
+        if (later !== undefined) return later;
+        continue;
+      }
+      const flight = current ?? this.#startLoad(key, false, needBytes);
+      // The pin is taken for this waiter when the load lands, before anything can evict it.
+      flight.waiters++;
+      const entry = await flight.promise;
+      const pin = this.#handle(entry);
+      if (entry.data.length >= needBytes) return pin;
+      pin.release();
+      throw new InternalError("working set load returned fewer bytes than asked", {
+        key,
+        needBytes,
+        got: entry.data.length,
+      });
+    }
   }
 
   /**
-   * The cached entry pinned, synchronously, or undefined when it is not cached (nothing is
-   * loaded then, and no miss is counted): lets a reader skip a promise on the hit path.
+   * The cached entry pinned, synchronously, or undefined when it is not cached or holds fewer
+   * than `needBytes` leading bytes (nothing is loaded then, and no miss is counted): lets a
+   * reader skip a promise on the hit path.
    */
-  tryAcquire(key: K): PinnedBuffer | undefined {
+  tryAcquire(key: K, needBytes = 0): PinnedBuffer | undefined {
+    const pin = this.#tryPin(key, needBytes);
+    if (pin !== undefined) this.#hits++;
+    return pin;
+  }
+
+  /** tryAcquire without counting a hit. */
+  #tryPin(key: K, needBytes: number): PinnedBuffer | undefined {
     const cached = this.#entries.get(key);
-    if (cached === undefined) return undefined;
-    this.#hits++;
+    if (cached === undefined || cached.data.length < needBytes) return undefined;
     this.#touch(key, cached);
     this.#markUsed(cached);
     return this.#pin(cached);
   }
 
-  /** True when `key` is cached or being loaded. */
-  has(key: K): boolean {
-    return this.#entries.has(key) || this.#flights.has(key);
+  /** True when `key` is cached or being loaded (with at least `needBytes` leading bytes). */
+  has(key: K, needBytes = 0): boolean {
+    const e = this.#entries.get(key);
+    if (e !== undefined && e.data.length >= needBytes) return true;
+    return this.#flights.has(key);
   }
 
   /**
-   * Starts a load in the background if not present (prefetch). The promise settles when
-   * that load does (at once when there is nothing to do); it never rejects.
+   * Starts a load in the background if not present (prefetch) with at least `needBytes`
+   * leading bytes. The promise settles when that load does (at once when there is nothing to
+   * do); it never rejects.
    */
-  prefetch(key: K): Promise<void> {
-    if (this.#entries.has(key) || this.#flights.has(key)) return Promise.resolve();
-    return this.#startLoad(key, true).promise.then(
+  prefetch(key: K, needBytes = 0): Promise<void> {
+    if (this.has(key, needBytes)) return Promise.resolve();
+    return this.#startLoad(key, true, needBytes).promise.then(
       () => {},
       () => {},
     );
@@ -177,7 +235,10 @@ export class WorkingSet<K extends number | string = number> {
    * still answer their waiters but are not cached.
    */
   clear(): void {
-    for (const e of this.#entries.values()) e.cached = false;
+    for (const e of this.#entries.values()) {
+      e.cached = false;
+      this.#giveBackIfFree(e);
+    }
     this.#entries.clear();
     this.#bytes = 0;
     this.#unusedBytes = 0;
@@ -189,9 +250,10 @@ export class WorkingSet<K extends number | string = number> {
     return this.#capacity;
   }
 
-  #startLoad(key: K, prefetch: boolean): Flight {
+  #startLoad(key: K, prefetch: boolean, needBytes: number): Flight {
     this.#loads++;
     const flight = new Flight();
+    flight.need = needBytes;
     this.#flights.set(key, flight);
     flight.promise = this.#runLoad(key, flight, prefetch);
     return flight;
@@ -210,18 +272,48 @@ export class WorkingSet<K extends number | string = number> {
   async #runLoad(key: K, flight: Flight, prefetch: boolean): Promise<Entry> {
     const generation = this.#generation;
     try {
-      const data = await this.#load(key, prefetch);
-      const cost = data.length + this.#overhead;
+      const data = await this.#load(key, prefetch, flight.need, (size, slab) =>
+        this.#take(flight, size, slab),
+      );
+      const slab = flight.slabs.find((x) => x === data.buffer);
+      const cost = (slab?.byteLength ?? data.length) + this.#overhead;
       const unused = prefetch && flight.waiters === 0;
-      const entry: Entry = { data, cost, pins: flight.waiters, cached: false, unused };
+      const entry: Entry = { data, slab, cost, pins: flight.waiters, cached: false, unused };
+      this.#settle(flight, slab);
       if (generation === this.#generation) this.#insert(key, entry);
+      else this.#giveBackIfFree(entry);
       return entry;
+    } catch (err) {
+      this.#settle(flight, undefined);
+      throw err;
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
     }
   }
 
+  /** A buffer for a load, from the pool, within the capacity as far as eviction allows. */
+  async #take(flight: Flight, size: number, slabBytes?: number): Promise<Buffer> {
+    const buf = await this.#pool.take(size, this.#capacity, () => this.#evictOne(), slabBytes);
+    flight.slabs.push(this.#pool.slabOf(buf)!);
+    return buf;
+  }
+
+  /** A load ended: the slabs it took, but the one its entry `kept`, go back to the pool. */
+  #settle(flight: Flight, kept: Slab | undefined): void {
+    for (const slab of flight.slabs) if (slab !== kept) this.#pool.giveBack(slab);
+    flight.slabs.length = 0;
+  }
+
+  /** Hands an entry's slab back to the pool once it is neither cached nor pinned. */
+  #giveBackIfFree(entry: Entry): void {
+    if (entry.cached || entry.pins > 0 || entry.slab === undefined) return;
+    this.#pool.giveBack(entry.slab);
+    entry.slab = undefined;
+  }
+
   #insert(key: K, entry: Entry): void {
+    const old = this.#entries.get(key);
+    if (old !== undefined) this.#drop(key, old);
     entry.cached = true;
     this.#entries.set(key, entry);
     this.#bytes += entry.cost;
@@ -250,21 +342,40 @@ export class WorkingSet<K extends number | string = number> {
         released = true;
         entry.pins--;
         if (entry.pins === 0 && entry.cached) this.#evict();
+        else this.#giveBackIfFree(entry);
+        // a load waiting for memory may now evict this entry
+        if (entry.pins === 0 && this.#pool.waiting > 0) this.#pool.pump();
       },
     };
   }
 
   /** Evicts least recently used unpinned entries until the bytes fit the capacity. */
   #evict(): void {
-    if (this.#bytes <= this.#capacity) return;
     for (const [key, entry] of this.#entries) {
-      if (this.#bytes <= this.#capacity) return;
+      if (this.#bytes <= this.#capacity) break;
       if (entry.pins > 0) continue;
-      this.#entries.delete(key);
-      entry.cached = false;
-      this.#bytes -= entry.cost;
-      if (entry.unused) this.#unusedBytes -= entry.cost;
+      this.#drop(key, entry);
       this.#evictions++;
     }
+  }
+
+  /** Evicts the least recently used unpinned entry; false when every entry is pinned. */
+  #evictOne(): boolean {
+    for (const [key, entry] of this.#entries) {
+      if (entry.pins > 0) continue;
+      this.#drop(key, entry);
+      this.#evictions++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Takes a cached entry out of the map and the accounting (its pins stay valid). */
+  #drop(key: K, entry: Entry): void {
+    this.#entries.delete(key);
+    entry.cached = false;
+    this.#bytes -= entry.cost;
+    if (entry.unused) this.#unusedBytes -= entry.cost;
+    this.#giveBackIfFree(entry);
   }
 }

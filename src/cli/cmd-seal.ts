@@ -1,0 +1,69 @@
+import { type SealSummary, sealStore } from "../engine/seal.js";
+import { UsageError } from "../errors.js";
+import { formatBytes, parseCommandArgs } from "./args.js";
+import { type CliIO, type Command, EXIT } from "./cli-io.js";
+
+const usage = `Usage: superchunk seal <store-dir> <out.zip> [options]
+
+Writes a store as one archive: a zip file holding the packed metadata database
+and every super-chunk (stored, not recompressed), readable by any unzip tool and
+mountable read-only from the file or from an http(s) URL:
+  superchunk mount out.zip /mnt/x
+  superchunk mount https://host/path/out.zip /mnt/x
+The archive is written under a temporary name next to <out.zip> and appears
+only when complete. The store is left as it is.
+
+Options:
+  --force      replace <out.zip> if it exists (default: refuse, E_DEST_EXISTS)
+  --json       print the summary as JSON
+  --quiet      no summary
+  -h, --help   show this help`;
+
+/** The parsed command line of `seal`. */
+export interface SealArgs {
+  readonly store: string;
+  readonly out: string;
+  readonly force: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+function parseSealArgs(args: string[]): SealArgs | undefined {
+  const { values, positionals } = parseCommandArgs(args, {
+    force: { type: "boolean" },
+    json: { type: "boolean" },
+    quiet: { type: "boolean" },
+  });
+  if (values.help) return undefined;
+  if (positionals.length !== 2)
+    throw new UsageError("E_USAGE", "seal needs <store-dir> and <out.zip>");
+  return {
+    store: positionals[0]!,
+    out: positionals[1]!,
+    force: values.force === true,
+    json: values.json === true,
+    quiet: values.quiet === true,
+  };
+}
+
+/** One line about a sealed archive. */
+export function renderSealSummary(s: SealSummary): string {
+  return `sealed ${s.archive}: ${formatBytes(s.archiveBytes)} (${s.superChunks} super-chunks, ${formatBytes(s.superChunkBytes)}; metadata ${formatBytes(s.metadataBytes)}) in ${s.seconds.toFixed(1)} s\n`;
+}
+
+export const sealCommand: Command = {
+  name: "seal",
+  summary: "write a store as a single zip archive",
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const a = parseSealArgs(args);
+    if (a === undefined) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    const s = await sealStore(a.store, a.out, { force: a.force });
+    if (a.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    else if (!a.quiet) io.stdout.write(renderSealSummary(s));
+    return EXIT.ok;
+  },
+};
