@@ -84,7 +84,8 @@ export function acquireStoreLock(dir: string, purpose: string): StoreLock {
       fs.writeFileSync(file, `${JSON.stringify(info)}\n`, { flag: "wx" });
       return makeLock(file, info);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw wrapFsError(err, file, "taking the store lock");
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST")
+        throw wrapFsError(err, file, "taking the store lock");
     }
     const holder = readStoreLock(dir);
     if (holder !== undefined) {
