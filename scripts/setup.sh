@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what superchunk needs on a Debian machine with Node 20: the FUSE
-# runtime (libfuse2, fuse) from Debian when missing, the npm dependencies, and the
-# build. Safe to run again.
+# runtime and headers (libfuse2, fuse, libfuse-dev) and a C toolchain from Debian
+# when missing, the npm dependencies (which build the native FUSE binding), and
+# the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,13 +12,25 @@ need=()
 ldconfig -p 2>/dev/null | grep -q 'libfuse\.so\.2' || need+=(libfuse2)
 command -v fusermount >/dev/null 2>&1 || need+=(fuse)
 command -v mkfifo >/dev/null 2>&1 || need+=(coreutils)
+# the native FUSE binding (binding.gyp) builds against libfuse2's headers
+[ -f /usr/include/fuse/fuse.h ] || need+=(libfuse-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || need+=(build-essential)
+# tools the test suite drives: a web server for archives over HTTP, Info-ZIP for zip
+# interchange, fio for the read-write mount, Chromium to render the stats report
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+command -v zip >/dev/null 2>&1 || need+=(zip)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v fio >/dev/null 2>&1 || need+=(fio)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]} from Debian packages"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+  || [ ! -f build/Release/superchunk_fuse.node ]; then
   echo "setup: installing npm dependencies (native modules build from source, ~2 min)"
   npm ci --no-audit --no-fund --loglevel=error
 fi

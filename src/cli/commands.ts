@@ -1,6 +1,7 @@
 /** The list of commands main dispatches to. */
 import type { Command } from "./cli-io.js";
 import { extractCommand } from "./cmd-extract.js";
+import { initCommand } from "./cmd-init.js";
 import { mountCommand } from "./cmd-mount.js";
 import { packCommand } from "./cmd-pack.js";
 import { sealCommand } from "./cmd-seal.js";
@@ -8,6 +9,7 @@ import { umountCommand } from "./cmd-umount.js";
 
 export const commands: readonly Command[] = [
   packCommand,
+  initCommand,
   extractCommand,
   mountCommand,
   umountCommand,

@@ -40,6 +40,7 @@ import type {
   XattrRecord,
 } from "./records.js";
 import { sqliteCode, wrapSqliteError } from "./sqlite-error.js";
+import { WriteTable } from "./write-table.js";
 import { XattrTable } from "./xattr-table.js";
 
 /** Options of MetaDb.open. */
@@ -75,6 +76,7 @@ export class MetaDb {
   readonly #blocks: BlockTable;
   readonly #xattrs: XattrTable;
   readonly #maint: Maintenance;
+  #writes: WriteTable | undefined;
 
   private constructor(db: Sqlite, path: string, readonly: boolean) {
     this.#db = db;
@@ -120,6 +122,18 @@ export class MetaDb {
       db.close();
       throw wrapSqliteError(err, path, "prepare statements");
     }
+  }
+
+  /**
+   * The write-side operations of a read-write store (removals, renames, open
+   * super-chunks), prepared on first use. Call them inside `transaction`.
+   */
+  get writes(): WriteTable {
+    if (this.readonly) {
+      throw new UsageError("E_USAGE", `${this.path}: opened read-only`, { path: this.path });
+    }
+    this.#writes ??= new WriteTable(this.#db);
+    return this.#writes;
   }
 
   /** True until `close`. */

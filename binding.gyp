@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "superchunk_fuse",
+      "sources": [
+        "native/binding.c",
+        "native/dispatch.c",
+        "native/ops.c",
+        "native/reply.c"
+      ],
+      "defines": ["NAPI_VERSION=8", "FUSE_USE_VERSION=29"],
+      "cflags": ["<!@(pkg-config fuse --cflags)", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "libraries": ["<!@(pkg-config fuse --libs)"]
+    }
+  ]
+}

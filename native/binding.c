@@ -1,0 +1,236 @@
+/*
+ * superchunk native FUSE binding (libfuse 2.9, N-API). Exports:
+ *   mount(mountpoint, args[], wantedOps[], dispatch, pathBuffers) -> mount handle (external)
+ *   reply(mount, id, result, payload?, extra?) -> boolean (false: stale or duplicate id)
+ *   lazyUnmount(mountpoint, cb(errno))   umount2(MNT_DETACH) off the JS thread
+ *   UTIME_NOW, UTIME_OMIT
+ * The loop runs fuse_loop_mt on a thread of its own; when it ends (unmounted by us or from
+ * outside) the thread unmounts/destroys the libfuse handle, sends OP_EXIT to JS and releases
+ * the threadsafe function, so the process may exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include "sfuse.h"
+
+static void *loop_main(void *arg) {
+  sf_mount *m = arg;
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals stay with Node's threads */
+  m->loop_result = fuse_loop_mt(m->fuse);
+  fuse_unmount(m->mountpoint, m->ch); /* closes the channel; unmounts if still mounted */
+  fuse_destroy(m->fuse);              /* calls the destroy op (through JS) */
+  m->fuse = NULL;
+  m->exit_req.op = OP_EXIT;
+  __atomic_store_n(&m->loop_done, 1, __ATOMIC_RELEASE);
+  napi_call_threadsafe_function(m->tsfn, &m->exit_req, napi_tsfn_blocking);
+  napi_release_threadsafe_function(m->tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+/* tsfn finalizer (JS thread): normally the loop thread is done and is reaped here. At an
+ * environment teardown with the mount still live, the thread is left running (never joined:
+ * that would hang the exit), and the mount memory is leaked on purpose. */
+static void tsfn_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  sf_mount *m = data;
+  if (!__atomic_load_n(&m->loop_done, __ATOMIC_ACQUIRE)) {
+    if (m->thread_started) pthread_detach(m->thread);
+    m->thread_started = 0;
+    return;
+  }
+  if (m->thread_started) pthread_join(m->thread, NULL);
+  m->thread_started = 0;
+  m->closed = 1;
+}
+
+/* external finalizer (GC): the handle is unreachable, so no reply can come any more. */
+static void mount_free(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  sf_mount *m = data;
+  if (!m->closed) return; /* still serving: leak rather than free live memory */
+  free(m->slots);
+  free(m->free_idx);
+  free(m->mountpoint);
+  free(m);
+}
+
+static char *get_string(napi_env env, napi_value v) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+static int build_args(napi_env env, napi_value arr, struct fuse_args *args) {
+  uint32_t n;
+  bool is = false;
+  if (napi_is_array(env, arr, &is) != napi_ok || !is) return -1;
+  napi_get_array_length(env, arr, &n);
+  fuse_opt_add_arg(args, "superchunk");
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, arr, i, &v);
+    char *s = get_string(env, v);
+    if (s == NULL) return -1;
+    fuse_opt_add_arg(args, s);
+    free(s);
+  }
+  return 0;
+}
+
+static int wanted_ops(napi_env env, napi_value arr, uint8_t *wanted) {
+  uint32_t n;
+  bool is = false;
+  memset(wanted, 0, OP_COUNT);
+  if (napi_is_array(env, arr, &is) != napi_ok || !is) return -1;
+  napi_get_array_length(env, arr, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    uint32_t op;
+    napi_get_element(env, arr, i, &v);
+    if (napi_get_value_uint32(env, v, &op) != napi_ok || op >= OP_COUNT) return -1;
+    wanted[op] = 1;
+  }
+  return 0;
+}
+
+static napi_value fail(napi_env env, const char *code, const char *msg) {
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+/* fuse_mount + fuse_new; on failure undoes what was done and returns -1. */
+static int start_fuse(sf_mount *m, struct fuse_args *args) {
+  m->ch = fuse_mount(m->mountpoint, args);
+  if (m->ch == NULL) return -1;
+  m->fuse = fuse_new(m->ch, args, &m->ops, sizeof m->ops, m);
+  if (m->fuse == NULL) {
+    fuse_unmount(m->mountpoint, m->ch);
+    m->ch = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static int start_loop(napi_env env, sf_mount *m, napi_value dispatch) {
+  napi_value name;
+  napi_create_string_utf8(env, "superchunk-fuse", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, dispatch, NULL, name, 0, 1, m, tsfn_finalize, m,
+                                      sf_call_js, &m->tsfn) != napi_ok)
+    return -1;
+  if (pthread_create(&m->thread, NULL, loop_main, m) != 0) {
+    napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
+    return -1;
+  }
+  m->thread_started = 1;
+  return 0;
+}
+
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], out;
+  uint8_t wanted[OP_COUNT];
+  bool pathbuf = false;
+  struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) return fail(env, "E_USAGE", "mount(mountpoint, args, ops, dispatch, pathBuffers)");
+  sf_mount *m = calloc(1, sizeof *m);
+  m->mountpoint = get_string(env, argv[0]);
+  napi_get_value_bool(env, argv[4], &pathbuf);
+  m->path_buffers = pathbuf;
+  if (m->mountpoint == NULL || build_args(env, argv[1], &args) != 0 ||
+      wanted_ops(env, argv[2], wanted) != 0) {
+    fuse_opt_free_args(&args);
+    free(m->mountpoint);
+    free(m);
+    return fail(env, "E_USAGE", "mount: bad arguments");
+  }
+  sf_fill_operations(&m->ops, wanted);
+  int rc = start_fuse(m, &args);
+  fuse_opt_free_args(&args);
+  if (rc != 0 || start_loop(env, m, argv[3]) != 0) {
+    if (rc == 0) {
+      fuse_unmount(m->mountpoint, m->ch);
+      fuse_destroy(m->fuse);
+    }
+    free(m->mountpoint);
+    free(m);
+    return fail(env, "E_MOUNT", "fuse_mount/fuse_new failed (see stderr for libfuse's reason)");
+  }
+  napi_create_external(env, m, mount_free, NULL, &out);
+  return out;
+}
+
+typedef struct umount_work {
+  napi_async_work work;
+  napi_ref cb;
+  char *mountpoint;
+  int err;
+} umount_work;
+
+static void umount_exec(napi_env env, void *data) {
+  (void)env;
+  umount_work *w = data;
+  w->err = umount2(w->mountpoint, MNT_DETACH) == 0 ? 0 : errno;
+}
+
+static void umount_done(napi_env env, napi_status status, void *data) {
+  umount_work *w = data;
+  napi_value cb, undef, arg, exc;
+  (void)status;
+  napi_get_reference_value(env, w->cb, &cb);
+  napi_get_undefined(env, &undef);
+  napi_create_int32(env, w->err, &arg);
+  if (napi_call_function(env, undef, cb, 1, &arg, NULL) != napi_ok)
+    napi_get_and_clear_last_exception(env, &exc);
+  napi_delete_reference(env, w->cb);
+  napi_delete_async_work(env, w->work);
+  free(w->mountpoint);
+  free(w);
+}
+
+/* lazyUnmount(mountpoint, cb(errno)): umount2(MNT_DETACH) on the libuv pool; errno 0 = done. */
+static napi_value js_lazy_unmount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], name;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  umount_work *w = calloc(1, sizeof *w);
+  w->mountpoint = argc == 2 ? get_string(env, argv[0]) : NULL;
+  if (w->mountpoint == NULL) {
+    free(w);
+    return fail(env, "E_USAGE", "lazyUnmount(mountpoint, cb)");
+  }
+  napi_create_reference(env, argv[1], 1, &w->cb);
+  napi_create_string_utf8(env, "superchunk-umount", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, umount_exec, umount_done, w, &w->work);
+  napi_queue_async_work(env, w->work);
+  return NULL;
+}
+
+static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value f;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
+  napi_set_named_property(env, exports, name, f);
+}
+
+static void export_int(napi_env env, napi_value exports, const char *name, int64_t v) {
+  napi_value n;
+  napi_create_int64(env, v, &n);
+  napi_set_named_property(env, exports, name, n);
+}
+
+NAPI_MODULE_INIT() {
+  export_fn(env, exports, "mount", js_mount);
+  export_fn(env, exports, "reply", sf_js_reply);
+  export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
+  export_int(env, exports, "UTIME_NOW", UTIME_NOW);
+  export_int(env, exports, "UTIME_OMIT", UTIME_OMIT);
+  return exports;
+}

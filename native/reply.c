@@ -1,0 +1,165 @@
+/*
+ * Decoding JS answers into libfuse's memory. Runs on the JS thread while the FUSE thread that
+ * owns the memory is blocked waiting, so writing into it here is safe. A malformed answer
+ * becomes -EIO, never a crash.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sfuse.h"
+
+static const double *f64_array(napi_env env, napi_value v, size_t min, size_t *len_out) {
+  bool is = false;
+  napi_typedarray_type t;
+  size_t len;
+  void *data;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return NULL;
+  if (napi_get_typedarray_info(env, v, &t, &len, &data, NULL, NULL) != napi_ok) return NULL;
+  if (t != napi_float64_array || len < min) return NULL;
+  if (len_out) *len_out = len;
+  return data;
+}
+
+static void fill_stat(struct stat *st, const double *d) {
+  memset(st, 0, sizeof *st);
+  st->st_ino = (ino_t)d[ST_INO];
+  st->st_mode = (mode_t)d[ST_MODE];
+  st->st_nlink = (nlink_t)d[ST_NLINK];
+  st->st_uid = (uid_t)d[ST_UID];
+  st->st_gid = (gid_t)d[ST_GID];
+  st->st_rdev = (dev_t)d[ST_RDEV];
+  st->st_size = (off_t)d[ST_SIZE];
+  st->st_blocks = (blkcnt_t)d[ST_BLOCKS];
+  st->st_blksize = (blksize_t)d[ST_BLKSIZE];
+  st->st_atim.tv_sec = (time_t)d[ST_ATIME_S];
+  st->st_atim.tv_nsec = (long)d[ST_ATIME_NS];
+  st->st_mtim.tv_sec = (time_t)d[ST_MTIME_S];
+  st->st_mtim.tv_nsec = (long)d[ST_MTIME_NS];
+  st->st_ctim.tv_sec = (time_t)d[ST_CTIME_S];
+  st->st_ctim.tv_nsec = (long)d[ST_CTIME_NS];
+}
+
+static int decode_statfs(napi_env env, sf_req *r, napi_value payload) {
+  const double *d = f64_array(env, payload, SV_FIELDS, NULL);
+  if (d == NULL) return -EIO;
+  struct statvfs *sv = r->sv;
+  memset(sv, 0, sizeof *sv);
+  sv->f_bsize = (unsigned long)d[SV_BSIZE];
+  sv->f_frsize = (unsigned long)d[SV_FRSIZE];
+  sv->f_blocks = (fsblkcnt_t)d[SV_BLOCKS];
+  sv->f_bfree = (fsblkcnt_t)d[SV_BFREE];
+  sv->f_bavail = (fsblkcnt_t)d[SV_BAVAIL];
+  sv->f_files = (fsfilcnt_t)d[SV_FILES];
+  sv->f_ffree = (fsfilcnt_t)d[SV_FFREE];
+  sv->f_favail = (fsfilcnt_t)d[SV_FAVAIL];
+  sv->f_fsid = (unsigned long)d[SV_FSID];
+  sv->f_flag = (unsigned long)d[SV_FLAG];
+  sv->f_namemax = (unsigned long)d[SV_NAMEMAX];
+  return 0;
+}
+
+/* Bytes of a Buffer; NULL when `v` is not one. */
+static const char *buffer_bytes(napi_env env, napi_value v, size_t *len) {
+  bool is = false;
+  void *data = NULL;
+  if (napi_is_buffer(env, v, &is) != napi_ok || !is) return NULL;
+  if (napi_get_buffer_info(env, v, &data, len) != napi_ok) return NULL;
+  return data ? data : "";
+}
+
+/* Copies a Buffer or string into `dst` (capacity cap) and NUL-terminates; -1 when too long. */
+static int copy_name(napi_env env, napi_value v, char *dst, size_t cap) {
+  size_t len;
+  const char *p = buffer_bytes(env, v, &len);
+  if (p != NULL) {
+    if (len >= cap || memchr(p, 0, len)) return -1;
+    memcpy(dst, p, len);
+    dst[len] = 0;
+    return 0;
+  }
+  if (napi_get_value_string_utf8(env, v, dst, cap, &len) != napi_ok || len >= cap - 1) return -1;
+  return 0;
+}
+
+static int decode_readdir(napi_env env, sf_req *r, napi_value names, napi_value stats) {
+  bool is = false;
+  uint32_t n;
+  size_t nst = 0;
+  char name[1024];
+  if (napi_is_array(env, names, &is) != napi_ok || !is) return -EIO;
+  napi_get_array_length(env, names, &n);
+  const double *st = f64_array(env, stats, 0, &nst);
+  if (st != NULL && nst < (size_t)n * ST_FIELDS) st = NULL;
+  struct stat sb;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    if (napi_get_element(env, names, i, &v) != napi_ok) return -EIO;
+    if (copy_name(env, v, name, sizeof name) != 0) return -EIO;
+    if (st != NULL) fill_stat(&sb, st + (size_t)i * ST_FIELDS);
+    if (r->filler(r->dirbuf, name, st ? &sb : NULL, 0) != 0) return -ENOMEM;
+  }
+  return 0;
+}
+
+/* readlink: NUL-terminated, truncated to the buffer as readlink(2) via FUSE expects. */
+static int decode_readlink(napi_env env, sf_req *r, napi_value v) {
+  size_t len;
+  const char *p = buffer_bytes(env, v, &len);
+  char *tmp = NULL;
+  if (p == NULL) {
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return -EIO;
+    tmp = malloc(len + 1);
+    napi_get_value_string_utf8(env, v, tmp, len + 1, &len);
+    p = tmp;
+  }
+  if (r->size == 0) return -EIO;
+  size_t n = len < r->size - 1 ? len : r->size - 1;
+  memcpy(r->buf, p, n);
+  r->buf[n] = 0;
+  free(tmp);
+  return 0;
+}
+
+/* getxattr/listxattr: size 0 asks for the length; ERANGE when the buffer is too small. */
+static int decode_xattr(napi_env env, sf_req *r, napi_value v) {
+  size_t len;
+  const char *p = buffer_bytes(env, v, &len);
+  if (p == NULL) return -EIO;
+  if (len > INT32_MAX) return -E2BIG;
+  if (r->size == 0) return (int)len;
+  if (len > r->size) return -ERANGE;
+  memcpy(r->buf, p, len);
+  return (int)len;
+}
+
+static int decode_open(napi_env env, sf_req *r, napi_value fh, napi_value extra) {
+  double d = 0;
+  int32_t bits = 0;
+  if (napi_get_value_double(env, fh, &d) == napi_ok && d >= 0) r->fi->fh = (uint64_t)d;
+  if (napi_get_value_int32(env, extra, &bits) == napi_ok) {
+    r->fi->direct_io = (bits & OPEN_DIRECT_IO) ? 1 : 0;
+    r->fi->keep_cache = (bits & OPEN_KEEP_CACHE) ? 1 : 0;
+    r->fi->nonseekable = (bits & OPEN_NONSEEKABLE) ? 1 : 0;
+  }
+  return 0;
+}
+
+/* Applies a JS answer to the request; returns the result libfuse gets. */
+int sf_decode_reply(napi_env env, sf_req *r, int result, napi_value payload, napi_value extra) {
+  if (result < 0) return result;
+  switch (r->op) {
+    case OP_GETATTR: case OP_FGETATTR: {
+      const double *d = f64_array(env, payload, ST_FIELDS, NULL);
+      if (d == NULL) return -EIO;
+      fill_stat(r->st, d);
+      return 0;
+    }
+    case OP_STATFS: return decode_statfs(env, r, payload);
+    case OP_READDIR: return decode_readdir(env, r, payload, extra);
+    case OP_READLINK: return decode_readlink(env, r, payload);
+    case OP_GETXATTR: case OP_LISTXATTR: return decode_xattr(env, r, payload);
+    case OP_OPEN: case OP_CREATE: case OP_OPENDIR: return decode_open(env, r, payload, extra);
+    case OP_READ: case OP_WRITE: return (size_t)result > r->size ? -EIO : result;
+    default: return 0;
+  }
+}

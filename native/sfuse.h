@@ -1,0 +1,103 @@
+/*
+ * superchunk native FUSE binding: shared declarations.
+ *
+ * Model: every libfuse 2.9 high-level op runs on a libfuse worker thread (fuse_loop_mt on a
+ * thread of our own). The op packs its arguments into an sf_req on its stack, queues it on a
+ * napi_threadsafe_function and waits on the request's semaphore. On the JS thread, call_js
+ * registers the request in the mount's slot table (id = generation << 16 | index), calls the
+ * JS dispatcher, and JS later calls reply(mount, id, result, payload, extra), which decodes the
+ * payload straight into libfuse's memory (stat, statvfs, read buffer, dir filler, ...), detaches
+ * any Buffer view of libfuse memory, and posts the semaphore. The slot table is only touched on
+ * the JS thread, so it needs no lock; a stale or duplicate reply is refused, never a crash.
+ */
+#ifndef SFUSE_H
+#define SFUSE_H
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 29
+#endif
+#include <fuse.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <sys/statvfs.h>
+
+/* Op codes shared with src/fuse/native-ops.ts (keep in sync). */
+enum sf_op {
+  OP_INIT = 0, OP_DESTROY, OP_GETATTR, OP_FGETATTR, OP_READLINK, OP_MKNOD, OP_MKDIR,
+  OP_UNLINK, OP_RMDIR, OP_SYMLINK, OP_RENAME, OP_LINK, OP_CHMOD, OP_CHOWN, OP_TRUNCATE,
+  OP_FTRUNCATE, OP_OPEN, OP_CREATE, OP_READ, OP_WRITE, OP_STATFS, OP_FLUSH, OP_RELEASE,
+  OP_FSYNC, OP_OPENDIR, OP_READDIR, OP_RELEASEDIR, OP_FSYNCDIR, OP_SETXATTR, OP_GETXATTR,
+  OP_LISTXATTR, OP_REMOVEXATTR, OP_ACCESS, OP_UTIMENS, OP_FALLOCATE,
+  OP_COUNT,
+  OP_EXIT = 100 /* not a FUSE op: the loop has ended, sent once */
+};
+
+/* Layout of the Float64Array JS answers getattr with. */
+enum { ST_INO, ST_MODE, ST_NLINK, ST_UID, ST_GID, ST_RDEV, ST_SIZE, ST_BLOCKS, ST_BLKSIZE,
+       ST_ATIME_S, ST_ATIME_NS, ST_MTIME_S, ST_MTIME_NS, ST_CTIME_S, ST_CTIME_NS, ST_FIELDS };
+/* Layout of the Float64Array JS answers statfs with. */
+enum { SV_BSIZE, SV_FRSIZE, SV_BLOCKS, SV_BFREE, SV_BAVAIL, SV_FILES, SV_FFREE, SV_FAVAIL,
+       SV_FSID, SV_FLAG, SV_NAMEMAX, SV_FIELDS };
+/* Bits of the `extra` answer of open/create/opendir. */
+enum { OPEN_DIRECT_IO = 1, OPEN_KEEP_CACHE = 2, OPEN_NONSEEKABLE = 4 };
+
+typedef struct sf_req {
+  int op;
+  const char *path;  /* may be NULL (unlinked open file) */
+  const char *path2; /* rename/link target, symlink target, xattr name */
+  struct fuse_file_info *fi;
+  struct stat *st;
+  struct statvfs *sv;
+  char *buf;         /* read, readlink, getxattr, listxattr: output; write, setxattr: input */
+  size_t size;
+  int64_t n[4];      /* op-specific numbers: mode, rdev, flags, offsets, uid/gid, ... */
+  struct timespec tv[2];
+  void *dirbuf;
+  fuse_fill_dir_t filler;
+  uid_t uid;
+  gid_t gid;
+  pid_t pid;
+  mode_t umask;
+  int result;
+  sem_t done;
+} sf_req;
+
+typedef struct sf_slot {
+  sf_req *req;
+  napi_ref view; /* Buffer view of libfuse memory (read/write/setxattr), detached on reply */
+  uint16_t gen;
+} sf_slot;
+
+typedef struct sf_mount {
+  napi_threadsafe_function tsfn;
+  pthread_t thread;
+  int thread_started;
+  struct fuse *fuse;
+  struct fuse_chan *ch;
+  char *mountpoint;
+  int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
+  int loop_result;
+  int loop_done;    /* set by the loop thread once it has torn libfuse down */
+  int closed;       /* the threadsafe function has been finalized after the loop ended */
+  struct fuse_operations ops;
+  sf_req exit_req;
+  sf_slot *slots;   /* JS thread only */
+  uint32_t nslots;
+  uint32_t *free_idx;
+  uint32_t nfree;
+} sf_mount;
+
+/* ops.c */
+void sf_fill_operations(struct fuse_operations *ops, const uint8_t *wanted);
+
+/* dispatch.c (JS thread) */
+void sf_call_js(napi_env env, napi_value cb, void *ctx, void *data);
+napi_value sf_js_reply(napi_env env, napi_callback_info info);
+void sf_finish(napi_env env, sf_mount *m, uint32_t id, int result);
+
+/* reply.c (JS thread) */
+int sf_decode_reply(napi_env env, sf_req *r, int result, napi_value payload, napi_value extra);
+
+#endif

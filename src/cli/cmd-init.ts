@@ -1,0 +1,62 @@
+import { chunkerParams } from "../chunker/chunker-params.js";
+import type { CodecName } from "../codec/codec.js";
+import { type InitOptions, initStore } from "../engine/store-init.js";
+import { UsageError } from "../errors.js";
+import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
+import { type CliIO, type Command, EXIT } from "./cli-io.js";
+
+const usage = `Usage: superchunk init <store-dir> [options]
+
+Creates an empty store, to be filled through a read-write mount. <store-dir> must
+not exist or be an empty directory. The root directory belongs to the caller.
+
+Options:
+  --codec NAME            zstd (default), xz, lz4 or none
+  --level N               codec level (zstd 1-22, default 19; xz 0-9, default 6)
+  --superchunk-size SIZE  raw bytes per super-chunk (default 4M)
+  --chunk-size SIZE       average sub-block size, a power of two (default 32K)
+  --fixed-chunks          cut fixed-size sub-blocks instead of content-defined ones
+  --json                  print what was created as JSON
+  -h, --help              show this help
+
+Exit status: 0 done, 1 failed, 2 bad usage.`;
+
+export const initCommand: Command = {
+  name: "init",
+  summary: "create an empty store for a read-write mount",
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      codec: { type: "string" },
+      level: { type: "string" },
+      "superchunk-size": { type: "string" },
+      "chunk-size": { type: "string" },
+      "fixed-chunks": { type: "boolean" },
+      json: { type: "boolean" },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) throw new UsageError("E_USAGE", "init needs <store-dir>");
+    const opts: Partial<InitOptions> = {};
+    if (values.codec !== undefined) opts.codec = values.codec as CodecName;
+    if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
+    if (values["superchunk-size"] !== undefined) {
+      opts.superChunkBytes = parseSize(values["superchunk-size"], "--superchunk-size");
+    }
+    const avg = values["chunk-size"];
+    opts.chunk = chunkerParams({
+      ...(avg === undefined ? {} : { avgBytes: parseSize(avg, "--chunk-size") }),
+      mode: values["fixed-chunks"] ? "fixed" : "cdc",
+    });
+    const s = initStore(positionals[0]!, opts);
+    if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    else {
+      io.stdout.write(
+        `created ${s.dir} (${s.codec} ${s.level}, super-chunks ${formatBytes(s.superChunkBytes)}, sub-blocks ~${formatBytes(s.chunkAvgBytes)})\n`,
+      );
+    }
+    return EXIT.ok;
+  },
+};

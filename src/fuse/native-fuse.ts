@@ -1,0 +1,163 @@
+/**
+ * superchunk's own FUSE binding: libfuse 2.9's high-level API through a small N-API addon
+ * (native/*.c, binding.gyp), replacing fuse-native for the read-write mount.
+ *
+ * What it gives over fuse-native: the caller (uid, gid, pid, umask) on every op; nanosecond
+ * times in getattr and utimens, with UTIME_NOW / UTIME_OMIT passed through as "now" / "omit";
+ * `use_ino`, `fallocate`, open/create flags and per-open direct_io/keep_cache; read and write
+ * buffers that are views of libfuse's memory (no copies); raw-byte paths and names; a
+ * multi-threaded loop (fuse_loop_mt) with any number of requests in flight, since handlers are
+ * async. Errors: a handler throws or rejects; `errnoOf` turns that into a negative errno.
+ *
+ * Threads: libfuse workers block while the JS thread answers, so a process serving a mount must
+ * not read that mount with synchronous calls (it would deadlock itself).
+ */
+import { execFile } from "node:child_process";
+import { constants as osc } from "node:os";
+import { IoError } from "../errors.js";
+import { loadNativeAddon, type MountHandle, type NativeAddon } from "./native-addon.js";
+import { makeDispatch, utimeMarks, wantedOps } from "./native-ops.js";
+import type { NativeFuseOps, NativeMount, NativeMountSettings } from "./native-types.js";
+
+export { timeFromNs, timeToNs } from "./native-encode.js";
+export type * from "./native-types.js";
+
+const EIO = -osc.errno.EIO;
+
+/** Default errno of a thrown value: its numeric `errno` (sign ignored), else EIO. */
+function defaultErrno(err: unknown): number {
+  const e = (err as { errno?: unknown } | null)?.errno;
+  return typeof e === "number" && e !== 0 ? -Math.abs(e) : EIO;
+}
+
+/** libfuse argv for the options: each `-o` option on its own, commas in values escaped. */
+export function nativeFuseArgs(options: string[]): string[] {
+  return options.flatMap((o) => (o === "-d" || o === "-s" ? [o] : ["-o", o.replace(/,/g, "\\,")]));
+}
+
+function fusermountUnmount(mountpoint: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile("fusermount", ["-u", "-z", "--", mountpoint], (err) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+}
+
+/** Unmounts lazily: umount2(MNT_DETACH), or fusermount when not permitted; EINVAL = not mounted. */
+async function lazyUnmount(mountpoint: string): Promise<void> {
+  const addon = loadNativeAddon();
+  const errno = await new Promise<number>((r) => addon.lazyUnmount(mountpoint, r));
+  if (errno === 0 || errno === osc.errno.EINVAL || errno === osc.errno.ENOENT) return;
+  if (errno === osc.errno.EPERM) return fusermountUnmount(mountpoint);
+  throw new IoError("E_IO", `unmount of ${mountpoint} failed (errno ${errno})`, {
+    mountpoint,
+    errno,
+  });
+}
+
+/**
+ * Mounts `ops` at `mountpoint` with the libfuse options `options` (e.g. "use_ino",
+ * "default_permissions", "fsname=x", "subtype=superchunk", "attr_timeout=1", "big_writes";
+ * "-d" for debug tracing) and resolves once the kernel has sent INIT.
+ * Throws UnsupportedError E_NO_FUSE when the addon is not built, IoError E_IO when libfuse
+ * refuses the mount (its reason goes to stderr).
+ * @example
+ * const m = await mountNative("/mnt/x", { getattr: (p) => statOf(p) }, ["use_ino"]);
+ * await m.unmount();
+ */
+export function mountNative(
+  mountpoint: string,
+  ops: NativeFuseOps<Buffer>,
+  options: string[],
+  settings?: NativeMountSettings & { paths?: "buffer" },
+): Promise<NativeMount>;
+export function mountNative(
+  mountpoint: string,
+  ops: NativeFuseOps<string>,
+  options: string[],
+  settings: NativeMountSettings & { paths: "string" },
+): Promise<NativeMount>;
+export function mountNative(
+  mountpoint: string,
+  ops: NativeFuseOps<Buffer> | NativeFuseOps<string>,
+  options: string[],
+  settings: NativeMountSettings = {},
+): Promise<NativeMount> {
+  const addon = loadNativeAddon();
+  utimeMarks.now = addon.UTIME_NOW;
+  utimeMarks.omit = addon.UTIME_OMIT;
+  const live = new LiveMount(addon, mountpoint, settings);
+  live.start(ops as NativeFuseOps<Buffer | string>, options);
+  return live.ready;
+}
+
+/** One mount's state: the native handle, INIT seen, loop ended. */
+class LiveMount implements NativeMount {
+  readonly gone: Promise<void>;
+  readonly ready: Promise<NativeMount>;
+  private handle: MountHandle | undefined;
+  private started = false;
+  private ended = false;
+  private markGone!: () => void;
+  private markReady!: (m: NativeMount) => void;
+  private fail!: (err: unknown) => void;
+
+  constructor(
+    private readonly addon: NativeAddon,
+    readonly mountpoint: string,
+    private readonly settings: NativeMountSettings,
+  ) {
+    this.gone = new Promise((r) => {
+      this.markGone = r;
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.markReady = resolve;
+      this.fail = reject;
+    });
+  }
+
+  async unmount(): Promise<void> {
+    if (!this.ended) await lazyUnmount(this.mountpoint);
+    await this.gone;
+  }
+
+  start(ops: NativeFuseOps<Buffer | string>, options: string[]): void {
+    const dispatch = makeDispatch(ops, {
+      reply: (id, result, payload, extra) => {
+        this.addon.reply(this.handle!, id, result, payload, extra);
+      },
+      errnoOf: (op, err) => this.errnoOf(op, err),
+      onInit: () => {
+        this.started = true;
+        this.markReady(this);
+      },
+      onExit: (loopResult) => this.onExit(loopResult),
+    });
+    try {
+      const args = nativeFuseArgs(options);
+      const pathBuffers = this.settings.paths !== "string";
+      this.handle = this.addon.mount(this.mountpoint, args, wantedOps(ops), dispatch, pathBuffers);
+    } catch (err) {
+      const data = { mountpoint: this.mountpoint, options };
+      this.fail(new IoError("E_IO", `cannot mount ${this.mountpoint}`, data, err));
+    }
+  }
+
+  private errnoOf(op: string, err: unknown): number {
+    const e = (this.settings.errnoOf ?? defaultErrno)(err);
+    if (this.settings.onError && defaultErrno(err) === EIO) this.settings.onError(op, err);
+    return e < 0 ? e : EIO;
+  }
+
+  private onExit(loopResult: number): void {
+    this.ended = true;
+    // the threadsafe function is released right after this call; let it finalize first
+    setImmediate(() => {
+      this.markGone();
+      this.settings.onUnmounted?.();
+      if (this.started) return;
+      const data = { mountpoint: this.mountpoint, loopResult };
+      this.fail(new IoError("E_IO", "the FUSE loop ended before INIT", data));
+    });
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Where committed sub-block bytes are read from: an open super-chunk's raw append file,
+ * or a frozen super-chunk inflated through the working set (the read side's machinery:
+ * WorkingSet, CodecPool, inflateSuperChunk with its checks). Also confirms dedup
+ * candidates against the full hash (a frozen super-chunk's header, or the bytes of an
+ * open one).
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { superChunkKey } from "../blobstore/blob-store.js";
+import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import type { CodecPool } from "../codec/codec-pool.js";
+import { CorruptError, wrapFsError } from "../errors.js";
+import type { SubBlockRecord } from "../meta/records.js";
+import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
+import { entryOffsets } from "../superchunk/entry-offsets.js";
+import { SUPERCHUNK_PREFIX_BYTES } from "../superchunk/superchunk-layout.js";
+import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
+import { WorkingSet } from "../workingset/working-set.js";
+import type { OpenSuperChunks } from "./open-superchunks.js";
+
+/** Entries of a frozen super-chunk's header: offset in the raw payload → full hash. */
+type HeaderIndex = Map<number, Buffer>;
+const HEADER_CACHE_ENTRIES = 256;
+
+/** Reads committed sub-block bytes and confirms dedup candidates. */
+export class BlockSource {
+  readonly #ws: WorkingSet<number>;
+  readonly #headers = new Map<number, HeaderIndex>();
+
+  constructor(
+    private readonly blobs: DirBlobStore,
+    private readonly pool: CodecPool,
+    private readonly open: OpenSuperChunks,
+    cacheBytes: number,
+  ) {
+    this.#ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch) =>
+      this.#load(id, prefetch),
+    );
+  }
+
+  /** Copies `n` bytes at raw `offset` of super-chunk `sc` into `target` at `at`. */
+  copy(sc: number, offset: number, n: number, target: Buffer, at: number): void | Promise<void> {
+    if (this.open.isOpen(sc)) return this.open.read(sc, offset, n, target, at);
+    const pin = this.#ws.tryAcquire(sc);
+    if (pin !== undefined) return copyOut(pin, sc, offset, n, target, at);
+    return this.#ws.acquire(sc).then((p) => copyOut(p, sc, offset, n, target, at));
+  }
+
+  /** True when candidate `c` really holds the sub-block whose SHA-256 is `hash`. */
+  confirm(c: SubBlockRecord, hash: Buffer): boolean {
+    if (this.open.isOpen(c.superChunk)) {
+      const buf = Buffer.allocUnsafe(c.length);
+      this.open.read(c.superChunk, c.offset, c.length, buf, 0);
+      return createHash("sha256").update(buf).digest().equals(hash);
+    }
+    return this.#header(c.superChunk).get(c.offset)?.equals(hash) === true;
+  }
+
+  /** Drops what is cached about a deleted super-chunk. */
+  forget(sc: number): void {
+    this.#headers.delete(sc);
+  }
+
+  stats() {
+    return this.#ws.stats();
+  }
+
+  clear(): void {
+    this.#ws.clear();
+    this.#headers.clear();
+  }
+
+  #header(sc: number): HeaderIndex {
+    let h = this.#headers.get(sc);
+    if (h !== undefined) return h;
+    const file = path.join(this.blobs.root, superChunkKey(sc));
+    const bytes = readHeaderBytes(file, sc);
+    const header = decodeHeader(bytes, { superChunkId: sc, path: file });
+    const offsets = entryOffsets(header);
+    h = new Map(header.entries.map((e, i) => [offsets[i]!, e.hash]));
+    if (this.#headers.size >= HEADER_CACHE_ENTRIES) this.#headers.clear();
+    this.#headers.set(sc, h);
+    return h;
+  }
+
+  async #load(id: number, prefetch: boolean): Promise<Buffer> {
+    const key = superChunkKey(id);
+    const file = await this.blobs.get(key);
+    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
+    const { raw } = await inflateSuperChunk(file, this.pool, where, { urgent: !prefetch });
+    return raw;
+  }
+}
+
+function copyOut(
+  pin: { data: Buffer; release(): void },
+  sc: number,
+  offset: number,
+  n: number,
+  target: Buffer,
+  at: number,
+): void {
+  try {
+    if (offset + n > pin.data.length) {
+      throw new CorruptError("E_CORRUPT", `sub-block lies outside super-chunk ${sc}`, {
+        superChunkId: sc,
+        offset,
+      });
+    }
+    pin.data.copy(target, at, offset, offset + n);
+  } finally {
+    pin.release();
+  }
+}
+
+/** The header bytes of a super-chunk file (prefix, then the entry table). */
+function readHeaderBytes(file: string, sc: number): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    throw wrapFsError(err, file, `read header of super-chunk ${sc}`);
+  }
+  try {
+    const prefix = Buffer.alloc(SUPERCHUNK_PREFIX_BYTES);
+    fs.readSync(fd, prefix, 0, prefix.length, 0);
+    const len = headerLength(prefix, { superChunkId: sc, path: file });
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, 0);
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Freezing open super-chunks and deleting dead ones.
+ *
+ * Freeze: the raw file's committed bytes are compressed with the store's codec into a
+ * normal super-chunk file (SuperChunkBuilder: same raw payload, so every sub-block keeps
+ * its offset), written and fsynced under sc/, then one transaction switches the row from
+ * "open" to the file's codec and sizes, then the raw file is removed. An open
+ * super-chunk none of whose sub-blocks is used is deleted instead (rows, then raw file).
+ *
+ * Reap: frozen super-chunks with no live sub-block lose their rows in one transaction,
+ * and only then their files. A crash in between leaves an orphan file, removed at the
+ * next open.
+ */
+import { createHash } from "node:crypto";
+import { superChunkKey } from "../blobstore/blob-store.js";
+import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import type { CodecName } from "../codec/codec.js";
+import type { CodecPool } from "../codec/codec-pool.js";
+import { assert } from "../errors.js";
+import type { MetaDb } from "../meta/meta-db.js";
+import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
+import type { SubBlockHash } from "../types.js";
+import type { BlockSource } from "./block-source.js";
+import type { OpenChunk, OpenSuperChunks } from "./open-superchunks.js";
+
+/** What freezing needs from the store. */
+export interface FreezeDeps {
+  readonly meta: MetaDb;
+  readonly open: OpenSuperChunks;
+  readonly blobs: DirBlobStore;
+  readonly blocks: BlockSource;
+  readonly pool: CodecPool;
+  readonly codec: CodecName;
+  readonly level: number;
+}
+
+/** Freezes (or deletes, when all dead) one open super-chunk. Run under the store's mutex. */
+export async function freezeChunk(deps: FreezeDeps, c: OpenChunk): Promise<void> {
+  const { meta, open } = deps;
+  const rec = meta.getSuperChunk(c.id);
+  assert(rec !== undefined, "open super-chunk has no row", { superChunkId: c.id });
+  if (rec.liveBytes === 0 || c.committedBytes === 0) {
+    meta.transaction(() => meta.writes.deleteSuperChunk(c.id));
+    open.drop(c.id);
+    return;
+  }
+  const raw = Buffer.allocUnsafe(c.committedBytes);
+  open.read(c.id, 0, raw.length, raw, 0);
+  const builder = new SuperChunkBuilder({
+    targetBytes: raw.length,
+    codec: deps.codec,
+    level: deps.level,
+    pool: deps.pool,
+  });
+  let pos = 0;
+  for (const s of meta.listSubBlocks(c.id)) {
+    assert(s.offset === pos, "open super-chunk rows do not tile it", { superChunkId: c.id, pos });
+    const bytes = raw.subarray(pos, pos + s.length);
+    builder.add(createHash("sha256").update(bytes).digest() as SubBlockHash, bytes);
+    pos += s.length;
+  }
+  assert(pos === raw.length, "open super-chunk rows do not cover it", { superChunkId: c.id, pos });
+  const { bytes, header } = await builder.finalize();
+  await deps.blobs.put(superChunkKey(c.id), bytes);
+  meta.transaction(() =>
+    meta.writes.freezeSuperChunk(c.id, {
+      codec: header.codec,
+      rawBytes: header.rawBytes,
+      storedBytes: bytes.length,
+      subBlocks: header.entries.length,
+    }),
+  );
+  open.drop(c.id);
+}
+
+/** Deletes every frozen super-chunk with no live sub-block: rows first, then files. */
+export async function reapDead(deps: FreezeDeps): Promise<number> {
+  const dead = deps.meta.writes.deadSuperChunks();
+  if (dead.length === 0) return 0;
+  deps.meta.transaction(() => {
+    for (const id of dead) deps.meta.writes.deleteSuperChunk(id);
+  });
+  for (const id of dead) {
+    deps.blocks.forget(id);
+    await deps.blobs.delete(superChunkKey(id));
+  }
+  return dead.length;
+}

@@ -1,0 +1,24 @@
+/**
+ * writer/: the write path of a read-write store, independent of FUSE.
+ *
+ * Terms:
+ * - *staging*: the unflushed writes of one open file (a sparse temporary file plus the
+ *   set of written ranges), never durable;
+ * - *commit*: a file's current bytes cut with the store's FastCDC, hashed, deduplicated
+ *   against the whole store, new sub-blocks appended to an *open super-chunk*, then one
+ *   metadata transaction; runs on fsync and at the last close of a file;
+ * - *open super-chunk*: a raw append file `open/<id>.raw` whose committed length is in its
+ *   `superchunks` row (codec "open"); *frozen* (compressed into a normal sc/ file) when
+ *   full, after an idle grace with no unflushed writes, and when the store closes;
+ * - *recovery*: what an open does after a crash (recovery.ts).
+ * Crash order everywhere: data written and fsynced → metadata committed → dead files
+ * deleted. On-disk description: spec/FORMAT.md, "Read-write stores".
+ */
+
+export { XATTR_CREATE, XATTR_REPLACE } from "./attr-ops.js";
+export { type CallerContext, ROOT_CALLER, type TimeSpec } from "./caller.js";
+export type { RecoveryReport } from "./recovery.js";
+export { RENAME_NOREPLACE } from "./rename-op.js";
+export type { StoreStatfs } from "./store-info.js";
+export type { WritableStoreOptions } from "./store-parts.js";
+export { WritableStore } from "./writable-store.js";

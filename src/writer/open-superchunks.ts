@@ -1,0 +1,208 @@
+/**
+ * Open super-chunks: super-chunks still being filled, each a raw append file
+ * `<store>/open/<id>.raw` (uncompressed sub-blocks back to back) named by a committed
+ * `superchunks` row whose codec is "open" and whose raw_bytes is the committed length.
+ * A commit appends new sub-blocks past that length, fsyncs, and records the new length in
+ * its metadata transaction; bytes past the committed length are garbage after a crash and
+ * are cut off at the next open. One open super-chunk is *current* (takes appends); a full
+ * one is *sealed* and waits to be frozen.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fsyncDirSync } from "../engine/durable.js";
+import { assert, CorruptError, wrapFsError } from "../errors.js";
+import type { MetaDb } from "../meta/meta-db.js";
+import { OPEN_CODEC } from "../meta/write-table.js";
+import { SUPERCHUNK_MAX_BYTES, type SuperChunkId } from "../types.js";
+
+/** Folder of the raw append files inside a store. */
+export const OPEN_DIR = "open";
+
+/** File name of an open super-chunk's raw append file. */
+export function openFileName(id: number): string {
+  return `${id.toString(16).padStart(8, "0")}.raw`;
+}
+
+/** One open super-chunk. */
+export interface OpenChunk {
+  readonly id: SuperChunkId;
+  readonly file: string;
+  readonly fd: number;
+  /** raw bytes and sub-blocks the metadata has recorded */
+  committedBytes: number;
+  committedCount: number;
+  /** including appends not committed yet */
+  appendBytes: number;
+  appendCount: number;
+}
+
+/** The open super-chunks of a store. */
+export class OpenSuperChunks {
+  readonly #dir: string;
+  readonly #meta: MetaDb;
+  readonly #targetBytes: number;
+  readonly #chunks = new Map<number, OpenChunk>();
+  #current: OpenChunk | undefined;
+  readonly #sealed = new Set<number>();
+
+  constructor(storeDir: string, meta: MetaDb, targetBytes: number) {
+    this.#dir = path.join(storeDir, OPEN_DIR);
+    this.#meta = meta;
+    this.#targetBytes = targetBytes;
+    fs.mkdirSync(this.#dir, { recursive: true });
+  }
+
+  /** Adopts an existing open super-chunk (recovery), truncated to its committed length; sealed. */
+  adopt(id: SuperChunkId, rawBytes: number, subBlocks: number): void {
+    const file = path.join(this.#dir, openFileName(id));
+    const fd = fs.openSync(file, "r+");
+    if (fs.fstatSync(fd).size < rawBytes) {
+      fs.closeSync(fd);
+      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${file}: shorter than committed`, {
+        superChunkId: id,
+        path: file,
+        offset: rawBytes,
+      });
+    }
+    fs.ftruncateSync(fd, rawBytes);
+    fs.fsyncSync(fd);
+    const c = { id, file, fd, committedBytes: rawBytes, committedCount: subBlocks };
+    this.#chunks.set(id, { ...c, appendBytes: rawBytes, appendCount: subBlocks });
+    this.#sealed.add(id);
+  }
+
+  isOpen(id: number): boolean {
+    return this.#chunks.has(id);
+  }
+
+  /** Copies `n` bytes at `offset` of open super-chunk `id` into `target` at `at`. */
+  read(id: number, offset: number, n: number, target: Buffer, at: number): void {
+    const c = this.#chunks.get(id);
+    assert(c !== undefined, "not an open super-chunk", { superChunkId: id });
+    let done = 0;
+    while (done < n) {
+      const got = fs.readSync(c.fd, target, at + done, n - done, offset + done);
+      if (got === 0) {
+        throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${c.file}: truncated`, {
+          superChunkId: id,
+          path: c.file,
+          offset: offset + done,
+        });
+      }
+      done += got;
+    }
+  }
+
+  /** Appends one sub-block (not durable until `syncPending`); returns where it went. */
+  append(data: Uint8Array): { superChunk: SuperChunkId; offset: number } {
+    const c = this.#target(data.byteLength);
+    const offset = c.appendBytes;
+    let done = 0;
+    try {
+      while (done < data.byteLength) {
+        done += fs.writeSync(c.fd, data, done, data.byteLength - done, offset + done);
+      }
+    } catch (err) {
+      throw wrapFsError(err, c.file, "append to open super-chunk");
+    }
+    c.appendBytes += data.byteLength;
+    c.appendCount++;
+    return { superChunk: c.id, offset };
+  }
+
+  /** The current open super-chunk with room for `length` bytes; seals and starts one if needed. */
+  #target(length: number): OpenChunk {
+    const c = this.#current;
+    const full = (x: OpenChunk) =>
+      x.appendCount > 0 &&
+      (x.appendBytes + length > this.#targetBytes || x.appendBytes + length > SUPERCHUNK_MAX_BYTES);
+    if (c !== undefined && !full(c)) return c;
+    if (c !== undefined) this.#sealed.add(c.id);
+    this.#current = this.#create();
+    return this.#current;
+  }
+
+  /** A new open super-chunk: its row is committed first, then its file is created. */
+  #create(): OpenChunk {
+    const id = this.#meta.transaction(() =>
+      this.#meta.insertSuperChunk({ codec: OPEN_CODEC, rawBytes: 0, storedBytes: 0, subBlocks: 0 }),
+    );
+    const file = path.join(this.#dir, openFileName(id));
+    const fd = fs.openSync(file, "w+", 0o644);
+    fsyncDirSync(this.#dir);
+    const c: OpenChunk = {
+      id,
+      file,
+      fd,
+      committedBytes: 0,
+      committedCount: 0,
+      appendBytes: 0,
+      appendCount: 0,
+    };
+    this.#chunks.set(id, c);
+    return c;
+  }
+
+  /** fsyncs every open super-chunk holding uncommitted appends. */
+  syncPending(): void {
+    for (const c of this.#chunks.values()) if (c.appendBytes > c.committedBytes) fs.fsyncSync(c.fd);
+  }
+
+  /** Inside the commit transaction: records the new lengths. */
+  recordLengths(): void {
+    for (const c of this.#chunks.values()) {
+      if (c.appendBytes !== c.committedBytes) {
+        this.#meta.writes.setOpenLength(c.id, c.appendBytes, c.appendCount);
+      }
+    }
+  }
+
+  /** After the commit transaction: the appended lengths are now the committed ones. */
+  markCommitted(): void {
+    for (const c of this.#chunks.values()) {
+      c.committedBytes = c.appendBytes;
+      c.committedCount = c.appendCount;
+    }
+  }
+
+  /** After a failed commit: forgets the uncommitted appends. */
+  rollback(): void {
+    for (const c of this.#chunks.values()) {
+      if (c.appendBytes === c.committedBytes) continue;
+      c.appendBytes = c.committedBytes;
+      c.appendCount = c.committedCount;
+      fs.ftruncateSync(c.fd, c.committedBytes);
+    }
+  }
+
+  /** Open super-chunks to freeze: the sealed ones, and the current one too when `all`. */
+  toFreeze(all: boolean): OpenChunk[] {
+    const ids = [...this.#sealed];
+    if (all && this.#current !== undefined) ids.push(this.#current.id);
+    return ids.map((id) => this.#chunks.get(id)!);
+  }
+
+  /** Bytes committed in the current open super-chunk (0 when there is none). */
+  get currentBytes(): number {
+    return this.#current?.committedBytes ?? 0;
+  }
+
+  /** Forgets a frozen (or deleted) open super-chunk and removes its raw file. */
+  drop(id: number): void {
+    const c = this.#chunks.get(id);
+    if (c === undefined) return;
+    this.#chunks.delete(id);
+    this.#sealed.delete(id);
+    if (this.#current?.id === id) this.#current = undefined;
+    fs.closeSync(c.fd);
+    fs.rmSync(c.file, { force: true });
+  }
+
+  /** Closes every raw file (they stay on disk). */
+  close(): void {
+    for (const c of this.#chunks.values()) fs.closeSync(c.fd);
+    this.#chunks.clear();
+    this.#sealed.clear();
+    this.#current = undefined;
+  }
+}

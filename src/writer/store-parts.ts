@@ -1,0 +1,114 @@
+/**
+ * The pieces of an open writable store and how they are put together: the lock, the
+ * metadata database (unpacked if the store was packed), the store's settings from the
+ * `meta` table, the codec pool, the open super-chunks, the block source (working set)
+ * and the content reader. Recovery runs before anything is served.
+ */
+import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import { type ChunkerParams, chunkerParams } from "../chunker/chunker-params.js";
+import type { CodecName } from "../codec/codec.js";
+import { CodecPool } from "../codec/codec-pool.js";
+import { getCodec } from "../codec/codec-registry.js";
+import { looksLikeStore, openStore } from "../engine/store-layout.js";
+import { acquireStoreLock, type StoreLock } from "../engine/store-lock.js";
+import { NotFoundError } from "../errors.js";
+import type { MetaDb } from "../meta/meta-db.js";
+import { MetaKey } from "../meta/records.js";
+import { SUPERCHUNK_TARGET_BYTES } from "../types.js";
+import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
+import { AsyncMutex } from "./async-mutex.js";
+import { BlockSource } from "./block-source.js";
+import { ContentReader } from "./content-reader.js";
+import type { FreezeDeps } from "./freeze.js";
+import { HandleTable } from "./open-files.js";
+import { OpenSuperChunks } from "./open-superchunks.js";
+import { type RecoveryReport, recoverStore } from "./recovery.js";
+
+/** Options of WritableStore.open. */
+export interface WritableStoreOptions {
+  /** bytes of inflated super-chunks kept in the working set; default 512 MiB */
+  cacheBytes?: number;
+  /** codec threads (compress on freeze, inflate on read); default 2 */
+  threads?: number;
+  /**
+   * milliseconds the current open super-chunk waits, once no open file has unflushed
+   * writes, before it is frozen; default 2000. Commits that come within the grace period
+   * keep filling it (so `cp -a` of many small files makes few super-chunks).
+   */
+  freezeIdleMs?: number;
+  /** what the store lock says the holder is doing; default "read-write" */
+  purpose?: string;
+  /** errors of background freezes (they are retried by the next freeze or open) */
+  onBackgroundError?: (err: unknown) => void;
+}
+
+/** Everything an open writable store is made of. */
+export interface StoreParts extends FreezeDeps {
+  readonly dir: string;
+  readonly lock: StoreLock;
+  readonly params: ChunkerParams;
+  readonly reader: ContentReader;
+  readonly handles: HandleTable;
+  readonly mutex: AsyncMutex;
+  readonly recovery: RecoveryReport;
+}
+
+/** Opens, locks and recovers a store for writing. */
+export async function openParts(dir: string, opts: WritableStoreOptions): Promise<StoreParts> {
+  if (!looksLikeStore(dir)) {
+    throw new NotFoundError("E_NOT_A_STORE", `${dir}: not a superchunk store`, { path: dir });
+  }
+  const lock = acquireStoreLock(dir, opts.purpose ?? "read-write");
+  let meta: MetaDb | undefined;
+  let pool: CodecPool | undefined;
+  let open: OpenSuperChunks | undefined;
+  try {
+    const store = openStore(dir, { readonly: false });
+    meta = store.meta;
+    pool = new CodecPool({ threads: opts.threads ?? 2 });
+    const { codec, level, scBytes, params } = settingsOf(meta);
+    open = new OpenSuperChunks(dir, meta, scBytes);
+    const blocks = new BlockSource(
+      store.blobs,
+      pool,
+      open,
+      opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES,
+    );
+    const base = { meta, open, blobs: store.blobs as DirBlobStore, blocks, pool, codec, level };
+    const recovery = await recoverStore(dir, base);
+    const reader = new ContentReader(meta, blocks);
+    const mutex = new AsyncMutex();
+    return { ...base, dir, lock, params, reader, handles: new HandleTable(), mutex, recovery };
+  } catch (err) {
+    open?.close();
+    await pool?.close();
+    meta?.close();
+    lock.release();
+    throw err;
+  }
+}
+
+/** The store's codec, level, super-chunk size and chunker, from its `meta` table. */
+function settingsOf(meta: MetaDb) {
+  const num = (k: string) => {
+    const v = meta.getMeta(k);
+    return v === undefined ? undefined : Number(v);
+  };
+  const codec = getCodec((meta.getMeta(MetaKey.codec) ?? "zstd") as CodecName);
+  const avg = num(MetaKey.chunkAvgBytes);
+  const min = num(MetaKey.chunkMinBytes);
+  const max = num(MetaKey.chunkMaxBytes);
+  const mode = meta.getMeta(MetaKey.chunkMode) === "fixed" ? "fixed" : "cdc";
+  const params = chunkerParams({
+    ...(avg === undefined ? {} : { avgBytes: avg }),
+    ...(min === undefined ? {} : { minBytes: min }),
+    ...(max === undefined ? {} : { maxBytes: max }),
+    mode,
+  });
+  return {
+    codec: codec.name,
+    level: num(MetaKey.level) ?? codec.defaultLevel,
+    scBytes: num(MetaKey.superChunkBytes) ?? SUPERCHUNK_TARGET_BYTES,
+    params,
+  };
+}

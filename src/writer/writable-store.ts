@@ -1,0 +1,301 @@
+/**
+ * WritableStore: a store opened read-write, as an engine API independent of FUSE. It
+ * holds the store's writer lock, serves reads like the read-only side (FsView: committed
+ * data through the working set, plus the unflushed writes of open files), and changes
+ * the tree and file contents. Inode-based: resolve paths with `lookupPath` or
+ * `parentOf`. The caller's uid/gid/umask comes in as a CallerContext.
+ */
+import type { FsUsage, FsView, InodeAttr } from "../engine/fs-view.js";
+import { NotFoundError } from "../errors.js";
+import { splitPath } from "../meta/entry-table.js";
+import type { InodeRecord } from "../meta/records.js";
+import { ROOT_INO } from "../meta/schema.js";
+import { type InodeId, InodeKind } from "../types.js";
+import * as attrs from "./attr-ops.js";
+import type { CallerContext, TimeSpec } from "./caller.js";
+import { FileData } from "./file-data.js";
+import { FreezeScheduler } from "./freeze-scheduler.js";
+import * as ns from "./namespace-ops.js";
+import { rename } from "./rename-op.js";
+import { attrOf, type StoreStatfs, statfsOf } from "./store-info.js";
+import { openParts, type StoreParts, type WritableStoreOptions } from "./store-parts.js";
+import { dirOf, inodeOf, type TreeDeps } from "./tree-deps.js";
+
+/** A store open for reading and writing. */
+export class WritableStore implements FsView {
+  readonly root = ROOT_INO;
+  readonly #p: StoreParts;
+  readonly #freezer: FreezeScheduler;
+  readonly #data: FileData;
+  readonly #tree: TreeDeps;
+  #closed = false;
+  /** errors of background freezes and reaps, newest last */
+  readonly backgroundErrors: unknown[] = [];
+
+  private constructor(p: StoreParts, opts: WritableStoreOptions) {
+    this.#p = p;
+    const onError = (err: unknown) => {
+      this.backgroundErrors.push(err);
+      opts.onBackgroundError?.(err);
+    };
+    this.#freezer = new FreezeScheduler(p, opts.freezeIdleMs ?? 2000, onError);
+    this.#tree = {
+      meta: p.meta,
+      isOpen: (ino) => p.handles.file(ino) !== undefined,
+      freeInode: (rec) => this.#freeInode(rec),
+    };
+    this.#data = new FileData(p, this.#freezer, (rec) => this.#freeInode(rec));
+  }
+
+  /**
+   * Opens `dir` for writing: takes the writer lock (E_STORE_LOCKED), unpacks a packed
+   * database, recovers from a crash (see recovery.ts).
+   * @example
+   * const store = await WritableStore.open("/srv/store");
+   * const { fh } = store.create(ctx, store.root, Buffer.from("a.txt"), 0o644);
+   * store.write(fh, Buffer.from("hello"), 0);
+   * await store.release(fh);
+   * await store.close();
+   */
+  static async open(dir: string, opts: WritableStoreOptions = {}): Promise<WritableStore> {
+    return new WritableStore(await openParts(dir, opts), opts);
+  }
+
+  /** What recovery did when the store was opened. */
+  get recovery() {
+    return this.#p.recovery;
+  }
+
+  // ---- reading (FsView) ------------------------------------------------------
+
+  getattr(ino: InodeId): InodeAttr | undefined {
+    const rec = this.#p.meta.getInode(ino);
+    return rec === undefined ? undefined : this.#attr(rec);
+  }
+
+  lookupPath(p: Buffer | string): InodeId | undefined {
+    return this.#p.meta.resolvePath(p);
+  }
+
+  lookup(parent: InodeId, name: Buffer): InodeId | undefined {
+    return this.#p.meta.lookup(parent, name);
+  }
+
+  /** The directory and last name of a path; E_NOT_FOUND / E_NOT_DIR for the directory. */
+  parentOf(p: Buffer | string): { parent: InodeId; name: Buffer } {
+    const parts = splitPath(p);
+    const name = parts.pop();
+    if (name === undefined) throw new NotFoundError("E_NOT_FOUND", "the root has no parent");
+    const parent = this.#p.meta.resolvePath(
+      Buffer.concat(parts.flatMap((x) => [x, Buffer.from("/")])),
+    );
+    if (parent === undefined) throw new NotFoundError("E_NOT_FOUND", `no directory for ${p}`);
+    dirOf(this.#p.meta, parent);
+    return { parent, name };
+  }
+
+  readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
+    dirOf(this.#p.meta, dir);
+    return this.#p.meta.listDir(dir);
+  }
+
+  readlink(ino: InodeId): Buffer {
+    const r = this.#p.meta.getInode(ino);
+    if (r?.kind !== InodeKind.symlink || r.target === null) {
+      throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a symlink`, { ino });
+    }
+    return r.target;
+  }
+
+  async read(ino: InodeId, offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.alloc(length);
+    const n = await this.#data.readIno(ino, offset, buf);
+    return buf.subarray(0, n);
+  }
+
+  readInto(ino: InodeId, offset: number, target: Buffer): Promise<number> {
+    return this.#data.readIno(ino, offset, target);
+  }
+
+  listxattr(ino: InodeId): Buffer[] {
+    inodeOf(this.#p.meta, ino);
+    return this.#p.meta.listXattrs(ino).map((x) => x.name);
+  }
+
+  /** An xattr's value, or undefined when not set (FsView contract; see getxattrStrict). */
+  getxattr(ino: InodeId, name: Buffer): Buffer | undefined {
+    return this.#p.meta.getXattr(ino, name);
+  }
+
+  /** An xattr's value; E_NO_XATTR when not set. */
+  getxattrStrict(ino: InodeId, name: Buffer): Buffer {
+    return attrs.getxattr(this.#p.meta, ino, name);
+  }
+
+  usage(): FsUsage {
+    const s = this.#p.meta.stats();
+    const c = this.#p.meta.countInodes();
+    const inodes = c.files + c.dirs + c.symlinks + c.other;
+    return { logicalBytes: s.logicalBytes, storedBytes: s.storedBytes, inodes };
+  }
+
+  /** Free-space figures of the file system holding the store. */
+  statfs(): StoreStatfs {
+    return statfsOf(this.#p.dir);
+  }
+
+  // ---- namespace ---------------------------------------------------------------
+
+  /** Creates a regular file (E_EXISTS if the name is taken) and opens it with `flags`. */
+  create(ctx: CallerContext, parent: InodeId, name: Buffer, mode: number, flags = 2) {
+    const rec = ns.makeNode(this.#tree, ctx, parent, name, { kind: InodeKind.file, mode });
+    return { attr: this.#attr(rec), fh: this.#data.open(rec.ino, flags) };
+  }
+
+  mkdir(ctx: CallerContext, parent: InodeId, name: Buffer, mode: number): InodeAttr {
+    return this.#attr(ns.makeNode(this.#tree, ctx, parent, name, { kind: InodeKind.dir, mode }));
+  }
+
+  /** A FIFO, socket, or (root only) device node. */
+  mknod(
+    ctx: CallerContext,
+    parent: InodeId,
+    name: Buffer,
+    kind: InodeKind,
+    mode: number,
+    rdev = 0,
+  ) {
+    return this.#attr(ns.makeNode(this.#tree, ctx, parent, name, { kind, mode, rdev }));
+  }
+
+  symlink(ctx: CallerContext, parent: InodeId, name: Buffer, target: Buffer): InodeAttr {
+    const spec = { kind: InodeKind.symlink, mode: 0o777, target };
+    return this.#attr(ns.makeNode(this.#tree, { ...ctx, umask: 0 }, parent, name, spec));
+  }
+
+  link(ino: InodeId, newParent: InodeId, newName: Buffer): InodeAttr {
+    return this.#attr(ns.link(this.#tree, ino, newParent, newName));
+  }
+
+  unlink(parent: InodeId, name: Buffer): void {
+    ns.unlink(this.#tree, parent, name);
+    this.#freezer.reapSoon();
+  }
+
+  rmdir(parent: InodeId, name: Buffer): void {
+    ns.rmdir(this.#tree, parent, name);
+  }
+
+  /** rename(2); flags: RENAME_NOREPLACE. */
+  rename(parent: InodeId, name: Buffer, newParent: InodeId, newName: Buffer, flags = 0): void {
+    rename(this.#tree, parent, name, newParent, newName, flags);
+    this.#freezer.reapSoon();
+  }
+
+  chmod(ctx: CallerContext, ino: InodeId, mode: number): InodeAttr {
+    return this.#attr(attrs.chmod(this.#p.meta, ctx, ino, mode));
+  }
+
+  chown(ctx: CallerContext, ino: InodeId, uid?: number, gid?: number): InodeAttr {
+    return this.#attr(attrs.chown(this.#p.meta, ctx, ino, uid, gid));
+  }
+
+  utimens(ctx: CallerContext, ino: InodeId, atime: TimeSpec, mtime: TimeSpec): InodeAttr {
+    const rec = attrs.utimens(this.#p.meta, ctx, ino, atime, mtime);
+    const open = this.#p.handles.file(ino);
+    if (open !== undefined && mtime !== "omit") open.pendingMtime = undefined;
+    if (open !== undefined) open.pendingCtime = rec.ctimeNs;
+    return this.#attr(rec);
+  }
+
+  setxattr(ino: InodeId, name: Buffer, value: Buffer, flags = 0): void {
+    attrs.setxattr(this.#p.meta, ino, name, value, flags);
+  }
+
+  removexattr(ino: InodeId, name: Buffer): void {
+    attrs.removexattr(this.#p.meta, ino, name);
+  }
+
+  // ---- data ----------------------------------------------------------------------
+
+  /** Opens a regular file; `flags` as open(2) (O_RDONLY/O_WRONLY/O_RDWR, O_TRUNC, O_APPEND). */
+  open(ino: InodeId, flags: number): number {
+    return this.#data.open(ino, flags);
+  }
+
+  readHandle(fh: number, target: Buffer, offset: number): Promise<number> {
+    return this.#data.read(fh, target, offset);
+  }
+
+  write(fh: number, data: Uint8Array, offset: number): number {
+    return this.#data.write(fh, data, offset);
+  }
+
+  ftruncate(fh: number, size: number): void {
+    this.#data.ftruncate(fh, size);
+  }
+
+  /** truncate(2): an open file's staging, or a committed change for a closed one. */
+  async truncate(ino: InodeId, size: number): Promise<void> {
+    const open = this.#p.handles.file(ino);
+    if (open !== undefined) this.#data.truncateOpen(open, size);
+    else await this.#data.truncate(ino, size);
+  }
+
+  flush(fh: number): Promise<void> {
+    return this.#data.flush(fh);
+  }
+
+  fsync(fh: number): Promise<void> {
+    return this.#data.fsync(fh);
+  }
+
+  release(fh: number): Promise<void> {
+    return this.#data.release(fh);
+  }
+
+  // ---- store -----------------------------------------------------------------------
+
+  /** Freezes every open super-chunk now (normally done after an idle grace, and at close). */
+  freezeAll(): Promise<void> {
+    return this.#freezer.freezeAll();
+  }
+
+  /** Counters of the working set of inflated super-chunks. */
+  workingSetStats() {
+    return this.#p.blocks.stats();
+  }
+
+  /**
+   * Commits every file with unflushed writes, frees inodes unlinked while open, freezes
+   * every open super-chunk, closes the database and releases the lock. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#freezer.close();
+    const p = this.#p;
+    try {
+      for (const f of [...p.handles.files()]) await this.#data.commit(f);
+      await this.#freezer.freezeAll();
+    } finally {
+      for (const f of p.handles.files()) f.staging?.dispose();
+      p.open.close();
+      p.blocks.clear();
+      await p.pool.close();
+      p.meta.close();
+      p.lock.release();
+    }
+  }
+
+  #freeInode(rec: InodeRecord): void {
+    const { meta, reader } = this.#p;
+    if (rec.content !== null && meta.writes.releaseContent(rec.content)) reader.forget(rec.content);
+    meta.writes.deleteInode(rec.ino);
+  }
+
+  /** Attributes, with an open file's unflushed size and times. */
+  #attr(rec: InodeRecord): InodeAttr {
+    return attrOf(rec, this.#p.handles.file(rec.ino));
+  }
+}
