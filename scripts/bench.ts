@@ -32,6 +32,7 @@ import { checkTargets, fmt, formatReport } from "./bench/report.js";
 import { assertSuccess, killRunning, runProcess } from "./bench/spawn.js";
 import { emptyResult, type ToolResult } from "./bench/tool-result.js";
 import { listFiles } from "./bench/tree.js";
+import { formatWriteReport, runWriteBench, type WriteRow } from "./bench/write-bench.js";
 import { CORPUS_VERSIONS, ensureCorpus, PROJECT_ROOT, releaseFolder } from "./corpus.js";
 
 const BENCH_DIR = join(PROJECT_ROOT, ".cache", "bench");
@@ -177,13 +178,32 @@ async function setUp(args: BenchArgs): Promise<Setup> {
   return { corpus, files: files.length, rawBytes, planFiles: plan.files, ctx };
 }
 
-async function writeResults(args: BenchArgs, setup: Setup, results: ToolResult[], started: Date) {
+/** The write columns, in their own scratch folder. */
+async function runWrites(setup: Setup, results: ToolResult[]): Promise<WriteRow[]> {
+  const work = join(WORK_DIR, "write");
+  mkdirSync(work, { recursive: true });
+  const cli = pathsFor("superchunk", setup.corpus.dir).cli;
+  const rows = await runWriteBench(
+    { corpus: setup.corpus.dir, work, cli, node: process.execPath, dropCaches },
+    log,
+  );
+  if (!results.some((r) => r.id === "superchunk")) log("write: no superchunk pack to compare");
+  return rows;
+}
+
+async function writeResults(
+  args: BenchArgs,
+  setup: Setup,
+  results: ToolResult[],
+  started: Date,
+  writes: readonly WriteRow[] = [],
+) {
   const byId = new Map(results.map((r) => [r.id, r] as const));
   const { corpus, rawBytes } = setup;
   const json = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
-    args: { quick: args.quick, tools: args.tools },
+    args: { quick: args.quick, tools: args.tools, write: args.write },
     machine: {
       cpus: cpus().length,
       memBytes: totalmem(),
@@ -196,6 +216,7 @@ async function writeResults(args: BenchArgs, setup: Setup, results: ToolResult[]
     plan: { ...PLAN, files: setup.planFiles },
     reference: setup.ctx.reference,
     results,
+    writes,
     targets: Object.fromEntries(
       results.filter((r) => TOOLS[r.id].ours).map((r) => [r.id, checkTargets(r, byId, rawBytes)]),
     ),
@@ -209,11 +230,17 @@ async function main(argv: readonly string[]): Promise<void> {
   const args = parseBenchArgs(argv);
   const setup = await setUp(args);
   const results = await runAll(args, setup.corpus.dir, setup.ctx);
+  const writes = args.write ? await runWrites(setup, results) : [];
   const scope = args.quick
     ? `Quick run: ${setup.corpus.versions.join(", ")} only; the targets are set for the full corpus.\n\n`
     : "";
   process.stdout.write(`\n${scope}${formatReport(results, setup.rawBytes)}`);
-  await writeResults(args, setup, results, started);
+  if (writes.length > 0) {
+    const pack = results.find((r) => r.id === "superchunk")?.sizeBytes ?? null;
+    process.stdout.write(`\nWrites (cp -a into each target, then read back):\n\n`);
+    process.stdout.write(formatWriteReport(writes, pack));
+  }
+  await writeResults(args, setup, results, started, writes);
 }
 
 async function interrupted(signal: NodeJS.Signals): Promise<void> {

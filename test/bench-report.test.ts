@@ -41,10 +41,16 @@ function result(id: ToolResult["id"], fields: Partial<ToolResult>): ToolResult {
 const PATHS: ToolPaths = { corpus: "/c", work: "/w", cli: "/p/main.js", node: "/bin/node" };
 
 test("bench-report - args: defaults, --quick, --only in catalogue order, bare -- ignored", () => {
-  assert.equal(parseBenchArgs([]), { quick: false, tools: [...TOOL_IDS] });
+  assert.equal(parseBenchArgs([]), { quick: false, tools: [...TOOL_IDS], write: true });
   assert.equal(parseBenchArgs(["--", "--quick"]).quick, true);
   assert.equal(parseBenchArgs(["--only", "borg,superchunk"]).tools, ["superchunk", "borg"]);
-  assert.equal(parseBenchArgs(["--quick", "--", "--only=zpaq"]), { quick: true, tools: ["zpaq"] });
+  assert.equal(parseBenchArgs(["--quick", "--", "--only=zpaq"]), {
+    quick: true,
+    tools: ["zpaq"],
+    write: false,
+  });
+  assert.equal(parseBenchArgs(["--only", "write"]), { quick: false, tools: [], write: true });
+  assert.equal(parseBenchArgs(["--only", "write,borg"]).tools, ["borg"]);
 });
 
 test("bench-report - args: unknown flag, unknown tool, missing list are usage errors", () => {

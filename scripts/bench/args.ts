@@ -1,5 +1,7 @@
 /**
- * Command line of `npm run bench`: `[--quick] [--only id,id]`. Pure.
+ * Command line of `npm run bench`: `[--quick] [--only id,id]`. Pure. The pseudo-tool
+ * `write` in `--only` selects the write columns (write-bench.ts), which a run without
+ * `--only` includes.
  */
 
 import { UsageError } from "../../src/errors.js";
@@ -11,7 +13,12 @@ export interface BenchArgs {
   readonly quick: boolean;
   /** The tools to run, in catalogue order. */
   readonly tools: readonly ToolId[];
+  /** Run the write columns (copy into a read-write mount). */
+  readonly write: boolean;
 }
+
+/** The pseudo-tool naming the write columns in `--only`. */
+export const WRITE_ID = "write";
 
 /**
  * Parses the arguments after the script name. Bare `--` separators (as npm may pass them
@@ -29,7 +36,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     else if (arg.startsWith("--only=")) only = splitList(arg.slice("--only=".length), "--only");
     else throw new UsageError("E_USAGE", `unknown argument ${arg}`, { arg });
   }
-  return { quick, tools: selectTools(only) };
+  const write = only === null || only.includes(WRITE_ID);
+  const tools = only === null ? [...TOOL_IDS] : only.filter((id) => id !== WRITE_ID);
+  return {
+    quick,
+    tools: write && only !== null && tools.length === 0 ? [] : selectTools(tools),
+    write,
+  };
 }
 
 function splitList(value: string | undefined, flag: string): string[] {
@@ -42,13 +55,12 @@ function splitList(value: string | undefined, flag: string): string[] {
     .filter((s) => s !== "");
 }
 
-function selectTools(only: readonly string[] | null): ToolId[] {
-  if (only === null) return [...TOOL_IDS];
+function selectTools(only: readonly string[]): ToolId[] {
   const unknown = only.filter((id) => !isToolId(id));
   if (unknown.length > 0 || only.length === 0) {
     throw new UsageError(
       "E_USAGE",
-      `unknown tool ${unknown.join(", ") || "(none given)"}; known: ${TOOL_IDS.join(", ")}`,
+      `unknown tool ${unknown.join(", ") || "(none given)"}; known: ${TOOL_IDS.join(", ")}, ${WRITE_ID}`,
       { unknown },
     );
   }

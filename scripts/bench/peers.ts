@@ -16,6 +16,7 @@ export const PEER_PACKAGES = [
   "fuse",
   "libfuse2",
   "time",
+  "bindfs",
 ] as const;
 
 /** True when dpkg reports `pkg` as installed. */

@@ -52,6 +52,8 @@ export interface InflateJobOptions {
    * early stop there). Default: the worker allocates the whole payload.
    */
   readonly into?: Buffer;
+  /** compute the CRC-32 of a whole payload on the worker; default true */
+  readonly rawCrc?: boolean;
 }
 
 interface Job {
@@ -130,11 +132,14 @@ export class CodecPool {
       rawLength,
       data,
       opts.urgent === true,
-      true,
+      opts.rawCrc !== false,
       into,
     ).then((r) => ({
       raw: r.data,
-      crc32: r.data.length === rawLength ? (r.crc32 ?? crc32(r.data)) : undefined,
+      crc32:
+        r.data.length === rawLength && opts.rawCrc !== false
+          ? (r.crc32 ?? crc32(r.data))
+          : undefined,
     }));
   }
 

@@ -15,20 +15,14 @@ import {
   type SuperChunkId,
 } from "../types.js";
 import type { PackIndex } from "./pack-index.js";
-import type { PackOptions } from "./pack-options.js";
 import type { WriteResult } from "./pack-write.js";
 
-export function commitPack(
-  meta: MetaDb,
-  index: PackIndex,
-  w: WriteResult,
-  opts: PackOptions,
-): void {
+export function commitPack(meta: MetaDb, index: PackIndex, w: WriteResult): void {
   meta.transaction(() => {
     for (const sc of w.superChunks) {
       meta.insertSuperChunk({
         id: sc.id as SuperChunkId,
-        codec: opts.codec,
+        codec: sc.codec,
         rawBytes: sc.rawBytes,
         storedBytes: sc.storedBytes,
         subBlocks: sc.count,

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
+import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError, wrapFsError } from "../errors.js";
 import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
@@ -18,6 +19,8 @@ import type { PackHooks, PackOptions } from "./pack-options.js";
 /** Where each unique sub-block landed, and what each super-chunk holds. */
 export interface WrittenSuperChunk {
   readonly id: number;
+  /** the codec the payload was stored with (`none` when compressing did not pay) */
+  readonly codec: CodecName;
   readonly rawBytes: number;
   readonly storedBytes: number;
   readonly count: number;
@@ -67,6 +70,7 @@ export async function writeSuperChunks(
         storedBytes += bytes.length;
         written.push({
           id,
+          codec: header.codec,
           rawBytes: header.rawBytes,
           storedBytes: bytes.length,
           count: header.entries.length,

@@ -137,7 +137,7 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
       bytesDone: 0,
       bytesTotal: 0,
     });
-    commitPack(meta, index, written, opts);
+    commitPack(meta, index, written);
     meta.setMeta(STATE_KEY, STATE_COMPLETE);
     meta.compact(); // VACUUM + WAL checkpoint: the file packed below holds live pages only
     meta.close();

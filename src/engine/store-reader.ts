@@ -38,6 +38,11 @@ import {
 export interface StoreReaderOptions {
   /** bytes of inflated super-chunks kept in the working set; default 512 MiB */
   cacheBytes?: number;
+  /**
+   * check each whole super-chunk's raw CRC after inflating it, besides its stored CRC;
+   * default true (a mount turns it off: the stored CRC already guards the bytes on disk)
+   */
+  verifyRawCrc?: boolean;
   /** inflate threads; default 2 */
   threads?: number;
   /** super-chunks kept inflating ahead of a sequential reader; default `threads` */
@@ -74,6 +79,7 @@ export class StoreReader implements FsView {
   private readonly queue: PrefetchQueue<number>;
   private readonly readahead: number;
   private readonly filesChunks: number;
+  private readonly verifyRawCrc: boolean;
   private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
   private readonly extentCache = new Map<number, ExtentTable>();
   private closed = false;
@@ -92,6 +98,7 @@ export class StoreReader implements FsView {
     this.queue = new PrefetchQueue(this.ws, { maxInFlight });
     this.readahead = opts.readaheadChunks ?? pool.threads;
     this.filesChunks = opts.prefetchFilesChunks ?? DEFAULT_PREFETCH_FILES_CHUNKS;
+    this.verifyRawCrc = opts.verifyRawCrc ?? true;
   }
 
   getattr(ino: InodeId): InodeAttr | undefined {
@@ -285,7 +292,12 @@ export class StoreReader implements FsView {
     const key = superChunkKey(id);
     const file = await this.blobs.get(key);
     const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
-    const job = { urgent: !prefetch, alloc, ...(needBytes > 0 ? { needBytes } : {}) };
+    const job = {
+      urgent: !prefetch,
+      alloc,
+      verifyRawCrc: this.verifyRawCrc,
+      ...(needBytes > 0 ? { needBytes } : {}),
+    };
     const { raw } = await inflateSuperChunk(file, this.pool, where, job);
     return raw;
   }

@@ -35,6 +35,12 @@ export interface SuperChunkInflateOptions extends Omit<InflateJobOptions, "into"
    * codec thread allocates.
    */
   readonly alloc?: (size: number, slabBytes: number) => Promise<Buffer>;
+  /**
+   * Check the raw CRC of a whole payload (rule 13); default true. The stored CRC is always
+   * checked, so turning this off trusts the codec to decode what it was given; mounts do, to
+   * spend a reader's CPU on reads (fsck and extract keep it on).
+   */
+  readonly verifyRawCrc?: boolean;
 }
 
 /** Smallest prefix step: an eighth of the payload. */
@@ -109,12 +115,14 @@ export async function inflateSuperChunk(
     inflated = await pool.inflateChecked(header.codec, stored, header.rawBytes, {
       ...(job.urgent === undefined ? {} : { urgent: job.urgent }),
       ...(into === undefined ? {} : { into }),
+      ...(job.verifyRawCrc === false ? { rawCrc: false } : {}),
     });
   } catch (err) {
     throw err instanceof EngineError ? locate(err, where, header) : err;
   }
   const { raw } = inflated;
-  if (raw.length === header.rawBytes && inflated.crc32 !== header.rawCrc) {
+  const checkRaw = raw.length === header.rawBytes && job.verifyRawCrc !== false;
+  if (checkRaw && inflated.crc32 !== header.rawCrc) {
     throw superChunkCorrupt(where, header.headerBytes, "raw payload CRC mismatch");
   }
   return { header, raw };

@@ -1,0 +1,113 @@
+import { type FsckOptions, fsckClean, fsckStore } from "../engine/fsck.js";
+import type { FsckProblem, FsckReport } from "../engine/fsck-report.js";
+import { EngineError, UsageError } from "../errors.js";
+import { formatBytes, parseCommandArgs } from "./args.js";
+import type { CliIO, Command } from "./cli-io.js";
+import { ProgressBar } from "./progress.js";
+
+const usage = `Usage: superchunk fsck <store-dir> [options]
+
+Verifies a store: every super-chunk's checksums and every sub-block's SHA-256,
+that every referenced sub-block exists, refcounts and live bytes (recomputed
+from the file tree), the tree's invariants, and orphan super-chunk files. Each
+damaged sub-block is reported with the files and byte ranges it affects.
+
+Options:
+  --repair-from DIR   restore damaged sub-blocks from another copy of the files
+                      (cut with the store's chunker), then verify again
+  --rebuild-index     rebuild the sub-block index and refcounts from the
+                      super-chunk headers and the file tree
+  --fix               fix refcounts and remove orphan super-chunk files
+  --json              print the report as JSON
+  --quiet             print only the verdict
+  -h, --help          show this help
+
+Repairs take the store's writer lock (refused while a read-write mount runs).
+Exit status: 0 clean, 1 problems found (or left after repairs), 2 could not run.`;
+
+/** Exit statuses of fsck (its own: "could not run" is 2 whatever the error). */
+const FSCK_EXIT = { clean: 0, problems: 1, failed: 2 } as const;
+
+export const fsckCommand: Command = {
+  name: "fsck",
+  summary: "verify a store's checksums, hashes and counts; repair",
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      "repair-from": { type: "string" },
+      "rebuild-index": { type: "boolean" },
+      fix: { type: "boolean" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return FSCK_EXIT.clean;
+    }
+    if (positionals.length !== 1) throw new UsageError("E_USAGE", "fsck needs <store-dir>");
+    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const opts: FsckOptions = {
+      fix: values.fix === true,
+      rebuildIndex: values["rebuild-index"] === true,
+      onProgress: (p) => bar.update(p),
+    };
+    if (values["repair-from"] !== undefined) opts.repairFrom = values["repair-from"];
+    let report: FsckReport;
+    try {
+      report = await fsckStore(positionals[0]!, opts);
+    } catch (err) {
+      bar.done();
+      const code = err instanceof EngineError ? err.code : "E_INTERNAL";
+      const msg = err instanceof Error ? err.message : String(err);
+      io.stderr.write(`superchunk fsck: could not run: ${msg} [${code}]\n`);
+      return FSCK_EXIT.failed;
+    }
+    bar.done();
+    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout.write(renderFsck(report, values.quiet === true));
+    return fsckClean(report) ? FSCK_EXIT.clean : FSCK_EXIT.problems;
+  },
+};
+
+function problemLines(p: FsckProblem): string[] {
+  const tag = p.severity === "warning" ? "warning" : "error";
+  const fixed = p.fixed ? " (fixed)" : "";
+  const lines = [`${tag}: ${p.message} [${p.code}]${fixed}`];
+  for (const f of p.affected ?? []) {
+    const ranges = f.ranges.map(([o, n]) => `${o}+${n}`).join(", ");
+    lines.push(`    affects ${f.paths.join(", ")} at ${ranges}`);
+  }
+  return lines;
+}
+
+/** The text form of an fsck report. */
+export function renderFsck(r: FsckReport, quiet = false): string {
+  const out: string[] = [];
+  if (!quiet) {
+    for (const p of r.problems) out.push(...problemLines(p));
+    out.push(
+      `checked ${r.superChunks} super-chunks (${formatBytes(r.bytesVerified)}), ${r.subBlocks} sub-blocks: ${r.errors} errors, ${r.warnings} warnings`,
+    );
+    if (r.damagedSubBlocks.length > 0) {
+      out.push(
+        `damaged sub-blocks: ${r.damagedSubBlocks.length}; files affected: ${r.affectedFiles.length}`,
+      );
+      for (const f of r.affectedFiles) out.push(`    ${f}`);
+    }
+    const x = r.repairs;
+    if (r.after !== undefined) {
+      out.push(
+        `repairs: ${x.subBlocksRestored} sub-blocks restored in ${x.superChunksRewritten} rewritten super-chunks, ${x.rowsRelocated} index rows relocated, ${x.refcountRowsFixed} counts fixed, ${x.orphansRemoved} orphans removed`,
+      );
+      for (const p of r.after.problems)
+        out.push(...problemLines(p).map((l) => `after repair: ${l}`));
+    }
+  }
+  const final = r.after ?? r;
+  out.push(
+    fsckClean(r)
+      ? `clean${final.warnings > 0 ? ` (${final.warnings} warnings)` : ""}`
+      : `${final.errors} problems remain`,
+  );
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,96 @@
+import type { CodecName } from "../codec/codec.js";
+import { type RepackOptions, type RepackSummary, repackStore } from "../engine/repack.js";
+import { UsageError } from "../errors.js";
+import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
+import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { parsePercent } from "./percent.js";
+import { ProgressBar } from "./progress.js";
+
+const usage = `Usage: superchunk repack <store-dir> [options]
+
+Rewrites super-chunks: those whose dead bytes exceed the threshold lose their
+dead sub-blocks, small ones are merged, and with --all every live sub-block is
+regrouped by similarity and recompressed. New super-chunks are written and
+synced before one metadata transaction switches to them; the old files are
+deleted last, so a crash leaves the old store or the new one. Refused while a
+read-write mount holds the store.
+
+Options:
+  --min-dead PCT          rewrite super-chunks with more dead bytes than this (default 10%)
+  --all                   regroup and recompress every super-chunk
+  --codec NAME            zstd, xz, lz4 or none (default: the store's)
+  --level N               codec level (default: the store's, or the codec's default)
+  --superchunk-size SIZE  raw bytes per new super-chunk (default: the store's)
+  --order ORDER           similarity or path (default: the store's)
+  --threads N             compression threads (default 2)
+  --dry-run               only show what would be rewritten and the space reclaimed
+  --json                  print the summary as JSON
+  --quiet                 no progress bar, no summary
+  -h, --help              show this help`;
+
+export const repackCommand: Command = {
+  name: "repack",
+  summary: "rewrite super-chunks: drop dead data, merge, regroup, recompress",
+  usage,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, {
+      "min-dead": { type: "string" },
+      all: { type: "boolean" },
+      codec: { type: "string" },
+      level: { type: "string" },
+      "superchunk-size": { type: "string" },
+      order: { type: "string" },
+      threads: { type: "string" },
+      "dry-run": { type: "boolean" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) throw new UsageError("E_USAGE", "repack needs <store-dir>");
+    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const opts: RepackOptions = {
+      minDead: parsePercent(values["min-dead"] ?? "10%", "--min-dead"),
+      all: values.all === true,
+      dryRun: values["dry-run"] === true,
+      onProgress: (p) => bar.update(p),
+    };
+    if (values.codec !== undefined) opts.codec = values.codec as CodecName;
+    if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
+    if (values["superchunk-size"] !== undefined) {
+      opts.superChunkBytes = parseSize(values["superchunk-size"], "--superchunk-size");
+    }
+    if (values.order !== undefined) opts.order = values.order as RepackOptions["order"];
+    if (values.threads !== undefined)
+      opts.threads = parseInteger(values.threads, "--threads", 1, 256);
+    const s = await repackStore(positionals[0]!, opts);
+    bar.done();
+    if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    else if (!values.quiet) io.stdout.write(renderRepack(s));
+    return EXIT.ok;
+  },
+};
+
+/** The text summary of a repack. */
+export function renderRepack(s: RepackSummary): string {
+  const b = formatBytes;
+  const verb = s.dryRun ? "would rewrite" : "rewrote";
+  const lines = [
+    `${verb} ${s.selected} of ${s.superChunksBefore} super-chunks (${s.codec} ${s.level}, ${s.order} order, ${b(s.superChunkBytes)} target)`,
+    `moved          ${s.subBlocksMoved} live sub-blocks, ${b(s.liveBytesMoved)}`,
+    `dropped        ${s.subBlocksDropped} dead sub-blocks, ${b(s.deadBytesDropped)} raw${s.contentsPurged ? `; ${s.contentsPurged} unused contents purged` : ""}`,
+  ];
+  if (s.dryRun) {
+    lines.push(
+      `retired files  ${b(s.retiredStoredBytes)} stored, to be replaced by the rewritten live data`,
+    );
+  } else {
+    lines.push(
+      `super-chunks   ${s.superChunksBefore} -> ${s.superChunksAfter} (${s.written} written)`,
+      `stored         ${b(s.storedBytesBefore)} -> ${b(s.storedBytesAfter)} (${b(s.reclaimedBytes)} reclaimed) in ${s.seconds.toFixed(1)} s`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

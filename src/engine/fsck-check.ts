@@ -1,0 +1,234 @@
+/**
+ * One verification pass of fsck (no writes): metadata checks on a snapshot, then every
+ * super-chunk read and verified (a few at a time on the codec pool), orphan files listed,
+ * and each damaged sub-block mapped to the files and byte ranges it affects. It keeps going
+ * after every problem.
+ */
+import type { BlobStore } from "../blobstore/blob-store.js";
+import { parseSuperChunkKey } from "../blobstore/blob-store.js";
+import type { CodecPool } from "../codec/codec-pool.js";
+import type { MetaDb } from "../meta/meta-db.js";
+import {
+  type SnapshotSubBlock,
+  type StoreSnapshot,
+  snapshotStore,
+} from "../meta/store-snapshot.js";
+import { CHUNK_AVG_BYTES } from "../types.js";
+import {
+  affectedFiles,
+  type ChunkBounds,
+  checkInvariants,
+  checkRefcounts,
+  missingReferences,
+} from "./fsck-meta.js";
+import type { AffectedFile, FsckProblem, FsckProgress, FsckReport } from "./fsck-report.js";
+import { type ScVerdict, verifySuperChunk } from "./fsck-verify.js";
+
+/** A verification pass with what repairs need besides the report. */
+export interface CheckResult {
+  readonly report: FsckReport;
+  readonly snap: StoreSnapshot;
+  /** verdicts of the super-chunks with damaged sub-blocks or other problems */
+  readonly bad: ScVerdict[];
+  /** sub-block rows by super-chunk */
+  readonly rowsBySc: Map<number, SnapshotSubBlock[]>;
+  readonly orphanKeys: string[];
+  readonly damaged: Set<number>;
+}
+
+/** Chunker bounds the store was built with (its meta keys). */
+export function chunkBounds(meta: MetaDb): ChunkBounds {
+  const n = (k: string, d: number) => Number(meta.getMeta(k) ?? d);
+  const avgBytes = n("chunk_avg_bytes", CHUNK_AVG_BYTES);
+  return {
+    avgBytes,
+    minBytes: n("chunk_min_bytes", avgBytes / 4),
+    maxBytes: n("chunk_max_bytes", avgBytes * 4),
+    fixed: meta.getMeta("chunk_mode") === "fixed",
+  };
+}
+
+/** Every path of every inode, from a walk of the tree. */
+export function allPaths(meta: MetaDb): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const e of meta.walk()) {
+    const p = e.path.toString("utf8");
+    const list = out.get(e.ino);
+    if (list === undefined) out.set(e.ino, [p]);
+    else list.push(p);
+  }
+  return out;
+}
+
+function rowsBySuperChunk(snap: StoreSnapshot): Map<number, SnapshotSubBlock[]> {
+  const m = new Map<number, SnapshotSubBlock[]>();
+  for (const sb of snap.subBlocks.values()) {
+    const list = m.get(sb.superChunk);
+    if (list === undefined) m.set(sb.superChunk, [sb]);
+    else list.push(sb);
+  }
+  for (const list of m.values()) list.sort((a, b) => a.offset - b.offset);
+  return m;
+}
+
+/** Runs one verification pass over the store. */
+export async function checkStore(
+  meta: MetaDb,
+  blobs: BlobStore,
+  pool: CodecPool,
+  onProgress?: (p: FsckProgress) => void,
+): Promise<CheckResult> {
+  const started = process.hrtime.bigint();
+  onProgress?.({ phase: "metadata", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
+  const snap = snapshotStore(meta);
+  const problems: FsckProblem[] = [
+    ...checkRefcounts(snap),
+    ...checkInvariants(snap, chunkBounds(meta)),
+  ];
+  for (const m of snap.integrityErrors) {
+    problems.push({
+      kind: "invariant",
+      code: "E_CORRUPT",
+      severity: "error",
+      message: `database: ${m}`,
+    });
+  }
+  const refs = missingReferences(snap);
+  problems.push(...refs.problems);
+  const damaged = new Set(refs.missing);
+  const rowsBySc = rowsBySuperChunk(snap);
+  const { verdicts, bytes } = await verifyAll(snap, rowsBySc, blobs, pool, onProgress);
+  const bad: ScVerdict[] = [];
+  for (const v of verdicts) {
+    problems.push(...v.problems);
+    for (const id of v.damaged) damaged.add(id);
+    if (v.problems.length > 0 || v.damaged.size > 0) bad.push(v);
+  }
+  const orphanKeys = await listOrphans(blobs, snap);
+  for (const key of orphanKeys) {
+    problems.push({
+      kind: "orphan",
+      code: "E_CORRUPT",
+      severity: "warning",
+      message: `${key}: file with no super-chunk row (orphan)`,
+      key,
+    });
+  }
+  const affected = affectedFiles(snap, damaged, allPaths(meta));
+  attachAffected(problems, affected, rowsBySc);
+  const report = summarize(snap, problems, damaged, affected, bytes);
+  report.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { report, snap, bad, rowsBySc, orphanKeys, damaged };
+}
+
+/** Verifies every super-chunk, `pool.threads + 1` at a time. */
+async function verifyAll(
+  snap: StoreSnapshot,
+  rowsBySc: Map<number, SnapshotSubBlock[]>,
+  blobs: BlobStore,
+  pool: CodecPool,
+  onProgress?: (p: FsckProgress) => void,
+): Promise<{ verdicts: ScVerdict[]; bytes: number }> {
+  const scs = [...snap.superChunks.values()];
+  const total = scs.reduce((a, s) => a + s.storedBytes, 0);
+  const verdicts: ScVerdict[] = [];
+  let bytes = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < scs.length) {
+      const sc = scs[next++]!;
+      const v = await verifySuperChunk(sc, rowsBySc.get(sc.id) ?? [], blobs, pool);
+      verdicts.push(v);
+      bytes += v.storedBytes;
+      onProgress?.({
+        phase: "verify",
+        filesDone: verdicts.length,
+        filesTotal: scs.length,
+        bytesDone: bytes,
+        bytesTotal: total,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: pool.threads + 1 }, worker));
+  verdicts.sort((a, b) => a.id - b.id);
+  return { verdicts, bytes };
+}
+
+/** Blob keys below sc/ that name no super-chunk row (temporary files included). */
+async function listOrphans(blobs: BlobStore, snap: StoreSnapshot): Promise<string[]> {
+  const out: string[] = [];
+  for await (const key of blobs.list("sc/")) {
+    const id = parseSuperChunkKey(key);
+    if (id === undefined || !snap.superChunks.has(id)) out.push(key);
+  }
+  return out.sort();
+}
+
+/** Puts the affected files on each problem about a damaged sub-block or super-chunk. */
+function attachAffected(
+  problems: FsckProblem[],
+  affected: Map<number, AffectedFile[]>,
+  rowsBySc: Map<number, SnapshotSubBlock[]>,
+): void {
+  const done = new Set<number>();
+  for (const p of problems) {
+    if (
+      p.subBlock !== undefined &&
+      (p.kind === "subblock-damaged" || p.kind === "subblock-missing")
+    ) {
+      p.affected = affected.get(p.subBlock) ?? [];
+    } else if (
+      p.superChunk !== undefined &&
+      (p.kind === "superchunk-missing" || p.kind === "superchunk-corrupt") &&
+      !done.has(p.superChunk)
+    ) {
+      done.add(p.superChunk);
+      const byIno = new Map<number, AffectedFile>();
+      for (const r of rowsBySc.get(p.superChunk) ?? []) {
+        for (const f of affected.get(r.id) ?? []) {
+          const seen = byIno.get(f.ino);
+          if (seen === undefined) byIno.set(f.ino, { ...f, ranges: [...f.ranges] });
+          else seen.ranges.push(...f.ranges);
+        }
+      }
+      p.affected = [...byIno.values()];
+    }
+  }
+}
+
+function summarize(
+  snap: StoreSnapshot,
+  problems: FsckProblem[],
+  damaged: Set<number>,
+  affected: Map<number, AffectedFile[]>,
+  bytes: number,
+): FsckReport {
+  const files = new Set<string>();
+  for (const list of affected.values()) for (const f of list) for (const p of f.paths) files.add(p);
+  const errors = problems.filter((p) => p.severity === "error").length;
+  return {
+    superChunks: snap.superChunks.size,
+    subBlocks: snap.subBlocks.size,
+    bytesVerified: bytes,
+    problems,
+    errors,
+    warnings: problems.length - errors,
+    damagedSubBlocks: [...damaged].sort((a, b) => a - b),
+    affectedFiles: [...files].sort(),
+    damaged: [...damaged]
+      .sort((a, b) => a - b)
+      .map((id) => ({
+        subBlock: id,
+        superChunk: snap.subBlocks.get(id)?.superChunk ?? null,
+        affected: affected.get(id) ?? [],
+      })),
+    repairs: {
+      orphansRemoved: 0,
+      refcountRowsFixed: 0,
+      subBlocksRestored: 0,
+      superChunksRewritten: 0,
+      rowsRelocated: 0,
+    },
+    seconds: 0,
+  };
+}

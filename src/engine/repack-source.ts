@@ -1,0 +1,102 @@
+/**
+ * Where repack reads old sub-blocks from: inflated super-chunks (checksums verified on
+ * inflate), kept in a small LRU bounded by bytes, since a similarity plan draws each new
+ * super-chunk from many old ones. `readLive` reads each selected super-chunk once up front:
+ * it verifies them all before anything is written, and gives each live sub-block's full
+ * hash (from the header) and, for the similarity planner, its sketch.
+ */
+import type { BlobStore } from "../blobstore/blob-store.js";
+import { superChunkKey } from "../blobstore/blob-store.js";
+import type { CodecPool } from "../codec/codec-pool.js";
+import { CorruptError } from "../errors.js";
+import type { PlanItem } from "../similarity/plan.js";
+import { sketchSubBlock } from "../similarity/sketch.js";
+import { type InflatedSuperChunk, inflateSuperChunk } from "../superchunk/superchunk-reader.js";
+import type { SubBlockHash } from "../types.js";
+import type { RepackSelection } from "./repack-select.js";
+
+/** Inflated old super-chunks, least recently used first out. */
+export class RepackSource {
+  readonly #cache = new Map<number, InflatedSuperChunk>();
+  #bytes = 0;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly pool: CodecPool,
+    private readonly capacityBytes: number,
+  ) {}
+
+  /** The verified header and raw payload of super-chunk `id`, from the cache or inflated. */
+  async get(id: number): Promise<InflatedSuperChunk> {
+    const hit = this.#cache.get(id);
+    if (hit !== undefined) {
+      this.#cache.delete(id);
+      this.#cache.set(id, hit);
+      return hit;
+    }
+    const key = superChunkKey(id);
+    const file = await this.blobs.get(key);
+    const got = await inflateSuperChunk(file, this.pool, { superChunkId: id, path: key });
+    this.#cache.set(id, got);
+    this.#bytes += got.raw.length;
+    for (const [k, v] of this.#cache) {
+      if (this.#bytes <= this.capacityBytes || k === id) break;
+      this.#cache.delete(k);
+      this.#bytes -= v.raw.length;
+    }
+    return got;
+  }
+
+  /** Drops every cached payload. */
+  clear(): void {
+    this.#cache.clear();
+    this.#bytes = 0;
+  }
+}
+
+/** Reads every selected super-chunk once: the full hash (and sketch) of each live sub-block. */
+export async function readLive(
+  sel: RepackSelection,
+  source: RepackSource,
+  sketch: boolean,
+  onRead?: (done: number, total: number) => void,
+): Promise<{ items: PlanItem[]; hashes: SubBlockHash[] }> {
+  const byScOffset = new Map<string, number>();
+  sel.live.forEach((x, i) => {
+    byScOffset.set(`${x.sb.superChunk}:${x.sb.offset}`, i);
+  });
+  const hashes: SubBlockHash[] = new Array(sel.live.length);
+  const sketches: Uint32Array[] = new Array(sel.live.length);
+  const empty = new Uint32Array(sketchSubBlock(new Uint8Array(0)).length);
+  let done = 0;
+  for (const sc of sel.superChunks) {
+    const { header, raw } = await source.get(sc.id);
+    let off = 0;
+    for (const e of header.entries) {
+      const i = byScOffset.get(`${sc.id}:${off}`);
+      if (i !== undefined && sel.live[i]!.sb.length === e.length) {
+        hashes[i] = e.hash;
+        sketches[i] = sketch ? sketchSubBlock(raw.subarray(off, off + e.length)) : empty;
+      }
+      off += e.length;
+    }
+    onRead?.(++done, sel.superChunks.length);
+  }
+  const items = sel.live.map((x, i) => {
+    if (hashes[i] === undefined) throw missingEntry(x.sb.id, x.sb.superChunk, x.sb.offset);
+    return { length: x.sb.length, sketch: sketches[i]!, path: x.path, fileOffset: x.fileOffset };
+  });
+  return { items, hashes };
+}
+
+function missingEntry(id: number, sc: number, offset: number): Error {
+  return new CorruptError(
+    "E_CORRUPT",
+    `sub-block ${id}: super-chunk ${sc} has no entry at offset ${offset} (run fsck)`,
+    {
+      subBlock: id,
+      superChunkId: sc,
+      offset,
+    },
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * The crash-safe switch shared by repack and fsck repairs: new super-chunks are built from
+ * sub-blocks (bytes fetched on demand, each checked against its SHA-256), written and fsynced
+ * under ids never used before; then one metadata transaction records them, moves the
+ * sub-block rows to their new places, drops the rows left out and the retired super-chunk
+ * rows; only then are the retired files deleted. A crash before the commit leaves orphan
+ * files (harmless, fsck removes them); after it, leftover old files are orphans too.
+ */
+import { createHash } from "node:crypto";
+import { superChunkKey } from "../blobstore/blob-store.js";
+import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import type { CodecName } from "../codec/codec.js";
+import type { CodecPool } from "../codec/codec-pool.js";
+import { assert, CorruptError } from "../errors.js";
+import type { StoreRewrite } from "../meta/store-rewrite.js";
+import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
+import {
+  SUPERCHUNK_MAX_BYTES,
+  type SubBlockHash,
+  type SubBlockId,
+  type SuperChunkId,
+} from "../types.js";
+
+/** One sub-block to place in a new super-chunk. */
+export interface RewriteItem {
+  readonly id: SubBlockId;
+  readonly hash: SubBlockHash;
+  readonly length: number;
+}
+
+/** What to write, drop and retire in one switch. */
+export interface RewritePlan {
+  /** one group per new super-chunk, items in payload order */
+  readonly groups: readonly (readonly RewriteItem[])[];
+  /** sub-block rows to delete (dead, or unrecoverable and unreferenced) */
+  readonly drop: readonly SubBlockId[];
+  /** super-chunks whose rows are deleted and files removed after the commit */
+  readonly retire: readonly SuperChunkId[];
+}
+
+/** Where and how to write. */
+export interface RewriteContext {
+  readonly blobs: DirBlobStore;
+  readonly rewrite: StoreRewrite;
+  readonly pool: CodecPool;
+  readonly codec: CodecName;
+  readonly level: number;
+  /** the first id to give a new super-chunk (above every id ever used) */
+  readonly firstId: number;
+  /** the bytes of a sub-block (verified against its hash here) */
+  readonly fetch: (item: RewriteItem) => Promise<Buffer> | Buffer;
+  /** called after each new super-chunk is durable */
+  readonly onWritten?: (done: number, total: number, rawBytes: number) => void;
+  /** called between the writes and the commit (tests use it to simulate a crash) */
+  readonly beforeCommit?: () => void;
+}
+
+/** One super-chunk written by a switch. */
+export interface WrittenChunk {
+  readonly id: SuperChunkId;
+  readonly codec: CodecName;
+  readonly rawBytes: number;
+  readonly storedBytes: number;
+  readonly count: number;
+}
+
+/** Where each sub-block went. */
+interface Placement {
+  readonly id: SubBlockId;
+  readonly superChunk: SuperChunkId;
+  readonly offset: number;
+}
+
+/** Writes the plan's groups, commits the switch, deletes retired files; returns what was written. */
+export async function applyRewrite(
+  ctx: RewriteContext,
+  plan: RewritePlan,
+): Promise<WrittenChunk[]> {
+  const written: WrittenChunk[] = [];
+  const placed: Placement[] = [];
+  const inFlight: Promise<void>[] = [];
+  try {
+    for (let g = 0; g < plan.groups.length; g++) {
+      const id = (ctx.firstId + g) as SuperChunkId;
+      const builder = await fillBuilder(ctx, plan.groups[g]!, id, placed);
+      const job = builder.finalize().then(async ({ bytes, header }) => {
+        await ctx.blobs.put(superChunkKey(id), bytes);
+        const w = {
+          id,
+          codec: header.codec,
+          rawBytes: header.rawBytes,
+          storedBytes: bytes.length,
+          count: header.entries.length,
+        };
+        written.push(w);
+        ctx.onWritten?.(written.length, plan.groups.length, w.rawBytes);
+      });
+      job.catch(() => {});
+      inFlight.push(job);
+      if (inFlight.length > ctx.pool.threads) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+  ctx.beforeCommit?.();
+  commitSwitch(ctx.rewrite, written, placed, plan);
+  for (const id of plan.retire) await ctx.blobs.delete(superChunkKey(id));
+  return written.sort((a, b) => a.id - b.id);
+}
+
+async function fillBuilder(
+  ctx: RewriteContext,
+  items: readonly RewriteItem[],
+  id: SuperChunkId,
+  placed: Placement[],
+): Promise<SuperChunkBuilder> {
+  const total = items.reduce((a, it) => a + it.length, 0);
+  const builder = new SuperChunkBuilder({
+    targetBytes: Math.min(SUPERCHUNK_MAX_BYTES, Math.max(1, total)),
+    codec: ctx.codec,
+    level: ctx.level,
+    pool: ctx.pool,
+  });
+  for (const it of items) {
+    const bytes = await ctx.fetch(it);
+    const hash = createHash("sha256").update(bytes).digest();
+    if (bytes.length !== it.length || !hash.equals(it.hash)) {
+      throw new CorruptError("E_SUBBLOCK_HASH", `sub-block ${it.id}: bytes do not match its hash`, {
+        subBlock: it.id,
+      });
+    }
+    placed.push({ id: it.id, superChunk: id, offset: builder.add(it.hash, bytes) });
+  }
+  return builder;
+}
+
+/** The one transaction that switches every reference to the new super-chunks. */
+function commitSwitch(
+  rw: StoreRewrite,
+  written: readonly WrittenChunk[],
+  placed: readonly Placement[],
+  plan: RewritePlan,
+): void {
+  rw.transaction(() => {
+    for (const w of written) {
+      rw.insertSuperChunk({
+        id: w.id,
+        codec: w.codec,
+        rawBytes: w.rawBytes,
+        storedBytes: w.storedBytes,
+        subBlocks: w.count,
+      });
+    }
+    for (const p of placed) rw.moveSubBlock(p.id, p.superChunk, p.offset);
+    for (const id of plan.drop) rw.deleteSubBlock(id);
+    for (const id of plan.retire) {
+      const left = rw.countSubBlocksIn(id);
+      assert(left === 0, "a retired super-chunk still holds sub-blocks", { superChunk: id, left });
+      rw.deleteSuperChunk(id);
+    }
+  });
+}
