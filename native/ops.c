@@ -256,6 +256,8 @@ void sf_fill_operations(struct fuse_operations *o, const uint8_t *w) {
   o->init = op_init;
   o->destroy = op_destroy;
   o->flag_utime_omit_ok = 1;
+  /* handle ops may get a NULL path (a file unlinked while open, with hard_remove) */
+  o->flag_nullpath_ok = 1;
 #define SET(code, field, fn) if (w[code]) o->field = fn
   SET(OP_GETATTR, getattr, op_getattr);
   SET(OP_FGETATTR, fgetattr, op_fgetattr);

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import type { FsView } from "../engine/fs-view.js";
-import { resolveStoreLocation } from "../engine/store-layout.js";
+import { resolveStoreLocation, storeKindOf } from "../engine/store-layout.js";
 import { openStoreReaderAt } from "../engine/store-reader.js";
 import { EngineError, type ErrorCode, type ErrorFamily, IoError, UsageError } from "../errors.js";
 import {
@@ -13,8 +13,10 @@ import {
   checkMountpoint,
   type FuseMount,
   mountFsView,
+  mountWritable,
   unmountPath,
 } from "../fuse/fuse-mount.js";
+import { checkFuseOption } from "../fuse/fuse-options.js";
 import {
   ensureRunDir,
   recordPaths,
@@ -23,6 +25,7 @@ import {
   writeRecord,
 } from "../fuse/mount-registry.js";
 import { findMount } from "../fuse/mount-table.js";
+import { WritableStore } from "../writer/index.js";
 import { parseCommandArgs, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 
@@ -30,12 +33,14 @@ const usage = `Usage: superchunk mount <store> <mountpoint> [options]
 
 Serves a store as a file system through FUSE. Returns once the mount is ready
 and keeps serving from a background process; 'superchunk umount <mountpoint>'
-stops it. The mountpoint must be an existing empty directory. <store> is a store
-directory, an archive written by 'superchunk seal' (read-only), or the http(s)
-URL of one (read with Range requests; bytes fetched are logged at unmount).
+stops it (and waits until every write is committed). The mountpoint must be an
+existing empty directory. <store> is a store directory, mounted read-write
+(it holds the store's writer lock while mounted), an archive written by
+'superchunk seal' or the http(s) URL of one (both read-only; URLs are read with
+Range requests, bytes fetched are logged at unmount).
 
 Options:
-  --read-only          serve read-only (for now every mount is: writes get EROFS)
+  --read-only          serve a store directory read-only (writes get EROFS)
   --cache-size SIZE    memory for inflated super-chunks, e.g. 256M, 2G (default 512M)
   --foreground         stay attached; unmount cleanly on Ctrl-C (SIGINT) or SIGTERM
   -o OPTIONS           extra FUSE options, comma separated: allow_other, allow_root,
@@ -54,6 +59,7 @@ export interface MountArgs {
   readonly foreground: boolean;
   readonly fuseOptions: readonly string[];
   readonly debug: boolean;
+  readonly readOnly: boolean;
 }
 
 /** Message a background server sends its starter over IPC. */
@@ -90,6 +96,7 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     foreground: values.foreground === true,
     fuseOptions,
     debug: values.debug === true,
+    readOnly: values["read-only"] === true,
   };
 }
 
@@ -140,14 +147,21 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
   try {
     await checkFuseAvailable();
     await checkMountpoint(a.mountpoint, a.fuseOptions.includes("nonempty"));
-    view = await openStoreReaderAt(a.store, { cacheBytes: a.cacheBytes });
-    const mount = await mountFsView(view, a.mountpoint, {
-      log: (line) => io.stderr.write(`${line}\n`),
-      fuseOptions: a.fuseOptions,
-      fsName: a.store,
-      debug: a.debug,
-    });
-    return { view, mount };
+    for (const o of a.fuseOptions) checkFuseOption(o);
+    const log = (line: string) => io.stderr.write(`${line}\n`);
+    const opts = { log, fuseOptions: a.fuseOptions, fsName: a.store, debug: a.debug };
+    if (!a.readOnly && storeKindOf(a.store) === "dir") {
+      const store = await WritableStore.open(a.store, {
+        cacheBytes: a.cacheBytes,
+        purpose: `mount ${a.mountpoint}`,
+        onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
+      });
+      view = store;
+      return { view, mount: await mountWritable(store, a.mountpoint, opts) };
+    }
+    // the stored CRC guards what is read from disk; the raw CRC is fsck's and extract's
+    view = await openStoreReaderAt(a.store, { cacheBytes: a.cacheBytes, verifyRawCrc: false });
+    return { view, mount: await mountFsView(view, a.mountpoint, opts) };
   } catch (err) {
     await view?.close().catch(() => {});
     tellStarter(errorMessage(err));
@@ -155,15 +169,18 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
   }
 }
 
-/** Resolves with the reason serving should stop. */
+function describe(err: unknown): string {
+  return err instanceof EngineError ? `${err.code}: ${err.message}` : String(err);
+}
+
+/**
+ * Resolves with the reason serving should stop. The signal handlers stay: a SIGTERM that
+ * comes while the store is being closed (umount sends one right after unmounting) must not
+ * kill the process before its writes are committed.
+ */
 function untilStopped(mount: FuseMount): Promise<string> {
   return new Promise((resolve) => {
-    const stop = (why: string) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      process.off("SIGHUP", onSignal);
-      resolve(why);
-    };
+    const stop = (why: string) => resolve(why);
     const onSignal = (sig: NodeJS.Signals) => stop(sig);
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
@@ -267,6 +284,7 @@ function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
     String(a.cacheBytes),
   ];
   if (a.fuseOptions.length > 0) args.push("-o", a.fuseOptions.join(","));
+  if (a.readOnly) args.push("--read-only");
   const fd = openSync(log, "a", 0o600);
   try {
     return spawn(process.execPath, args, {

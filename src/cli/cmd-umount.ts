@@ -15,8 +15,11 @@ Options:
   --lazy       detach now even if busy; the mount goes away once no longer used
   -h, --help   show this help`;
 
-/** ms umount waits for the serving process to exit. */
-const EXIT_TIMEOUT_MS = 30_000;
+/**
+ * ms umount waits for the serving process to exit. Generous: a read-write server commits the
+ * files still open with unflushed writes and freezes its open super-chunks before it exits.
+ */
+const EXIT_TIMEOUT_MS = 600_000;
 const POLL_MS = 50;
 
 export const umountCommand: Command = {

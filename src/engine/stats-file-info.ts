@@ -83,3 +83,17 @@ export function formatFileInfo(info: FileInfo): string {
     "",
   ].join("\n");
 }
+
+/** Name of the read-only extended attribute a mount shows on every regular file. */
+export const INFO_XATTR = Buffer.from("user.superchunk.info");
+
+/** The info xattr's value for `ino`, or undefined when it is not a regular file. */
+export function infoXattr(meta: MetaDb, ino: InodeId): Buffer | undefined {
+  const info = fileInfo(meta, ino);
+  return info === undefined ? undefined : Buffer.from(formatFileInfo(info));
+}
+
+/** `names` plus the info xattr's name when `ino` is a regular file. */
+export function withInfoXattr(meta: MetaDb, ino: InodeId, names: Buffer[]): Buffer[] {
+  return meta.getInode(ino)?.kind === InodeKind.file ? [...names, INFO_XATTR] : names;
+}

@@ -27,6 +27,7 @@ import {
   WorkingSet,
 } from "../workingset/working-set.js";
 import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
+import { INFO_XATTR, infoXattr, withInfoXattr } from "./stats-file-info.js";
 import {
   type OpenStore,
   openStore,
@@ -198,11 +199,17 @@ export class StoreReader implements FsView {
     this.queue.push(ids, (id) => needs.get(id) ?? 0);
   }
 
+  /** The file's xattrs, plus the read-only `user.superchunk.info` on regular files. */
   listxattr(ino: InodeId): Buffer[] {
-    return this.meta.listXattrs(ino).map((x) => x.name);
+    return withInfoXattr(
+      this.meta,
+      ino,
+      this.meta.listXattrs(ino).map((x) => x.name),
+    );
   }
 
   getxattr(ino: InodeId, name: Buffer): Buffer | undefined {
+    if (name.equals(INFO_XATTR)) return infoXattr(this.meta, ino);
     return this.meta.getXattr(ino, name);
   }
 

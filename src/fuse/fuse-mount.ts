@@ -1,28 +1,35 @@
 /**
- * fuse/: serves an FsView through the kernel with fuse-native (libfuse2). This folder is the
- * only importer of fuse-native and the only place errno exists (errno.ts).
+ * fuse/: serves a store through the kernel with superchunk's own libfuse2 binding
+ * (native-fuse.ts). This folder is the only importer of the binding and the only place errno
+ * exists (errno.ts).
  *
  * Terms: a *mount* is one live FUSE file system at a mountpoint, served by this process; the
- * *ops* (fuse-ops.ts) answer the kernel's requests from the view. fuse-native runs libfuse's
- * multi-threaded loop on its own threads and hands every request to the JS thread, so a process
- * serving a mount must not block its event loop, nor read its own mount with sync calls.
+ * *ops* answer the kernel's requests: fuse-ops.ts from a read-only FsView, fuse-rw-ops.ts from
+ * a WritableStore. The binding runs libfuse's multi-threaded loop on its own threads and hands
+ * every request to the JS thread, so a process serving a mount must not block its event loop,
+ * nor read its own mount with sync calls.
  *
- * Mount options always given to libfuse: `use_ino` (st_ino is the store's inode number, so hard
- * links share one; without it libfuse2 numbers nodes itself), `ro`, `default_permissions` (the
- * kernel checks mode bits), `kernel_cache` and long entry/attr timeouts (a read-only store never
- * changes under the mount), `subtype=superchunk` (type `fuse.superchunk` in the mount table).
- * fuse-native has no switch for most of these, so they ride in its `fsname` option, which it
- * appends to `-o` verbatim.
+ * Mount options (fuse-options.ts): always `use_ino` (st_ino is the store's inode number, so
+ * hard links share one), `default_permissions` (the kernel checks mode bits) and
+ * `subtype=superchunk` (type `fuse.superchunk` in the mount table). Read-only: `ro`,
+ * `kernel_cache` and long entry/attr timeouts (the store never changes under the mount).
+ * Read-write: `big_writes`, `max_write`, attr_timeout=0 and a short entry
+ * timeout, no kernel_cache.
  */
 import { execFile } from "node:child_process";
 import { constants as fsc } from "node:fs";
 import { access, readdir, realpath, stat } from "node:fs/promises";
-import { createRequire } from "node:module";
 import type { FsView } from "../engine/fs-view.js";
 import { IoError, NotFoundError, UnsupportedError, UsageError } from "../errors.js";
-import { type FuseHandlers, FuseOps } from "./fuse-ops.js";
-import { type FuseOptionParams, fuseOptionString } from "./fuse-options.js";
+import type { WritableStore } from "../writer/index.js";
+import { errnoFor } from "./errno.js";
+import { FuseOps } from "./fuse-ops.js";
+import { type FuseOptionParams, fuseOptionList, type MountMode } from "./fuse-options.js";
+import { FuseRwOps } from "./fuse-rw-ops.js";
 import { findMount } from "./mount-table.js";
+import { loadNativeAddon } from "./native-addon.js";
+import { mountNative } from "./native-fuse.js";
+import type { NativeFuseOps, NativeMount } from "./native-types.js";
 
 /** Options of a mount. */
 export interface MountOptions extends FuseOptionParams {
@@ -30,8 +37,6 @@ export interface MountOptions extends FuseOptionParams {
   log(line: string): void;
   /** ms to wait for the kernel to start the file system; default 30 000 */
   readyTimeoutMs?: number;
-  /** ms between checks that the mount is still there; default 1000 */
-  pollMs?: number;
   /** libfuse debug tracing on stderr */
   debug?: boolean;
 }
@@ -40,45 +45,17 @@ export interface MountOptions extends FuseOptionParams {
 export interface FuseMount {
   /** the resolved absolute mountpoint */
   readonly mountpoint: string;
-  readonly ops: FuseOps;
+  readonly ops: { readonly openFiles: number };
   /** resolves once the mount is gone: unmounted by us or from outside (fusermount -u) */
   readonly gone: Promise<void>;
-  /** Unmounts (lazily, as libfuse does on exit) unless already gone; idempotent. */
+  /**
+   * Unmounts (lazily: a process with a file open keeps it alive until it closes it) and
+   * resolves once the loop has ended and every request is answered; idempotent.
+   */
   unmount(): Promise<void>;
 }
 
-interface FuseInstance {
-  mount(cb: (err: Error | null) => void): void;
-  unmount(cb: (err: Error | null) => void): void;
-}
-interface FuseModule {
-  new (mnt: string, ops: FuseHandlers, opts: Record<string, unknown>): FuseInstance;
-  unmount(mnt: string, cb: (err: Error | null) => void): void;
-}
-
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
-const DEFAULT_POLL_MS = 1000;
-
-let fuseModule: FuseModule | undefined;
-
-/**
- * Loads fuse-native once. Its instance close runs `fusermount -uz` and only then releases the
- * native handle that keeps the event loop alive; when the mount is already gone (unmounted from
- * outside) fusermount fails and the process would never exit. So its static unmount is wrapped
- * to count "no longer mounted" as success.
- */
-function loadFuse(): FuseModule {
-  if (fuseModule) return fuseModule;
-  const mod = createRequire(import.meta.url)("fuse-native") as FuseModule;
-  const fusermount = mod.unmount.bind(mod);
-  mod.unmount = (mnt, cb) =>
-    fusermount(mnt, (err) => {
-      if (!err) return cb(null);
-      findMount(mnt).then((m) => cb(m === undefined ? null : err));
-    });
-  fuseModule = mod;
-  return mod;
-}
 
 /** Throws UnsupportedError E_NO_FUSE when this machine cannot serve FUSE mounts. */
 export async function checkFuseAvailable(): Promise<void> {
@@ -92,16 +69,7 @@ export async function checkFuseAvailable(): Promise<void> {
       err,
     );
   }
-  try {
-    loadFuse();
-  } catch (err) {
-    throw new UnsupportedError(
-      "E_NO_FUSE",
-      "FUSE is not available: fuse-native failed to load (is libfuse2 installed?)",
-      {},
-      err,
-    );
-  }
+  loadNativeAddon();
 }
 
 /**
@@ -139,104 +107,82 @@ export async function checkMountpoint(mountpoint: string, allowNonEmpty = false)
 }
 
 /**
- * Mounts `view` at `mountpoint` and resolves once the kernel has started the file system.
+ * Mounts `view` read-only at `mountpoint` and resolves once the kernel has started it.
  * @example
  * const m = await mountFsView(view, "/mnt/x", { log: (l) => console.error(l) });
  * await m.unmount();
  */
-export async function mountFsView(
-  view: FsView,
-  mountpoint: string,
-  opts: MountOptions,
-): Promise<FuseMount> {
-  await checkFuseAvailable();
-  const abs = await checkMountpoint(mountpoint, opts.fuseOptions?.includes("nonempty"));
+export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions) {
   const ops = new FuseOps(view, { log: opts.log });
-  const Fuse = loadFuse();
-  const fuse = new Fuse(abs, ops.handlers(), {
-    fsname: fuseOptionString(opts),
-    debug: opts.debug === true,
-  });
-  await startFuse(fuse, abs, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
-  return liveMount(fuse, abs, ops, opts.pollMs ?? DEFAULT_POLL_MS);
-}
-
-function startFuse(fuse: FuseInstance, abs: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (message: string, cause?: unknown) => {
-      clearTimeout(timer);
-      const err = new IoError("E_IO", message, { mountpoint: abs }, cause);
-      releaseFailedMount(fuse, abs).then(() => reject(err));
-    };
-    const timer = setTimeout(
-      () => fail(`mount at ${abs} did not become ready in ${timeoutMs} ms`),
-      timeoutMs,
-    );
-    fuse.mount((err) => {
-      if (err) return fail(`cannot mount at ${abs}: ${err.message}`, err);
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only");
 }
 
 /**
- * After a failed start nothing may stay mounted and no native handle may keep the process
- * alive. When libfuse got as far as the kernel mount (it then failed in fuse_new, or never
- * started), fuse-native has a referenced handle it only releases in its close, which it skips
- * after a failed open; so it is marked open and closed (lazy unmount + release).
+ * Mounts `store` read-write at `mountpoint`. The caller closes the store once the mount is
+ * gone (WritableStore.close commits and freezes what is still open).
+ * @example
+ * const store = await WritableStore.open(dir);
+ * const m = await mountWritable(store, "/mnt/x", { log: (l) => console.error(l) });
+ * await m.unmount();
+ * await store.close();
  */
-async function releaseFailedMount(fuse: FuseInstance, abs: string): Promise<void> {
-  if ((await findMount(abs)) === undefined) return;
-  (fuse as FuseInstance & { opened: boolean }).opened = true;
-  await new Promise<void>((resolve) => fuse.unmount(() => resolve()));
+export function mountWritable(store: WritableStore, mountpoint: string, opts: MountOptions) {
+  const ops = new FuseRwOps(store, { log: opts.log });
+  return mountOps(ops, ops.handlers(), mountpoint, opts, "read-write");
 }
 
-function liveMount(fuse: FuseInstance, abs: string, ops: FuseOps, pollMs: number): FuseMount {
-  let markGone: () => void = () => {};
-  const gone = new Promise<void>((r) => {
-    markGone = r;
-  });
-  // A live mount keeps the process alive: this timer is referenced until the mount is gone.
-  const timer = setInterval(() => {
-    findMount(abs).then((m) => {
-      if (m === undefined || !m.fstype.startsWith("fuse")) finish();
-    });
-  }, pollMs);
-  let unmounting: Promise<void> | undefined;
-  const finish = () => {
-    clearInterval(timer);
-    markGone();
-  };
-  const unmount = () => {
-    unmounting ??= closeFuse(fuse, abs).then(finish, (err: unknown) => {
-      unmounting = undefined;
-      throw err;
-    });
-    return unmounting;
-  };
-  return { mountpoint: abs, ops, gone, unmount };
+async function mountOps(
+  ops: { readonly openFiles: number },
+  handlers: NativeFuseOps<Buffer>,
+  mountpoint: string,
+  opts: MountOptions,
+  mode: MountMode,
+): Promise<FuseMount> {
+  await checkFuseAvailable();
+  const abs = await checkMountpoint(mountpoint, opts.fuseOptions?.includes("nonempty"));
+  const options = fuseOptionList(opts, mode);
+  if (opts.debug === true) options.push("-d");
+  const timeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const m = await withTimeout(
+    mountNative(abs, handlers, options, { errnoOf: (e) => errnoFor(e).errno }),
+    abs,
+    timeoutMs,
+  );
+  return { mountpoint: abs, ops, gone: m.gone, unmount: () => unmountNative(m) };
 }
 
-function closeFuse(fuse: FuseInstance, abs: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fuse.unmount((err) => {
-      if (!err) return resolve();
-      // fusermount may fail because the mount vanished meanwhile: that is success too.
-      findMount(abs).then((m) =>
-        m === undefined
-          ? resolve()
-          : reject(
-              new IoError(
-                "E_IO",
-                `cannot unmount ${abs}: ${err.message}`,
-                { mountpoint: abs },
-                err,
-              ),
-            ),
-      );
-    });
+/** The mount, or E_IO (and nothing left mounted) when it is not ready within `timeoutMs`. */
+async function withTimeout(
+  ready: Promise<NativeMount>,
+  abs: string,
+  timeoutMs: number,
+): Promise<NativeMount> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new IoError("E_IO", `mount at ${abs} did not become ready in ${timeoutMs} ms`, {
+        mountpoint: abs,
+      });
+      unmountPath(abs, true)
+        .catch(() => {})
+        .then(() => reject(err));
+    }, timeoutMs);
   });
+  try {
+    return await Promise.race([ready, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function unmountNative(m: NativeMount): Promise<void> {
+  try {
+    await m.unmount();
+  } catch (err) {
+    // the mount may have vanished meanwhile: that is success too
+    if ((await findMount(m.mountpoint)) !== undefined) throw err;
+    await m.gone;
+  }
 }
 
 /**

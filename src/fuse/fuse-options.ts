@@ -1,12 +1,12 @@
 /**
- * The libfuse `-o` option string of a superchunk mount: the options every mount gets (see the
- * header of fuse-mount.ts) plus the user's, checked against a list of libfuse2 options that make
- * sense for a read-only store. Checking first matters: libfuse2 mounts before it parses its own
+ * The libfuse `-o` options of a superchunk mount: the options every mount gets (see the header
+ * of fuse-mount.ts; read-only and read-write mounts differ) plus the user's, checked against a
+ * list of libfuse2 options that make sense for a store. Checking first matters: libfuse2 mounts before it parses its own
  * options, so an unknown one would fail only after the kernel mount exists.
  */
 import { UsageError } from "../errors.js";
 
-/** Options of the option string. */
+/** Options of the option list. */
 export interface FuseOptionParams {
   /** what the mount table shows as the source; default "superchunk" */
   fsName?: string;
@@ -76,24 +76,53 @@ export function checkFuseOption(opt: string): void {
   }
 }
 
-/** The `-o` option list for libfuse: ours first, then the user's (which may override timeouts). */
-export function fuseOptionString(p: FuseOptionParams): string {
+/** Which kind of mount the option list is for. */
+export type MountMode = "read-only" | "read-write";
+
+/** Kernel attr cache lifetime of a read-write mount: 0, so hard links never show a stale nlink. */
+export const RW_ATTR_TIMEOUT_S = 0;
+/** Kernel entry cache lifetime of a read-write mount (names only change through the mount). */
+export const RW_ENTRY_TIMEOUT_S = 1;
+/** Largest write request of a read-write mount. */
+export const RW_MAX_WRITE_BYTES = 131_072;
+
+function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
+  const name = (p.fsName ?? "superchunk").replace(/\\/g, "\\\\");
+  const common = [`fsname=${name}`, "subtype=superchunk", "use_ino", "default_permissions"];
+  if (mode === "read-write") {
+    return [
+      ...common,
+      "big_writes",
+      `max_write=${RW_MAX_WRITE_BYTES}`,
+      `entry_timeout=${RW_ENTRY_TIMEOUT_S}`,
+      `attr_timeout=${RW_ATTR_TIMEOUT_S}`,
+      "negative_timeout=0",
+    ];
+  }
   const t = p.cacheTimeoutSeconds ?? DEFAULT_CACHE_TIMEOUT_S;
-  const name = (p.fsName ?? "superchunk").replace(/[\\,]/g, (c) => `\\${c}`);
-  const list = [
-    name,
-    "subtype=superchunk",
-    "use_ino",
+  return [
+    ...common,
     "ro",
-    "default_permissions",
     "kernel_cache",
     `entry_timeout=${t}`,
     `attr_timeout=${t}`,
     `negative_timeout=${t}`,
   ];
+}
+
+/**
+ * The libfuse `-o` options, one per element: ours first, then the user's (which may override
+ * timeouts). A read-only mount gets `ro`, `kernel_cache` and long timeouts; a read-write one
+ * `big_writes`, `max_write` and short timeouts. Not `hard_remove`: with it libfuse2 answers
+ * fstat(2) of a file unlinked while open with ENOENT (the kernel sends no handle with a
+ * stat, and the node has no path left); without it libfuse renames such a file to
+ * `.fuse_hidden*` until its last close, as sshfs and other libfuse2 file systems do.
+ */
+export function fuseOptionList(p: FuseOptionParams, mode: MountMode = "read-only"): string[] {
+  const list = ourOptions(p, mode);
   for (const o of p.fuseOptions ?? []) {
     checkFuseOption(o);
     list.push(o);
   }
-  return list.join(",");
+  return list;
 }

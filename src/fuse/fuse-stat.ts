@@ -1,51 +1,18 @@
 /**
- * InodeAttr / FsUsage → the stat and statfs objects fuse-native takes. fuse-native packs every
- * field into a Uint32Array: ino, mode, uid, gid, nlink and rdev are 32-bit; size, blocks and the
- * times are 64-bit; times are milliseconds (the C side sets tv_nsec = (ms % 1000) * 1e6), so a
- * stored nanosecond time is served truncated to the millisecond, and times before 1970 as 1970.
+ * InodeAttr / FsUsage / StoreStatfs → the stat and statfs answers of the native binding.
+ * Times go out in nanoseconds (bigint), sizes and inode numbers as numbers (the binding carries
+ * them as doubles, exact below 2^53).
  */
 import { constants as fsc } from "node:fs";
 import type { FsUsage, InodeAttr } from "../engine/fs-view.js";
-import { assert } from "../errors.js";
 import { InodeKind } from "../types.js";
-
-/** The stat object fuse-native's getattr callback takes (a subset of fs.Stats). */
-export interface FuseStat {
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  nlink: number;
-  ino: number;
-  rdev: number;
-  blksize: number;
-  blocks: number;
-  /** milliseconds since the epoch (fuse-native also takes Date) */
-  atime: number;
-  mtime: number;
-  ctime: number;
-}
-
-/** The statfs object fuse-native's statfs callback takes (each field 32-bit). */
-export interface FuseStatfs {
-  bsize: number;
-  frsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-  favail: number;
-  fsid: number;
-  flag: number;
-  namemax: number;
-}
+import type { StoreStatfs } from "../writer/index.js";
+import type { NativeStat, NativeStatfs } from "./native-types.js";
 
 /** Preferred I/O size reported in st_blksize: one FUSE read request (max_read). */
 export const FUSE_BLKSIZE_BYTES = 128 * 1024;
-/** Fragment size reported by statfs. */
+/** Fragment size reported by statfs of a read-only store. */
 export const STATFS_FRSIZE_BYTES = 4096;
-const UINT32_MAX = 0xffff_ffff;
 const NAME_MAX_BYTES = 255;
 const ST_RDONLY = 1;
 
@@ -59,45 +26,65 @@ const TYPE_BITS: Record<InodeKind, number> = {
   [InodeKind.socket]: fsc.S_IFSOCK,
 };
 
-/** Nanoseconds since the epoch → whole milliseconds, clamped to what fuse-native can carry. */
-export function nsToMs(ns: bigint): number {
-  if (ns <= 0n) return 0;
-  return Number(ns / 1_000_000n);
+/** The file-type bits (S_IF*) of a kind. */
+export function typeBits(kind: InodeKind): number {
+  return TYPE_BITS[kind];
 }
 
-/** The stat fuse-native reports for an inode. */
-export function toFuseStat(a: InodeAttr): FuseStat {
-  assert(a.ino <= UINT32_MAX, "inode number fits fuse-native's 32-bit st_ino", { ino: a.ino });
+/** The kind of a mode's file-type bits, or undefined for none we store. */
+export function kindOfMode(mode: number): InodeKind | undefined {
+  const t = mode & fsc.S_IFMT;
+  for (const [k, bits] of Object.entries(TYPE_BITS)) if (bits === t) return Number(k) as InodeKind;
+  return undefined;
+}
+
+/** The stat the kernel sees for an inode, times to the nanosecond. */
+export function toNativeStat(a: InodeAttr): NativeStat {
   return {
+    ino: a.ino,
     mode: TYPE_BITS[a.kind] | (a.mode & 0o7777),
     uid: a.uid,
     gid: a.gid,
     size: a.size,
     nlink: a.nlink,
-    ino: a.ino,
     rdev: a.rdev,
     blksize: FUSE_BLKSIZE_BYTES,
     blocks: a.kind === InodeKind.symlink ? 0 : Math.ceil(a.size / 512),
-    atime: nsToMs(a.atimeNs),
-    mtime: nsToMs(a.mtimeNs),
-    ctime: nsToMs(a.ctimeNs),
+    atime: a.atimeNs,
+    mtime: a.mtimeNs,
+    ctime: a.ctimeNs,
   };
 }
 
 /** The statfs of a read-only store: logical size as used blocks, nothing free. */
-export function toFuseStatfs(u: FsUsage): FuseStatfs {
-  const clamp = (n: number) => Math.min(UINT32_MAX, Math.max(0, Math.ceil(n)));
+export function toFuseStatfs(u: FsUsage): NativeStatfs {
+  const whole = (n: number) => Math.max(0, Math.ceil(n));
   return {
     bsize: STATFS_FRSIZE_BYTES,
     frsize: STATFS_FRSIZE_BYTES,
-    blocks: clamp(u.logicalBytes / STATFS_FRSIZE_BYTES),
+    blocks: whole(u.logicalBytes / STATFS_FRSIZE_BYTES),
     bfree: 0,
     bavail: 0,
-    files: clamp(u.inodes),
+    files: whole(u.inodes),
     ffree: 0,
     favail: 0,
     fsid: 0,
     flag: ST_RDONLY,
     namemax: NAME_MAX_BYTES,
+  };
+}
+
+/** The statfs of a writable store: the real free space of the file system holding it. */
+export function toWritableStatfs(s: StoreStatfs): NativeStatfs {
+  return {
+    bsize: s.blockSize,
+    frsize: s.blockSize,
+    blocks: s.blocks,
+    bfree: s.blocksFree,
+    bavail: s.blocksAvailable,
+    files: s.files,
+    ffree: s.filesFree,
+    favail: s.filesFree,
+    namemax: s.nameMax,
   };
 }

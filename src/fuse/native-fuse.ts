@@ -1,6 +1,7 @@
 /**
  * superchunk's own FUSE binding: libfuse 2.9's high-level API through a small N-API addon
- * (native/*.c, binding.gyp), replacing fuse-native for the read-write mount.
+ * (native/*.c, binding.gyp), serving every mount (it replaced fuse-native, kept only as a
+ * dev dependency for scripts/fuse-binding-bench.ts).
  *
  * What it gives over fuse-native: the caller (uid, gid, pid, umask) on every op; nanosecond
  * times in getattr and utimens, with UTIME_NOW / UTIME_OMIT passed through as "now" / "omit";

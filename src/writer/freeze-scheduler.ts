@@ -1,28 +1,36 @@
 /**
  * When open super-chunks are frozen:
- * - a sealed (full) one right after the commit that filled it;
+ * - a sealed (full) one soon after the commit that filled it, in the background;
  * - the current one once no open file has unflushed writes for `idleMs` (the idle grace:
  *   many small files closed in a row share one super-chunk);
- * - every one when the store closes (unmount, SIGTERM).
- * Freezes run under the store's mutex, like commits; dead super-chunks are reaped after.
+ * - every one when the store closes (unmount, SIGTERM), which waits for them all.
+ *
+ * A freeze has three phases (freeze.ts): read the sealed chunk's bytes and switch its row
+ * hold the store's mutex, but the compression between them does not, so commits (and the
+ * close(2) waiting for them) never wait for a codec at a slow level. At most `maxRunning`
+ * freezes run at once (each holds its chunk's raw bytes in memory); the others wait, sealed
+ * and durable in their raw files. Dead super-chunks are reaped after each switch.
  */
-import { freezeChunk, reapDead } from "./freeze.js";
+import { type FreezeInput, readForFreeze, reapDead, switchFrozen, writeFrozen } from "./freeze.js";
 import type { StoreParts } from "./store-parts.js";
 
 /** Schedules freezes of a store's open super-chunks. */
 export class FreezeScheduler {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** ids of the open super-chunks a freeze is working on */
+  readonly #running = new Map<number, Promise<void>>();
 
   constructor(
     private readonly parts: StoreParts,
     private readonly idleMs: number,
     private readonly onError: (err: unknown) => void,
+    private readonly maxRunning = parts.pool.threads + 1,
   ) {}
 
-  /** Inside the mutex, after a commit: freezes sealed super-chunks, reaps dead ones. */
+  /** Inside the mutex, after a commit: starts freezes of sealed super-chunks, reaps dead ones. */
   async afterCommit(): Promise<void> {
-    for (const c of this.parts.open.toFreeze(false)) await freezeChunk(this.parts, c);
+    this.#startSealed();
     await reapDead(this.parts);
     this.poke();
   }
@@ -48,12 +56,21 @@ export class FreezeScheduler {
     this.freezeAll().catch(this.onError);
   }
 
-  /** Freezes every open super-chunk and reaps dead ones (under the mutex). */
-  freezeAll(): Promise<void> {
-    return this.parts.mutex.run(async () => {
-      for (const c of this.parts.open.toFreeze(true)) await freezeChunk(this.parts, c);
-      await reapDead(this.parts);
-    });
+  /**
+   * Freezes every open super-chunk (at most `maxRunning` at a time) and reaps dead ones;
+   * resolves when all are done, or rejects with the first failure once the others are.
+   */
+  async freezeAll(): Promise<void> {
+    await this.parts.mutex.run(async () => this.parts.open.sealCurrent());
+    const failed = new Map<number, unknown>();
+    for (;;) {
+      await this.parts.mutex.run(async () => this.#startSealed(failed));
+      if (this.#running.size === 0) break;
+      await Promise.race(this.#running.values());
+    }
+    await this.parts.mutex.run(() => reapDead(this.parts));
+    const first = failed.values().next();
+    if (!first.done) throw first.value;
   }
 
   /** Reaps dead super-chunks in the background (after an unlink freed data). */
@@ -65,5 +82,39 @@ export class FreezeScheduler {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * Inside the mutex: starts a freeze for each sealed super-chunk not being frozen (nor in
+   * `failed`), while fewer than `maxRunning` run.
+   */
+  #startSealed(failed?: Map<number, unknown>): void {
+    for (const c of this.parts.open.toFreeze(false)) {
+      if (this.#running.size >= this.maxRunning) return;
+      if (this.#running.has(c.id) || failed?.has(c.id)) continue;
+      const input = readForFreeze(this.parts, c);
+      if (input === undefined) continue;
+      this.#running.set(c.id, this.#run(input, failed));
+    }
+  }
+
+  /**
+   * Compresses and writes outside the mutex, then switches inside it. A failure leaves the
+   * chunk sealed and durable in its raw file (the next freezeAll retries it) and is reported.
+   */
+  async #run(input: FreezeInput, failed?: Map<number, unknown>): Promise<void> {
+    try {
+      const frozen = await writeFrozen(this.parts, input);
+      await this.parts.mutex.run(async () => {
+        switchFrozen(this.parts, frozen);
+        await reapDead(this.parts);
+      });
+    } catch (err) {
+      failed?.set(input.id, err);
+      this.onError(err);
+    } finally {
+      this.#running.delete(input.id);
+    }
+    if (!this.#closed) await this.parts.mutex.run(async () => this.#startSealed());
   }
 }

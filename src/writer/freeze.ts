@@ -19,7 +19,7 @@ import type { CodecPool } from "../codec/codec-pool.js";
 import { assert } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
-import type { SubBlockHash } from "../types.js";
+import type { SubBlockHash, SuperChunkId } from "../types.js";
 import type { BlockSource } from "./block-source.js";
 import type { OpenChunk, OpenSuperChunks } from "./open-superchunks.js";
 
@@ -34,43 +34,89 @@ export interface FreezeDeps {
   readonly level: number;
 }
 
-/** Freezes (or deletes, when all dead) one open super-chunk. Run under the store's mutex. */
-export async function freezeChunk(deps: FreezeDeps, c: OpenChunk): Promise<void> {
+/** A sealed open super-chunk's committed bytes, read for freezing. */
+export interface FreezeInput {
+  readonly id: number;
+  readonly raw: Buffer;
+  readonly lengths: readonly number[];
+}
+
+/**
+ * First phase, under the store's mutex: an open super-chunk nothing uses is deleted at once
+ * (rows, then raw file; answers undefined); otherwise its committed bytes and sub-block
+ * lengths are read. The chunk must be sealed, so no commit appends to it meanwhile.
+ */
+export function readForFreeze(deps: FreezeDeps, c: OpenChunk): FreezeInput | undefined {
   const { meta, open } = deps;
   const rec = meta.getSuperChunk(c.id);
   assert(rec !== undefined, "open super-chunk has no row", { superChunkId: c.id });
   if (rec.liveBytes === 0 || c.committedBytes === 0) {
     meta.transaction(() => meta.writes.deleteSuperChunk(c.id));
     open.drop(c.id);
-    return;
+    return undefined;
   }
   const raw = Buffer.allocUnsafe(c.committedBytes);
   open.read(c.id, 0, raw.length, raw, 0);
+  const lengths: number[] = [];
+  let pos = 0;
+  for (const s of meta.listSubBlocks(c.id)) {
+    assert(s.offset === pos, "open super-chunk rows do not tile it", { superChunkId: c.id, pos });
+    lengths.push(s.length);
+    pos += s.length;
+  }
+  assert(pos === raw.length, "open super-chunk rows do not cover it", { superChunkId: c.id, pos });
+  return { id: c.id, raw, lengths };
+}
+
+/**
+ * Second phase, outside the mutex (commits go on meanwhile): compresses the bytes into a
+ * super-chunk file and writes it durably under sc/. Answers what the switch records.
+ */
+export async function writeFrozen(deps: FreezeDeps, input: FreezeInput): Promise<FrozenFile> {
   const builder = new SuperChunkBuilder({
-    targetBytes: raw.length,
+    targetBytes: input.raw.length,
     codec: deps.codec,
     level: deps.level,
     pool: deps.pool,
   });
   let pos = 0;
-  for (const s of meta.listSubBlocks(c.id)) {
-    assert(s.offset === pos, "open super-chunk rows do not tile it", { superChunkId: c.id, pos });
-    const bytes = raw.subarray(pos, pos + s.length);
+  for (const len of input.lengths) {
+    const bytes = input.raw.subarray(pos, pos + len);
     builder.add(createHash("sha256").update(bytes).digest() as SubBlockHash, bytes);
-    pos += s.length;
+    pos += len;
   }
-  assert(pos === raw.length, "open super-chunk rows do not cover it", { superChunkId: c.id, pos });
   const { bytes, header } = await builder.finalize();
-  await deps.blobs.put(superChunkKey(c.id), bytes);
-  meta.transaction(() =>
-    meta.writes.freezeSuperChunk(c.id, {
-      codec: header.codec,
-      rawBytes: header.rawBytes,
-      storedBytes: bytes.length,
-      subBlocks: header.entries.length,
-    }),
-  );
-  open.drop(c.id);
+  await deps.blobs.put(superChunkKey(input.id), bytes);
+  return {
+    id: input.id,
+    codec: header.codec,
+    rawBytes: header.rawBytes,
+    storedBytes: bytes.length,
+    subBlocks: header.entries.length,
+  };
+}
+
+/** What a frozen super-chunk's row becomes. */
+export interface FrozenFile {
+  readonly id: number;
+  readonly codec: CodecName;
+  readonly rawBytes: number;
+  readonly storedBytes: number;
+  readonly subBlocks: number;
+}
+
+/** Third phase, under the mutex: one transaction switches the row, then the raw file goes. */
+export function switchFrozen(deps: FreezeDeps, f: FrozenFile): void {
+  const { id, ...row } = f;
+  deps.meta.transaction(() => deps.meta.writes.freezeSuperChunk(id as SuperChunkId, row));
+  deps.open.drop(id);
+}
+
+/** Freezes (or deletes, when all dead) one open super-chunk, all under the store's mutex. */
+export async function freezeChunk(deps: FreezeDeps, c: OpenChunk): Promise<void> {
+  const input = readForFreeze(deps, c);
+  if (input === undefined) return;
+  switchFrozen(deps, await writeFrozen(deps, input));
 }
 
 /** Deletes every frozen super-chunk with no live sub-block: rows first, then files. */

@@ -182,6 +182,16 @@ export class OpenSuperChunks {
     return ids.map((id) => this.#chunks.get(id)!);
   }
 
+  /**
+   * Seals the current open super-chunk (the next append starts a new one), so it can be
+   * frozen while commits go on. Only between commits (inside the store's mutex).
+   */
+  sealCurrent(): void {
+    if (this.#current === undefined) return;
+    this.#sealed.add(this.#current.id);
+    this.#current = undefined;
+  }
+
   /** Bytes committed in the current open super-chunk (0 when there is none). */
   get currentBytes(): number {
     return this.#current?.committedBytes ?? 0;

@@ -5,7 +5,9 @@
  * the tree and file contents. Inode-based: resolve paths with `lookupPath` or
  * `parentOf`. The caller's uid/gid/umask comes in as a CallerContext.
  */
+
 import type { FsUsage, FsView, InodeAttr } from "../engine/fs-view.js";
+import { INFO_XATTR, infoXattr, withInfoXattr } from "../engine/stats-file-info.js";
 import { NotFoundError } from "../errors.js";
 import { splitPath } from "../meta/entry-table.js";
 import type { InodeRecord } from "../meta/records.js";
@@ -119,16 +121,22 @@ export class WritableStore implements FsView {
 
   listxattr(ino: InodeId): Buffer[] {
     inodeOf(this.#p.meta, ino);
-    return this.#p.meta.listXattrs(ino).map((x) => x.name);
+    const names = this.#p.meta.listXattrs(ino).map((x) => x.name);
+    return withInfoXattr(this.#p.meta, ino, names);
   }
 
   /** An xattr's value, or undefined when not set (FsView contract; see getxattrStrict). */
   getxattr(ino: InodeId, name: Buffer): Buffer | undefined {
+    if (name.equals(INFO_XATTR)) return infoXattr(this.#p.meta, ino);
     return this.#p.meta.getXattr(ino, name);
   }
 
-  /** An xattr's value; E_NO_XATTR when not set. */
+  /** An xattr's value (the info xattr included); E_NO_XATTR when not set. */
   getxattrStrict(ino: InodeId, name: Buffer): Buffer {
+    if (name.equals(INFO_XATTR)) {
+      const v = infoXattr(this.#p.meta, ino);
+      if (v !== undefined) return v;
+    }
     return attrs.getxattr(this.#p.meta, ino, name);
   }
 

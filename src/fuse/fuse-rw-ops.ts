@@ -1,0 +1,232 @@
+/**
+ * The read-write FUSE operations over a WritableStore (src/writer), as a handler table of the
+ * native binding. Paths (raw bytes) are resolved through the store on every op (the tree
+ * changes, so nothing is cached here); handle ops use the store's handle numbers directly.
+ * A file unlinked while open keeps working through its fd: libfuse renames it to
+ * `.fuse_hidden*` and unlinks it at its last release (see fuse-options.ts on `hard_remove`).
+ * The caller's uid/gid/umask (FuseCaller) becomes the store's CallerContext; the kernel checks
+ * permission bits itself (`default_permissions`), the store checks ownership rules.
+ *
+ * close(2): `flush` commits the file when its last handle closes and is awaited, so close
+ * returns once the data is in the store. Failures go through OpGuard like the read-only ops.
+ */
+import type { InodeAttr } from "../engine/fs-view.js";
+import { type InodeId, InodeKind } from "../types.js";
+import type { CallerContext, TimeSpec, WritableStore } from "../writer/index.js";
+import { ErrnoError } from "./errno.js";
+import { nulList } from "./fuse-ops.js";
+import { kindOfMode, toNativeStat, toWritableStatfs } from "./fuse-stat.js";
+import { timeToNs } from "./native-encode.js";
+import type {
+  DirEntry,
+  FuseCaller,
+  FuseTimeArg,
+  NativeFuseOps,
+  NativeStat,
+} from "./native-types.js";
+import { OpGuard, type OpLogOptions } from "./op-guard.js";
+
+/** chown's "leave unchanged" as uid_t/gid_t arrive from the binding. */
+const ID_UNCHANGED = 0xffff_ffff;
+const FALLOC_PLAIN = 0;
+/**
+ * POSIX ACLs travel as these xattrs; the store does not enforce them, so setting one is
+ * EOPNOTSUPP (cp -a and friends then fall back to chmod, as they would on a file system
+ * without ACLs) rather than stored as an inert blob while the mode stays wrong.
+ */
+const POSIX_ACL_PREFIX = "system.posix_acl_";
+
+function ctxOf(c: FuseCaller): CallerContext {
+  return { uid: c.uid, gid: c.gid, umask: c.umask };
+}
+
+function timeSpec(t: FuseTimeArg): TimeSpec {
+  return typeof t === "string" ? t : timeToNs(t);
+}
+
+function idArg(id: number): number | undefined {
+  return id === -1 || id === ID_UNCHANGED ? undefined : id;
+}
+
+/**
+ * FUSE operations serving `store` read-write.
+ * @example
+ * const ops = new FuseRwOps(store, { log: (l) => process.stderr.write(`${l}\n`) });
+ * await mountNative(mountpoint, ops.handlers(), ["use_ino", "default_permissions"]);
+ */
+export class FuseRwOps {
+  readonly #s: WritableStore;
+  readonly #guard: OpGuard;
+  /** open handle → its inode (for fgetattr and fallocate) */
+  readonly #handles = new Map<number, InodeId>();
+
+  constructor(store: WritableStore, opts: OpLogOptions) {
+    this.#s = store;
+    this.#guard = new OpGuard(opts);
+  }
+
+  /** Number of open file handles (for tests and stats). */
+  get openFiles(): number {
+    return this.#handles.size;
+  }
+
+  /** The handler table to give mountNative. */
+  handlers(): NativeFuseOps<Buffer> {
+    const ops = { ...this.#readOps(), ...this.#treeOps(), ...this.#attrOps(), ...this.#dataOps() };
+    const table = ops as Record<string, (...a: unknown[]) => unknown>;
+    for (const [name, fn] of Object.entries(table)) table[name] = this.#guard.wrap(name, fn);
+    return ops;
+  }
+
+  #readOps(): NativeFuseOps<Buffer> {
+    const s = this.#s;
+    return {
+      getattr: (p) => toNativeStat(this.#attr(this.#ino(p))),
+      fgetattr: (p, fh) => toNativeStat(this.#attr(this.#handleIno(p, fh))),
+      opendir: (p) => {
+        if (this.#attr(this.#ino(p)).kind !== InodeKind.dir) throw new ErrnoError("ENOTDIR");
+        return 0;
+      },
+      readdir: (p) => this.#readdir(p),
+      releasedir: () => {},
+      fsyncdir: () => {},
+      readlink: (p) => s.readlink(this.#ino(p)),
+      statfs: () => toWritableStatfs(s.statfs()),
+      access: (p) => void this.#attr(this.#ino(p)),
+      getxattr: (p, name) => s.getxattrStrict(this.#ino(p), Buffer.from(name)),
+      listxattr: (p) => nulList(s.listxattr(this.#ino(p))),
+    };
+  }
+
+  #treeOps(): NativeFuseOps<Buffer> {
+    const s = this.#s;
+    return {
+      mkdir: (p, mode, c) => {
+        const { parent, name } = s.parentOf(p);
+        s.mkdir(ctxOf(c), parent, name, mode & 0o7777);
+      },
+      mknod: (p, mode, rdev, c) => this.#mknod(p, mode, rdev, c),
+      symlink: (p, target, c) => {
+        const { parent, name } = s.parentOf(p);
+        s.symlink(ctxOf(c), parent, name, Buffer.from(target));
+      },
+      link: (from, to) => {
+        const { parent, name } = s.parentOf(to);
+        s.link(this.#ino(from), parent, name);
+      },
+      unlink: (p) => {
+        const { parent, name } = s.parentOf(p);
+        s.unlink(parent, name);
+      },
+      rmdir: (p) => {
+        const { parent, name } = s.parentOf(p);
+        s.rmdir(parent, name);
+      },
+      rename: (from, to) => {
+        const a = s.parentOf(from);
+        const b = s.parentOf(to);
+        s.rename(a.parent, a.name, b.parent, b.name);
+      },
+    };
+  }
+
+  #attrOps(): NativeFuseOps<Buffer> {
+    const s = this.#s;
+    return {
+      chmod: (p, mode, c) => void s.chmod(ctxOf(c), this.#ino(p), mode),
+      chown: (p, uid, gid, c) => void s.chown(ctxOf(c), this.#ino(p), idArg(uid), idArg(gid)),
+      utimens: (p, atime, mtime, c) =>
+        void s.utimens(ctxOf(c), this.#ino(p), timeSpec(atime), timeSpec(mtime)),
+      setxattr: (p, name, value, flags) => {
+        if (name.startsWith(POSIX_ACL_PREFIX)) throw new ErrnoError("EOPNOTSUPP", "no ACLs");
+        s.setxattr(this.#ino(p), Buffer.from(name), Buffer.from(value), flags);
+      },
+      removexattr: (p, name) => s.removexattr(this.#ino(p), Buffer.from(name)),
+    };
+  }
+
+  #dataOps(): NativeFuseOps<Buffer> {
+    const s = this.#s;
+    return {
+      create: (p, mode, flags, c) => {
+        const { parent, name } = s.parentOf(p);
+        const { attr, fh } = s.create(ctxOf(c), parent, name, mode & 0o7777, flags);
+        this.#handles.set(fh, attr.ino);
+        return fh;
+      },
+      open: (p, flags) => {
+        const ino = this.#ino(p);
+        const fh = s.open(ino, flags);
+        this.#handles.set(fh, ino);
+        return fh;
+      },
+      read: (_p, fh, buf, offset) => s.readHandle(fh, buf, offset),
+      write: (_p, fh, data, offset) => s.write(fh, data, offset),
+      truncate: (p, size) => s.truncate(this.#ino(p), size),
+      ftruncate: (_p, size, fh) => s.ftruncate(fh, size),
+      flush: (_p, fh) => s.flush(fh),
+      fsync: (_p, _datasync, fh) => s.fsync(fh),
+      release: async (_p, fh) => {
+        try {
+          await s.release(fh);
+        } finally {
+          this.#handles.delete(fh);
+        }
+      },
+      fallocate: (p, mode, offset, length, fh) => this.#fallocate(p, mode, offset, length, fh),
+    };
+  }
+
+  #ino(p: Buffer | null): InodeId {
+    const ino = p === null ? undefined : this.#s.lookupPath(p);
+    if (ino === undefined) throw new ErrnoError("ENOENT", `${p?.toString() ?? "?"}: not found`);
+    return ino;
+  }
+
+  #handleIno(p: Buffer | null, fh: number): InodeId {
+    return this.#handles.get(fh) ?? this.#ino(p);
+  }
+
+  #attr(ino: InodeId): InodeAttr {
+    const a = this.#s.getattr(ino);
+    if (a === undefined) throw new ErrnoError("ENOENT", `inode ${ino} vanished`);
+    return a;
+  }
+
+  #readdir(p: Buffer): DirEntry<Buffer>[] {
+    const dirIno = this.#ino(p);
+    const dir = this.#attr(dirIno);
+    const parent = p.length <= 1 ? dir : this.#attr(this.#s.parentOf(p).parent);
+    const out: { name: Buffer | string; stat: NativeStat }[] = [
+      { name: ".", stat: toNativeStat(dir) },
+      { name: "..", stat: toNativeStat(parent) },
+    ];
+    for (const e of this.#s.readdir(dirIno)) {
+      const a = this.#s.getattr(e.ino);
+      if (a !== undefined) out.push({ name: e.name, stat: toNativeStat(a) });
+    }
+    return out;
+  }
+
+  /** FIFOs, sockets, device nodes (root only, the store decides) and plain files. */
+  async #mknod(p: Buffer, mode: number, rdev: number, c: FuseCaller): Promise<void> {
+    const kind = kindOfMode(mode);
+    if (kind === undefined || kind === InodeKind.dir || kind === InodeKind.symlink) {
+      throw new ErrnoError("EINVAL", "mknod of an unsupported type");
+    }
+    const { parent, name } = this.#s.parentOf(p);
+    if (kind === InodeKind.file) {
+      const { fh } = this.#s.create(ctxOf(c), parent, name, mode & 0o7777, 1);
+      await this.#s.release(fh);
+      return;
+    }
+    this.#s.mknod(ctxOf(c), parent, name, kind, mode & 0o7777, rdev);
+  }
+
+  /** Mode 0 reserves space: beyond the end it grows the file like ftruncate; else a no-op. */
+  #fallocate(p: Buffer | null, mode: number, offset: number, length: number, fh: number): void {
+    if (mode !== FALLOC_PLAIN) throw new ErrnoError("EOPNOTSUPP", "fallocate mode");
+    const size = this.#attr(this.#handleIno(p, fh)).size;
+    if (offset + length > size) this.#s.ftruncate(fh, offset + length);
+  }
+}
