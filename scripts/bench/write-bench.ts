@@ -4,8 +4,8 @@
  * - "disk": a folder on the local disk (the copy ends with `sync` of that file system);
  * - "bindfs": the same through bindfs, a FUSE passthrough (the price of FUSE alone);
  * - "superchunk": an empty store made by `superchunk init`, mounted read-write; the copy's
- *   time includes the unmount that freezes what is still open. The store's size afterwards
- *   is compared with `superchunk pack` of the same tree.
+ *   time includes the unmount that freezes what is still open. The store's size afterwards,
+ *   and after `superchunk repack --all`, is compared with `superchunk pack` of the same tree.
  * Times are wall seconds; the report prints them as ratios to the disk.
  */
 
@@ -26,6 +26,9 @@ export interface WriteRow {
   readBytes: number | null;
   /** superchunk only: bytes of the store after the copy (super-chunks + database) */
   storeBytes: number | null;
+  /** superchunk only: `repack --all` of that store, seconds, and its bytes afterwards */
+  repackSeconds: number | null;
+  repackedBytes: number | null;
   notes: string[];
 }
 
@@ -45,6 +48,8 @@ function row(target: WriteRow["target"]): WriteRow {
     readSeconds: null,
     readBytes: null,
     storeBytes: null,
+    repackSeconds: null,
+    repackedBytes: null,
     notes: [],
   };
 }
@@ -120,6 +125,10 @@ async function superchunkRow(p: WriteBenchPaths): Promise<WriteRow> {
   out.storeBytes = dirBytes(store);
   const ro = { cmd: p.node, args: [p.cli, "mount", store, mnt, "--read-only", "--foreground"] };
   await withMount({ mount: ro }, mnt, join(p.work, "rw-read"), () => readBack(p, mnt, out));
+  const repack = await runProcess(p.node, [p.cli, "repack", store, "--all", "--quiet"]);
+  assertSuccess("superchunk repack --all", repack);
+  out.repackSeconds = repack.seconds;
+  out.repackedBytes = dirBytes(store);
   return out;
 }
 
@@ -160,6 +169,12 @@ export function formatWriteReport(rows: readonly WriteRow[], packBytes: number |
   for (const r of rows) {
     lines.push(
       `| ${r.target} | ${r.copySeconds?.toFixed(2) ?? "–"} | ${ratio(r.copySeconds, disk?.copySeconds)} | ${r.readSeconds?.toFixed(2) ?? "–"} | ${ratio(r.readSeconds, disk?.readSeconds)} | ${r.storeBytes ?? "–"} | ${ratio(r.storeBytes, packBytes)} |`,
+    );
+  }
+  for (const r of rows) {
+    if (r.repackSeconds === null) continue;
+    lines.push(
+      `| ${r.target} after repack --all (${r.repackSeconds.toFixed(1)} s) | | | | | ${r.repackedBytes} | ${ratio(r.repackedBytes, packBytes)} |`,
     );
   }
   const notes = rows.flatMap((r) => r.notes.map((n) => `- ${r.target}: ${n}`));
