@@ -70,6 +70,14 @@ test("prefix - the codec pool fills a shared buffer, and answers a CRC only for 
       });
       assert.ok(full.raw.equals(raw), codec);
       assert.type(full.crc32, "number");
+      // compressed input in shared memory is read in place, by every codec
+      const shared = Buffer.from(new SharedArrayBuffer(packed.length));
+      packed.copy(shared);
+      const fromShared = await pool.inflateChecked(codec, shared, raw.length, {
+        into: Buffer.from(new SharedArrayBuffer(raw.length)),
+      });
+      assert.ok(fromShared.raw.equals(raw), `${codec} from shared input`);
+      assert.is(shared.length, packed.length, "shared input not detached");
     }
     let refused = false;
     await pool.inflateChecked("zstd", Buffer.alloc(8), 8, { into: Buffer.alloc(8) }).catch((e) => {

@@ -22,6 +22,13 @@ export interface BlobStore {
    * permanent as the backend knows).
    */
   get(key: string, range?: ByteRange): Promise<Buffer>;
+  /**
+   * Optional: reads a whole blob into memory the caller provides: `alloc(size)` is called
+   * once with the blob's length and must return a buffer of exactly that length, which is
+   * filled and returned. Lets a reader reuse its buffers instead of allocating one per read.
+   * Same errors as `get`.
+   */
+  getInto?(key: string, alloc: (size: number) => Promise<Buffer>): Promise<Buffer>;
   /** Byte length of a blob; NotFoundError "E_SUPERCHUNK_MISSING" when missing. */
   size(key: string): Promise<number>;
   /** True when the key exists. */

@@ -37,6 +37,26 @@ export class DirBlobStore implements BlobStore {
     });
   }
 
+  /** The whole blob read into a buffer from `alloc` (see BlobStore.getInto). */
+  async getInto(key: string, alloc: (size: number) => Promise<Buffer>): Promise<Buffer> {
+    return this.guard(key, async () => {
+      const fh = await fs.open(this.file(key), "r");
+      try {
+        const size = (await fh.stat()).size;
+        const buf = await alloc(size);
+        let got = 0;
+        while (got < size) {
+          const { bytesRead } = await fh.read(buf, got, size - got, got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got === size ? buf : buf.subarray(0, got);
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
   async size(key: string): Promise<number> {
     return this.guard(key, async () => (await fs.stat(this.file(key))).size);
   }

@@ -2,7 +2,9 @@
  * CodecPool: compress and inflate on worker threads so the main thread stays free
  * for I/O and FUSE. One job per worker at a time, FIFO queue, workers started on
  * demand. Inputs are copied into a fresh buffer that is transferred (the caller's
- * buffer is never detached); results are transferred back without a copy. Errors
+ * buffer is never detached), except shared memory, which the worker reads in place (the
+ * caller must leave it alone until the job settles); results are transferred back without
+ * a copy, or written straight into the caller's shared memory (`into`). Errors
  * are rebuilt as the same EngineError subclass with the same `code` and `data`.
  * Idle workers are unref'd, so a forgotten pool never keeps the process alive.
  *
@@ -196,7 +198,8 @@ export class CodecPool {
       codec,
       level,
       rawLength,
-      data: new Uint8Array(data),
+      // shared memory is read in place; anything else is copied into a buffer to transfer
+      data: data.buffer instanceof SharedArrayBuffer ? data : new Uint8Array(data),
       ...(wantCrc ? { crc32: true } : {}),
       ...(into === undefined ? {} : { into }),
     };
@@ -224,7 +227,8 @@ export class CodecPool {
       const job = this.#queue.shift()!;
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage(job.req, [job.req.data.buffer as ArrayBuffer]);
+      const input = job.req.data.buffer;
+      slot.worker.postMessage(job.req, input instanceof SharedArrayBuffer ? [] : [input]);
     }
   }
 

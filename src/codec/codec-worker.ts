@@ -39,9 +39,15 @@ async function run(req: PoolRequest): Promise<Uint8Array> {
   const codec = getCodec(req.codec);
   if (req.op === "compress") return await codec.compress(req.data, req.level);
   const out = req.into;
-  if (out === undefined) return await codec.inflate(req.data, req.rawLength);
-  if (codec.inflateInto !== undefined) codec.inflateInto(req.data, req.rawLength, out);
-  else out.set((await codec.inflate(req.data, req.rawLength)).subarray(0, out.length));
+  if (codec.inflateInto !== undefined && out !== undefined) {
+    codec.inflateInto(req.data, req.rawLength, out);
+    return out;
+  }
+  // bindings without inflateInto (liblzma's, lz4's) read only unshared memory
+  const data = req.data.buffer instanceof SharedArrayBuffer ? Buffer.from(req.data) : req.data;
+  const raw = await codec.inflate(data, req.rawLength);
+  if (out === undefined) return raw;
+  out.set(raw.subarray(0, out.length));
   return out;
 }
 

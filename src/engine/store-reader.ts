@@ -20,6 +20,7 @@ import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord, ResolvedExtent } from "../meta/records.js";
 import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
 import { type InodeId, InodeKind, MIB } from "../types.js";
+import { BufferPool } from "../workingset/buffer-pool.js";
 import { PrefetchQueue } from "../workingset/prefetch-queue.js";
 import {
   type PinnedBuffer,
@@ -61,6 +62,11 @@ const DEFAULT_THREADS = 2;
 const DEFAULT_PREFETCH_FILES_CHUNKS = 32;
 const PREFETCH_EXTRA_IN_FLIGHT = 2;
 const EXTENT_CACHE_ENTRIES = 4096;
+/**
+ * Memory for compressed super-chunks being inflated: loads wait for it beyond this (one
+ * load always runs). A few loads at a time; an incompressible 4 MiB super-chunk fits.
+ */
+const INPUT_POOL_BYTES = 16 * MIB;
 const INODE_CACHE_ENTRIES = 65_536;
 /** How far past a sequential read `prefetchAfter` looks for the next super-chunks. */
 const READAHEAD_SCAN_BYTES = 64 * MIB;
@@ -81,6 +87,8 @@ export class StoreReader implements FsView {
   private readonly readahead: number;
   private readonly filesChunks: number;
   private readonly verifyRawCrc: boolean;
+  /** reused shared memory for compressed bytes on their way to an inflate thread */
+  private readonly inputs = new BufferPool();
   private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
   private readonly extentCache = new Map<number, ExtentTable>();
   private closed = false;
@@ -296,17 +304,28 @@ export class StoreReader implements FsView {
     needBytes: number,
     alloc: (size: number, slabBytes?: number) => Promise<Buffer>,
   ): Promise<Buffer> {
-    const key = superChunkKey(id);
-    const file = await this.blobs.get(key);
-    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
     const job = {
       urgent: !prefetch,
       alloc,
       verifyRawCrc: this.verifyRawCrc,
       ...(needBytes > 0 ? { needBytes } : {}),
     };
-    const { raw } = await inflateSuperChunk(file, this.pool, where, job);
-    return raw;
+    const key = superChunkKey(id);
+    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
+    if (this.blobs.getInto === undefined) {
+      return (await inflateSuperChunk(await this.blobs.get(key), this.pool, where, job)).raw;
+    }
+    // compressed bytes go through reused shared memory, so loads leave no garbage behind
+    let input: Buffer | undefined;
+    try {
+      const file = await this.blobs.getInto(key, async (size) => {
+        input = await this.inputs.take(size, INPUT_POOL_BYTES, () => false);
+        return input;
+      });
+      return (await inflateSuperChunk(file, this.pool, where, job)).raw;
+    } finally {
+      if (input !== undefined) this.inputs.giveBack(this.inputs.slabOf(input)!);
+    }
   }
 
   /** The inode's record and attributes, cached (the store does not change while read). */
