@@ -185,7 +185,12 @@ rwTest("fuse-rw - xattrs set, get, list, remove", async () => {
     "try:\n  os.getxattr(p,'user.color')\nexcept OSError as e:\n  print(e.errno)",
   ].join("\n");
   const { stdout } = await run("python3", ["-c", py, m("xa")]);
-  assert.equal(stdout.trim().split("\n"), ["blue", "user.color,user.size", "user.size", "61"]);
+  assert.equal(stdout.trim().split("\n"), [
+    "blue",
+    "user.color,user.size,user.superchunk.info",
+    "user.size,user.superchunk.info",
+    "61",
+  ]);
 });
 
 rwTest("fuse-rw - chmod, chown, utimens with nanoseconds, now and omit", async () => {

@@ -175,7 +175,9 @@ test("writer - attributes, xattrs, owner-only ops", async () => {
   await throwsCode(() => s.setxattr(ino, B("user.b"), B("2"), XATTR_REPLACE), "E_NO_XATTR");
   s.setxattr(ino, B("user.a"), B("3"), XATTR_REPLACE);
   assert.equal(s.getxattrStrict(ino, B("user.a")), B("3"));
-  assert.equal(s.listxattr(ino), [B("user.a")]);
+  // regular files also show the read-only user.superchunk.info
+  assert.equal(s.listxattr(ino), [B("user.a"), B("user.superchunk.info")]);
+  await throwsCode(() => s.setxattr(ino, B("user.superchunk.info"), B("x")), "E_NOT_PERMITTED");
   s.removexattr(ino, B("user.a"));
   await throwsCode(() => s.removexattr(ino, B("user.a")), "E_NO_XATTR");
   const other: CallerContext = { uid: ctx.uid + 1, gid: ctx.gid + 1 };

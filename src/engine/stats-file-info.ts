@@ -4,6 +4,7 @@
  * with other files. Uses only MetaDb's per-file queries (no whole-store scan), so it is
  * cheap enough to answer a getxattr.
  */
+import { UsageError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type InodeId, InodeKind, type SubBlockId, type SuperChunkId } from "../types.js";
 
@@ -96,4 +97,13 @@ export function infoXattr(meta: MetaDb, ino: InodeId): Buffer | undefined {
 /** `names` plus the info xattr's name when `ino` is a regular file. */
 export function withInfoXattr(meta: MetaDb, ino: InodeId, names: Buffer[]): Buffer[] {
   return meta.getInode(ino)?.kind === InodeKind.file ? [...names, INFO_XATTR] : names;
+}
+
+/** E_NOT_PERMITTED when `name` is the computed info xattr, which cannot be set or removed. */
+export function refuseInfoXattr(name: Buffer): void {
+  if (name.equals(INFO_XATTR)) {
+    throw new UsageError("E_NOT_PERMITTED", `${INFO_XATTR.toString()} is read-only`, {
+      name: INFO_XATTR.toString(),
+    });
+  }
 }

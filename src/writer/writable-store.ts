@@ -7,7 +7,12 @@
  */
 
 import type { FsUsage, FsView, InodeAttr } from "../engine/fs-view.js";
-import { INFO_XATTR, infoXattr, withInfoXattr } from "../engine/stats-file-info.js";
+import {
+  INFO_XATTR,
+  infoXattr,
+  refuseInfoXattr,
+  withInfoXattr,
+} from "../engine/stats-file-info.js";
 import { NotFoundError } from "../errors.js";
 import { splitPath } from "../meta/entry-table.js";
 import type { InodeRecord } from "../meta/records.js";
@@ -216,11 +221,14 @@ export class WritableStore implements FsView {
     return this.#attr(rec);
   }
 
+  /** Sets an xattr; the computed user.superchunk.info is read-only (E_NOT_PERMITTED). */
   setxattr(ino: InodeId, name: Buffer, value: Buffer, flags = 0): void {
+    refuseInfoXattr(name);
     attrs.setxattr(this.#p.meta, ino, name, value, flags);
   }
 
   removexattr(ino: InodeId, name: Buffer): void {
+    refuseInfoXattr(name);
     attrs.removexattr(this.#p.meta, ino, name);
   }
 
