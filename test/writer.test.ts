@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { packTree } from "../src/engine/pack.js";
 import { initStore } from "../src/engine/store-init.js";
+import { openStoreReader } from "../src/engine/store-reader.js";
 import { type ErrorCode, isCode } from "../src/errors.js";
 import { MetaDb } from "../src/meta/meta-db.js";
 import { type InodeId, InodeKind, KIB } from "../src/types.js";
@@ -251,6 +252,26 @@ test("writer - lock is exclusive", async () => {
   await throwsCode(() => WritableStore.open(dir), "E_STORE_LOCKED");
   await s.close();
   assert.not.ok(existsSync(join(dir, "superchunk.lock")));
+});
+
+test("writer - a read-only reader serves data still in an open super-chunk", async () => {
+  const dir = newStore();
+  const s = await WritableStore.open(dir, { freezeIdleMs: 60_000 });
+  try {
+    const data = randomBytes(300 * KIB);
+    await writeFile(s, s.root, "fresh", data);
+    // committed, not frozen: the bytes live in open/<id>.raw (as after a kill -9)
+    assert.ok(readdirSync(join(dir, "open")).length > 0, "an open super-chunk exists");
+    const r = openStoreReader(dir, { cacheBytes: 8 * 1024 * 1024 });
+    try {
+      const ino = r.lookupPath("fresh")!;
+      assert.ok((await r.read(ino, 0, data.length)).equals(data));
+    } finally {
+      await r.close();
+    }
+  } finally {
+    await s.close();
+  }
 });
 
 test.run();

@@ -19,6 +19,8 @@ export interface MountSpec {
   readonly mount: Command;
   /** The tool's own unmount, tried before `fusermount -u`. */
   readonly unmount?: Command;
+  /** ms to wait for the mount process to exit after the unmount; default 15 000 */
+  readonly exitWaitMs?: number;
 }
 
 /** What {@link withMount} returns besides the measurement. */
@@ -98,8 +100,8 @@ async function waitForMount(dir: string, state: MountState): Promise<void> {
   }
 }
 
-async function reap(exit: Promise<unknown>, state: MountState): Promise<void> {
-  const waited = await Promise.race([exit.then(() => true), sleep(EXIT_WAIT_MS, false)]);
+async function reap(exit: Promise<unknown>, state: MountState, waitMs: number): Promise<void> {
+  const waited = await Promise.race([exit.then(() => true), sleep(waitMs, false)]);
   if (waited || state.pid === null || state.ended !== null) return;
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     try {
@@ -139,6 +141,6 @@ export async function withMount<T>(
     return { value, peakRssKiB: peakRss(state.pid), mountSeconds };
   } finally {
     await unmount(dir, spec.unmount);
-    await reap(exit, state);
+    await reap(exit, state, spec.exitWaitMs ?? EXIT_WAIT_MS);
   }
 }

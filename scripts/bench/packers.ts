@@ -110,7 +110,11 @@ export function mountSpec(id: ToolId, p: ToolPaths, mnt: string): MountSpec | nu
     case "superchunk":
     case "superchunk-path":
       return {
-        mount: { cmd: p.node, args: [p.cli, "mount", join(p.work, "store"), mnt, "--foreground"] },
+        // the read columns measure read-only serving (a store directory mounts read-write by default)
+        mount: {
+          cmd: p.node,
+          args: [p.cli, "mount", join(p.work, "store"), mnt, "--read-only", "--foreground"],
+        },
         unmount: { cmd: p.node, args: [p.cli, "umount", mnt] },
       };
     case "superchunk-zip":

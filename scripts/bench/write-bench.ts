@@ -15,6 +15,9 @@ import { withMount } from "./mount-session.js";
 import { tarRead } from "./readers.js";
 import { assertSuccess, runProcess } from "./spawn.js";
 
+/** How long the read-write mount may take to freeze what it holds after the unmount. */
+const FREEZE_WAIT_MS = 600_000;
+
 /** One target's figures. */
 export interface WriteRow {
   readonly target: "disk" | "bindfs" | "superchunk";
@@ -118,13 +121,18 @@ async function superchunkRow(p: WriteBenchPaths): Promise<WriteRow> {
   mkdirSync(mnt, { recursive: true });
   assertSuccess("superchunk init", await runProcess(p.node, [p.cli, "init", store]));
   const rw = { cmd: p.node, args: [p.cli, "mount", store, mnt, "--foreground"] };
+  // superchunk's umount waits until the server has frozen and committed everything
+  const unmount = { cmd: p.node, args: [p.cli, "umount", mnt] };
+  const spec = { mount: rw, unmount, exitWaitMs: FREEZE_WAIT_MS };
   const started = process.hrtime.bigint();
-  await withMount({ mount: rw }, mnt, join(p.work, "rw-copy"), () => copyInto(p.corpus, mnt));
+  await withMount(spec, mnt, join(p.work, "rw-copy"), () => copyInto(p.corpus, mnt));
   // withMount returns after the unmount, which freezes and commits what is still open
   out.copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
   out.storeBytes = dirBytes(store);
   const ro = { cmd: p.node, args: [p.cli, "mount", store, mnt, "--read-only", "--foreground"] };
-  await withMount({ mount: ro }, mnt, join(p.work, "rw-read"), () => readBack(p, mnt, out));
+  await withMount({ mount: ro, unmount }, mnt, join(p.work, "rw-read"), () =>
+    readBack(p, mnt, out),
+  );
   const repack = await runProcess(p.node, [p.cli, "repack", store, "--all", "--quiet"]);
   assertSuccess("superchunk repack --all", repack);
   out.repackSeconds = repack.seconds;

@@ -55,6 +55,14 @@ export function superChunkKey(id: number): string {
   return `sc/${dir}/${id.toString(16).padStart(8, "0")}.sc`;
 }
 
+/**
+ * The key of an open super-chunk's raw append file in a read-write store directory:
+ * open/<id as 8+ hex digits>.raw (uncompressed; its committed length is the row's raw_bytes).
+ */
+export function openSuperChunkKey(id: number): string {
+  return `open/${id.toString(16).padStart(8, "0")}.raw`;
+}
+
 /** Parses a super-chunk key back to its id, or undefined if the key is not one. */
 export function parseSuperChunkKey(key: string): number | undefined {
   const m = /^sc\/[0-9a-f]{2}\/([0-9a-f]{8,})\.sc$/.exec(key);

@@ -12,12 +12,13 @@
  * inflating ahead of it, and `prefetchFiles` queues what a run of files will need.
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
-import { superChunkKey } from "../blobstore/blob-store.js";
+import { openSuperChunkKey, superChunkKey } from "../blobstore/blob-store.js";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord, ResolvedExtent } from "../meta/records.js";
+import { OPEN_CODEC } from "../meta/write-table.js";
 import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
 import { type InodeId, InodeKind, MIB } from "../types.js";
 import { BufferPool } from "../workingset/buffer-pool.js";
@@ -89,6 +90,8 @@ export class StoreReader implements FsView {
   private readonly verifyRawCrc: boolean;
   /** reused shared memory for compressed bytes on their way to an inflate thread */
   private readonly inputs = new BufferPool();
+  /** open super-chunks (codec "open") → committed raw bytes; read once, on first load */
+  private openRows: Map<number, number> | undefined;
   private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
   private readonly extentCache = new Map<number, ExtentTable>();
   private closed = false;
@@ -310,6 +313,8 @@ export class StoreReader implements FsView {
       verifyRawCrc: this.verifyRawCrc,
       ...(needBytes > 0 ? { needBytes } : {}),
     };
+    const openBytes = this.openRawBytes(id);
+    if (openBytes !== undefined) return this.loadOpen(id, openBytes, alloc);
     const key = superChunkKey(id);
     const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
     if (this.blobs.getInto === undefined) {
@@ -326,6 +331,38 @@ export class StoreReader implements FsView {
     } finally {
       if (input !== undefined) this.inputs.giveBack(this.inputs.slabOf(input)!);
     }
+  }
+
+  /**
+   * Committed length of super-chunk `id` when it is still open (a read-write mount's raw
+   * append file, left by a writer that did not freeze it yet: killed, or still running).
+   */
+  private openRawBytes(id: number): number | undefined {
+    if (this.openRows === undefined) {
+      const rows = this.meta.listSuperChunks().filter((r) => r.codec === OPEN_CODEC);
+      this.openRows = new Map(rows.map((r) => [r.id as number, r.rawBytes]));
+    }
+    return this.openRows.get(id);
+  }
+
+  /** An open super-chunk's committed bytes, read raw from its append file. */
+  private async loadOpen(
+    id: number,
+    rawBytes: number,
+    alloc: (size: number, slabBytes?: number) => Promise<Buffer>,
+  ): Promise<Buffer> {
+    const key = openSuperChunkKey(id);
+    const bytes = await this.blobs.get(key, { offset: 0, length: rawBytes });
+    if (bytes.length !== rawBytes) {
+      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${key}: open super-chunk is truncated`, {
+        superChunkId: id,
+        path: `${this.blobs.location}/${key}`,
+        offset: bytes.length,
+      });
+    }
+    const out = await alloc(rawBytes, rawBytes);
+    bytes.copy(out);
+    return out;
   }
 
   /** The inode's record and attributes, cached (the store does not change while read). */

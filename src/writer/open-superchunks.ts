@@ -9,6 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { openSuperChunkKey } from "../blobstore/blob-store.js";
 import { fsyncDirSync } from "../engine/durable.js";
 import { assert, CorruptError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
@@ -18,9 +19,9 @@ import { SUPERCHUNK_MAX_BYTES, type SuperChunkId } from "../types.js";
 /** Folder of the raw append files inside a store. */
 export const OPEN_DIR = "open";
 
-/** File name of an open super-chunk's raw append file. */
+/** File name of an open super-chunk's raw append file (inside OPEN_DIR; openSuperChunkKey). */
 export function openFileName(id: number): string {
-  return `${id.toString(16).padStart(8, "0")}.raw`;
+  return path.basename(openSuperChunkKey(id));
 }
 
 /** One open super-chunk. */
