@@ -21,7 +21,7 @@ Options:
   --codec NAME            zstd, xz, lz4 or none (default: the store's)
   --level N               codec level (default: the store's, or the codec's default)
   --superchunk-size SIZE  raw bytes per new super-chunk (default: the store's)
-  --order ORDER           similarity or path (default: the store's)
+  --order ORDER           similarity or path (default: similarity with --all, else the store's)
   --threads N             compression threads (default 2)
   --dry-run               only show what would be rewritten and the space reclaimed
   --json                  print the summary as JSON

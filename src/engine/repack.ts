@@ -90,7 +90,12 @@ function resolve(meta: MetaDb, o: RepackOptions): PackOptions {
     level,
     superChunkBytes:
       o.superChunkBytes ?? Number(meta.getMeta("superchunk_bytes") ?? SUPERCHUNK_TARGET_BYTES),
-    order: o.order ?? ((meta.getMeta("order") ?? "similarity") as PackOptions["order"]),
+    // --all regroups by similarity (what a store grown by writes lacks) unless told otherwise
+    order:
+      o.order ??
+      (o.all === true
+        ? "similarity"
+        : ((meta.getMeta("order") ?? "similarity") as PackOptions["order"])),
     threads: o.threads ?? 2,
   });
 }
