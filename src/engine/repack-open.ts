@@ -23,12 +23,21 @@ export interface MaintainedStore {
   close(): void;
 }
 
-/** Locks and opens the store at `dir` for writing. */
-export function openForMaintenance(dir: string, purpose: string): MaintainedStore {
+/**
+ * Locks and opens the store at `dir` for writing. At close the database is compacted and
+ * packed again when it was packed, or always with `packAtClose` (repack leaves a store as
+ * small as pack does, also one a read-write mount had unpacked).
+ */
+export function openForMaintenance(
+  dir: string,
+  purpose: string,
+  packAtClose = false,
+): MaintainedStore {
   const lock = acquireStoreLock(dir, purpose);
   try {
     const dbFile = path.join(dir, DB_FILE);
-    const wasPacked = !fs.existsSync(dbFile) && fs.existsSync(`${dbFile}${PACKED_DB_SUFFIX}`);
+    const wasPacked =
+      packAtClose || (!fs.existsSync(dbFile) && fs.existsSync(`${dbFile}${PACKED_DB_SUFFIX}`));
     const { meta, blobs } = openStore(dir, { readonly: false });
     let rewrite: StoreRewrite;
     try {

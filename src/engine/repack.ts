@@ -175,7 +175,7 @@ export async function repackStore(dir: string, o: RepackOptions = {}): Promise<R
       meta.close();
     }
   }
-  const ms = openForMaintenance(dir, "repack");
+  const ms = openForMaintenance(dir, "repack", true);
   try {
     const p = resolve(ms.meta, o);
     const purged = ms.rewrite.transaction(() => ms.rewrite.purgeDeadContents());
