@@ -67,7 +67,9 @@ const EXTENT_CACHE_ENTRIES = 4096;
  * Memory for compressed super-chunks being inflated: loads wait for it beyond this (one
  * load always runs). A few loads at a time; an incompressible 4 MiB super-chunk fits.
  */
-const INPUT_POOL_BYTES = 16 * MIB;
+const INPUT_POOL_BYTES = 8 * MIB;
+/** Compressed super-chunks are small (tens of KiB): their slabs come in steps of this. */
+const INPUT_CLASS_BYTES = 64 * 1024;
 const INODE_CACHE_ENTRIES = 65_536;
 /** How far past a sequential read `prefetchAfter` looks for the next super-chunks. */
 const READAHEAD_SCAN_BYTES = 64 * MIB;
@@ -89,7 +91,7 @@ export class StoreReader implements FsView {
   private readonly filesChunks: number;
   private readonly verifyRawCrc: boolean;
   /** reused shared memory for compressed bytes on their way to an inflate thread */
-  private readonly inputs = new BufferPool();
+  private readonly inputs = new BufferPool(INPUT_CLASS_BYTES);
   /** open super-chunks (codec "open") → committed raw bytes; read once, on first load */
   private openRows: Map<number, number> | undefined;
   private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
@@ -458,16 +460,18 @@ export function openStoreReader(dir: string, opts: StoreReaderOptions = {}): Sto
 
 /**
  * Opens a complete store read-only as a file system, wherever it is: a store directory,
- * an archive file or an archive's http(s) URL (detected by content and scheme).
+ * an archive file, an archive's http(s) URL, or an S3 store (`s3://bucket/prefix`; its
+ * committed generation), detected by content and scheme.
  *
  * @example
  * const r = await openStoreReaderAt("https://example.org/linux.zip", { http: { timeoutMs: 10_000 } });
  */
 export async function openStoreReaderAt(
   location: string,
-  opts: StoreReaderOptions & Pick<StoreSourceOptions, "http"> = {},
+  opts: StoreReaderOptions & Pick<StoreSourceOptions, "http" | "s3"> = {},
 ): Promise<StoreReader> {
-  const store = await openStoreSource(location, { readonly: true, http: opts.http });
+  const { http, s3 } = opts;
+  const store = await openStoreSource(location, { readonly: true, http, s3 });
   return readerFor(store.meta, store.blobs, opts);
 }
 

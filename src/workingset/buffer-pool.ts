@@ -5,7 +5,8 @@
  * garbage collector. The pool counts every byte it has handed out or keeps free, so the
  * working set can hold the whole of its memory, loads in flight included, to its capacity.
  *
- * Terms: a *slab* is one SharedArrayBuffer, its length rounded up to POOL_CLASS_BYTES; it is
+ * Terms: a *slab* is one SharedArrayBuffer, its length rounded up to the pool's class size
+ * (POOL_CLASS_BYTES unless the pool is made with another); it is
  * *lent* while a load or an entry owns it and *free* once given back.
  */
 import { MIB } from "../types.js";
@@ -28,6 +29,9 @@ interface TakeRequest {
 }
 
 export class BufferPool {
+  /** @param classBytes slab lengths are multiples of this; default POOL_CLASS_BYTES */
+  constructor(readonly classBytes: number = POOL_CLASS_BYTES) {}
+
   readonly #ours = new WeakSet<SharedArrayBuffer>();
   readonly #waiting: TakeRequest[] = [];
   #pumping = false;
@@ -88,7 +92,7 @@ export class BufferPool {
 
   #tryTake(r: TakeRequest): Buffer | undefined {
     const want = Math.max(1, r.size, r.slabBytes);
-    const cls = Math.ceil(want / POOL_CLASS_BYTES) * POOL_CLASS_BYTES;
+    const cls = Math.ceil(want / this.classBytes) * this.classBytes;
     for (;;) {
       const reused = this.#takeFree(want);
       if (reused !== undefined) return this.#lend(reused, r.size);
