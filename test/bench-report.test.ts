@@ -251,7 +251,14 @@ test("bench-report - pack plans use the documented command lines", () => {
   assert.ok(packPlan("tar-zstd", PATHS).steps[0]!.args[1]!.includes("zstd -q -19 --long=27 -T0"));
   assert.is(mountSpec("zpaq", PATHS, "/m"), null);
   const sc = mountSpec("superchunk", PATHS, "/m")!;
-  assert.equal(sc.mount.args, ["/p/main.js", "mount", "/w/store", "/m", "--foreground"]);
+  assert.equal(sc.mount.args, [
+    "/p/main.js",
+    "mount",
+    "/w/store",
+    "/m",
+    "--read-only",
+    "--foreground",
+  ]);
   assert.equal(sc.unmount!.args, ["/p/main.js", "umount", "/m"]);
 });
 

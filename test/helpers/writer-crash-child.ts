@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     if (rnd() < 0.3 && i > 0) {
       const victim = `f${Math.floor(rnd() * i)}`;
       if (store.lookup(store.root, Buffer.from(victim)) !== undefined) {
+        // said first: a kill between the unlink and the next line leaves either state
+        process.stdout.write(`unlinking ${victim}\n`);
         store.unlink(store.root, Buffer.from(victim));
         process.stdout.write(`unlinked ${victim}\n`);
       }
