@@ -23,6 +23,10 @@ command -v zip >/dev/null 2>&1 || need+=(zip)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v fio >/dev/null 2>&1 || need+=(fio)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# a throwaway single-node Ceph (mon, OSD, RADOS Gateway) for the S3 store tests
+command -v ceph-mon >/dev/null 2>&1 || need+=(ceph-mon)
+command -v ceph-osd >/dev/null 2>&1 || need+=(ceph-osd)
+command -v radosgw >/dev/null 2>&1 || need+=(radosgw)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]} from Debian packages"
   as_root apt-get update -qq

@@ -2,7 +2,9 @@
  * blobstore/: where super-chunk files live. A BlobStore maps keys (relative,
  * '/'-separated names such as "sc/01/00000001.sc") to immutable byte strings.
  * Backends: memory (tests), dir (a store directory), zip (a read-only archive in
- * a local file or behind an http(s) URL: zip-blob-store.ts over a ByteSource).
+ * a local file or behind an http(s) URL: zip-blob-store.ts over a ByteSource), s3
+ * (objects in an S3-compatible bucket below a prefix: s3-blob-store.ts, the only
+ * importer of the AWS SDK).
  */
 import type { TransferStats } from "./byte-source.js";
 

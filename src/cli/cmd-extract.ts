@@ -11,7 +11,9 @@ Restores the files of a store (or only the given paths, with the directories
 leading to them) below <dest-dir>, which is created when missing: contents,
 modes, times, symlinks, hard links, FIFOs, device nodes and, when run as root,
 ownership. Nothing is ever written outside <dest-dir>. <store> is a store
-directory, an archive written by 'superchunk seal', or an http(s) URL of one.
+directory, an archive written by 'superchunk seal', an http(s) URL of one, or
+s3://bucket/prefix (endpoint, region and credentials from the AWS_* environment:
+AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE).
 
 With --zip, <dest-dir> is instead a zip file to write (deflated; modes, times,
 symlinks and directories kept, hard links written as separate files), which

@@ -37,10 +37,15 @@ stops it (and waits until every write is committed). The mountpoint must be an
 existing empty directory. <store> is a store directory, mounted read-write
 (it holds the store's writer lock while mounted), an archive written by
 'superchunk seal' or the http(s) URL of one (both read-only; URLs are read with
-Range requests, bytes fetched are logged at unmount).
+Range requests, bytes fetched are logged at unmount), or a store in an S3-compatible
+object store, s3://bucket/prefix (read-only for now: the generation its pointer
+names when mounted; endpoint, region and credentials from --endpoint or the AWS_*
+environment: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, ...).
 
 Options:
   --read-only          serve a store directory read-only (writes get EROFS)
+  --endpoint URL       s3:// stores: the S3 endpoint (path-style addressing)
+  --path-style         s3:// stores: path-style addressing without --endpoint
   --cache-size SIZE    memory for inflated super-chunks, e.g. 256M, 2G (default 512M)
   --foreground         stay attached; unmount cleanly on Ctrl-C (SIGINT) or SIGTERM
   -o OPTIONS           extra FUSE options, comma separated: allow_other, allow_root,
@@ -60,6 +65,10 @@ export interface MountArgs {
   readonly fuseOptions: readonly string[];
   readonly debug: boolean;
   readonly readOnly: boolean;
+  /** s3:// stores: endpoint given on the command line */
+  readonly endpoint: string | undefined;
+  /** s3:// stores: --path-style */
+  readonly pathStyle: boolean;
 }
 
 /** Message a background server sends its starter over IPC. */
@@ -84,6 +93,8 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     foreground: { type: "boolean" },
     o: { type: "string", short: "o", multiple: true },
     debug: { type: "boolean" },
+    endpoint: { type: "string" },
+    "path-style": { type: "boolean" },
   });
   if (values.help) return undefined;
   if (positionals.length !== 2)
@@ -97,6 +108,8 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     fuseOptions,
     debug: values.debug === true,
     readOnly: values["read-only"] === true,
+    endpoint: values.endpoint,
+    pathStyle: values["path-style"] === true,
   };
 }
 
@@ -160,7 +173,16 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
       return { view, mount: await mountWritable(store, a.mountpoint, opts) };
     }
     // the stored CRC guards what is read from disk; the raw CRC is fsck's and extract's
-    view = await openStoreReaderAt(a.store, { cacheBytes: a.cacheBytes, verifyRawCrc: false });
+    const s3 = {
+      env: io.env,
+      ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
+      ...(a.pathStyle ? { forcePathStyle: true } : {}),
+    };
+    view = await openStoreReaderAt(a.store, {
+      cacheBytes: a.cacheBytes,
+      verifyRawCrc: false,
+      s3,
+    });
     return { view, mount: await mountFsView(view, a.mountpoint, opts) };
   } catch (err) {
     await view?.close().catch(() => {});
@@ -285,6 +307,8 @@ function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
   ];
   if (a.fuseOptions.length > 0) args.push("-o", a.fuseOptions.join(","));
   if (a.readOnly) args.push("--read-only");
+  if (a.endpoint !== undefined) args.push("--endpoint", a.endpoint);
+  if (a.pathStyle) args.push("--path-style");
   const fd = openSync(log, "a", 0o600);
   try {
     return spawn(process.execPath, args, {

@@ -2,7 +2,9 @@ import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { type PackSummary, packTree } from "../engine/pack.js";
 import { isArchiveDest, packToArchive } from "../engine/pack-archive.js";
-import type { PackOptions } from "../engine/pack-options.js";
+import type { PackHooks, PackOptions } from "../engine/pack-options.js";
+import type { PackS3Options, PackS3Summary } from "../engine/pack-s3.js";
+import { isS3StoreLocation } from "../engine/store-layout.js";
 import { ZIP_LIMITS_DEFAULT } from "../engine/zip-source.js";
 import { type EngineWarning, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
@@ -16,6 +18,12 @@ sub-blocks, deduplicated, grouped by similarity into super-chunks and compressed
 The store is built under a temporary name and appears at <store-dir> only when
 complete. <store-dir> must not exist or be an empty directory. When it ends in
 .zip, the store is written as one archive file instead (see 'superchunk seal').
+When it is s3://bucket/prefix, the store is written to an S3-compatible object
+store (the bucket is created when missing): packed into a local temporary store
+first, then uploaded under the writer's lease, the pointer to the new metadata
+generation switched last. Endpoint, region and credentials come from --endpoint
+or AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or a
+profile (AWS_PROFILE).
 <source-dir> may also be a zip file (a .zip name or zip magic): it is checked
 whole first (unsafe names, duplicates, lying sizes, zip bombs are refused), then
 unpacked into a private staging directory inside the store being built, which
@@ -30,6 +38,8 @@ Options:
   --order ORDER           similarity (default) or path
   --threads N             worker threads (default: number of cores)
   --zip-max-size SIZE     zip source: refuse more than SIZE uncompressed (default 64G)
+  --endpoint URL          s3:// destinations: the S3 endpoint (path-style addressing)
+  --path-style            s3:// destinations: path-style addressing without --endpoint
   --json                  print the summary as JSON
   --quiet                 no progress bar, no summary
   -h, --help              show this help
@@ -50,6 +60,8 @@ export const packCommand: Command = {
       order: { type: "string" },
       threads: { type: "string" },
       "zip-max-size": { type: "string" },
+      endpoint: { type: "string" },
+      "path-style": { type: "boolean" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
     });
@@ -83,7 +95,16 @@ export const packCommand: Command = {
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
     const warnings: EngineWarning[] = [];
     const dest = positionals[1]!;
-    const packer = isArchiveDest(dest) ? packToArchive : packTree;
+    const s3 = {
+      env: io.env,
+      ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
+      ...(values["path-style"] ? { forcePathStyle: true } : {}),
+    };
+    const packer = isS3StoreLocation(dest)
+      ? (src: string, d: string, o: Partial<PackOptions>, h: PackHooks) => packS3(src, d, o, h, s3)
+      : isArchiveDest(dest)
+        ? packToArchive
+        : packTree;
     const summary = await packer(positionals[0]!, dest, opts, {
       onProgress: (p) => bar.update(p),
       onWarning: (w) => {
@@ -97,10 +118,28 @@ export const packCommand: Command = {
       io.stdout.write(
         `${JSON.stringify({ ...summary, peakRssBytes: peakRss(), warnings }, null, 2)}\n`,
       );
-    else if (!values.quiet) io.stdout.write(renderSummary(summary));
+    else if (!values.quiet) io.stdout.write(renderSummary(summary) + renderUpload(summary));
     return summary.skipped > 0 || warnings.length > 0 ? EXIT.partial : EXIT.ok;
   },
 };
+
+/** packToS3, its module (and the AWS SDK) loaded only when a pack goes to S3. */
+async function packS3(
+  src: string,
+  dest: string,
+  opts: Partial<PackOptions>,
+  hooks: PackHooks,
+  s3: PackS3Options,
+): Promise<PackS3Summary> {
+  const { packToS3 } = await import("../engine/pack-s3.js");
+  return packToS3(src, dest, opts, hooks, s3);
+}
+
+/** The upload line of a pack to S3, else "". */
+function renderUpload(s: PackSummary | PackS3Summary): string {
+  if (!("uploadedBytes" in s)) return "";
+  return `uploaded       ${s.uploadedObjects} objects, ${formatBytes(s.uploadedBytes)} in ${s.uploadSeconds.toFixed(1)} s to ${s.location} at ${s.endpoint} (generation ${s.generation})\n`;
+}
 
 function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;

@@ -7,7 +7,9 @@
  *
  * A store may also be sealed into an archive (spec/FORMAT.md, "Archive"): one zip
  * file holding the packed database and every super-chunk, read-only, opened from a
- * local path or an http(s) URL through openStoreSource.
+ * local path or an http(s) URL through openStoreSource. A store may also live in an
+ * S3 bucket (`s3://bucket/prefix`, spec/FORMAT.md "Object store layout", s3-store.ts);
+ * openStoreSource opens its committed generation read-only.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,6 +21,8 @@ import {
 } from "../blobstore/archive-source.js";
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import type { S3Options } from "../blobstore/s3-client.js";
+import { isS3Location } from "../blobstore/s3-location.js";
 import type { ZipBlobStore } from "../blobstore/zip-blob-store.js";
 import { FormatError, isCode, NotFoundError, UsageError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
@@ -95,8 +99,11 @@ function checkComplete(meta: MetaDb, where: string): void {
   }
 }
 
-/** What a store location names: a store directory, an archive file, or an archive URL. */
-export type StoreKind = "dir" | "archive" | "url";
+/**
+ * What a store location names: a store directory, an archive file, an archive URL, or a
+ * store in an S3 bucket.
+ */
+export type StoreKind = "dir" | "archive" | "url" | "s3";
 
 /** An open store of any kind; `blobs` is read-only unless `kind` is "dir". */
 export interface StoreSource {
@@ -108,18 +115,21 @@ export interface StoreSource {
 
 /** Options of openStoreSource. */
 export interface StoreSourceOptions extends ArchiveSourceOptions {
-  /** open for reading only (archives can only be); default false */
+  /** open for reading only (archives and S3 stores can only be, for now); default false */
   readonly?: boolean;
+  /** for s3:// locations: endpoint, region, credentials, timeouts */
+  s3?: S3Options;
 }
 
 /** A location as given on a command line, made absolute unless it is a URL. */
 export function resolveStoreLocation(location: string): string {
-  return isRemoteLocation(location) ? location : path.resolve(location);
+  return isRemoteLocation(location) || isS3Location(location) ? location : path.resolve(location);
 }
 
 /** The kind of store at `location`, by URL scheme or by content (zip magic), not by name. */
 export function storeKindOf(location: string): StoreKind {
   if (isRemoteLocation(location)) return "url";
+  if (isS3Location(location)) return "s3";
   let st: fs.Stats;
   try {
     st = fs.statSync(location);
@@ -136,9 +146,10 @@ export function storeKindOf(location: string): StoreKind {
 }
 
 /**
- * Opens a complete store at `location`: a store directory, a path to an archive, or an
- * http(s) URL of one. Archives open read-only (E_READ_ONLY otherwise); their database
- * is the packed entry superchunk.db.zst, inflated into memory. E_NOT_A_STORE when the
+ * Opens a complete store at `location`: a store directory, a path to an archive, an
+ * http(s) URL of one, or `s3://bucket/prefix`. Archives and S3 stores open read-only
+ * (E_READ_ONLY otherwise); an archive's database is the packed entry superchunk.db.zst,
+ * an S3 store's the generation its pointer names, inflated into memory. E_NOT_A_STORE when the
  * location holds no store (naming it), E_STORE_INCOMPLETE for an unfinished one.
  *
  * @example
@@ -154,10 +165,12 @@ export async function openStoreSource(
     return { location, kind, meta: s.meta, blobs: s.blobs };
   }
   if (opts.readonly !== true) {
-    throw new UsageError("E_READ_ONLY", `${location}: an archive can only be opened read-only`, {
+    const what = kind === "s3" ? "an S3 store" : "an archive";
+    throw new UsageError("E_READ_ONLY", `${location}: ${what} can only be opened read-only`, {
       path: location,
     });
   }
+  if (kind === "s3") return openS3Source(location, opts.s3);
   const blobs = await openArchive(location, opts);
   try {
     const meta = await archiveDatabase(blobs, location);
@@ -167,6 +180,24 @@ export async function openStoreSource(
     await blobs.close();
     throw err;
   }
+}
+
+/** True when `location` names a store in an S3 bucket (`s3://bucket/prefix`). */
+export function isS3StoreLocation(location: string): boolean {
+  return isS3Location(location);
+}
+
+async function openS3Source(location: string, s3: S3Options | undefined): Promise<StoreSource> {
+  // loaded on demand: the AWS SDK takes a while to import and only S3 stores need it
+  const { openS3Store } = await import("./s3-store.js");
+  const { blobs, meta } = await openS3Store(location, s3);
+  try {
+    checkComplete(meta, blobs.location);
+  } catch (err) {
+    await blobs.close();
+    throw err;
+  }
+  return { location: blobs.location, kind: "s3", meta, blobs };
 }
 
 async function archiveDatabase(blobs: ZipBlobStore, location: string): Promise<MetaDb> {

@@ -460,16 +460,18 @@ export function openStoreReader(dir: string, opts: StoreReaderOptions = {}): Sto
 
 /**
  * Opens a complete store read-only as a file system, wherever it is: a store directory,
- * an archive file or an archive's http(s) URL (detected by content and scheme).
+ * an archive file, an archive's http(s) URL, or an S3 store (`s3://bucket/prefix`; its
+ * committed generation), detected by content and scheme.
  *
  * @example
  * const r = await openStoreReaderAt("https://example.org/linux.zip", { http: { timeoutMs: 10_000 } });
  */
 export async function openStoreReaderAt(
   location: string,
-  opts: StoreReaderOptions & Pick<StoreSourceOptions, "http"> = {},
+  opts: StoreReaderOptions & Pick<StoreSourceOptions, "http" | "s3"> = {},
 ): Promise<StoreReader> {
-  const store = await openStoreSource(location, { readonly: true, http: opts.http });
+  const { http, s3 } = opts;
+  const store = await openStoreSource(location, { readonly: true, http, s3 });
   return readerFor(store.meta, store.blobs, opts);
 }
 
