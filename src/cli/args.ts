@@ -51,14 +51,4 @@ export function parseInteger(text: string, flag: string, min: number, max: numbe
   return n;
 }
 
-/** Human size with binary units: 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
+export { formatBytes } from "../format-bytes.js";

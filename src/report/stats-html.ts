@@ -5,19 +5,8 @@
  * super-chunk, and where stored bytes go by top-level directory.
  */
 import type { StoreStats } from "../engine/stats-store.js";
+import { formatBytes } from "../format-bytes.js";
 import { type Bar, barRows, columnChart, esc, stackedColumns } from "./svg-charts.js";
-
-/** 1536 → "1.5 KiB". */
-export function humanBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
 
 const count = (v: number) => String(Math.round(v));
 
@@ -53,7 +42,7 @@ function dirBars(s: StoreStats): Bar[] {
   const head = s.byTopDir.slice(0, 14).map((d) => ({
     label: d.name,
     value: d.storedBytes,
-    title: `${d.name}: ${humanBytes(d.storedBytes)} stored, ${humanBytes(d.logicalBytes)} logical, ${d.files} files`,
+    title: `${d.name}: ${formatBytes(d.storedBytes)} stored, ${formatBytes(d.logicalBytes)} logical, ${d.files} files`,
   }));
   const rest = s.byTopDir.slice(14).reduce((a, d) => a + d.storedBytes, 0);
   return rest > 0 ? [...head, { label: "(others)", value: rest }] : head;
@@ -79,18 +68,18 @@ function liveDeadColumns(s: StoreStats): { label: string; a: number; b: number }
 function summaryRows(s: StoreStats): [string, string][] {
   return [
     ["files", `${s.files} (${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other)`],
-    ["logical", humanBytes(s.logicalBytes)],
-    ["unique", `${humanBytes(s.uniqueBytes)} (dedup ${s.dedupRatio.toFixed(2)}×)`],
-    ["stored", `${humanBytes(s.storedBytes)} (compression ${s.compressionRatio.toFixed(2)}×)`],
-    ["metadata", humanBytes(s.metadataBytes)],
-    ["total", `${humanBytes(s.totalBytes)} (${s.sizeRatio.toFixed(4)} of logical)`],
+    ["logical", formatBytes(s.logicalBytes)],
+    ["unique", `${formatBytes(s.uniqueBytes)} (dedup ${s.dedupRatio.toFixed(2)}×)`],
+    ["stored", `${formatBytes(s.storedBytes)} (compression ${s.compressionRatio.toFixed(2)}×)`],
+    ["metadata", formatBytes(s.metadataBytes)],
+    ["total", `${formatBytes(s.totalBytes)} (${s.sizeRatio.toFixed(4)} of logical)`],
     [
       "super-chunks",
-      `${s.superChunkCount}, raw ${humanBytes(s.superChunkRaw.min)} / ${humanBytes(s.superChunkRaw.median)} / ${humanBytes(s.superChunkRaw.max)} (min/median/max)`,
+      `${s.superChunkCount}, raw ${formatBytes(s.superChunkRaw.min)} / ${formatBytes(s.superChunkRaw.median)} / ${formatBytes(s.superChunkRaw.max)} (min/median/max)`,
     ],
     [
       "dead",
-      `${humanBytes(s.deadBytes)}; ${s.repackCandidates} super-chunks over ${(s.repackThreshold * 100).toFixed(0)}% dead (${humanBytes(s.reclaimableBytes)} reclaimable)`,
+      `${formatBytes(s.deadBytes)}; ${s.repackCandidates} super-chunks over ${(s.repackThreshold * 100).toFixed(0)}% dead (${formatBytes(s.reclaimableBytes)} reclaimable)`,
     ],
   ];
 }
@@ -115,7 +104,7 @@ export function renderStatsHtml(s: StoreStats, title: string): string {
   const sharing = s.sharing.map((b) => ({
     label: b.label,
     value: b.bytes,
-    title: `referenced ${b.label} times: ${b.subBlocks} sub-blocks, ${humanBytes(b.bytes)}`,
+    title: `referenced ${b.label} times: ${b.subBlocks} sub-blocks, ${formatBytes(b.bytes)}`,
   }));
   const liveDead = liveDeadColumns(s);
   const plot = (h: string, svg: string) => `<section><h2>${esc(h)}</h2>${svg}</section>`;
@@ -129,21 +118,21 @@ export function renderStatsHtml(s: StoreStats, title: string): string {
     ),
     plot(
       "Sub-block sharing (bytes by reference count)",
-      columnChart("sharing", "sharing", sharing, humanBytes, "#3ba5a5"),
+      columnChart("sharing", "sharing", sharing, formatBytes, "#3ba5a5"),
     ),
     plot(
       "Live and dead bytes per super-chunk",
-      stackedColumns("livedead", "live/dead", liveDead, humanBytes),
+      stackedColumns("livedead", "live/dead", liveDead, formatBytes),
     ),
-    plot("Stored bytes by top-level directory", barRows("dirs", "dirs", dirBars(s), humanBytes)),
+    plot("Stored bytes by top-level directory", barRows("dirs", "dirs", dirBars(s), formatBytes)),
     "<h2>Files with the most unique bytes</h2>",
     table(
       ["path", "size", "unique", "shared", "extents", "super-chunks"],
       s.topFiles.map((f) => [
         f.path,
-        humanBytes(f.size),
-        humanBytes(f.uniqueBytes),
-        humanBytes(f.sharedBytes),
+        formatBytes(f.size),
+        formatBytes(f.uniqueBytes),
+        formatBytes(f.sharedBytes),
         String(f.extents),
         String(f.superChunks),
       ]),
@@ -154,8 +143,8 @@ export function renderStatsHtml(s: StoreStats, title: string): string {
       Object.entries(s.codecs).map(([c, t]) => [
         c,
         String(t.superChunks),
-        humanBytes(t.rawBytes),
-        humanBytes(t.storedBytes),
+        formatBytes(t.rawBytes),
+        formatBytes(t.storedBytes),
       ]),
     ),
   ];
