@@ -12,16 +12,12 @@
  * inflating ahead of it, and `prefetchFiles` queues what a run of files will need.
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
-import { openSuperChunkKey, superChunkKey } from "../blobstore/blob-store.js";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord, ResolvedExtent } from "../meta/records.js";
-import { OPEN_CODEC } from "../meta/write-table.js";
-import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
 import { type InodeId, InodeKind, MIB } from "../types.js";
-import { BufferPool } from "../workingset/buffer-pool.js";
 import { PrefetchQueue } from "../workingset/prefetch-queue.js";
 import {
   type PinnedBuffer,
@@ -36,6 +32,7 @@ import {
   openStoreSource,
   type StoreSourceOptions,
 } from "./store-layout.js";
+import { SuperChunkLoader } from "./superchunk-loader.js";
 
 /** Options of a StoreReader. */
 export interface StoreReaderOptions {
@@ -63,13 +60,6 @@ const DEFAULT_THREADS = 2;
 const DEFAULT_PREFETCH_FILES_CHUNKS = 32;
 const PREFETCH_EXTRA_IN_FLIGHT = 2;
 const EXTENT_CACHE_ENTRIES = 4096;
-/**
- * Memory for compressed super-chunks being inflated: loads wait for it beyond this (one
- * load always runs). A few loads at a time; an incompressible 4 MiB super-chunk fits.
- */
-const INPUT_POOL_BYTES = 8 * MIB;
-/** Compressed super-chunks are small (tens of KiB): their slabs come in steps of this. */
-const INPUT_CLASS_BYTES = 64 * 1024;
 const INODE_CACHE_ENTRIES = 65_536;
 /** How far past a sequential read `prefetchAfter` looks for the next super-chunks. */
 const READAHEAD_SCAN_BYTES = 64 * MIB;
@@ -89,11 +79,6 @@ export class StoreReader implements FsView {
   private readonly queue: PrefetchQueue<number>;
   private readonly readahead: number;
   private readonly filesChunks: number;
-  private readonly verifyRawCrc: boolean;
-  /** reused shared memory for compressed bytes on their way to an inflate thread */
-  private readonly inputs = new BufferPool(INPUT_CLASS_BYTES);
-  /** open super-chunks (codec "open") → committed raw bytes; read once, on first load */
-  private openRows: Map<number, number> | undefined;
   private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
   private readonly extentCache = new Map<number, ExtentTable>();
   private closed = false;
@@ -105,14 +90,14 @@ export class StoreReader implements FsView {
     cacheBytes: number,
     opts: Omit<StoreReaderOptions, "cacheBytes"> = {},
   ) {
+    const loader = new SuperChunkLoader(meta, blobs, pool, opts.verifyRawCrc ?? true);
     this.ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch, need, alloc) =>
-      this.load(id, prefetch, need, alloc),
+      loader.load(id, prefetch, need, alloc),
     );
     const maxInFlight = opts.prefetchInFlight ?? pool.threads + PREFETCH_EXTRA_IN_FLIGHT;
     this.queue = new PrefetchQueue(this.ws, { maxInFlight });
     this.readahead = opts.readaheadChunks ?? pool.threads;
     this.filesChunks = opts.prefetchFilesChunks ?? DEFAULT_PREFETCH_FILES_CHUNKS;
-    this.verifyRawCrc = opts.verifyRawCrc ?? true;
   }
 
   getattr(ino: InodeId): InodeAttr | undefined {
@@ -297,74 +282,6 @@ export class StoreReader implements FsView {
   private async copyFrom(ext: ResolvedExtent, from: number, n: number, out: Buffer, at: number) {
     const pin = await this.ws.acquire(ext.superChunk!, ext.offset + ext.length);
     copyPinned(pin, ext, from, n, out, at);
-  }
-
-  /**
-   * Reads and inflates one super-chunk, or the prefix of it that covers `needBytes` (0: all
-   * of it); a load a reader waits for goes ahead of prefetches.
-   */
-  private async load(
-    id: number,
-    prefetch: boolean,
-    needBytes: number,
-    alloc: (size: number, slabBytes?: number) => Promise<Buffer>,
-  ): Promise<Buffer> {
-    const job = {
-      urgent: !prefetch,
-      alloc,
-      verifyRawCrc: this.verifyRawCrc,
-      ...(needBytes > 0 ? { needBytes } : {}),
-    };
-    const openBytes = this.openRawBytes(id);
-    if (openBytes !== undefined) return this.loadOpen(id, openBytes, alloc);
-    const key = superChunkKey(id);
-    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
-    if (this.blobs.getInto === undefined) {
-      return (await inflateSuperChunk(await this.blobs.get(key), this.pool, where, job)).raw;
-    }
-    // compressed bytes go through reused shared memory, so loads leave no garbage behind
-    let input: Buffer | undefined;
-    try {
-      const file = await this.blobs.getInto(key, async (size) => {
-        input = await this.inputs.take(size, INPUT_POOL_BYTES, () => false);
-        return input;
-      });
-      return (await inflateSuperChunk(file, this.pool, where, job)).raw;
-    } finally {
-      if (input !== undefined) this.inputs.giveBack(this.inputs.slabOf(input)!);
-    }
-  }
-
-  /**
-   * Committed length of super-chunk `id` when it is still open (a read-write mount's raw
-   * append file, left by a writer that did not freeze it yet: killed, or still running).
-   */
-  private openRawBytes(id: number): number | undefined {
-    if (this.openRows === undefined) {
-      const rows = this.meta.listSuperChunks().filter((r) => r.codec === OPEN_CODEC);
-      this.openRows = new Map(rows.map((r) => [r.id as number, r.rawBytes]));
-    }
-    return this.openRows.get(id);
-  }
-
-  /** An open super-chunk's committed bytes, read raw from its append file. */
-  private async loadOpen(
-    id: number,
-    rawBytes: number,
-    alloc: (size: number, slabBytes?: number) => Promise<Buffer>,
-  ): Promise<Buffer> {
-    const key = openSuperChunkKey(id);
-    const bytes = await this.blobs.get(key, { offset: 0, length: rawBytes });
-    if (bytes.length !== rawBytes) {
-      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${key}: open super-chunk is truncated`, {
-        superChunkId: id,
-        path: `${this.blobs.location}/${key}`,
-        offset: bytes.length,
-      });
-    }
-    const out = await alloc(rawBytes, rawBytes);
-    bytes.copy(out);
-    return out;
   }
 
   /** The inode's record and attributes, cached (the store does not change while read). */

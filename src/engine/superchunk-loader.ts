@@ -1,0 +1,103 @@
+/**
+ * SuperChunkLoader: how a reader gets one super-chunk's raw bytes into working-set memory.
+ * Frozen super-chunks are read from the blob store (into reused shared memory when the
+ * store can fill a caller's buffer) and inflated, whole or by prefix, on the codec pool;
+ * open super-chunks (a read-write mount's raw append files, committed but not frozen) are
+ * read raw. The working set calls `load`; everything else about reading is StoreReader's.
+ */
+import type { BlobStore } from "../blobstore/blob-store.js";
+import { openSuperChunkKey, superChunkKey } from "../blobstore/blob-store.js";
+import type { CodecPool } from "../codec/codec-pool.js";
+import { CorruptError } from "../errors.js";
+import type { MetaDb } from "../meta/meta-db.js";
+import { OPEN_CODEC } from "../meta/write-table.js";
+import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
+import { MIB } from "../types.js";
+import { BufferPool } from "../workingset/buffer-pool.js";
+
+/**
+ * Memory for compressed super-chunks being inflated: loads wait for it beyond this (one
+ * load always runs). A few loads at a time; an incompressible 4 MiB super-chunk fits.
+ */
+const INPUT_POOL_BYTES = 8 * MIB;
+/** Compressed super-chunks are small (tens of KiB): their slabs come in steps of this. */
+const INPUT_CLASS_BYTES = 64 * 1024;
+
+/** Working-set memory of the size asked, over memory of at least `slabBytes`. */
+export type Alloc = (size: number, slabBytes?: number) => Promise<Buffer>;
+
+export class SuperChunkLoader {
+  /** reused shared memory for compressed bytes on their way to an inflate thread */
+  readonly #inputs = new BufferPool(INPUT_CLASS_BYTES);
+  /** open super-chunks (codec "open") → committed raw bytes; read once, on first load */
+  #openRows: Map<number, number> | undefined;
+
+  /**
+   * @param verifyRawCrc also check each whole payload's raw CRC (the stored CRC always is)
+   */
+  constructor(
+    private readonly meta: MetaDb,
+    private readonly blobs: BlobStore,
+    private readonly pool: CodecPool,
+    private readonly verifyRawCrc: boolean,
+  ) {}
+
+  /**
+   * Reads and inflates one super-chunk, or the prefix of it that covers `needBytes` (0: all
+   * of it), into memory from `alloc`; a load a reader waits for goes ahead of prefetches.
+   */
+  async load(id: number, prefetch: boolean, needBytes: number, alloc: Alloc): Promise<Buffer> {
+    const openBytes = this.#openRawBytes(id);
+    if (openBytes !== undefined) return this.#loadOpen(id, openBytes, alloc);
+    const job = {
+      urgent: !prefetch,
+      alloc,
+      verifyRawCrc: this.verifyRawCrc,
+      ...(needBytes > 0 ? { needBytes } : {}),
+    };
+    const key = superChunkKey(id);
+    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
+    if (this.blobs.getInto === undefined) {
+      return (await inflateSuperChunk(await this.blobs.get(key), this.pool, where, job)).raw;
+    }
+    // compressed bytes go through reused shared memory, so loads leave no garbage behind
+    let input: Buffer | undefined;
+    try {
+      const file = await this.blobs.getInto(key, async (size) => {
+        input = await this.#inputs.take(size, INPUT_POOL_BYTES, () => false);
+        return input;
+      });
+      return (await inflateSuperChunk(file, this.pool, where, job)).raw;
+    } finally {
+      if (input !== undefined) this.#inputs.giveBack(this.#inputs.slabOf(input)!);
+    }
+  }
+
+  /**
+   * Committed length of super-chunk `id` when it is still open (a read-write mount's raw
+   * append file, left by a writer that did not freeze it yet: killed, or still running).
+   */
+  #openRawBytes(id: number): number | undefined {
+    if (this.#openRows === undefined) {
+      const rows = this.meta.listSuperChunks().filter((r) => r.codec === OPEN_CODEC);
+      this.#openRows = new Map(rows.map((r) => [r.id as number, r.rawBytes]));
+    }
+    return this.#openRows.get(id);
+  }
+
+  /** An open super-chunk's committed bytes, read raw from its append file. */
+  async #loadOpen(id: number, rawBytes: number, alloc: Alloc): Promise<Buffer> {
+    const key = openSuperChunkKey(id);
+    const bytes = await this.blobs.get(key, { offset: 0, length: rawBytes });
+    if (bytes.length !== rawBytes) {
+      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${key}: open super-chunk is truncated`, {
+        superChunkId: id,
+        path: `${this.blobs.location}/${key}`,
+        offset: bytes.length,
+      });
+    }
+    const out = await alloc(rawBytes, rawBytes);
+    bytes.copy(out);
+    return out;
+  }
+}
