@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the bundled fixtures: pack fixtures/sample into a store,
 # extract it again and check it is identical, then mount the store, list and
-# read a file through the mount, and unmount.
+# read a file through the mount, write a copy of a file into it (the mount is
+# read-write), unmount, and check the copy through a read-only mount; finally
+# seal the store into one zip archive and mount that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/superchunk-demo.XXXXXX)
@@ -27,7 +29,20 @@ ls -l "$mnt" "$mnt/release-1.1/docs"
 echo "-- $mnt/README.txt:"
 cat "$mnt/README.txt"
 diff -r fixtures/sample "$mnt" && echo "mounted tree is identical to fixtures/sample"
+cp "$mnt/README.txt" "$mnt/README-copy.txt"
+echo "wrote README-copy.txt through the mount"
 echo
 echo "== superchunk umount $mnt"
+sc umount "$mnt"
+echo
+echo "== superchunk mount $work/store $mnt --read-only"
+sc mount "$work/store" "$mnt" --read-only
+cmp "$mnt/README-copy.txt" fixtures/sample/README.txt && echo "the copy written before is there"
+sc umount "$mnt"
+echo
+echo "== superchunk seal $work/store $work/sample.zip"
+sc seal "$work/store" "$work/sample.zip"
+sc mount "$work/sample.zip" "$mnt"
+diff -r -x README-copy.txt fixtures/sample "$mnt" && echo "the archive mounts as the same tree"
 sc umount "$mnt"
 echo "done"
