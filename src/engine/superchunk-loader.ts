@@ -34,12 +34,16 @@ export class SuperChunkLoader {
 
   /**
    * @param verifyRawCrc also check each whole payload's raw CRC (the stored CRC always is)
+   * @param readOpen serve open super-chunks from their raw files (a reader of a store no
+   *   one writes); false for the writer itself, which reads its open ones on its own and
+   *   whose open super-chunks freeze while it runs
    */
   constructor(
     private readonly meta: MetaDb,
     private readonly blobs: BlobStore,
     private readonly pool: CodecPool,
     private readonly verifyRawCrc: boolean,
+    private readonly readOpen = true,
   ) {}
 
   /**
@@ -47,7 +51,7 @@ export class SuperChunkLoader {
    * of it), into memory from `alloc`; a load a reader waits for goes ahead of prefetches.
    */
   async load(id: number, prefetch: boolean, needBytes: number, alloc: Alloc): Promise<Buffer> {
-    const openBytes = this.#openRawBytes(id);
+    const openBytes = this.readOpen ? this.#openRawBytes(id) : undefined;
     if (openBytes !== undefined) return this.#loadOpen(id, openBytes, alloc);
     const job = {
       urgent: !prefetch,

@@ -11,12 +11,13 @@ import * as path from "node:path";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
+import { SuperChunkLoader } from "../engine/superchunk-loader.js";
 import { CorruptError, wrapFsError } from "../errors.js";
+import type { MetaDb } from "../meta/meta-db.js";
 import type { SubBlockRecord } from "../meta/records.js";
 import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
 import { entryOffsets } from "../superchunk/entry-offsets.js";
 import { SUPERCHUNK_PREFIX_BYTES } from "../superchunk/superchunk-layout.js";
-import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
 import { WorkingSet } from "../workingset/working-set.js";
 import type { OpenSuperChunks } from "./open-superchunks.js";
 
@@ -31,21 +32,24 @@ export class BlockSource {
 
   constructor(
     private readonly blobs: DirBlobStore,
-    private readonly pool: CodecPool,
+    pool: CodecPool,
     private readonly open: OpenSuperChunks,
     cacheBytes: number,
+    meta: MetaDb,
   ) {
-    this.#ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch) =>
-      this.#load(id, prefetch),
+    // the read side's loader: prefix inflates into pooled memory, stored CRC checked
+    const loader = new SuperChunkLoader(meta, blobs, pool, false, false);
+    this.#ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch, need, alloc) =>
+      loader.load(id, prefetch, need, alloc),
     );
   }
 
   /** Copies `n` bytes at raw `offset` of super-chunk `sc` into `target` at `at`. */
   copy(sc: number, offset: number, n: number, target: Buffer, at: number): void | Promise<void> {
     if (this.open.isOpen(sc)) return this.open.read(sc, offset, n, target, at);
-    const pin = this.#ws.tryAcquire(sc);
+    const pin = this.#ws.tryAcquire(sc, offset + n);
     if (pin !== undefined) return copyOut(pin, sc, offset, n, target, at);
-    return this.#ws.acquire(sc).then((p) => copyOut(p, sc, offset, n, target, at));
+    return this.#ws.acquire(sc, offset + n).then((p) => copyOut(p, sc, offset, n, target, at));
   }
 
   /** True when candidate `c` really holds the sub-block whose SHA-256 is `hash`. */
@@ -83,14 +87,6 @@ export class BlockSource {
     if (this.#headers.size >= HEADER_CACHE_ENTRIES) this.#headers.clear();
     this.#headers.set(sc, h);
     return h;
-  }
-
-  async #load(id: number, prefetch: boolean): Promise<Buffer> {
-    const key = superChunkKey(id);
-    const file = await this.blobs.get(key);
-    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
-    const { raw } = await inflateSuperChunk(file, this.pool, where, { urgent: !prefetch });
-    return raw;
   }
 }
 

@@ -80,6 +80,7 @@ export async function openParts(dir: string, opts: WritableStoreOptions): Promis
       pool,
       open,
       opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES,
+      meta,
     );
     const freezeLevel = opts.freezeLevel ?? freezeLevelFor(codec, level);
     const blobs = store.blobs as DirBlobStore;
