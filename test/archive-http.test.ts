@@ -5,10 +5,12 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { HttpByteSource } from "../src/blobstore/http-byte-source.js";
 import { ZipBlobStore } from "../src/blobstore/zip-blob-store.js";
+import { mountCommand } from "../src/cli/cmd-mount.js";
 import { extractTree } from "../src/engine/extract.js";
 import { openStoreReaderAt } from "../src/engine/store-reader.js";
 import { isCode } from "../src/errors.js";
@@ -145,6 +147,19 @@ test("archive-http - a stalled server is E_TIMEOUT after the request timeout", a
   const src = new HttpByteSource(url, { timeoutMs: 200, retries: 1, backoffMs: 10 });
   await rejectsWith(ZipBlobStore.open(src), "E_TIMEOUT");
   assert.is(seen, 2, "tried once, retried once");
+});
+
+test("archive-http - mount --http-timeout/--http-retries bound the wait on a stalled server", async () => {
+  let seen = 0;
+  const url = await serve(() => {
+    seen++; // never answers
+  });
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  const io = { stdout: sink, stderr: sink, isTTY: false, env: process.env };
+  const mnt = tmpDir("http-stall-mnt");
+  const args = [url, mnt, "--foreground", "--http-timeout", "1", "--http-retries", "0"];
+  await rejectsWith(mountCommand.run(args, io), "E_TIMEOUT");
+  assert.is(seen, 1, "no retry with --http-retries 0");
 });
 
 test("archive-http - a flaky server (503 three times) succeeds through retries", async () => {

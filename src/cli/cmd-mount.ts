@@ -26,7 +26,7 @@ import {
 } from "../fuse/mount-registry.js";
 import { findMount } from "../fuse/mount-table.js";
 import { WritableStore } from "../writer/index.js";
-import { parseCommandArgs, parseSize } from "./args.js";
+import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 
 const usage = `Usage: superchunk mount <store> <mountpoint> [options]
@@ -46,6 +46,8 @@ Options:
   --read-only          serve a store directory read-only (writes get EROFS)
   --endpoint URL       s3:// stores: the S3 endpoint (path-style addressing)
   --path-style         s3:// stores: path-style addressing without --endpoint
+  --http-timeout SECS  http(s) archives: a request idle this long fails (default 30)
+  --http-retries N     http(s) archives: retries of a failed request (default 4)
   --cache-size SIZE    memory for inflated super-chunks, e.g. 256M, 2G (default 512M)
   --foreground         stay attached; unmount cleanly on Ctrl-C (SIGINT) or SIGTERM
   -o OPTIONS           extra FUSE options, comma separated: allow_other, allow_root,
@@ -69,6 +71,9 @@ export interface MountArgs {
   readonly endpoint: string | undefined;
   /** s3:// stores: --path-style */
   readonly pathStyle: boolean;
+  /** http(s) archives: --http-timeout in ms and --http-retries, when given */
+  readonly httpTimeoutMs: number | undefined;
+  readonly httpRetries: number | undefined;
 }
 
 /** Message a background server sends its starter over IPC. */
@@ -95,7 +100,11 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     debug: { type: "boolean" },
     endpoint: { type: "string" },
     "path-style": { type: "boolean" },
+    "http-timeout": { type: "string" },
+    "http-retries": { type: "string" },
   });
+  const timeout = values["http-timeout"];
+  const retries = values["http-retries"];
   if (values.help) return undefined;
   if (positionals.length !== 2)
     throw new UsageError("E_USAGE", "mount needs <store-dir> and <mountpoint>");
@@ -110,6 +119,10 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     readOnly: values["read-only"] === true,
     endpoint: values.endpoint,
     pathStyle: values["path-style"] === true,
+    httpTimeoutMs:
+      timeout === undefined ? undefined : parseInteger(timeout, "--http-timeout", 1, 3600) * 1000,
+    httpRetries:
+      retries === undefined ? undefined : parseInteger(retries, "--http-retries", 0, 100),
   };
 }
 
@@ -178,10 +191,15 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
       ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
       ...(a.pathStyle ? { forcePathStyle: true } : {}),
     };
+    const http = {
+      ...(a.httpTimeoutMs === undefined ? {} : { timeoutMs: a.httpTimeoutMs }),
+      ...(a.httpRetries === undefined ? {} : { retries: a.httpRetries }),
+    };
     view = await openStoreReaderAt(a.store, {
       cacheBytes: a.cacheBytes,
       verifyRawCrc: false,
       s3,
+      http,
     });
     return { view, mount: await mountFsView(view, a.mountpoint, opts) };
   } catch (err) {
@@ -309,6 +327,8 @@ function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
   if (a.readOnly) args.push("--read-only");
   if (a.endpoint !== undefined) args.push("--endpoint", a.endpoint);
   if (a.pathStyle) args.push("--path-style");
+  if (a.httpTimeoutMs !== undefined) args.push("--http-timeout", String(a.httpTimeoutMs / 1000));
+  if (a.httpRetries !== undefined) args.push("--http-retries", String(a.httpRetries));
   const fd = openSync(log, "a", 0o600);
   try {
     return spawn(process.execPath, args, {
