@@ -29,6 +29,7 @@ import { type CorpusFile, makeReadPlan } from "./bench/read-plan.js";
 import { type ReadContext, type ReadReference, runReads } from "./bench/read-runner.js";
 import { randomRead, tarRead } from "./bench/readers.js";
 import { checkTargets, fmt, formatReport } from "./bench/report.js";
+import { type S3Gateway, withS3Gateway } from "./bench/s3-gateway.js";
 import { assertSuccess, killRunning, runProcess } from "./bench/spawn.js";
 import { emptyResult, type ToolResult } from "./bench/tool-result.js";
 import { listFiles } from "./bench/tree.js";
@@ -111,17 +112,36 @@ async function toolVersions(): Promise<Record<string, string>> {
   return out;
 }
 
-function pathsFor(id: ToolId, corpus: string): ToolPaths {
+function pathsOf(id: ToolId, corpus: string, gw?: S3Gateway): ToolPaths {
   const given = process.env.SUPERCHUNK_CLI;
   const cli = given ? resolve(given) : join(PROJECT_ROOT, "dist", "src", "cli", "main.js");
-  return { corpus, work: join(WORK_DIR, id), cli, node: process.execPath };
+  const paths = { corpus, work: join(WORK_DIR, id), cli, node: process.execPath };
+  return id === "superchunk-s3" && gw !== undefined && "target" in gw
+    ? { ...paths, s3: gw.target }
+    : paths;
 }
 
-async function runAll(args: BenchArgs, corpus: string, ctx: ReadContext): Promise<ToolResult[]> {
+/** Packs and reads every tool; a Ceph gateway runs throughout when superchunk-s3 is among them. */
+function runAll(args: BenchArgs, corpus: string, ctx: ReadContext): Promise<ToolResult[]> {
+  const wanted = args.tools.includes("superchunk-s3");
+  return withS3Gateway(wanted, log, (gw) => runTools(args, corpus, ctx, gw));
+}
+
+async function runTools(
+  args: BenchArgs,
+  corpus: string,
+  ctx: ReadContext,
+  gw: S3Gateway | undefined,
+): Promise<ToolResult[]> {
   const results = args.tools.map((id) => emptyResult(id));
+  const pathsFor = (id: ToolId) => pathsOf(id, corpus, gw);
   for (const r of results) {
+    if (r.id === "superchunk-s3" && gw !== undefined && "unavailable" in gw) {
+      r.notes.push(`not run: no S3 gateway (${gw.unavailable})`);
+      continue;
+    }
     log(`pack ${r.id} ...`);
-    const ok = await runPack(r.id, pathsFor(r.id, corpus), r);
+    const ok = await runPack(r.id, pathsFor(r.id), r);
     log(
       `pack ${r.id}: ${ok ? `${r.sizeBytes} bytes in ${fmt(r.packSeconds, 1)} s` : r.notes.at(-1)}`,
     );
@@ -130,7 +150,7 @@ async function runAll(args: BenchArgs, corpus: string, ctx: ReadContext): Promis
   for (const r of results) {
     if (TOOLS[r.id].mount === null || r.sizeBytes === null) continue;
     log(`read ${r.id} ...`);
-    await readTool(r, pathsFor(r.id, corpus), ctx);
+    await readTool(r, pathsFor(r.id), ctx);
     const t = (v: number | null) => fmt(v, 2);
     log(
       `read ${r.id}: all ${t(r.readAllSeconds)} s, random ${t(r.randomSeconds)} s, newest ${t(r.newestSeconds)} s`,
@@ -182,7 +202,7 @@ async function setUp(args: BenchArgs): Promise<Setup> {
 async function runWrites(setup: Setup, results: ToolResult[]): Promise<WriteRow[]> {
   const work = join(WORK_DIR, "write");
   mkdirSync(work, { recursive: true });
-  const cli = pathsFor("superchunk", setup.corpus.dir).cli;
+  const cli = pathsOf("superchunk", setup.corpus.dir).cli;
   const rows = await runWriteBench(
     { corpus: setup.corpus.dir, work, cli, node: process.execPath, dropCaches },
     log,

@@ -9,14 +9,20 @@ import * as path from "node:path";
 import { Writable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { superChunkKey } from "../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../src/blobstore/s3-blob-store.js";
+import { fsckCommand } from "../src/cli/cmd-fsck.js";
 import { packCommand } from "../src/cli/cmd-pack.js";
+import { statsCommand } from "../src/cli/cmd-stats.js";
 import { umountCommand } from "../src/cli/cmd-umount.js";
 import { extractTree } from "../src/engine/extract.js";
+import type { FsckReport } from "../src/engine/fsck-report.js";
 import { type PackS3Summary, packToS3 } from "../src/engine/pack-s3.js";
 import { commitGeneration } from "../src/engine/s3-commit.js";
 import { acquireS3Lease, LEASE_KEY, readS3Lease } from "../src/engine/s3-lease.js";
 import { generationKey, POINTER_KEY, pointerBody, readPointer } from "../src/engine/s3-store.js";
+import { pathStatsAt } from "../src/engine/stats-source.js";
+import type { StoreStats } from "../src/engine/stats-store.js";
 import { openStoreReaderAt } from "../src/engine/store-reader.js";
 import { isCode } from "../src/errors.js";
 import { type Ceph, cephSkipReason, startCeph } from "./helpers/ceph.js";
@@ -66,17 +72,27 @@ test.after(async () => {
   }
 });
 
-function sink(): { io: Parameters<typeof packCommand.run>[1]; out: () => string } {
+function sink(): {
+  io: Parameters<typeof packCommand.run>[1];
+  out: () => string;
+  err: () => string;
+} {
   let text = "";
+  let errText = "";
   const stdout = new Writable({
     write: (c, _e, cb) => {
       text += c.toString();
       cb();
     },
   });
-  const stderr = new Writable({ write: (_c, _e, cb) => cb() });
+  const stderr = new Writable({
+    write: (c, _e, cb) => {
+      errText += c.toString();
+      cb();
+    },
+  });
   const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  return { io: { stdout, stderr, isTTY: false, env }, out: () => text };
+  return { io: { stdout, stderr, isTTY: false, env }, out: () => text, err: () => errText };
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
@@ -127,6 +143,76 @@ t("s3 - extract from S3 equals the source", async () => {
   await extractTree(TREE, out);
   assert.equal(compareTrees(src, out), []);
 });
+
+t("s3 - stats of an S3 store match stats of the same tree packed to a directory", async () => {
+  const dir = path.join(tmpDir("s3-stats"), "store");
+  const zip = `${dir}.zip`;
+  for (const dest of [dir, zip]) {
+    assert.is(
+      await packCommand.run([src, dest, "--quiet", "--superchunk-size", "256K"], sink().io),
+      0,
+    );
+  }
+  const stats = async (store: string) => {
+    const { io, out } = sink();
+    assert.is(await statsCommand.run([store, "--json", "--endpoint", ceph!.endpoint], io), 0);
+    return JSON.parse(out()) as StoreStats;
+  };
+  const figures = (s: StoreStats) => ({
+    files: s.files,
+    dirs: s.dirs,
+    logicalBytes: s.logicalBytes,
+    uniqueBytes: s.uniqueBytes,
+    storedBytes: s.storedBytes,
+    superChunkCount: s.superChunkCount,
+  });
+  const [inS3, inDir, inZip] = [await stats(TREE), await stats(dir), await stats(zip)];
+  assert.ok(inDir.files > 0 && inDir.superChunkCount > 1, "the tree is not trivial");
+  assert.equal(figures(inS3), figures(inDir));
+  assert.equal(figures(inZip), figures(inDir));
+  assert.is(inS3.superChunkCount, packed?.superChunks);
+  assert.ok(inS3.metadataBytes > 0, "metadata = the generation object");
+  const p = await pathStatsAt(TREE, "a/b/big.bin");
+  assert.equal(p.usage, (await pathStatsAt(dir, "a/b/big.bin")).usage);
+});
+
+t(
+  "s3 - fsck of an S3 store is clean; a deleted super-chunk is reported with its files",
+  async () => {
+    const loc = `s3://${BUCKET}/fsck`;
+    assert.is(
+      await packCommand.run([src, loc, "--quiet", "--superchunk-size", "256K"], sink().io),
+      0,
+    );
+    const clean = sink();
+    assert.is(await fsckCommand.run([loc, "--endpoint", ceph!.endpoint], clean.io), 0, clean.err());
+    assert.match(clean.out(), /^clean/m);
+    const refused = sink();
+    assert.is(await fsckCommand.run([loc, "--fix"], refused.io), 2);
+    assert.match(refused.err(), "E_UNSUPPORTED");
+    assert.match(refused.err(), "can only be checked");
+    const victim = (await pathStatsAt(loc, "a/b/big.bin")).superChunks[0]!.id;
+    const blobs = S3BlobStore.open(loc);
+    try {
+      await blobs.delete(superChunkKey(victim));
+    } finally {
+      await blobs.close();
+    }
+    const broken = sink();
+    assert.is(await fsckCommand.run([loc, "--json"], broken.io), 1, broken.err());
+    const report = JSON.parse(broken.out()) as FsckReport;
+    const missing = report.problems.filter((x) => x.code === "E_SUPERCHUNK_MISSING");
+    assert.equal(
+      missing.map((x) => x.superChunk),
+      [victim],
+    );
+    assert.ok(report.affectedFiles.includes("a/b/big.bin"), report.affectedFiles.join(", "));
+    const text = sink();
+    assert.is(await fsckCommand.run([loc], text.io), 1);
+    assert.match(text.out(), superChunkKey(victim));
+    assert.match(text.out(), "a/b/big.bin");
+  },
+);
 
 tf("s3 - a read-only mount of an S3 store shows exactly the source tree", async () => {
   const mnt = mountDir("s3-mnt");

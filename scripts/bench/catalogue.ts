@@ -9,6 +9,7 @@ export const TOOL_IDS = [
   "superchunk-path",
   "superchunk-zip",
   "superchunk-http",
+  "superchunk-s3",
   "sqfs-xz",
   "sqfs-zstd",
   "borg",
@@ -51,6 +52,12 @@ export const TOOLS: Readonly<Record<ToolId, ToolInfo>> = {
   "superchunk-http": {
     id: "superchunk-http",
     label: "superchunk .zip archive over HTTP (local nginx)",
+    ours: true,
+    mount: "superchunk",
+  },
+  "superchunk-s3": {
+    id: "superchunk-s3",
+    label: "superchunk S3 store (local Ceph RADOS Gateway)",
     ours: true,
     mount: "superchunk",
   },

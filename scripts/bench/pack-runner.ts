@@ -56,8 +56,16 @@ export async function runPack(id: ToolId, paths: ToolPaths, result: ToolResult):
   }
   result.packSeconds = seconds;
   result.packPeakRssKiB = rss ?? cliPeakRssKiB(result);
-  result.sizeBytes = treeStats(plan.output).fileBytes;
+  result.sizeBytes = plan.output.startsWith("s3://")
+    ? uploadedBytes(result)
+    : treeStats(plan.output).fileBytes;
   return true;
+}
+
+/** What a pack to S3 uploaded (its objects' bytes), from the CLI's summary. */
+function uploadedBytes(result: ToolResult): number | null {
+  const summary = result.extra.cliSummary as { uploadedBytes?: unknown } | undefined;
+  return typeof summary?.uploadedBytes === "number" ? summary.uploadedBytes : null;
 }
 
 function cliPeakRssKiB(result: ToolResult): number | null {

@@ -20,6 +20,18 @@ export interface ToolPaths {
   readonly node: string;
   /** The URL this tool's archive is served at, while a server runs (superchunk-http). */
   readonly archiveUrl?: string;
+  /** The S3 store this tool packs to and mounts, while a gateway runs (superchunk-s3). */
+  readonly s3?: S3Target;
+}
+
+/** Where superchunk-s3's store goes, and how the CLI reaches it. */
+export interface S3Target {
+  /** s3://bucket/prefix */
+  readonly location: string;
+  /** the gateway's endpoint URL, given as --endpoint */
+  readonly endpoint: string;
+  /** AWS_* credentials for the CLI, added to its environment */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /** Name of the archive superchunk-zip and superchunk-http write in their work folder. */
@@ -67,6 +79,8 @@ export function packPlan(id: ToolId, p: ToolPaths): PackPlan {
     case "superchunk-zip":
     case "superchunk-http":
       return cliPack([], ARCHIVE_NAME);
+    case "superchunk-s3":
+      return s3Plan(p);
     case "sqfs-xz":
       return sqfs(["-comp", "xz"]);
     case "sqfs-zstd":
@@ -89,6 +103,17 @@ export function packPlan(id: ToolId, p: ToolPaths): PackPlan {
         output: out("out.tar.zst"),
       };
   }
+}
+
+/** Packs to the S3 store; without a gateway (no `p.s3`) a step that fails saying so. */
+function s3Plan(p: ToolPaths): PackPlan {
+  if (p.s3 === undefined) {
+    const say = "echo 'no S3 gateway running' >&2; exit 1";
+    return { steps: [{ cmd: "sh", args: ["-c", say] }], output: p.work };
+  }
+  const { location, endpoint, env } = p.s3;
+  const args = [p.cli, "pack", p.corpus, location, "--json", "--endpoint", endpoint];
+  return { steps: [{ cmd: p.node, args, env }], output: location };
 }
 
 function borgPlan(p: ToolPaths): PackPlan {
@@ -123,6 +148,15 @@ export function mountSpec(id: ToolId, p: ToolPaths, mnt: string): MountSpec | nu
       if (store === undefined) return null;
       return {
         mount: { cmd: p.node, args: [p.cli, "mount", store, mnt, "--foreground"] },
+        unmount: { cmd: p.node, args: [p.cli, "umount", mnt] },
+      };
+    }
+    case "superchunk-s3": {
+      if (p.s3 === undefined) return null;
+      const { location, endpoint, env } = p.s3;
+      const args = [p.cli, "mount", location, mnt, "--read-only", "--foreground"];
+      return {
+        mount: { cmd: p.node, args: [...args, "--endpoint", endpoint], env },
         unmount: { cmd: p.node, args: [p.cli, "umount", mnt] },
       };
     }

@@ -4,13 +4,16 @@ import { EngineError, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import type { CliIO, Command } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";
+import { s3Options } from "./s3-options.js";
 
-const usage = `Usage: superchunk fsck <store-dir> [options]
+const usage = `Usage: superchunk fsck <store> [options]
 
 Verifies a store: every super-chunk's checksums and every sub-block's SHA-256,
 that every referenced sub-block exists, refcounts and live bytes (recomputed
 from the file tree), the tree's invariants, and orphan super-chunk files. Each
 damaged sub-block is reported with the files and byte ranges it affects.
+<store> is a store directory, an archive (.zip file or http(s) URL) or
+s3://bucket/prefix; archives and S3 stores can only be checked, not repaired.
 
 Options:
   --repair-from DIR   restore damaged sub-blocks from another copy of the files
@@ -18,6 +21,8 @@ Options:
   --rebuild-index     rebuild the sub-block index and refcounts from the
                       super-chunk headers and the file tree
   --fix               fix refcounts and remove orphan super-chunk files
+  --endpoint URL      s3:// stores: the S3 endpoint (path-style addressing)
+  --path-style        s3:// stores: path-style addressing without --endpoint
   --json              print the report as JSON
   --quiet             print only the verdict
   -h, --help          show this help
@@ -39,17 +44,20 @@ export const fsckCommand: Command = {
       fix: { type: "boolean" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
+      endpoint: { type: "string" },
+      "path-style": { type: "boolean" },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return FSCK_EXIT.clean;
     }
-    if (positionals.length !== 1) throw new UsageError("E_USAGE", "fsck needs <store-dir>");
+    if (positionals.length !== 1) throw new UsageError("E_USAGE", "fsck needs <store>");
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
     const opts: FsckOptions = {
       fix: values.fix === true,
       rebuildIndex: values["rebuild-index"] === true,
       onProgress: (p) => bar.update(p),
+      s3: s3Options(values, io),
     };
     if (values["repair-from"] !== undefined) opts.repairFrom = values["repair-from"];
     let report: FsckReport;

@@ -1,26 +1,31 @@
 import * as fs from "node:fs";
-import { type PathStats, pathStats, storeStats } from "../engine/stats.js";
+import type { PathStats } from "../engine/stats.js";
+import { pathStatsAt, storeStatsAt } from "../engine/stats-source.js";
 import type { StoreStats } from "../engine/stats-store.js";
 import { UsageError } from "../errors.js";
 import { renderStatsHtml } from "../report/stats-html.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { parsePercent } from "./percent.js";
+import { s3Options } from "./s3-options.js";
 
-const usage = `Usage: superchunk stats <store-dir> [path-in-store] [options]
+const usage = `Usage: superchunk stats <store> [path-in-store] [options]
 
 Shows what a store holds and what it costs: files, logical, unique and stored
 bytes, dedup and compression ratios, metadata size, super-chunk sizes, dead
 bytes and repack candidates, codecs, how often sub-blocks are shared, and the
 files with the most unique bytes. With a path: its extents, the super-chunks it
 touches, its unique versus shared bytes, and the read amplification of a cold
-sequential read (super-chunks inflate whole).
+sequential read (super-chunks inflate whole). <store> is a store directory, an
+archive (.zip file or http(s) URL) or s3://bucket/prefix, opened read-only.
 
 Options:
   --json             print the figures as JSON
   --html FILE        also write a self-contained HTML report with plots
   --min-dead PCT     dead share from which a super-chunk is a repack candidate (default 10%)
   --top N            files listed by unique bytes (default 10)
+  --endpoint URL     s3:// stores: the S3 endpoint (path-style addressing)
+  --path-style       s3:// stores: path-style addressing without --endpoint
   -h, --help         show this help`;
 
 export const statsCommand: Command = {
@@ -33,26 +38,29 @@ export const statsCommand: Command = {
       html: { type: "string" },
       "min-dead": { type: "string" },
       top: { type: "string" },
+      endpoint: { type: "string" },
+      "path-style": { type: "boolean" },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
     if (positionals.length < 1 || positionals.length > 2) {
-      throw new UsageError("E_USAGE", "stats needs <store-dir> and at most one path");
+      throw new UsageError("E_USAGE", "stats needs <store> and at most one path");
     }
     const [store, inStore] = positionals as [string, string | undefined];
     if (inStore !== undefined) {
-      const p = pathStats(store, inStore);
+      const p = await pathStatsAt(store, inStore, { s3: s3Options(values, io) });
       io.stdout.write(values.json ? `${JSON.stringify(p, null, 2)}\n` : renderPathStats(p));
       return EXIT.ok;
     }
     const top = values.top === undefined ? 10 : Number.parseInt(values.top, 10);
     if (!Number.isSafeInteger(top) || top < 0)
       throw new UsageError("E_USAGE", "--top: expected a whole number");
-    const s = storeStats(store, {
+    const s = await storeStatsAt(store, {
       repackThreshold: parsePercent(values["min-dead"] ?? "10%", "--min-dead"),
       topFiles: top,
+      s3: s3Options(values, io),
     });
     if (values.html !== undefined) fs.writeFileSync(values.html, renderStatsHtml(s, store));
     io.stdout.write(values.json ? `${JSON.stringify(s, null, 2)}\n` : renderStoreStats(s));

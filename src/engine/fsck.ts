@@ -8,19 +8,21 @@
  * Repairs need the writer lock (E_STORE_LOCKED while a read-write mount holds it):
  * `rebuildIndex` re-derives the index and refcounts, `fix` corrects refcounts and removes
  * orphans, `repairFrom` restores damaged sub-blocks from another copy of the files. After
- * any repair the store is verified again (`report.after`).
+ * any repair the store is verified again (`report.after`). Archives and S3 stores are
+ * checked read-only through openStoreSource; repairs of them are refused (E_UNSUPPORTED).
  */
 import * as fs from "node:fs";
 import { superChunkKey } from "../blobstore/blob-store.js";
+import type { S3Options } from "../blobstore/s3-client.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { UsageError } from "../errors.js";
+import { UnsupportedError, UsageError } from "../errors.js";
 import type { SuperChunkId } from "../types.js";
 import { type CheckResult, checkStore, chunkBounds } from "./fsck-check.js";
 import { rebuildIndex } from "./fsck-rebuild.js";
 import { repairFromCopy } from "./fsck-repair.js";
 import type { FsckProgress, FsckReport } from "./fsck-report.js";
 import { type MaintainedStore, openForMaintenance } from "./repack-open.js";
-import { openStore } from "./store-layout.js";
+import { openStoreSource, resolveStoreLocation, storeKindOf } from "./store-layout.js";
 
 export { type FsckReport, fsckClean } from "./fsck-report.js";
 
@@ -35,26 +37,26 @@ export interface FsckOptions {
   /** codec threads; default 2 */
   threads?: number;
   onProgress?: (p: FsckProgress) => void;
+  /** for s3:// locations: endpoint, region, credentials, timeouts */
+  s3?: S3Options;
 }
 
 /**
- * Checks (and with repair options repairs) the store at `dir`.
+ * Checks (and with repair options repairs) the store at `dir`: a store directory, or
+ * (checks only) an archive path or URL or `s3://bucket/prefix`, opened read-only.
+ * E_UNSUPPORTED when a repair is asked of a store that is not a directory.
  * @example
  * const r = await fsckStore("/srv/store");
  * if (!fsckClean(r)) for (const p of r.problems) console.log(p.message);
  */
 export async function fsckStore(dir: string, opts: FsckOptions = {}): Promise<FsckReport> {
+  const repairs = opts.fix === true || opts.rebuildIndex === true || opts.repairFrom !== undefined;
+  const location = resolveStoreLocation(dir);
+  if (repairs) refuseRemoteRepair(location);
   if (opts.repairFrom !== undefined) checkCopyDir(opts.repairFrom);
   const pool = new CodecPool({ threads: opts.threads ?? 2 });
   try {
-    if (!opts.fix && !opts.rebuildIndex && opts.repairFrom === undefined) {
-      const { meta, blobs } = openStore(dir, { readonly: true });
-      try {
-        return (await checkStore(meta, blobs, pool, opts.onProgress)).report;
-      } finally {
-        meta.close();
-      }
-    }
+    if (!repairs) return await checkOnly(location, pool, opts);
     const ms = openForMaintenance(dir, "fsck");
     try {
       return await checkAndRepair(ms, pool, opts);
@@ -64,6 +66,36 @@ export async function fsckStore(dir: string, opts: FsckOptions = {}): Promise<Fs
   } finally {
     await pool.close();
   }
+}
+
+/** The read-only check of a store of any kind. */
+async function checkOnly(
+  location: string,
+  pool: CodecPool,
+  opts: FsckOptions,
+): Promise<FsckReport> {
+  const src = await openStoreSource(location, {
+    readonly: true,
+    ...(opts.s3 === undefined ? {} : { s3: opts.s3 }),
+  });
+  try {
+    return (await checkStore(src.meta, src.blobs, pool, opts.onProgress)).report;
+  } finally {
+    src.meta.close();
+    await src.blobs.close();
+  }
+}
+
+/** Repairs rewrite a store directory; archives and S3 stores can only be checked. */
+function refuseRemoteRepair(location: string): void {
+  const kind = storeKindOf(location);
+  if (kind === "dir") return;
+  const what = kind === "s3" ? "an S3 store" : "an archive";
+  throw new UnsupportedError(
+    "E_UNSUPPORTED",
+    `${location}: ${what} can only be checked, not repaired (--fix, --rebuild-index and --repair-from need a store directory)`,
+    { path: location, kind },
+  );
 }
 
 async function checkAndRepair(

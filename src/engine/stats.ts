@@ -73,17 +73,21 @@ export function pathIndex(meta: MetaDb): PathIndex {
 export function storeStats(dir: string, opts: StoreStatsOptions = {}): StoreStats {
   const { meta } = openStore(dir, { readonly: true });
   try {
-    const snap = snapshotStore(meta);
-    const target = Number(meta.getMeta("superchunk_bytes") ?? SUPERCHUNK_TARGET_BYTES);
-    return computeStoreStats(
-      snap,
-      pathIndex(meta),
-      { dbBytes: metadataBytesOnDisk(dir), targetBytes: target },
-      opts,
-    );
+    return storeStatsOf(meta, metadataBytesOnDisk(dir), opts);
   } finally {
     meta.close();
   }
+}
+
+/** Store-wide figures of an open store whose database takes `dbBytes` where it is kept. */
+export function storeStatsOf(
+  meta: MetaDb,
+  dbBytes: number,
+  opts: StoreStatsOptions = {},
+): StoreStats {
+  const snap = snapshotStore(meta);
+  const target = Number(meta.getMeta("superchunk_bytes") ?? SUPERCHUNK_TARGET_BYTES);
+  return computeStoreStats(snap, pathIndex(meta), { dbBytes, targetBytes: target }, opts);
 }
 
 /**
@@ -93,16 +97,21 @@ export function storeStats(dir: string, opts: StoreStatsOptions = {}): StoreStat
 export function pathStats(dir: string, inStore: string): PathStats {
   const { meta } = openStore(dir, { readonly: true });
   try {
-    const ino = meta.resolvePath(inStore);
-    if (ino === undefined) {
-      throw new NotFoundError("E_NOT_FOUND", `${inStore}: no such path in ${dir}`, {
-        path: inStore,
-      });
-    }
-    return pathStatsOf(meta, snapshotStore(meta), ino, inStore);
+    return pathStatsIn(meta, inStore, dir);
   } finally {
     meta.close();
   }
+}
+
+/** Figures of `inStore` in an open store (`where` names the store in messages). */
+export function pathStatsIn(meta: MetaDb, inStore: string, where: string): PathStats {
+  const ino = meta.resolvePath(inStore);
+  if (ino === undefined) {
+    throw new NotFoundError("E_NOT_FOUND", `${inStore}: no such path in ${where}`, {
+      path: inStore,
+    });
+  }
+  return pathStatsOf(meta, snapshotStore(meta), ino, inStore);
 }
 
 function pathStatsOf(meta: MetaDb, snap: StoreSnapshot, ino: InodeId, p: string): PathStats {
