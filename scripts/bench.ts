@@ -9,7 +9,7 @@
  * 3. for each mountable output, three cold mounts: read everything, 2000 random 4 KiB
  *    reads over the 40 largest files, read the newest release;
  * 4. prints a markdown report and writes the raw results to `.cache/bench/results.json`.
- * Scratch files live in `.cache/bench/work/`, emptied at the start. See scripts/BENCH.md.
+ * Scratch files live in `.cache/bench/work/`, emptied at the start. The columns and rows are described in README.md ("Benchmark").
  */
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
