@@ -13,7 +13,9 @@ that every referenced sub-block exists, refcounts and live bytes (recomputed
 from the file tree), the tree's invariants, and orphan super-chunk files. Each
 damaged sub-block is reported with the files and byte ranges it affects.
 <store> is a store directory, an archive (.zip file or http(s) URL) or
-s3://bucket/prefix; archives and S3 stores can only be checked, not repaired.
+s3://bucket/prefix. Archives can only be checked; repairs of an S3 store run on
+a working copy and are published as a new generation (objects it no longer names
+are deleted only after that).
 
 Options:
   --repair-from DIR   restore damaged sub-blocks from another copy of the files
@@ -27,7 +29,8 @@ Options:
   --quiet             print only the verdict
   -h, --help          show this help
 
-Repairs take the store's writer lock (refused while a read-write mount runs).
+Repairs take the store's writer lock, or an S3 store's lease (refused while a
+read-write mount runs).
 Exit status: 0 clean, 1 problems found (or left after repairs), 2 could not run.`;
 
 /** Exit statuses of fsck (its own: "could not run" is 2 whatever the error). */

@@ -38,12 +38,20 @@ existing empty directory. <store> is a store directory, mounted read-write
 (it holds the store's writer lock while mounted), an archive written by
 'superchunk seal' or the http(s) URL of one (both read-only; URLs are read with
 Range requests, bytes fetched are logged at unmount), or a store in an S3-compatible
-object store, s3://bucket/prefix (read-only for now: the generation its pointer
-names when mounted; endpoint, region and credentials from --endpoint or the AWS_*
+object store, s3://bucket/prefix: read-only by default (the generation its pointer
+names when mounted), read-write with --read-write (one writer at a time holds the
+store's lease; changes are committed to a local work directory, and published as a
+new generation once the mount has been quiet for 2 s, at least every minute, and
+at unmount); endpoint, region and credentials from --endpoint or the AWS_*
 environment: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, ...).
 
 Options:
   --read-only          serve a store directory read-only (writes get EROFS)
+  --read-write         s3:// stores: mount read-write (takes the writer's lease)
+  --work-dir DIR       s3:// read-write: the local work directory (default
+                       $XDG_CACHE_HOME/superchunk/s3/<id>, kept for crash recovery)
+  --publish-idle SECS  s3:// read-write: quiet time before a generation is
+                       published (default 2)
   --endpoint URL       s3:// stores: the S3 endpoint (path-style addressing)
   --path-style         s3:// stores: path-style addressing without --endpoint
   --http-timeout SECS  http(s) archives: a request idle this long fails (default 30)
@@ -67,6 +75,10 @@ export interface MountArgs {
   readonly fuseOptions: readonly string[];
   readonly debug: boolean;
   readonly readOnly: boolean;
+  /** s3:// stores: --read-write, and the work directory when given */
+  readonly readWrite: boolean;
+  readonly workDir: string | undefined;
+  readonly publishIdleMs: number | undefined;
   /** s3:// stores: endpoint given on the command line */
   readonly endpoint: string | undefined;
   /** s3:// stores: --path-style */
@@ -94,6 +106,9 @@ const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
 function parseMountArgs(args: string[]): MountArgs | undefined {
   const { values, positionals } = parseCommandArgs(args, {
     "read-only": { type: "boolean" },
+    "read-write": { type: "boolean" },
+    "work-dir": { type: "string" },
+    "publish-idle": { type: "string" },
     "cache-size": { type: "string" },
     foreground: { type: "boolean" },
     o: { type: "string", short: "o", multiple: true },
@@ -117,6 +132,12 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     fuseOptions,
     debug: values.debug === true,
     readOnly: values["read-only"] === true,
+    readWrite: values["read-write"] === true,
+    workDir: values["work-dir"] === undefined ? undefined : path.resolve(values["work-dir"]),
+    publishIdleMs:
+      values["publish-idle"] === undefined
+        ? undefined
+        : parseInteger(values["publish-idle"], "--publish-idle", 0, 86_400) * 1000,
     endpoint: values.endpoint,
     pathStyle: values["path-style"] === true,
     httpTimeoutMs:
@@ -176,7 +197,16 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
     for (const o of a.fuseOptions) checkFuseOption(o);
     const log = (line: string) => io.stderr.write(`${line}\n`);
     const opts = { log, fuseOptions: a.fuseOptions, fsName: a.store, debug: a.debug };
-    if (!a.readOnly && storeKindOf(a.store) === "dir") {
+    const kind = storeKindOf(a.store);
+    if (a.readWrite && (a.readOnly || kind !== "s3")) {
+      throw new UsageError("E_USAGE", "--read-write is for s3:// stores, without --read-only");
+    }
+    if (a.readWrite) {
+      const store = await openS3WritableAt(a, io, log);
+      view = store;
+      return { view, mount: await mountWritable(store, a.mountpoint, opts) };
+    }
+    if (!a.readOnly && kind === "dir") {
       const store = await WritableStore.open(a.store, {
         cacheBytes: a.cacheBytes,
         purpose: `mount ${a.mountpoint}`,
@@ -207,6 +237,23 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
     tellStarter(errorMessage(err));
     throw err;
   }
+}
+
+/** A read-write S3 store (the AWS SDK is loaded only for s3:// stores). */
+async function openS3WritableAt(a: MountArgs, io: CliIO, log: (line: string) => void) {
+  const { openS3Writable } = await import("../engine/s3-writable.js");
+  const { store } = await openS3Writable(a.store, {
+    env: io.env,
+    ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
+    ...(a.pathStyle ? { forcePathStyle: true } : {}),
+    ...(a.workDir === undefined ? {} : { workDir: a.workDir }),
+    ...(a.publishIdleMs === undefined ? {} : { publishIdleMs: a.publishIdleMs }),
+    cacheBytes: a.cacheBytes,
+    purpose: `mount ${a.mountpoint}`,
+    log,
+    onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
+  });
+  return store;
 }
 
 function describe(err: unknown): string {
@@ -325,6 +372,9 @@ function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
   ];
   if (a.fuseOptions.length > 0) args.push("-o", a.fuseOptions.join(","));
   if (a.readOnly) args.push("--read-only");
+  if (a.readWrite) args.push("--read-write");
+  if (a.workDir !== undefined) args.push("--work-dir", a.workDir);
+  if (a.publishIdleMs !== undefined) args.push("--publish-idle", String(a.publishIdleMs / 1000));
   if (a.endpoint !== undefined) args.push("--endpoint", a.endpoint);
   if (a.pathStyle) args.push("--path-style");
   if (a.httpTimeoutMs !== undefined) args.push("--http-timeout", String(a.httpTimeoutMs / 1000));

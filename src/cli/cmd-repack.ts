@@ -5,15 +5,18 @@ import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.j
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { parsePercent } from "./percent.js";
 import { ProgressBar } from "./progress.js";
+import { s3Options } from "./s3-options.js";
 
-const usage = `Usage: superchunk repack <store-dir> [options]
+const usage = `Usage: superchunk repack <store> [options]
 
 Rewrites super-chunks: those whose dead bytes exceed the threshold lose their
 dead sub-blocks, small ones are merged, and with --all every live sub-block is
 regrouped by similarity and recompressed. New super-chunks are written and
 synced before one metadata transaction switches to them; the old files are
 deleted last, so a crash leaves the old store or the new one. Refused while a
-read-write mount holds the store.
+read-write mount holds the store. <store> is a store directory or an S3 store,
+s3://bucket/prefix: there the result is published as a new generation, and the
+objects it no longer names are deleted only after that.
 
 Options:
   --min-dead PCT          rewrite super-chunks with more dead bytes than this (default 10%)
@@ -26,6 +29,8 @@ Options:
   --dry-run               only show what would be rewritten and the space reclaimed
   --json                  print the summary as JSON
   --quiet                 no progress bar, no summary
+  --endpoint URL          s3:// stores: the S3 endpoint (path-style addressing)
+  --path-style            s3:// stores: path-style addressing without --endpoint
   -h, --help              show this help`;
 
 export const repackCommand: Command = {
@@ -44,18 +49,24 @@ export const repackCommand: Command = {
       "dry-run": { type: "boolean" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
+      endpoint: { type: "string" },
+      "path-style": { type: "boolean" },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) throw new UsageError("E_USAGE", "repack needs <store-dir>");
+    if (positionals.length !== 1) throw new UsageError("E_USAGE", "repack needs <store>");
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
     const opts: RepackOptions = {
       minDead: parsePercent(values["min-dead"] ?? "10%", "--min-dead"),
       all: values.all === true,
       dryRun: values["dry-run"] === true,
       onProgress: (p) => bar.update(p),
+      s3: {
+        ...s3Options(values, io),
+        ...(values.quiet || values.json ? {} : { log: (l: string) => io.stderr.write(`${l}\n`) }),
+      },
     };
     if (values.codec !== undefined) opts.codec = values.codec as CodecName;
     if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);

@@ -9,11 +9,13 @@
  * `rebuildIndex` re-derives the index and refcounts, `fix` corrects refcounts and removes
  * orphans, `repairFrom` restores damaged sub-blocks from another copy of the files. After
  * any repair the store is verified again (`report.after`). Archives and S3 stores are
- * checked read-only through openStoreSource; repairs of them are refused (E_UNSUPPORTED).
+ * checked read-only through openStoreSource; repairs of S3 stores run on a working copy
+ * (s3-maintain.ts), repairs of archives are refused (E_UNSUPPORTED).
  */
 import * as fs from "node:fs";
+import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
-import type { S3Options } from "../blobstore/s3-client.js";
+import { isS3Location } from "../blobstore/s3-location.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { UnsupportedError, UsageError } from "../errors.js";
 import type { SuperChunkId } from "../types.js";
@@ -22,6 +24,7 @@ import { rebuildIndex } from "./fsck-rebuild.js";
 import { repairFromCopy } from "./fsck-repair.js";
 import type { FsckProgress, FsckReport } from "./fsck-report.js";
 import { type MaintainedStore, openForMaintenance } from "./repack-open.js";
+import type { S3MaintainOptions } from "./s3-maintain.js";
 import { openStoreSource, resolveStoreLocation, storeKindOf } from "./store-layout.js";
 
 export { type FsckReport, fsckClean } from "./fsck-report.js";
@@ -38,7 +41,9 @@ export interface FsckOptions {
   threads?: number;
   onProgress?: (p: FsckProgress) => void;
   /** for s3:// locations: endpoint, region, credentials, timeouts */
-  s3?: S3Options;
+  s3?: S3MaintainOptions;
+  /** where the super-chunks live when not in the directory (an S3 store's working copy) */
+  blobs?: BlobStore;
 }
 
 /**
@@ -52,12 +57,16 @@ export interface FsckOptions {
 export async function fsckStore(dir: string, opts: FsckOptions = {}): Promise<FsckReport> {
   const repairs = opts.fix === true || opts.rebuildIndex === true || opts.repairFrom !== undefined;
   const location = resolveStoreLocation(dir);
+  if (repairs && isS3Location(location)) {
+    const { fsckRepairS3 } = await import("./s3-maintain.js");
+    return fsckRepairS3(location, opts);
+  }
   if (repairs) refuseRemoteRepair(location);
   if (opts.repairFrom !== undefined) checkCopyDir(opts.repairFrom);
   const pool = new CodecPool({ threads: opts.threads ?? 2 });
   try {
     if (!repairs) return await checkOnly(location, pool, opts);
-    const ms = openForMaintenance(dir, "fsck");
+    const ms = openForMaintenance(dir, "fsck", false, opts.blobs);
     try {
       return await checkAndRepair(ms, pool, opts);
     } finally {
@@ -86,14 +95,13 @@ async function checkOnly(
   }
 }
 
-/** Repairs rewrite a store directory; archives and S3 stores can only be checked. */
+/** Repairs rewrite a store directory or an S3 store; archives can only be checked. */
 function refuseRemoteRepair(location: string): void {
   const kind = storeKindOf(location);
   if (kind === "dir") return;
-  const what = kind === "s3" ? "an S3 store" : "an archive";
   throw new UnsupportedError(
     "E_UNSUPPORTED",
-    `${location}: ${what} can only be checked, not repaired (--fix, --rebuild-index and --repair-from need a store directory)`,
+    `${location}: an archive can only be checked, not repaired (--fix, --rebuild-index and --repair-from need a store directory or an S3 store)`,
     { path: location, kind },
   );
 }

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import type { BlobStore } from "../blobstore/blob-store.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { StoreRewrite } from "../meta/store-rewrite.js";
 import { PACKED_DB_SUFFIX, packDatabaseFile } from "./packed-db.js";
@@ -17,7 +17,8 @@ import { acquireStoreLock, type StoreLock } from "./store-lock.js";
 export interface MaintainedStore {
   readonly dir: string;
   readonly meta: MetaDb;
-  readonly blobs: DirBlobStore;
+  /** where the super-chunks live: the directory's sc/, or the store's bucket */
+  readonly blobs: BlobStore;
   readonly rewrite: StoreRewrite;
   /** closes both connections, re-packs the database if it was packed, releases the lock */
   close(): void;
@@ -26,19 +27,22 @@ export interface MaintainedStore {
 /**
  * Locks and opens the store at `dir` for writing. At close the database is compacted and
  * packed again when it was packed, or always with `packAtClose` (repack leaves a store as
- * small as pack does, also one a read-write mount had unpacked).
+ * small as pack does, also one a read-write mount had unpacked). `blobs`: where the
+ * super-chunks live when not in the directory (an S3 store's working copy, s3-maintain.ts).
  */
 export function openForMaintenance(
   dir: string,
   purpose: string,
   packAtClose = false,
+  blobs?: BlobStore,
 ): MaintainedStore {
   const lock = acquireStoreLock(dir, purpose);
   try {
     const dbFile = path.join(dir, DB_FILE);
     const wasPacked =
       packAtClose || (!fs.existsSync(dbFile) && fs.existsSync(`${dbFile}${PACKED_DB_SUFFIX}`));
-    const { meta, blobs } = openStore(dir, { readonly: false });
+    const store = openStore(dir, { readonly: false });
+    const meta = store.meta;
     let rewrite: StoreRewrite;
     try {
       rewrite = StoreRewrite.open(dbFile);
@@ -46,7 +50,13 @@ export function openForMaintenance(
       meta.close();
       throw err;
     }
-    return { dir, meta, blobs, rewrite, close: () => closeAll(meta, rewrite, lock, wasPacked) };
+    return {
+      dir,
+      meta,
+      blobs: blobs ?? store.blobs,
+      rewrite,
+      close: () => closeAll(meta, rewrite, lock, wasPacked),
+    };
   } catch (err) {
     lock.release();
     throw err;

@@ -7,8 +7,7 @@
  * files (harmless, fsck removes them); after it, leftover old files are orphans too.
  */
 import { createHash } from "node:crypto";
-import { superChunkKey } from "../blobstore/blob-store.js";
-import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { assert, CorruptError } from "../errors.js";
@@ -40,7 +39,7 @@ export interface RewritePlan {
 
 /** Where and how to write. */
 export interface RewriteContext {
-  readonly blobs: DirBlobStore;
+  readonly blobs: BlobStore;
   readonly rewrite: StoreRewrite;
   readonly pool: CodecPool;
   readonly codec: CodecName;

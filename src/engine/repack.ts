@@ -10,6 +10,8 @@
  * verified (CRCs) and every moved sub-block re-hashed before it is written again. Takes the
  * writer lock: E_STORE_LOCKED while a read-write mount holds it.
  */
+import type { BlobStore } from "../blobstore/blob-store.js";
+import { isS3Location } from "../blobstore/s3-location.js";
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { getCodec } from "../codec/codec-registry.js";
@@ -22,6 +24,7 @@ import { openForMaintenance } from "./repack-open.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
 import { applyRewrite, type RewriteItem } from "./repack-write.js";
+import type { S3MaintainOptions } from "./s3-maintain.js";
 import { openStore } from "./store-layout.js";
 
 /** Options of repack; unset codec, level, size and order are the store's own. */
@@ -49,6 +52,10 @@ export interface RepackOptions {
   }) => void;
   /** test hook: runs after the new files are durable, before the metadata switch */
   beforeCommit?: () => void;
+  /** where the super-chunks live when not in the directory (an S3 store's working copy) */
+  blobs?: BlobStore;
+  /** for s3:// stores: endpoint, region, credentials, work directory */
+  s3?: S3MaintainOptions;
 }
 
 /** What a repack did (or, dry, would do). */
@@ -157,25 +164,34 @@ function summary(
   };
 }
 
+/** What a repack of the store `meta` describes would do (the summary of a dry run). */
+export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
+  const snap = snapshotStore(meta);
+  const p = resolve(meta, o);
+  return summary(snap, choose(meta, snap, o, p), p, true);
+}
+
 /**
- * Repacks the store at `dir`.
+ * Repacks the store at `dir` (a store directory, or `s3://bucket/prefix`: s3-maintain.ts).
  * @example
  * const s = await repackStore("/srv/store", { all: true, codec: "xz", level: 9 });
  * console.log(`reclaimed ${s.reclaimedBytes} bytes`);
  */
 export async function repackStore(dir: string, o: RepackOptions = {}): Promise<RepackSummary> {
   const started = process.hrtime.bigint();
+  if (isS3Location(dir)) {
+    const { repackS3 } = await import("./s3-maintain.js");
+    return repackS3(dir, o);
+  }
   if (o.dryRun) {
     const { meta } = openStore(dir, { readonly: true });
     try {
-      const snap = snapshotStore(meta);
-      const p = resolve(meta, o);
-      return summary(snap, choose(meta, snap, o, p), p, true);
+      return repackPreview(meta, o);
     } finally {
       meta.close();
     }
   }
-  const ms = openForMaintenance(dir, "repack", true);
+  const ms = openForMaintenance(dir, "repack", true, o.blobs);
   try {
     const p = resolve(ms.meta, o);
     const purged = ms.rewrite.transaction(() => ms.rewrite.purgeDeadContents());

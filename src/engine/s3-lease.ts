@@ -4,7 +4,11 @@
  * conditional replace of an expired lease), renewed with If-Match on its own ETag
  * while held, deleted on release. A second writer is refused with E_STORE_LOCKED
  * naming the holder. Expiry compares the holder's clock with the taker's: clocks
- * must agree to well within the time to live.
+ * must agree to well within the time to live. A lease left behind on this host by a
+ * process that is gone (its pid no longer exists), or by this process itself after
+ * its holder let go (a release that could not delete the object, e.g. while the
+ * endpoint was down), is stale: it is taken over at once, like an expired one,
+ * instead of blocking writers for the rest of its time to live.
  */
 import { randomBytes } from "node:crypto";
 import * as os from "node:os";
@@ -47,6 +51,9 @@ export interface S3Lease {
 }
 
 const DEFAULT_TTL_MS = 60_000;
+
+/** Holder ids of the leases this process holds and has not released. */
+const heldHere = new Set<string>();
 
 /** The lease object's holder, or undefined when there is none or it has expired. */
 export async function readS3Lease(blobs: S3BlobStore): Promise<S3LeaseInfo | undefined> {
@@ -107,7 +114,7 @@ export async function acquireS3Lease(
       const cur = await blobs.getTagged(LEASE_KEY);
       if (cur === undefined) continue; // released meanwhile: try again
       const held = parseLease(cur.data);
-      if (held !== undefined && Date.parse(held.expires) > Date.now()) {
+      if (held !== undefined && Date.parse(held.expires) > Date.now() && !isStale(held)) {
         throw new UsageError(
           "E_STORE_LOCKED",
           `${blobs.location}: store is in use by ${describeLease(held)}`,
@@ -121,6 +128,22 @@ export async function acquireS3Lease(
   throw new UsageError("E_STORE_LOCKED", `${blobs.location}: could not take the writer's lease`, {
     path: blobs.location,
   });
+}
+
+/**
+ * True when `info` was written on this host by a process that no longer exists, or by
+ * this process for a lease it no longer holds. A pid that exists but belongs to another
+ * user (EPERM) counts as alive; leases of other hosts are never stale before expiry.
+ */
+export function isStale(info: S3LeaseInfo): boolean {
+  if (info.host !== os.hostname() || !Number.isInteger(info.pid) || info.pid <= 0) return false;
+  if (info.pid === process.pid) return !heldHere.has(info.holder);
+  try {
+    process.kill(info.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
 
 /** A lease this process holds, renewed on a timer until released. */
@@ -141,6 +164,7 @@ class HeldLease implements S3Lease {
   ) {
     this.current = info;
     this.tag = etag;
+    heldHere.add(info.holder);
     this.timer = setInterval(() => {
       this.renewing ??= this.renew().finally(() => {
         this.renewing = undefined;
@@ -172,6 +196,7 @@ class HeldLease implements S3Lease {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    heldHere.delete(this.info.holder);
     clearInterval(this.timer);
     await this.renewing;
     if (this.lost !== undefined) return;

@@ -159,6 +159,11 @@ export class MetaDb {
     }
   }
 
+  /** Rows changed through this connection since it was opened (SQLite total_changes()). */
+  changeCount(): number {
+    return this.#db.prepare("SELECT total_changes()").pluck().get() as number;
+  }
+
   /**
    * Shrinks the file to its live pages, packed in key order (VACUUM), and folds the WAL
    * into it (checkpoint, WAL truncated); the database stays in WAL mode. Call after the

@@ -6,24 +6,21 @@
  * open one).
  */
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { superChunkKey } from "../blobstore/blob-store.js";
-import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { SuperChunkLoader } from "../engine/superchunk-loader.js";
-import { CorruptError, wrapFsError } from "../errors.js";
+import { CorruptError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { SubBlockRecord } from "../meta/records.js";
 import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
 import { entryOffsets } from "../superchunk/entry-offsets.js";
-import { SUPERCHUNK_PREFIX_BYTES } from "../superchunk/superchunk-layout.js";
 import { WorkingSet } from "../workingset/working-set.js";
 import type { OpenSuperChunks } from "./open-superchunks.js";
 
 /** Entries of a frozen super-chunk's header: offset in the raw payload → full hash. */
 type HeaderIndex = Map<number, Buffer>;
 const HEADER_CACHE_ENTRIES = 256;
+const HEADER_GUESS_BYTES = 64 * 1024;
 
 /** Reads committed sub-block bytes and confirms dedup candidates. */
 export class BlockSource {
@@ -31,7 +28,7 @@ export class BlockSource {
   readonly #headers = new Map<number, HeaderIndex>();
 
   constructor(
-    private readonly blobs: DirBlobStore,
+    private readonly blobs: BlobStore,
     pool: CodecPool,
     private readonly open: OpenSuperChunks,
     cacheBytes: number,
@@ -53,13 +50,15 @@ export class BlockSource {
   }
 
   /** True when candidate `c` really holds the sub-block whose SHA-256 is `hash`. */
-  confirm(c: SubBlockRecord, hash: Buffer): boolean {
+  confirm(c: SubBlockRecord, hash: Buffer): boolean | Promise<boolean> {
     if (this.open.isOpen(c.superChunk)) {
       const buf = Buffer.allocUnsafe(c.length);
       this.open.read(c.superChunk, c.offset, c.length, buf, 0);
       return createHash("sha256").update(buf).digest().equals(hash);
     }
-    return this.#header(c.superChunk).get(c.offset)?.equals(hash) === true;
+    const known = this.#headers.get(c.superChunk);
+    if (known !== undefined) return known.get(c.offset)?.equals(hash) === true;
+    return this.#header(c.superChunk).then((h) => h.get(c.offset)?.equals(hash) === true);
   }
 
   /** Drops what is cached about a deleted super-chunk. */
@@ -76,14 +75,17 @@ export class BlockSource {
     this.#headers.clear();
   }
 
-  #header(sc: number): HeaderIndex {
-    let h = this.#headers.get(sc);
-    if (h !== undefined) return h;
-    const file = path.join(this.blobs.root, superChunkKey(sc));
-    const bytes = readHeaderBytes(file, sc);
-    const header = decodeHeader(bytes, { superChunkId: sc, path: file });
+  async #header(sc: number): Promise<HeaderIndex> {
+    const key = superChunkKey(sc);
+    const where = { superChunkId: sc, path: `${this.blobs.location}/${key}` };
+    // one request covers the header of a super-chunk of up to ~1500 sub-blocks
+    const first = await this.blobs.get(key, { offset: 0, length: HEADER_GUESS_BYTES });
+    const len = headerLength(first, where);
+    const bytes =
+      len <= first.length ? first : await this.blobs.get(key, { offset: 0, length: len });
+    const header = decodeHeader(bytes.subarray(0, len), where);
     const offsets = entryOffsets(header);
-    h = new Map(header.entries.map((e, i) => [offsets[i]!, e.hash]));
+    const h: HeaderIndex = new Map(header.entries.map((e, i) => [offsets[i]!, e.hash]));
     if (this.#headers.size >= HEADER_CACHE_ENTRIES) this.#headers.clear();
     this.#headers.set(sc, h);
     return h;
@@ -108,25 +110,5 @@ function copyOut(
     pin.data.copy(target, at, offset, offset + n);
   } finally {
     pin.release();
-  }
-}
-
-/** The header bytes of a super-chunk file (prefix, then the entry table). */
-function readHeaderBytes(file: string, sc: number): Buffer {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "r");
-  } catch (err) {
-    throw wrapFsError(err, file, `read header of super-chunk ${sc}`);
-  }
-  try {
-    const prefix = Buffer.alloc(SUPERCHUNK_PREFIX_BYTES);
-    fs.readSync(fd, prefix, 0, prefix.length, 0);
-    const len = headerLength(prefix, { superChunkId: sc, path: file });
-    const buf = Buffer.alloc(len);
-    fs.readSync(fd, buf, 0, len, 0);
-    return buf;
-  } finally {
-    fs.closeSync(fd);
   }
 }

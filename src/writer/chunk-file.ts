@@ -77,7 +77,7 @@ export async function chunkFile(
     const cut = nextCut(buf, s, buf.length, deps.params);
     const piece = buf.subarray(s, cut);
     whole.update(piece);
-    plan.add(piece);
+    await plan.add(piece);
     pos += cut - s;
   }
   return { size, hash: whole.digest(), extents: plan.extents, newBlocks: plan.newBlocks };
@@ -95,7 +95,7 @@ class PlanBuilder {
     this.#zero = Buffer.alloc(deps.params.maxBytes);
   }
 
-  add(piece: Buffer): void {
+  async add(piece: Buffer): Promise<void> {
     if (piece.equals(this.#zero.subarray(0, piece.length))) {
       const last = this.extents[this.extents.length - 1];
       if (last?.kind === "hole") last.length += piece.length;
@@ -104,7 +104,7 @@ class PlanBuilder {
     }
     const hash = createHash("sha256").update(piece).digest() as SubBlockHash;
     const hex = hash.toString("hex");
-    let ext = this.#seen.get(hex) ?? this.#known(hash, piece.length);
+    let ext = this.#seen.get(hex) ?? (await this.#known(hash, piece.length));
     if (ext === undefined) {
       const at = this.deps.open.append(piece);
       this.newBlocks.push({ hash, ...at, length: piece.length });
@@ -115,9 +115,9 @@ class PlanBuilder {
   }
 
   /** A sub-block of the store confirmed to hold these bytes, if any. */
-  #known(hash: SubBlockHash, length: number): PlannedExtent | undefined {
+  async #known(hash: SubBlockHash, length: number): Promise<PlannedExtent | undefined> {
     for (const c of this.deps.meta.findSubBlockCandidates(hash)) {
-      if (c.length === length && this.deps.blocks.confirm(c, hash)) {
+      if (c.length === length && (await this.deps.blocks.confirm(c, hash))) {
         return { kind: "old", id: c.id, length };
       }
     }

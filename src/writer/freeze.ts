@@ -12,8 +12,7 @@
  * next open.
  */
 import { createHash } from "node:crypto";
-import { superChunkKey } from "../blobstore/blob-store.js";
-import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { assert } from "../errors.js";
@@ -27,7 +26,7 @@ import type { OpenChunk, OpenSuperChunks } from "./open-superchunks.js";
 export interface FreezeDeps {
   readonly meta: MetaDb;
   readonly open: OpenSuperChunks;
-  readonly blobs: DirBlobStore;
+  readonly blobs: BlobStore;
   readonly blocks: BlockSource;
   readonly pool: CodecPool;
   readonly codec: CodecName;

@@ -4,7 +4,7 @@
  * `meta` table, the codec pool, the open super-chunks, the block source (working set)
  * and the content reader. Recovery runs before anything is served.
  */
-import type { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import type { BlobStore } from "../blobstore/blob-store.js";
 import { type ChunkerParams, chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
@@ -23,6 +23,7 @@ import type { FreezeDeps } from "./freeze.js";
 import { HandleTable } from "./open-files.js";
 import { OpenSuperChunks } from "./open-superchunks.js";
 import { type RecoveryReport, recoverStore } from "./recovery.js";
+import type { WritableStore } from "./writable-store.js";
 
 /** Options of WritableStore.open. */
 export interface WritableStoreOptions {
@@ -45,6 +46,16 @@ export interface WritableStoreOptions {
   freezeLevel?: number;
   /** what the store lock says the holder is doing; default "read-write" */
   purpose?: string;
+  /**
+   * where frozen super-chunks live; default the store directory's sc/ (an S3 store's
+   * working copy passes its bucket, with deletes deferred until a generation is committed)
+   */
+  blobs?: BlobStore;
+  /**
+   * called by close() once every file is committed and every super-chunk frozen, before
+   * the database closes (a working copy publishes its last generation there)
+   */
+  onClosing?: (store: WritableStore) => Promise<void>;
   /** errors of background freezes (they are retried by the next freeze or open) */
   onBackgroundError?: (err: unknown) => void;
 }
@@ -75,15 +86,15 @@ export async function openParts(dir: string, opts: WritableStoreOptions): Promis
     pool = new CodecPool({ threads: opts.threads ?? 2 });
     const { codec, level, scBytes, params } = settingsOf(meta);
     open = new OpenSuperChunks(dir, meta, scBytes);
+    const blobs = opts.blobs ?? store.blobs;
     const blocks = new BlockSource(
-      store.blobs,
+      blobs,
       pool,
       open,
       opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES,
       meta,
     );
     const freezeLevel = opts.freezeLevel ?? freezeLevelFor(codec, level);
-    const blobs = store.blobs as DirBlobStore;
     const base = { meta, open, blobs, blocks, pool, codec, level: freezeLevel };
     const recovery = await recoverStore(dir, base);
     const reader = new ContentReader(meta, blocks);

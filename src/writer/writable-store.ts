@@ -36,11 +36,13 @@ export class WritableStore implements FsView {
   readonly #data: FileData;
   readonly #tree: TreeDeps;
   #closed = false;
+  readonly #onClosing: ((store: WritableStore) => Promise<void>) | undefined;
   /** errors of background freezes and reaps, newest last */
   readonly backgroundErrors: unknown[] = [];
 
   private constructor(p: StoreParts, opts: WritableStoreOptions) {
     this.#p = p;
+    this.#onClosing = opts.onClosing;
     const onError = (err: unknown) => {
       this.backgroundErrors.push(err);
       opts.onBackgroundError?.(err);
@@ -277,6 +279,27 @@ export class WritableStore implements FsView {
     return this.#freezer.freezeAll();
   }
 
+  /**
+   * The committed database as one image, or undefined while a super-chunk is open (the
+   * image would name sub-blocks that exist only in local raw files). For a writer that
+   * publishes the store elsewhere (an S3 store's generations).
+   */
+  frozenImage(): Buffer | undefined {
+    const meta = this.#p.meta;
+    return meta.writes.openSuperChunks().length > 0 ? undefined : meta.serialize();
+  }
+
+  /** Rows changed since the store was opened: a cheap "anything new?" for a publisher. */
+  changeCount(): number {
+    return this.#p.meta.changeCount();
+  }
+
+  /** True while an open file has writes not committed yet. */
+  hasUnflushedWrites(): boolean {
+    for (const f of this.#p.handles.files()) if (f.dirty) return true;
+    return false;
+  }
+
   /** Counters of the working set of inflated super-chunks. */
   workingSetStats() {
     return this.#p.blocks.stats();
@@ -294,6 +317,7 @@ export class WritableStore implements FsView {
     try {
       for (const f of [...p.handles.files()]) await this.#data.commit(f);
       await this.#freezer.freezeAll();
+      await this.#onClosing?.(this);
     } finally {
       for (const f of p.handles.files()) f.staging?.dispose();
       p.open.close();

@@ -41,6 +41,17 @@ export interface Ceph {
   pauseGateway(): void;
   /** Thaws radosgw (SIGCONT). */
   resumeGateway(): void;
+  /**
+   * Kills radosgw at once (SIGKILL, sent before this returns: a crash, in-flight
+   * requests are cut) and resolves when it has exited. The mon and OSD keep running,
+   * so the data stays. Idempotent.
+   */
+  stopGateway(): Promise<void>;
+  /**
+   * Starts radosgw again (same config, same port) and resolves once S3 answers;
+   * a no-op when it is running.
+   */
+  startGateway(): Promise<void>;
   /** Stops every daemon and removes the directory; idempotent. */
   stop(): Promise<void>;
 }
@@ -261,6 +272,18 @@ export async function startCeph(): Promise<Ceph> {
     throw new Error(`ceph did not start: ${(err as Error).message}\n${tails}`);
   }
   let stopped = false;
+  const gateway = async (up: boolean) => {
+    const running = rgw.exitCode === null && rgw.signalCode === null;
+    if (up === running) return;
+    if (!up) {
+      const exited = new Promise<void>((r) => rgw.once("exit", () => r()));
+      rgw.kill("SIGKILL");
+      return await exited;
+    }
+    rgw = daemon("radosgw", ["-c", cfg, "-n", "client.rgw.a", "-f"], dir);
+    kids.push(rgw);
+    await waitForGateway(endpoint, dir, [kids[0]!, kids[1]!, rgw]);
+  };
   return {
     endpoint,
     accessKeyId,
@@ -274,6 +297,8 @@ export async function startCeph(): Promise<Ceph> {
     }),
     pauseGateway: () => rgw.kill("SIGSTOP"),
     resumeGateway: () => rgw.kill("SIGCONT"),
+    stopGateway: () => gateway(false),
+    startGateway: () => gateway(true),
     async stop() {
       if (stopped) return;
       stopped = true;
