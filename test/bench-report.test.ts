@@ -14,9 +14,11 @@ import { type CorpusFile, largestFiles, makeReadPlan } from "../scripts/bench/re
 import {
   checkTargets,
   computeRatios,
+  extraNumber,
   fmt,
   formatMainTable,
   formatReport,
+  formatS3Table,
   markdownTable,
   ratio,
 } from "../scripts/bench/report.js";
@@ -191,6 +193,49 @@ test("bench-report - report: main table, ratio table per superchunk row, notes",
     formatReport([rows[1]!], 1000).includes(" vs |"),
     "no ratio table without superchunk",
   );
+});
+
+test("bench-report - S3 table: times, ratios to the local store, what the S3 mount fetched", () => {
+  const local = result("superchunk", { packSeconds: 4, readAllSeconds: 2, newestSeconds: 1 });
+  const s3 = result("superchunk-s3", {
+    packSeconds: 5,
+    readAllSeconds: 3,
+    newestSeconds: 0.5,
+    extra: {
+      readAllFetchedBytes: 3 * 1024 * 1024,
+      readAllFetchRequests: 17,
+      readAllFetchedPerByteRead: 0.0531,
+      newestFetchedBytes: "oops",
+    },
+  });
+  const lines = formatS3Table(s3, local).split("\n");
+  assert.ok(lines[0]!.startsWith("S3 store against the local store directory ("), lines[0]);
+  assert.is(
+    lines[2],
+    "| phase | S3 s | local s | S3 / local | fetched MiB | requests | fetched / byte read |",
+  );
+  assert.is(lines[4], "| pack | 5.0 | 4.0 | 1.250× | – | – | – |");
+  assert.is(lines[5], "| read-all | 3.00 | 2.00 | 1.500× | 3.0 | 17 | 0.053 |");
+  assert.is(
+    lines[6],
+    "| newest-release | 0.50 | 1.00 | 0.500× | – | – | – |",
+    "random not measured: no row",
+  );
+  assert.is(lines.length, 7);
+  const halfMeasured = formatS3Table(result("superchunk-s3", { randomSeconds: 2 }), local);
+  assert.ok(halfMeasured.includes("| random | 2.00 | – | – | – | – | – |"), halfMeasured);
+  assert.is(extraNumber(s3, "newestFetchedBytes"), null);
+  assert.is(extraNumber(s3, "readAllFetchRequests"), 17);
+});
+
+test("bench-report - report: the S3 table only when both superchunk and superchunk-s3 ran", () => {
+  const local = result("superchunk", { packSeconds: 2 });
+  const s3 = result("superchunk-s3", { packSeconds: 3 });
+  const both = formatReport([local, s3], 1000);
+  assert.ok(both.includes("| pack | 3.0 | 2.0 | 1.500× |"), both);
+  assert.ok(both.indexOf("S3 store against") < both.indexOf("Targets,"), "after the main table");
+  assert.not.ok(formatReport([s3], 1000).includes("S3 store against"));
+  assert.not.ok(formatReport([local], 1000).includes("S3 store against"));
 });
 
 test("bench-report - parsePeakRss reads GNU time's last line", () => {

@@ -1,6 +1,7 @@
 /**
- * The benchmark's printed report: the main markdown table, superchunk's ratios to each
- * peer, and the design targets met or missed. Pure: results in, text out.
+ * The benchmark's printed report: the main markdown table, the S3 store against the
+ * local store directory, superchunk's ratios to each peer, and the design targets met
+ * or missed. Pure: results in, text out.
  */
 
 import { PACK_REFERENCE, READ_REFERENCE, TOOLS, type ToolId } from "./catalogue.js";
@@ -49,6 +50,11 @@ export function fmt(value: number | null, digits: number): string {
   return value === null || !Number.isFinite(value) ? DASH : value.toFixed(digits);
 }
 
+/** A ratio as `0.250×`, or a dash for null. */
+export function times(value: number | null): string {
+  return value === null ? DASH : `${value.toFixed(3)}×`;
+}
+
 /** A markdown table: first column left-aligned, the others right-aligned; `|` in cells escaped. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]) {
   const cell = (text: string) => text.replaceAll("|", "\\|");
@@ -85,7 +91,7 @@ export function formatMainTable(results: readonly ToolResult[], rawBytes: number
 /** superchunk's ratios (×) to each peer; a dash where either side was not measured. */
 export function formatRatioTable(ours: ToolResult, peers: readonly ToolResult[]): string {
   const header = [`${ours.label} vs`, "size", "pack time", "read-all", "random", "newest-release"];
-  const x = (v: number | null) => (v === null ? DASH : `${v.toFixed(3)}×`);
+  const x = times;
   const rows = peers.map((p) => {
     const r = computeRatios(ours, p);
     return [p.label, x(r.size), x(r.pack), x(r.readAll), x(r.random), x(r.newest)];
@@ -150,12 +156,72 @@ export function formatNotes(results: readonly ToolResult[]): string {
   return results.flatMap((r) => r.notes.map((n) => `- ${r.label}: ${n}`)).join("\n");
 }
 
-/** The whole printed report: main table, then per superchunk row its ratios and targets. */
+/** The read phases, with the labels the S3 table prints. */
+const READ_PHASES = [
+  ["readAll", "read-all", (r: ToolResult) => r.readAllSeconds],
+  ["random", "random", (r: ToolResult) => r.randomSeconds],
+  ["newest", "newest-release", (r: ToolResult) => r.newestSeconds],
+] as const;
+type ReadPhase = (typeof READ_PHASES)[number];
+
+/** A finite number kept in `r.extra[key]` (the read runner's fetch counters), else null. */
+export function extraNumber(r: ToolResult, key: string): number | null {
+  const v = r.extra[key];
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * The S3 store (`s3`) against the local store directory (`local`) of the same run: per
+ * phase both times and their ratio, and for each read phase what the S3 mount fetched
+ * (MiB, requests, bytes fetched per byte read). Read phases measured on neither side are
+ * left out.
+ */
+export function formatS3Table(s3: ToolResult, local: ToolResult): string {
+  const header = [
+    "phase",
+    "S3 s",
+    "local s",
+    "S3 / local",
+    "fetched MiB",
+    "requests",
+    "fetched / byte read",
+  ];
+  const pack = [s3.packSeconds, local.packSeconds] as const;
+  const rows = [
+    ["pack", fmt(pack[0], 1), fmt(pack[1], 1), times(ratio(...pack)), DASH, DASH, DASH],
+  ];
+  for (const phase of READ_PHASES) {
+    if (phase[2](s3) !== null || phase[2](local) !== null) rows.push(s3ReadRow(s3, local, phase));
+  }
+  return `S3 store against the local store directory (${s3.label} / ${local.label}):\n\n${markdownTable(header, rows)}`;
+}
+
+function s3ReadRow(s3: ToolResult, local: ToolResult, phase: ReadPhase): string[] {
+  const [which, label, pick] = phase;
+  const fetched = extraNumber(s3, `${which}FetchedBytes`);
+  return [
+    label,
+    fmt(pick(s3), 2),
+    fmt(pick(local), 2),
+    times(ratio(pick(s3), pick(local))),
+    fetched === null ? DASH : mib(fetched),
+    fmt(extraNumber(s3, `${which}FetchRequests`), 0),
+    fmt(extraNumber(s3, `${which}FetchedPerByteRead`), 3),
+  ];
+}
+
+/**
+ * The whole printed report: main table, the S3 table when both superchunk and
+ * superchunk-s3 ran, then per superchunk row its ratios and targets.
+ */
 export function formatReport(results: readonly ToolResult[], rawBytes: number): string {
   const byId = new Map(results.map((r) => [r.id, r] as const));
   const ours = results.filter((r) => TOOLS[r.id].ours);
   const peers = results.filter((r) => !TOOLS[r.id].ours);
   const parts = [formatMainTable(results, rawBytes)];
+  const s3 = byId.get("superchunk-s3");
+  const local = byId.get("superchunk");
+  if (s3 !== undefined && local !== undefined) parts.push(formatS3Table(s3, local));
   for (const o of ours) {
     if (peers.length > 0) parts.push(formatRatioTable(o, peers));
     parts.push(`Targets, ${o.label}:\n${formatTargets(checkTargets(o, byId, rawBytes))}`);

@@ -1,23 +1,29 @@
+import type { S3Options } from "../blobstore/s3-client.js";
 import { type SealSummary, sealStore } from "../engine/seal.js";
 import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { s3Options } from "./s3-options.js";
 
-const usage = `Usage: superchunk seal <store-dir> <out.zip> [options]
+const usage = `Usage: superchunk seal <store> <out.zip> [options]
 
 Writes a store as one archive: a zip file holding the packed metadata database
 and every super-chunk (stored, not recompressed), readable by any unzip tool and
 mountable read-only from the file or from an http(s) URL:
   superchunk mount out.zip /mnt/x
   superchunk mount https://host/path/out.zip /mnt/x
-The archive is written under a temporary name next to <out.zip> and appears
-only when complete. The store is left as it is.
+<store> is a store directory (sealed under its lock) or s3://bucket/prefix (its
+committed generation; the super-chunks are downloaded into a hidden staging
+directory next to <out.zip> first). The archive is written under a temporary
+name next to <out.zip> and appears only when complete. The store is left as it is.
 
 Options:
-  --force      replace <out.zip> if it exists (default: refuse, E_DEST_EXISTS)
-  --json       print the summary as JSON
-  --quiet      no summary
-  -h, --help   show this help`;
+  --force             replace <out.zip> if it exists (default: refuse, E_DEST_EXISTS)
+  --endpoint URL      s3:// stores: the S3 endpoint (path-style addressing)
+  --path-style        s3:// stores: path-style addressing without --endpoint
+  --json              print the summary as JSON
+  --quiet             no summary
+  -h, --help          show this help`;
 
 /** The parsed command line of `seal`. */
 export interface SealArgs {
@@ -26,29 +32,33 @@ export interface SealArgs {
   readonly force: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
+  readonly s3: S3Options;
 }
 
-function parseSealArgs(args: string[]): SealArgs | undefined {
+function parseSealArgs(args: string[], io: CliIO): SealArgs | undefined {
   const { values, positionals } = parseCommandArgs(args, {
     force: { type: "boolean" },
     json: { type: "boolean" },
     quiet: { type: "boolean" },
+    endpoint: { type: "string" },
+    "path-style": { type: "boolean" },
   });
   if (values.help) return undefined;
-  if (positionals.length !== 2)
-    throw new UsageError("E_USAGE", "seal needs <store-dir> and <out.zip>");
+  if (positionals.length !== 2) throw new UsageError("E_USAGE", "seal needs <store> and <out.zip>");
   return {
     store: positionals[0]!,
     out: positionals[1]!,
     force: values.force === true,
     json: values.json === true,
     quiet: values.quiet === true,
+    s3: s3Options(values, io),
   };
 }
 
 /** One line about a sealed archive. */
 export function renderSealSummary(s: SealSummary): string {
-  return `sealed ${s.archive}: ${formatBytes(s.archiveBytes)} (${s.superChunks} super-chunks, ${formatBytes(s.superChunkBytes)}; metadata ${formatBytes(s.metadataBytes)}) in ${s.seconds.toFixed(1)} s\n`;
+  const fetched = s.fetchedBytes === undefined ? "" : `, fetched ${formatBytes(s.fetchedBytes)}`;
+  return `sealed ${s.archive}: ${formatBytes(s.archiveBytes)} (${s.superChunks} super-chunks, ${formatBytes(s.superChunkBytes)}; metadata ${formatBytes(s.metadataBytes)}) in ${s.seconds.toFixed(1)} s${fetched}\n`;
 }
 
 export const sealCommand: Command = {
@@ -56,12 +66,12 @@ export const sealCommand: Command = {
   summary: "write a store as a single zip archive",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
-    const a = parseSealArgs(args);
+    const a = parseSealArgs(args, io);
     if (a === undefined) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    const s = await sealStore(a.store, a.out, { force: a.force });
+    const s = await sealStore(a.store, a.out, { force: a.force, s3: a.s3 });
     if (a.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else if (!a.quiet) io.stdout.write(renderSealSummary(s));
     return EXIT.ok;
