@@ -264,43 +264,46 @@ t(
   },
 );
 
-t("s3-rw - unmount while the gateway is down keeps the changes; the next mount publishes them", async () => {
-  const loc = await packed("outage");
-  const mnt = mountDir("s3rw-out");
-  const work = tmpDir("s3rw-ow");
-  const body = seededBytes(700_000, 9);
-  let served: ServedStore | undefined;
-  try {
-    served = await serveStore(loc, mnt, [
-      "--read-write",
-      "--work-dir",
-      work,
-      "--publish-idle",
-      "3600",
-      "--endpoint",
-      ceph!.endpoint,
-    ]);
-    fs.writeFileSync(path.join(mnt, "during-outage.bin"), body);
-    await ceph!.stopGateway();
-    await umountCommand.run([mnt], io());
-    const code = await served.exited;
-    served = undefined;
-    assert.is.not(code, 0, "the server says it could not publish");
-  } finally {
-    await ceph!.startGateway();
-    if (isMounted(mnt)) spawnSync("fusermount", ["-uz", mnt]);
-  }
-  assert.is(await generation(loc), 1);
-  try {
-    served = await serveStore(loc, mnt, ["--read-write", "--work-dir", work]);
-    assert.match(served.stderr(), "resuming the work directory");
-  } finally {
-    await unmount(mnt, served);
-  }
-  assert.is(await generation(loc), 2);
-  const out = await extracted(loc);
-  assert.ok(fs.readFileSync(path.join(out, "during-outage.bin")).equals(body));
-});
+t(
+  "s3-rw - unmount while the gateway is down keeps the changes; the next mount publishes them",
+  async () => {
+    const loc = await packed("outage");
+    const mnt = mountDir("s3rw-out");
+    const work = tmpDir("s3rw-ow");
+    const body = seededBytes(700_000, 9);
+    let served: ServedStore | undefined;
+    try {
+      served = await serveStore(loc, mnt, [
+        "--read-write",
+        "--work-dir",
+        work,
+        "--publish-idle",
+        "3600",
+        "--endpoint",
+        ceph!.endpoint,
+      ]);
+      fs.writeFileSync(path.join(mnt, "during-outage.bin"), body);
+      await ceph!.stopGateway();
+      await umountCommand.run([mnt], io());
+      const code = await served.exited;
+      served = undefined;
+      assert.is.not(code, 0, "the server says it could not publish");
+    } finally {
+      await ceph!.startGateway();
+      if (isMounted(mnt)) spawnSync("fusermount", ["-uz", mnt]);
+    }
+    assert.is(await generation(loc), 1);
+    try {
+      served = await serveStore(loc, mnt, ["--read-write", "--work-dir", work]);
+      assert.match(served.stderr(), "resuming the work directory");
+    } finally {
+      await unmount(mnt, served);
+    }
+    assert.is(await generation(loc), 2);
+    const out = await extracted(loc);
+    assert.ok(fs.readFileSync(path.join(out, "during-outage.bin")).equals(body));
+  },
+);
 
 /** Writes the object back with one byte flipped `fromEnd` bytes before its end. */
 async function damage(loc: string, key: string, fromEnd: number): Promise<void> {

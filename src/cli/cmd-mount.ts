@@ -28,6 +28,7 @@ import { findMount } from "../fuse/mount-table.js";
 import { WritableStore } from "../writer/index.js";
 import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { followSecondsOf, mountFollowing } from "./mount-follow.js";
 
 const usage = `Usage: superchunk mount <store> <mountpoint> [options]
 
@@ -52,6 +53,11 @@ Options:
                        $XDG_CACHE_HOME/superchunk/s3/<id>, kept for crash recovery)
   --publish-idle SECS  s3:// read-write: quiet time before a generation is
                        published (default 2)
+  --follow             s3:// read-only: serve each newer generation once a poll of
+                       the store's pointer sees it, without remounting (the kernel
+                       caches names and attributes for 1 s only, file pages not at all)
+  --follow-interval SECS
+                       seconds between polls with --follow (default 10)
   --endpoint URL       s3:// stores: the S3 endpoint (path-style addressing)
   --path-style         s3:// stores: path-style addressing without --endpoint
   --http-timeout SECS  http(s) archives: a request idle this long fails (default 30)
@@ -79,6 +85,8 @@ export interface MountArgs {
   readonly readWrite: boolean;
   readonly workDir: string | undefined;
   readonly publishIdleMs: number | undefined;
+  /** s3:// read-only: --follow, seconds between polls of the pointer; else undefined */
+  readonly followSeconds: number | undefined;
   /** s3:// stores: endpoint given on the command line */
   readonly endpoint: string | undefined;
   /** s3:// stores: --path-style */
@@ -115,6 +123,8 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     debug: { type: "boolean" },
     endpoint: { type: "string" },
     "path-style": { type: "boolean" },
+    follow: { type: "boolean" },
+    "follow-interval": { type: "string" },
     "http-timeout": { type: "string" },
     "http-retries": { type: "string" },
   });
@@ -138,6 +148,7 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
       values["publish-idle"] === undefined
         ? undefined
         : parseInteger(values["publish-idle"], "--publish-idle", 0, 86_400) * 1000,
+    followSeconds: followSecondsOf(values, positionals[0]!),
     endpoint: values.endpoint,
     pathStyle: values["path-style"] === true,
     httpTimeoutMs:
@@ -221,6 +232,7 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
       ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
       ...(a.pathStyle ? { forcePathStyle: true } : {}),
     };
+    if (a.followSeconds !== undefined) return await mountFollowing(a, s3, opts);
     const http = {
       ...(a.httpTimeoutMs === undefined ? {} : { timeoutMs: a.httpTimeoutMs }),
       ...(a.httpRetries === undefined ? {} : { retries: a.httpRetries }),
@@ -375,6 +387,8 @@ function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
   if (a.readWrite) args.push("--read-write");
   if (a.workDir !== undefined) args.push("--work-dir", a.workDir);
   if (a.publishIdleMs !== undefined) args.push("--publish-idle", String(a.publishIdleMs / 1000));
+  if (a.followSeconds !== undefined) args.push("--follow");
+  if (a.followSeconds !== undefined) args.push("--follow-interval", String(a.followSeconds));
   if (a.endpoint !== undefined) args.push("--endpoint", a.endpoint);
   if (a.pathStyle) args.push("--path-style");
   if (a.httpTimeoutMs !== undefined) args.push("--http-timeout", String(a.httpTimeoutMs / 1000));

@@ -30,6 +30,12 @@ export interface FsUsage {
 export interface FsView {
   /** The root directory's inode (always 1). */
   readonly root: InodeId;
+  /**
+   * Changes whenever the tree shown is replaced (a followed S3 store switched generation):
+   * caches by path or inode kept outside the view must be dropped then. Optional: a view
+   * without it never changes under its readers.
+   */
+  readonly epoch?: number;
   /** Attributes, or undefined when the inode does not exist. */
   getattr(ino: InodeId): InodeAttr | undefined;
   /** Resolves a '/'-separated path from the root; undefined if any component is missing. */

@@ -116,7 +116,11 @@ export async function openS3Store(location: string, opts: S3Options = {}): Promi
   }
 }
 
-async function loadGeneration(blobs: S3BlobStore, pointer: S3Pointer): Promise<MetaDb> {
+/**
+ * The database of the generation `pointer` names, inflated into memory; E_CORRUPT when that
+ * generation is missing or damaged.
+ */
+export async function loadGeneration(blobs: S3BlobStore, pointer: S3Pointer): Promise<MetaDb> {
   const label = `${blobs.location}/${pointer.database}`;
   let packed: Buffer;
   try {

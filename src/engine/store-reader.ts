@@ -6,7 +6,7 @@
  * the inflating worker).
  *
  * Fast paths: inode records and extent tables are cached (the store is immutable
- * while read), `readInto` copies straight into the caller's buffer and answers
+ * while read; a followed S3 store switches generations only through `replaceMeta`), `readInto` copies straight into the caller's buffer and answers
  * synchronously when every super-chunk it needs is cached. Background loads go
  * through one PrefetchQueue: a sequential reader keeps `readaheadChunks` super-chunks
  * inflating ahead of it, and `prefetchFiles` queues what a run of files will need.
@@ -81,23 +81,59 @@ export class StoreReader implements FsView {
   private readonly filesChunks: number;
   private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
   private readonly extentCache = new Map<number, ExtentTable>();
+  private readonly verifyRawCrc: boolean;
+  private current: MetaDb;
+  private loader: SuperChunkLoader;
+  private switches = 0;
   private closed = false;
 
   constructor(
-    readonly meta: MetaDb,
+    meta: MetaDb,
     private readonly blobs: BlobStore,
     private readonly pool: CodecPool,
     cacheBytes: number,
     opts: Omit<StoreReaderOptions, "cacheBytes"> = {},
   ) {
-    const loader = new SuperChunkLoader(meta, blobs, pool, opts.verifyRawCrc ?? true);
+    this.current = meta;
+    this.verifyRawCrc = opts.verifyRawCrc ?? true;
+    this.loader = new SuperChunkLoader(meta, blobs, pool, this.verifyRawCrc);
     this.ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch, need, alloc) =>
-      loader.load(id, prefetch, need, alloc),
+      this.loader.load(id, prefetch, need, alloc),
     );
     const maxInFlight = opts.prefetchInFlight ?? pool.threads + PREFETCH_EXTRA_IN_FLIGHT;
     this.queue = new PrefetchQueue(this.ws, { maxInFlight });
     this.readahead = opts.readaheadChunks ?? pool.threads;
     this.filesChunks = opts.prefetchFilesChunks ?? DEFAULT_PREFETCH_FILES_CHUNKS;
+  }
+
+  /** The database served (a followed store's current generation). */
+  get meta(): MetaDb {
+    return this.current;
+  }
+
+  /** How many times `replaceMeta` switched the tree (see FsView.epoch). */
+  get epoch(): number {
+    return this.switches;
+  }
+
+  /**
+   * Serves `next` from now on: a newer generation of the same store, in which a super-chunk
+   * id names the same immutable bytes as before. Drops the inode and extent caches and the
+   * working-set entries of super-chunks that `next` lacks or describes differently, keeps
+   * the rest, and bumps `epoch`. Reads already running finish with the extents they
+   * resolved (or fail cleanly when a super-chunk they need is gone). Answers the previous
+   * database, which the caller closes, and how many cached super-chunks were dropped.
+   */
+  replaceMeta(next: MetaDb): { previous: MetaDb; dropped: number } {
+    const previous = this.current;
+    const same = unchangedSuperChunks(previous, next);
+    this.current = next;
+    this.loader = new SuperChunkLoader(next, this.blobs, this.pool, this.verifyRawCrc);
+    this.inodes.clear();
+    this.extentCache.clear();
+    const dropped = this.ws.retain((id) => same.has(id));
+    this.switches++;
+    return { previous, dropped };
   }
 
   getattr(ino: InodeId): InodeAttr | undefined {
@@ -356,6 +392,23 @@ function copyPinned(
 StoreReader satisfies new (
   ...a: never[]
 ) => FsView;
+
+/** Ids of the super-chunks `a` and `b` both hold with the same codec and sizes. */
+function unchangedSuperChunks(a: MetaDb, b: MetaDb): Set<number> {
+  const before = new Map(a.listSuperChunks().map((r) => [r.id as number, r]));
+  const same = new Set<number>();
+  for (const r of b.listSuperChunks()) {
+    const o = before.get(r.id);
+    const equal =
+      o !== undefined &&
+      o.codec === r.codec &&
+      o.rawBytes === r.rawBytes &&
+      o.storedBytes === r.storedBytes &&
+      o.subBlocks === r.subBlocks;
+    if (equal) same.add(r.id);
+  }
+  return same;
+}
 
 /** Index of the extent holding `offset`: the last start ≤ offset. */
 export function findExtent(starts: Float64Array, offset: number): number {

@@ -45,6 +45,8 @@ export class DirScan {
   readonly #dirs = new Map<number, DirState>();
   /** sequential opens since the last lookahead was returned (any directory) */
   #sinceHint = Number.POSITIVE_INFINITY;
+  /** the view's epoch the tracked directories were read in */
+  #epoch: number | undefined;
 
   constructor(view: FsView, opts: DirScanOptions = {}) {
     this.#view = view;
@@ -59,6 +61,11 @@ export class DirScan {
    * and the files after it; undefined when a walk's earlier lookahead still covers it.
    */
   opened(dir: InodeId, ino: InodeId): InodeId[] | undefined {
+    if (this.#view.epoch !== this.#epoch) {
+      this.#epoch = this.#view.epoch;
+      this.#dirs.clear();
+      this.#sinceHint = Number.POSITIVE_INFINITY;
+    }
     const st = this.#state(dir);
     const at = st.index.get(ino);
     if (at === undefined) return [ino];

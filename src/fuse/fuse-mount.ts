@@ -12,7 +12,8 @@
  * Mount options (fuse-options.ts): always `use_ino` (st_ino is the store's inode number, so
  * hard links share one), `default_permissions` (the kernel checks mode bits) and
  * `subtype=superchunk` (type `fuse.superchunk` in the mount table). Read-only: `ro`,
- * `kernel_cache` and long entry/attr timeouts (the store never changes under the mount).
+ * `kernel_cache` and long entry/attr timeouts (the store never changes under the mount);
+ * following an S3 store's pointer (`--follow`): no `kernel_cache` and 1 s timeouts instead.
  * Read-write: `big_writes`, `max_write`, attr_timeout=0 and a short entry
  * timeout, no kernel_cache.
  */

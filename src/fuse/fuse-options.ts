@@ -12,6 +12,12 @@ export interface FuseOptionParams {
   fsName?: string;
   /** kernel entry/attr cache lifetime in seconds; default 3600 (the store is immutable) */
   cacheTimeoutSeconds?: number;
+  /**
+   * read-only mounts: let the kernel keep file pages across opens (`kernel_cache`); default
+   * true. False for a store that may change under the mount (following an S3 store's
+   * pointer): the kernel then drops a file's cached pages at each open
+   */
+  kernelCache?: boolean;
   /** extra libfuse `-o` options from the user, e.g. ["allow_other"] */
   fuseOptions?: readonly string[];
 }
@@ -103,7 +109,7 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
   return [
     ...common,
     "ro",
-    "kernel_cache",
+    ...(p.kernelCache === false ? [] : ["kernel_cache"]),
     `entry_timeout=${t}`,
     `attr_timeout=${t}`,
     `negative_timeout=${t}`,

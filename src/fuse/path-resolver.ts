@@ -2,7 +2,8 @@
  * Path → inode for the path-based ops of libfuse2's high-level API (it sends a full path of raw
  * bytes with every op). Walks one component at a time with `FsView.lookup` and keeps a bounded
  * cache of resolved paths: the store is immutable while mounted read-only, so an entry never
- * goes stale. (The read-write ops resolve through the store each time instead.)
+ * goes stale, except when a followed store switches generation (the view's `epoch` changes),
+ * which drops the cache. (The read-write ops resolve through the store each time instead.)
  */
 import type { FsView } from "../engine/fs-view.js";
 import type { InodeId } from "../types.js";
@@ -15,6 +16,7 @@ const SLASH = 0x2f;
 export class PathResolver {
   readonly #view: FsView;
   readonly #cache = new Map<string, InodeId>();
+  #epoch: number | undefined;
 
   constructor(view: FsView) {
     this.#view = view;
@@ -30,6 +32,10 @@ export class PathResolver {
   /** Like resolve, but undefined when missing. */
   tryResolve(path: Buffer): InodeId | undefined {
     if (path.length <= 1) return this.#view.root;
+    if (this.#view.epoch !== this.#epoch) {
+      this.#epoch = this.#view.epoch;
+      this.#cache.clear();
+    }
     const key = path.toString("latin1");
     const hit = this.#cache.get(key);
     if (hit !== undefined) return hit;

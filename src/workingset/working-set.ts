@@ -101,6 +101,8 @@ class Flight {
   waiters = 0;
   /** slabs the load took from the pool */
   readonly slabs: Slab[] = [];
+  /** set by `retain`: the result answers its waiters but is not cached */
+  discard = false;
 }
 
 /**
@@ -245,6 +247,27 @@ export class WorkingSet<K extends number | string = number> {
     this.#generation++;
   }
 
+  /**
+   * Drops the cached entries whose key `keep` rejects (pins on them stay valid for their
+   * holders); loads in flight for such keys still answer their waiters but are not cached,
+   * and later acquires start a new load. Nothing under a rejected key is served from what
+   * was cached or loading before. Answers how many cached entries were dropped.
+   */
+  retain(keep: (key: K) => boolean): number {
+    let dropped = 0;
+    for (const [key, entry] of [...this.#entries]) {
+      if (keep(key)) continue;
+      this.#drop(key, entry);
+      dropped++;
+    }
+    for (const [key, flight] of [...this.#flights]) {
+      if (keep(key)) continue;
+      flight.discard = true;
+      this.#flights.delete(key);
+    }
+    return dropped;
+  }
+
   /** Bytes the working set may hold (its capacity). */
   get capacityBytes(): number {
     return this.#capacity;
@@ -280,7 +303,7 @@ export class WorkingSet<K extends number | string = number> {
       const unused = prefetch && flight.waiters === 0;
       const entry: Entry = { data, slab, cost, pins: flight.waiters, cached: false, unused };
       this.#settle(flight, slab);
-      if (generation === this.#generation) this.#insert(key, entry);
+      if (generation === this.#generation && !flight.discard) this.#insert(key, entry);
       else this.#giveBackIfFree(entry);
       return entry;
     } catch (err) {
