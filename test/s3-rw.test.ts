@@ -18,6 +18,7 @@ import { extractTree } from "../src/engine/extract.js";
 import { fsckClean, fsckStore } from "../src/engine/fsck.js";
 import { packToS3 } from "../src/engine/pack-s3.js";
 import { repackStore } from "../src/engine/repack.js";
+import { openFollowingS3Reader } from "../src/engine/s3-follow.js";
 import { readPointer } from "../src/engine/s3-store.js";
 import { openS3Writable } from "../src/engine/s3-writable.js";
 import { openStoreSource } from "../src/engine/store-layout.js";
@@ -371,6 +372,27 @@ t("s3-rw - repack of an S3 store: smaller, published, old objects gone only afte
   console.log(
     `s3-rw: repack --all ${s.storedBytesBefore} -> ${s.storedBytesAfter} bytes in ${s.seconds.toFixed(2)} s`,
   );
+});
+
+t("s3-rw - a following reader meeting an object a repack deleted switches at once", async () => {
+  const loc = await packed("follow-miss");
+  const logged: string[] = [];
+  const reader = await openFollowingS3Reader(loc, {
+    cacheBytes: 1024 * 1024,
+    follow: { intervalSeconds: 3600, log: (l) => logged.push(l) },
+  });
+  try {
+    const ino = reader.lookupPath("a/b/big.bin")!;
+    const want = fs.readFileSync(path.join(src, "a/b/big.bin"));
+    assert.ok((await reader.read(ino, 0, 4096)).equals(want.subarray(0, 4096)));
+    await repackStore(loc, { all: true }); // every object of generation 1 is deleted
+    const got = await reader.read(ino, 0, want.length);
+    assert.ok(got.equals(want), "read again from generation 2");
+    assert.is(reader.follower.generation, 2);
+    assert.match(logged.join("\n"), "generation 1 → 2");
+  } finally {
+    await reader.close();
+  }
 });
 
 t("s3-rw - fsck --repair-from restores a damaged super-chunk object and publishes", async () => {

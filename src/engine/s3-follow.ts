@@ -13,8 +13,9 @@
 import { S3BlobStore } from "../blobstore/s3-blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { EngineError, NotFoundError } from "../errors.js";
+import { EngineError, isCode, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
+import type { InodeId } from "../types.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
 import {
   loadGeneration,
@@ -220,6 +221,22 @@ export class FollowingS3Reader extends StoreReader {
     this.location = store.blobs.location;
     this.#poller = poller;
     this.follower = new S3Follower(store.blobs, poller, this, store.pointer, opts.follow);
+  }
+
+  /**
+   * Reads like any reader; a super-chunk missing from the bucket (a writer committed a
+   * newer generation and deleted what it no longer names) polls at once and, when that
+   * switched to a newer generation, reads again from it.
+   */
+  override readInto(ino: InodeId, offset: number, target: Buffer): number | Promise<number> {
+    const r = super.readInto(ino, offset, target);
+    if (typeof r === "number") return r;
+    return r.catch(async (err: unknown) => {
+      if (!isCode(err, "E_SUPERCHUNK_MISSING")) throw err;
+      const switched = await this.follower.poll().catch(() => false);
+      if (!switched) throw err;
+      return super.readInto(ino, offset, target);
+    });
   }
 
   /** Stops following, then closes like any reader. */
