@@ -81,6 +81,9 @@ export function s3Settings(opts: S3Options = {}): S3Settings {
 
 /** A client for `settings`; destroy() it to close its sockets. */
 export function createS3Client(settings: S3Settings, env: NodeJS.ProcessEnv): S3Client {
+  // package.json pins an SDK release that supports Node 20; its notice that later
+  // releases will not would otherwise be printed by every command reaching S3
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const agent = { keepAlive: true, maxSockets: settings.maxSockets };
   const key = env.AWS_ACCESS_KEY_ID;
   const secret = env.AWS_SECRET_ACCESS_KEY;
