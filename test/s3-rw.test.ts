@@ -13,6 +13,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { superChunkKey } from "../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../src/blobstore/s3-blob-store.js";
+import { initCommand } from "../src/cli/cmd-init.js";
 import { umountCommand } from "../src/cli/cmd-umount.js";
 import { extractTree } from "../src/engine/extract.js";
 import { fsckClean, fsckStore } from "../src/engine/fsck.js";
@@ -22,6 +23,7 @@ import { openFollowingS3Reader } from "../src/engine/s3-follow.js";
 import { readPointer } from "../src/engine/s3-store.js";
 import { openS3Writable } from "../src/engine/s3-writable.js";
 import { openStoreSource } from "../src/engine/store-layout.js";
+import { isCode } from "../src/errors.js";
 import { ROOT_CALLER } from "../src/writer/index.js";
 import { type Ceph, cephSkipReason, startCeph } from "./helpers/ceph.js";
 import {
@@ -165,6 +167,36 @@ t("s3-rw - writes through a read-write mount are what a fresh read-only mount sh
   assert.equal(after.inBucket, after.named, "the bucket holds exactly what the generation names");
   assert.ok(after.named.length > before.named.length, "the new file's super-chunks are there");
 });
+
+t(
+  "s3-rw - init makes an empty S3 store; cp -a into a read-write mount, read back exactly",
+  async () => {
+    const loc = `s3://${BUCKET}/fresh`;
+    assert.is(await initCommand.run([loc, "--superchunk-size", "256K"], io()), 0);
+    assert.is(await generation(loc), 1);
+    const again = await initCommand.run([loc], io()).catch((err: Error) => err);
+    assert.ok(isCode(again, "E_DEST_EXISTS"), String(again));
+    const mnt = mountDir("s3rw-init");
+    const ro = mountDir("s3rw-init-r");
+    let served: ServedStore | undefined;
+    let reader: ServedStore | undefined;
+    try {
+      served = await serveStore(loc, mnt, ["--read-write", "--work-dir", tmpDir("s3rw-iw")]);
+      assert.equal(fs.readdirSync(mnt), []);
+      assert.is(spawnSync("cp", ["-a", `${src}/.`, mnt]).status, 0);
+      await unmount(mnt, served);
+      served = undefined;
+      reader = await serveStore(loc, ro, ["--read-only"]);
+      assert.equal(
+        compareMounted(src, ro).filter((d) => d.path !== "/"),
+        [],
+      );
+    } finally {
+      await unmount(ro, reader);
+      await unmount(mnt, served);
+    }
+  },
+);
 
 t("s3-rw - a generation is published while mounted, and a reader elsewhere sees it", async () => {
   const loc = await packed("live");

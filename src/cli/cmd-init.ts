@@ -1,14 +1,19 @@
+import type { S3Options } from "../blobstore/s3-client.js";
+import { isS3Location } from "../blobstore/s3-location.js";
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
-import { type InitOptions, initStore } from "../engine/store-init.js";
+import { type InitOptions, type InitSummary, initStore } from "../engine/store-init.js";
 import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { s3Options } from "./s3-options.js";
 
-const usage = `Usage: superchunk init <store-dir> [options]
+const usage = `Usage: superchunk init <store> [options]
 
-Creates an empty store, to be filled through a read-write mount. <store-dir> must
-not exist or be an empty directory. The root directory belongs to the caller.
+Creates an empty store, to be filled through a read-write mount. <store> is a
+directory that must not exist or be empty, or s3://bucket/prefix where no store
+is committed yet (the bucket is created when missing; mount it with
+--read-write). The root directory belongs to the caller.
 
 Options:
   --codec NAME            zstd (default), xz, lz4 or none
@@ -17,6 +22,8 @@ Options:
   --chunk-size SIZE       average sub-block size, a power of two (default 32K)
   --fixed-chunks          cut fixed-size sub-blocks instead of content-defined ones
   --json                  print what was created as JSON
+  --endpoint URL          s3:// stores: the S3 endpoint (path-style addressing)
+  --path-style            s3:// stores: path-style addressing without --endpoint
   -h, --help              show this help
 
 Exit status: 0 done, 1 failed, 2 bad usage.`;
@@ -33,12 +40,14 @@ export const initCommand: Command = {
       "chunk-size": { type: "string" },
       "fixed-chunks": { type: "boolean" },
       json: { type: "boolean" },
+      endpoint: { type: "string" },
+      "path-style": { type: "boolean" },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (positionals.length !== 1) throw new UsageError("E_USAGE", "init needs <store-dir>");
+    if (positionals.length !== 1) throw new UsageError("E_USAGE", "init needs <store>");
     const opts: Partial<InitOptions> = {};
     if (values.codec !== undefined) opts.codec = values.codec as CodecName;
     if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
@@ -50,7 +59,7 @@ export const initCommand: Command = {
       ...(avg === undefined ? {} : { avgBytes: parseSize(avg, "--chunk-size") }),
       mode: values["fixed-chunks"] ? "fixed" : "cdc",
     });
-    const s = initStore(positionals[0]!, opts);
+    const s = await initAt(positionals[0]!, opts, s3Options(values, io));
     if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else {
       io.stdout.write(
@@ -60,3 +69,14 @@ export const initCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/** A store directory, or an S3 store (the AWS SDK is loaded only for s3://). */
+async function initAt(
+  where: string,
+  opts: Partial<InitOptions>,
+  s3: S3Options,
+): Promise<InitSummary> {
+  if (!isS3Location(where)) return initStore(where, opts);
+  const { initS3Store } = await import("../engine/s3-init.js");
+  return initS3Store(where, opts, {}, s3);
+}

@@ -9,25 +9,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
-import { S3BlobStore } from "../blobstore/s3-blob-store.js";
-import type { S3Options } from "../blobstore/s3-client.js";
-import { UsageError } from "../errors.js";
+import type { S3BlobStore } from "../blobstore/s3-blob-store.js";
 import { type PackSummary, packTree } from "./pack.js";
 import type { PackHooks, PackOptions } from "./pack-options.js";
 import { PACKED_DB_SUFFIX } from "./packed-db.js";
 import { commitGeneration } from "./s3-commit.js";
-import { acquireS3Lease, type S3Lease, type S3LeaseOptions } from "./s3-lease.js";
-import { readPointer } from "./s3-store.js";
+import { type NewS3StoreOptions, withNewS3Store } from "./s3-init.js";
+import type { S3Lease } from "./s3-lease.js";
 import { DB_FILE } from "./store-layout.js";
 
 /** Options of packToS3 besides the pack options. */
-export interface PackS3Options extends S3Options {
-  /** directory for the temporary local store; default os.tmpdir() */
-  tmpDir?: string;
+export interface PackS3Options extends NewS3StoreOptions {
   /** uploads in flight at once; default 8 */
   uploadConcurrency?: number;
-  /** the writer's lease */
-  lease?: S3LeaseOptions;
 }
 
 /** What packToS3 did: the pack summary plus the upload. */
@@ -61,39 +55,30 @@ export async function packToS3(
   s3: PackS3Options = {},
 ): Promise<PackS3Summary> {
   const started = process.hrtime.bigint();
-  const blobs = S3BlobStore.open(location, s3);
-  const tmp = fs.mkdtempSync(path.join(s3.tmpDir ?? os.tmpdir(), "superchunk-s3-pack-"));
-  let lease: S3Lease | undefined;
-  try {
-    await blobs.ensureBucket();
-    lease = await acquireS3Lease(blobs, `pack ${path.resolve(source)}`, s3.lease);
-    if ((await readPointer(blobs)) !== undefined) {
-      throw new UsageError("E_DEST_EXISTS", `${blobs.location}: a store already exists there`, {
-        path: blobs.location,
-      });
+  return withNewS3Store(location, `pack ${path.resolve(source)}`, s3, async (blobs, lease) => {
+    const tmp = fs.mkdtempSync(path.join(s3.tmpDir ?? os.tmpdir(), "superchunk-s3-pack-"));
+    try {
+      const store = path.join(tmp, "store");
+      const summary = await packTree(source, store, opts, hooks);
+      const upStarted = process.hrtime.bigint();
+      const up = await uploadSuperChunks(store, blobs, lease, s3.uploadConcurrency, hooks);
+      const packedDb = fs.readFileSync(path.join(store, `${DB_FILE}${PACKED_DB_SUFFIX}`));
+      const commit = await commitGeneration(blobs, packedDb, undefined, lease);
+      const now = process.hrtime.bigint();
+      return {
+        ...summary,
+        location: blobs.location,
+        endpoint: blobs.settings.endpointName,
+        generation: commit.generation,
+        uploadedObjects: up.objects + 2,
+        uploadedBytes: up.bytes + packedDb.length + commit.pointerBytes,
+        uploadSeconds: Number(now - upStarted) / 1e9,
+        seconds: Number(now - started) / 1e9,
+      };
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
-    const store = path.join(tmp, "store");
-    const summary = await packTree(source, store, opts, hooks);
-    const upStarted = process.hrtime.bigint();
-    const up = await uploadSuperChunks(store, blobs, lease, s3.uploadConcurrency, hooks);
-    const packedDb = fs.readFileSync(path.join(store, `${DB_FILE}${PACKED_DB_SUFFIX}`));
-    const commit = await commitGeneration(blobs, packedDb, undefined, lease);
-    const now = process.hrtime.bigint();
-    return {
-      ...summary,
-      location: blobs.location,
-      endpoint: blobs.settings.endpointName,
-      generation: commit.generation,
-      uploadedObjects: up.objects + 2,
-      uploadedBytes: up.bytes + packedDb.length + commit.pointerBytes,
-      uploadSeconds: Number(now - upStarted) / 1e9,
-      seconds: Number(now - started) / 1e9,
-    };
-  } finally {
-    await lease?.release().catch(() => {});
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await blobs.close();
-  }
+  });
 }
 
 /** Uploads every super-chunk file of the local store `dir`, `concurrency` at a time. */
@@ -111,11 +96,17 @@ async function uploadSuperChunks(
   const total = sizes.reduce((a, b) => a + b, 0);
   let next = 0;
   let bytes = 0;
+  let failed: { err: unknown } | undefined;
   const worker = async () => {
-    while (next < keys.length) {
+    while (next < keys.length && failed === undefined) {
       const i = next++;
-      lease.check();
-      await blobs.put(keys[i]!, await local.get(keys[i]!));
+      try {
+        lease.check();
+        await blobs.put(keys[i]!, await local.get(keys[i]!));
+      } catch (err) {
+        failed ??= { err };
+        return;
+      }
       bytes += sizes[i]!;
       hooks.onProgress?.({
         phase: "commit",
@@ -126,6 +117,8 @@ async function uploadSuperChunks(
       });
     }
   };
+  // every upload has ended before the first failure is thrown (and the local store removed)
   await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));
+  if (failed !== undefined) throw failed.err;
   return { objects: keys.length, bytes };
 }
