@@ -338,6 +338,93 @@ t(
   },
 );
 
+t(
+  "s3-rw - a lease that expired while the gateway was down is regained, then publishing goes on",
+  async () => {
+    const loc = await packed("regain");
+    const w = await openS3Writable(loc, {
+      purpose: "test",
+      workDir: tmpDir("s3rw-rg"),
+      publishIdleMs: 3_600_000,
+      publishMaxDelayMs: 3_600_000,
+      lease: { ttlMs: 1500, renewMs: 250 },
+      maxAttempts: 1,
+    });
+    try {
+      const { fh } = w.store.create(ROOT_CALLER, w.store.root, Buffer.from("late.txt"), 0o644);
+      w.store.write(fh, Buffer.from("written before the outage"), 0);
+      await w.store.release(fh);
+      await ceph!.stopGateway();
+      await sleep(2500); // the lease expires unrenewed
+      const failed = await w.publishNow().then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      assert.ok(isCode(failed, "E_STORE_LOCKED") || isCode(failed, "E_IO"), String(failed));
+      await ceph!.startGateway();
+      let gen: number | undefined;
+      const deadline = Date.now() + 30_000;
+      while (gen === undefined && Date.now() < deadline) {
+        gen = await w.publishNow().catch(async () => {
+          await sleep(200);
+          return undefined;
+        });
+      }
+      assert.is(gen, 2, "published once the lease was renewed again");
+    } finally {
+      await ceph!.startGateway();
+      await w.store.close();
+    }
+    const out = await extracted(loc);
+    assert.is(fs.readFileSync(path.join(out, "late.txt"), "utf8"), "written before the outage");
+  },
+);
+
+t(
+  "s3-rw - unpublished changes on an outdated generation are moved aside, never merged",
+  async () => {
+    const loc = await packed("aside");
+    const mnt = mountDir("s3rw-aside");
+    const work = path.join(tmpDir("s3rw-as"), "work");
+    let served: ServedStore | undefined = await serveStore(loc, mnt, [
+      "--read-write",
+      "--work-dir",
+      work,
+      "--publish-idle",
+      "3600",
+    ]);
+    try {
+      fs.writeFileSync(path.join(mnt, "lost-race.txt"), "never published");
+      process.kill(served.pid, "SIGKILL");
+      await served.exited;
+      served = undefined;
+    } finally {
+      spawnSync("fusermount", ["-uz", mnt]);
+    }
+    await repackStore(loc, { all: true }); // another writer commits generation 2
+    const logged: string[] = [];
+    let w = await openS3Writable(loc, {
+      purpose: "test",
+      workDir: work,
+      log: (l) => logged.push(l),
+    });
+    assert.not.ok(w.checkout.resumed);
+    assert.is(w.store.lookupPath("lost-race.txt"), undefined);
+    await w.store.close();
+    const aside = fs
+      .readdirSync(path.dirname(work))
+      .filter((n) => n.startsWith("work.unpublished-"));
+    assert.is(aside.length, 1, logged.join("\n"));
+    assert.match(logged.join("\n"), "moved them aside");
+    assert.ok(fs.existsSync(path.join(path.dirname(work), aside[0]!, "open")));
+    // a work directory closed cleanly is reused as it is: no publish, no download
+    w = await openS3Writable(loc, { purpose: "test", workDir: work });
+    assert.not.ok(w.checkout.resumed);
+    await w.store.close();
+    assert.is(await generation(loc), 2);
+  },
+);
+
 /** Writes the object back with one byte flipped `fromEnd` bytes before its end. */
 async function damage(loc: string, key: string, fromEnd: number): Promise<void> {
   const blobs = S3BlobStore.open(loc);

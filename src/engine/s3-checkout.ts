@@ -48,6 +48,8 @@ interface CheckoutState {
   location: string;
   endpoint: string;
   generation: number;
+  /** true once a writer closed it with everything published */
+  clean?: boolean;
 }
 
 /** The default work directory of a store: one per endpoint and location. */
@@ -68,7 +70,10 @@ export class S3Checkout {
     readonly blobs: DeferredDeleteBlobStore,
     readonly lease: S3Lease,
     pointer: S3Pointer,
-    /** true when an earlier writer's work directory of this generation was taken up */
+    /**
+     * true when an earlier writer's work directory of this generation, with changes it did
+     * not publish (it was killed, or the endpoint was down), was taken up
+     */
     readonly resumed: boolean,
   ) {
     this.#pointer = pointer;
@@ -132,6 +137,11 @@ export class S3Checkout {
     return { ...commit, deleted };
   }
 
+  /** Records that everything in the work directory is published (a writer closed it cleanly). */
+  markClean(): void {
+    writeState(this.dir, this.s3, this.#pointer.generation, true);
+  }
+
   /** Releases the lease and closes the connection; `removeDir` also removes the work directory. */
   async close(removeDir = false): Promise<void> {
     if (this.#closed) return;
@@ -154,7 +164,8 @@ export class S3Checkout {
 
 /**
  * Makes `dir` a work copy of `pointer`'s generation: kept as it is when it already is one
- * (resumed: true), else emptied and given the generation's packed database.
+ * (answers true when it holds changes a writer did not publish), else emptied and given
+ * the generation's packed database.
  */
 async function prepareWorkDir(
   dir: string,
@@ -164,6 +175,9 @@ async function prepareWorkDir(
 ): Promise<boolean> {
   const state = readState(dir);
   if (state?.location === s3.location && state.generation === pointer.generation) {
+    // from now on the writer changes it: dirty until its next clean close
+    writeState(dir, s3, pointer.generation, false);
+    if (state.clean === true) return false;
     log?.(`${s3.location}: resuming the work directory ${dir} (generation ${state.generation})`);
     return true;
   }
@@ -176,9 +190,13 @@ async function prepareWorkDir(
       },
     );
   }
-  if (state !== undefined) {
+  if (state !== undefined && state.clean !== true) {
+    // changes that were never published, on top of a generation that is no longer current
+    // (another writer committed since): kept aside for the user, never merged
+    const aside = `${dir}.unpublished-${new Date().toISOString().replace(/[:.]/g, "")}`;
+    fs.renameSync(dir, aside);
     log?.(
-      `${s3.location}: discarding ${dir}: it holds generation ${state.generation}, the store is at ${pointer.generation}`,
+      `${s3.location}: ${dir} held changes to generation ${state.generation} that were never published, but the store is at generation ${pointer.generation} now: moved them aside to ${aside}`,
     );
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -198,11 +216,12 @@ function readState(dir: string): CheckoutState | undefined {
   }
 }
 
-function writeState(dir: string, s3: S3BlobStore, generation: number): void {
+function writeState(dir: string, s3: S3BlobStore, generation: number, clean = false): void {
   const state: CheckoutState = {
     location: s3.location,
     endpoint: s3.settings.endpointName,
     generation,
+    clean,
   };
   writeFileDurably(path.join(dir, STATE_FILE), Buffer.from(`${JSON.stringify(state)}\n`));
 }

@@ -151,6 +151,8 @@ class HeldLease implements S3Lease {
   private current: S3LeaseInfo;
   private tag: string;
   private lost: string | undefined;
+  /** the lease object was replaced by another writer's (for good, unlike expiry) */
+  private replaced = false;
   private readonly timer: NodeJS.Timeout;
   private renewing: Promise<void> | undefined;
   private released = false;
@@ -206,15 +208,23 @@ class HeldLease implements S3Lease {
     if (cur?.etag === this.tag) await this.blobs.delete(LEASE_KEY);
   }
 
+  /**
+   * Extends the lease by its time to live (If-Match on its last ETag). A lease that expired
+   * unrenewed (the endpoint was unreachable) is regained the same way when its object is
+   * still this lease's: nobody took it over meanwhile, so nobody committed.
+   */
   private async renew(): Promise<void> {
-    if (this.released || this.lost !== undefined) return;
+    if (this.released || this.replaced) return;
     const next = { ...this.current, expires: new Date(Date.now() + this.ttlMs).toISOString() };
     try {
       const etag = await this.blobs.putIf(LEASE_KEY, body(next), { ifMatch: this.tag });
-      if (etag === undefined) this.lost = "another writer replaced it";
-      else {
+      if (etag === undefined) {
+        this.replaced = true;
+        this.lost = "another writer replaced it";
+      } else {
         this.tag = etag;
         this.current = next;
+        this.lost = undefined;
       }
     } catch {
       // the endpoint may be back before the lease expires; check() notices expiry

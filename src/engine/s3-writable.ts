@@ -69,6 +69,7 @@ export async function openS3Writable(
           );
           throw err;
         }
+        checkout.markClean();
         await checkout.close();
       },
     });

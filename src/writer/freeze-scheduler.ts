@@ -112,6 +112,10 @@ export class FreezeScheduler {
     } catch (err) {
       failed?.set(input.id, err);
       this.onError(err);
+      // not retried at once (a full disk or an unreachable bucket would make that a hot
+      // loop): the chunk stays sealed and durable, and the idle timer tries again
+      this.poke();
+      return;
     } finally {
       this.#running.delete(input.id);
     }
