@@ -9,14 +9,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { superChunkKey } from "../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../src/blobstore/s3-blob-store.js";
 import type { S3Options } from "../src/blobstore/s3-client.js";
 import { fsckCommand } from "../src/cli/cmd-fsck.js";
-import type { packCommand } from "../src/cli/cmd-pack.js";
 import { extractTree } from "../src/engine/extract.js";
 import type { FsckReport } from "../src/engine/fsck-report.js";
 import { packToS3 } from "../src/engine/pack-s3.js";
@@ -31,6 +29,7 @@ import { pathStatsAt } from "../src/engine/stats-source.js";
 import { openStoreReaderAt } from "../src/engine/store-reader.js";
 import { isCode } from "../src/errors.js";
 import { type Ceph, cephSkipReason, startCeph } from "./helpers/ceph.js";
+import { captureIO } from "./helpers/cli-capture.js";
 import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "./helpers/tree.js";
 
 const skip = cephSkipReason();
@@ -67,33 +66,6 @@ test.after(async () => {
     cleanupTmp();
   }
 });
-
-function sink(): {
-  io: Parameters<typeof packCommand.run>[1];
-  out: () => string;
-  err: () => string;
-} {
-  let text = "";
-  let errText = "";
-  const to = (add: (s: string) => void) =>
-    new Writable({
-      write: (c, _e, cb) => {
-        add(c.toString());
-        cb();
-      },
-    });
-  const stdout = to((s) => {
-    text += s;
-  });
-  const stderr = to((s) => {
-    errText += s;
-  });
-  return {
-    io: { stdout, stderr, isTTY: false, env: process.env },
-    out: () => text,
-    err: () => errText,
-  };
-}
 
 /** The error `p` rejects with; fails the test when it resolves. */
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -270,7 +242,7 @@ t("s3-faults - fsck names a damaged super-chunk object and its files", async () 
     bytes[at] = bytes[at]! ^ 0x5a;
     await b.put(key, bytes);
   });
-  const broken = sink();
+  const broken = captureIO();
   assert.is(await fsckCommand.run([loc, "--json"], broken.io), 1, broken.err());
   const report = JSON.parse(broken.out()) as FsckReport;
   const named = report.problems.filter((x) => x.superChunk === victim);
@@ -282,7 +254,7 @@ t("s3-faults - fsck names a damaged super-chunk object and its files", async () 
   for (const f of ["a/b/big.bin", "a/b/c/copy-of-big.bin"]) {
     assert.ok(report.affectedFiles.includes(f), report.affectedFiles.join(", "));
   }
-  const text = sink();
+  const text = captureIO();
   assert.is(await fsckCommand.run([loc], text.io), 1);
   assert.match(text.out(), `super-chunk ${victim}: stored payload CRC mismatch`);
   assert.match(text.out(), "E_SUPERCHUNK_CORRUPT");

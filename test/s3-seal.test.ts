@@ -7,14 +7,12 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parseSuperChunkKey, superChunkKey } from "../src/blobstore/blob-store.js";
 import { FileByteSource } from "../src/blobstore/byte-source.js";
 import { S3BlobStore } from "../src/blobstore/s3-blob-store.js";
 import { ZipBlobStore } from "../src/blobstore/zip-blob-store.js";
-import type { CliIO } from "../src/cli/cli-io.js";
 import { packCommand } from "../src/cli/cmd-pack.js";
 import { sealCommand } from "../src/cli/cmd-seal.js";
 import { extractTree } from "../src/engine/extract.js";
@@ -22,8 +20,8 @@ import { readPointer } from "../src/engine/s3-store.js";
 import { type SealSummary, sealStore } from "../src/engine/seal.js";
 import { storeStatsAt } from "../src/engine/stats-source.js";
 import type { StoreStats } from "../src/engine/stats-store.js";
-import { isCode } from "../src/errors.js";
 import { type Ceph, cephSkipReason, startCeph } from "./helpers/ceph.js";
+import { captureIO, rejectsWith } from "./helpers/cli-capture.js";
 import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "./helpers/tree.js";
 
 const skip = cephSkipReason();
@@ -55,35 +53,9 @@ test.after(async () => {
   }
 });
 
-function sink(): { io: CliIO; out: () => string } {
-  let text = "";
-  const write = (c: Buffer | string, _e: unknown, cb: () => void) => {
-    text += c.toString();
-    cb();
-  };
-  const io: CliIO = {
-    stdout: new Writable({ write }),
-    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-    isTTY: false,
-    env: process.env,
-  };
-  return { io, out: () => text };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isCode(err, code as never), `expected ${code}, got ${String(err)}`);
-    return err as Error;
-  }
-  assert.unreachable(`expected ${code}`);
-  throw new Error("unreachable");
-}
-
 async function pack(dest: string): Promise<void> {
   const args = [src, dest, "--quiet", "--superchunk-size", "256K"];
-  assert.is(await packCommand.run(args, sink().io), 0);
+  assert.is(await packCommand.run(args, captureIO().io), 0);
 }
 
 /** The archive's entry names in file order, and every entry's bytes by name. */
@@ -117,7 +89,7 @@ t(
   async () => {
     await pack(TREE);
     zip = path.join(tmpDir("s3-seal-out"), "tree.zip");
-    const { io, out } = sink();
+    const { io, out } = captureIO();
     const args = [TREE, zip, "--json", "--endpoint", ceph!.endpoint];
     assert.is(await sealCommand.run(args, io), 0);
     const s = JSON.parse(out()) as SealSummary;

@@ -6,7 +6,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { superChunkKey } from "../src/blobstore/blob-store.js";
@@ -24,8 +23,8 @@ import { generationKey, POINTER_KEY, pointerBody, readPointer } from "../src/eng
 import { pathStatsAt } from "../src/engine/stats-source.js";
 import type { StoreStats } from "../src/engine/stats-store.js";
 import { openStoreReaderAt } from "../src/engine/store-reader.js";
-import { isCode } from "../src/errors.js";
 import { type Ceph, cephSkipReason, startCeph } from "./helpers/ceph.js";
+import { captureIO, rejectsWith } from "./helpers/cli-capture.js";
 import {
   forceUnmountAll,
   fuseSkipReason,
@@ -52,6 +51,11 @@ let ceph: Ceph | undefined;
 let src = "";
 let packed: PackS3Summary | undefined;
 
+/** Captured output of a command run, with the tests' run directory. */
+function sink() {
+  return captureIO({ ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() });
+}
+
 test.before(async () => {
   if (skip) return;
   ceph = await startCeph();
@@ -71,40 +75,6 @@ test.after(async () => {
     cleanupTmp();
   }
 });
-
-function sink(): {
-  io: Parameters<typeof packCommand.run>[1];
-  out: () => string;
-  err: () => string;
-} {
-  let text = "";
-  let errText = "";
-  const stdout = new Writable({
-    write: (c, _e, cb) => {
-      text += c.toString();
-      cb();
-    },
-  });
-  const stderr = new Writable({
-    write: (c, _e, cb) => {
-      errText += c.toString();
-      cb();
-    },
-  });
-  const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  return { io: { stdout, stderr, isTTY: false, env }, out: () => text, err: () => errText };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isCode(err, code as never), `expected ${code}, got ${String(err)}`);
-    return err as Error;
-  }
-  assert.unreachable(`expected ${code}`);
-  throw new Error("unreachable");
-}
 
 async function keysOf(blobs: S3BlobStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
