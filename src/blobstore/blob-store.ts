@@ -18,6 +18,11 @@ export interface BlobStore {
   /** Short description for messages, e.g. the directory path. */
   readonly location: string;
   /**
+   * True when reads cross a network, so each request costs a round trip and many
+   * requests in flight overlap them (readers then fetch ahead: fetch-ahead.ts).
+   */
+  readonly remote?: boolean;
+  /**
    * Reads a whole blob, or a range of it. A range past the end returns the bytes
    * that exist (possibly none). A missing key rejects with NotFoundError
    * "E_SUPERCHUNK_MISSING" naming the key; other failures are IoError (transient or

@@ -20,6 +20,8 @@ export interface TransferStats {
 export interface ByteSource {
   /** The path or URL, for messages. */
   readonly location: string;
+  /** True when reads cross a network (see BlobStore.remote). */
+  readonly remote?: boolean;
   /** Total length in bytes. */
   size(): Promise<number>;
   /**

@@ -25,7 +25,10 @@ export interface HttpSourceOptions {
   retries?: number;
   /** delay before the first retry in ms, doubled for each further one; default 200 */
   backoffMs?: number;
-  /** parallel connections to the server; default 8 */
+  /**
+   * parallel connections to the server; default 24 (a reader fetching ahead keeps up to
+   * 16 requests in flight and leaves the rest for the reads it waits for)
+   */
   maxSockets?: number;
   /** bytes of the archive's tail fetched by the first request; default 256 KiB */
   tailBytes?: number;
@@ -35,7 +38,7 @@ const DEFAULTS: Required<HttpSourceOptions> = {
   timeoutMs: 30_000,
   retries: 4,
   backoffMs: 200,
-  maxSockets: 8,
+  maxSockets: 24,
   tailBytes: 256 * 1024,
 };
 
@@ -66,6 +69,7 @@ export function isHttpUrl(location: string): boolean {
 /** A URL read with HTTP Range requests. */
 export class HttpByteSource implements ByteSource {
   readonly location: string;
+  readonly remote = true;
   private readonly url: URL;
   private readonly opts: Required<HttpSourceOptions>;
   private readonly agent: http.Agent;

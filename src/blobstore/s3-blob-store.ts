@@ -42,6 +42,7 @@ export interface TaggedObject {
 
 export class S3BlobStore implements BlobStore {
   readonly location: string;
+  readonly remote = true;
   readonly settings: S3Settings;
   private readonly client: S3Client;
   private readonly counters: TransferStats = { bytesFetched: 0, requests: 0, retries: 0 };

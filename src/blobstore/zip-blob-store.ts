@@ -32,6 +32,7 @@ export interface ZipBlobStoreOptions {
 
 export class ZipBlobStore implements BlobStore {
   readonly location: string;
+  readonly remote: boolean | undefined;
   /** where each entry's data starts, once its local header has been seen */
   private readonly dataOffsets = new Map<string, number>();
   /** recently read whole entries, oldest first */
@@ -44,6 +45,7 @@ export class ZipBlobStore implements BlobStore {
     private readonly recentBytes: number,
   ) {
     this.location = src.location;
+    this.remote = src.remote;
   }
 
   /** Reads the archive's central directory; the store owns `src` from here (close() closes it). */

@@ -9,15 +9,20 @@
  * while read; a followed S3 store switches generations only through `replaceMeta`), `readInto` copies straight into the caller's buffer and answers
  * synchronously when every super-chunk it needs is cached. Background loads go
  * through one PrefetchQueue: a sequential reader keeps `readaheadChunks` super-chunks
- * inflating ahead of it, and `prefetchFiles` queues what a run of files will need.
+ * inflating ahead of it, and `prefetchFiles` queues what a run of files will need. Over a
+ * remote store (S3, an archive over HTTP) the same hints also go, deeper, to a
+ * FetchAheadBlobStore, which fetches the compressed super-chunks many at a time, so the
+ * inflates find their input at hand instead of waiting one round trip each.
  */
-import type { BlobStore } from "../blobstore/blob-store.js";
+import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { TransferStats } from "../blobstore/byte-source.js";
+import { FetchAheadBlobStore, type FetchAheadStats } from "../blobstore/fetch-ahead.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord, ResolvedExtent } from "../meta/records.js";
-import { type InodeId, InodeKind, MIB } from "../types.js";
+import { OPEN_CODEC } from "../meta/write-table.js";
+import { type InodeId, InodeKind, MIB, type SuperChunkId } from "../types.js";
 import { PrefetchQueue } from "../workingset/prefetch-queue.js";
 import {
   type PinnedBuffer,
@@ -54,10 +59,21 @@ export interface StoreReaderOptions {
    * next super-chunk files overlaps the inflates and no inflate thread waits for I/O
    */
   prefetchInFlight?: number;
+  /**
+   * remote stores: bytes of compressed super-chunks fetched ahead of the inflates; default
+   * 32 MiB; 0 turns fetching ahead off (it is always off for local stores)
+   */
+  fetchAheadBytes?: number;
+  /** remote stores: compressed super-chunks fetched at once, at most; default 16 */
+  fetchAheadConcurrency?: number;
+  /** remote stores: super-chunks a sequential reader fetches ahead of it; default 16 */
+  fetchAheadChunks?: number;
 }
 
 const DEFAULT_THREADS = 2;
 const DEFAULT_PREFETCH_FILES_CHUNKS = 32;
+const DEFAULT_FETCH_AHEAD_BYTES = 32 * MIB;
+const DEFAULT_FETCH_AHEAD_CHUNKS = 16;
 const PREFETCH_EXTRA_IN_FLIGHT = 2;
 const EXTENT_CACHE_ENTRIES = 4096;
 const INODE_CACHE_ENTRIES = 65_536;
@@ -79,6 +95,10 @@ export class StoreReader implements FsView {
   private readonly queue: PrefetchQueue<number>;
   private readonly readahead: number;
   private readonly filesChunks: number;
+  private readonly blobs: BlobStore;
+  /** the fetch-ahead wrapper around a remote store's blobs, else undefined */
+  private readonly fetchAhead: FetchAheadBlobStore | undefined;
+  private readonly fetchAheadChunks: number;
   private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
   private readonly extentCache = new Map<number, ExtentTable>();
   private readonly verifyRawCrc: boolean;
@@ -89,14 +109,24 @@ export class StoreReader implements FsView {
 
   constructor(
     meta: MetaDb,
-    private readonly blobs: BlobStore,
+    blobs: BlobStore,
     private readonly pool: CodecPool,
     cacheBytes: number,
     opts: Omit<StoreReaderOptions, "cacheBytes"> = {},
   ) {
     this.current = meta;
     this.verifyRawCrc = opts.verifyRawCrc ?? true;
-    this.loader = new SuperChunkLoader(meta, blobs, pool, this.verifyRawCrc);
+    const aheadBytes = opts.fetchAheadBytes ?? DEFAULT_FETCH_AHEAD_BYTES;
+    this.fetchAhead =
+      blobs.remote === true && aheadBytes > 0
+        ? new FetchAheadBlobStore(blobs, {
+            maxBytes: aheadBytes,
+            ...(opts.fetchAheadConcurrency ? { concurrency: opts.fetchAheadConcurrency } : {}),
+          })
+        : undefined;
+    this.blobs = this.fetchAhead ?? blobs;
+    this.fetchAheadChunks = opts.fetchAheadChunks ?? DEFAULT_FETCH_AHEAD_CHUNKS;
+    this.loader = new SuperChunkLoader(meta, this.blobs, pool, this.verifyRawCrc);
     this.ws = new WorkingSet<number>({ capacityBytes: cacheBytes }, (id, prefetch, need, alloc) =>
       this.loader.load(id, prefetch, need, alloc),
     );
@@ -132,6 +162,7 @@ export class StoreReader implements FsView {
     this.inodes.clear();
     this.extentCache.clear();
     const dropped = this.ws.retain((id) => same.has(id));
+    this.fetchAhead?.clear();
     this.switches++;
     return { previous, dropped };
   }
@@ -213,8 +244,20 @@ export class StoreReader implements FsView {
     const next: number[] = [];
     const needs = new Map<number, number>();
     const end = offset + length + READAHEAD_SCAN_BYTES;
-    this.collect(table, offset + length, end, next, needs, this.readahead, true, now);
-    this.queue.push(next, (id) => needs.get(id) ?? 0);
+    const depth = this.fetchAhead === undefined ? this.readahead : this.fetchAheadChunks;
+    this.collect(
+      table,
+      offset + length,
+      end,
+      next,
+      needs,
+      Math.max(this.readahead, depth),
+      true,
+      now,
+    );
+    // fetches first, so the loads the queue starts join them
+    this.hintFetch(next);
+    this.queue.push(next.slice(0, this.readahead), (id) => needs.get(id) ?? 0);
   }
 
   /**
@@ -230,7 +273,26 @@ export class StoreReader implements FsView {
       const table = this.extentsOf(ino);
       this.collect(table, 0, table.size, ids, needs, this.filesChunks, true);
     }
+    this.hintFetch(ids);
     this.queue.push(ids, (id) => needs.get(id) ?? 0);
+  }
+
+  /** What fetching ahead did, or undefined when the store is local (or it is off). */
+  fetchAheadStats(): FetchAheadStats | undefined {
+    return this.fetchAhead?.stats();
+  }
+
+  /** Tells the fetch-ahead wrapper (remote stores) which frozen super-chunks come next. */
+  private hintFetch(ids: readonly number[]): void {
+    if (this.fetchAhead === undefined || ids.length === 0) return;
+    const hints = [];
+    for (const id of ids) {
+      const row = this.meta.getSuperChunk(id as SuperChunkId);
+      if (row !== undefined && row.codec !== OPEN_CODEC) {
+        hints.push({ key: superChunkKey(id), bytes: row.storedBytes });
+      }
+    }
+    this.fetchAhead.hint(hints);
   }
 
   /** The file's xattrs, plus the read-only `user.superchunk.info` on regular files. */
