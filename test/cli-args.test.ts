@@ -11,13 +11,21 @@ test("cli-args - sizes with units", () => {
   assert.is(parseSize("1g", "--x"), 1024 ** 3);
   assert.is(parseSize("512MiB", "--x"), 512 * 1024 * 1024);
   assert.is(parseSize("4096", "--x"), 4096);
-  for (const bad of ["", "lots", "-1M", "0", "4X"]) {
+  assert.is(parseSize("0", "--x", { zero: true }), 0);
+  assert.is(parseSize("0M", "--x", { zero: true }), 0);
+  for (const bad of ["", "lots", "-1M", "0", "4X", "0.0000001"]) {
     try {
       parseSize(bad, "--x");
       assert.unreachable(bad);
     } catch (e) {
       assert.ok(isCode(e, "E_USAGE"), bad);
     }
+  }
+  try {
+    parseSize("-0.5K", "--x", { zero: true });
+    assert.unreachable("negative");
+  } catch (e) {
+    assert.ok(isCode(e, "E_USAGE"));
   }
 });
 

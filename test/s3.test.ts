@@ -201,6 +201,11 @@ tf("s3 - a read-only mount of an S3 store shows exactly the source tree", async 
   const m = /fetched (\d+) bytes in (\d+) requests/.exec(served.stderr());
   assert.ok(m, served.stderr());
   console.log(`s3: mount read-all fetched ${m![1]} bytes in ${m![2]} requests`);
+  // a remote store fetches ahead by default, and what it fetched was read
+  const ahead = /fetched ahead (\d+), used (\d+), unused (\d+)/.exec(served.stderr());
+  assert.ok(ahead, served.stderr());
+  assert.ok(Number(ahead![2]) > 0, served.stderr());
+  console.log(`s3: fetched ahead ${ahead![1]}, used ${ahead![2]}, unused ${ahead![3]}`);
 });
 
 t("s3 - blob store: ranged and whole reads, sizes, listing, missing keys", async () => {

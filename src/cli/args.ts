@@ -28,12 +28,13 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O):
 
 const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
-/** "4M", "32K", "512M", "1G", "4096" → bytes. */
-export function parseSize(text: string, flag: string): number {
+/** "4M", "32K", "512M", "1G", "4096" → bytes; "0" only when `opts.zero` allows it. */
+export function parseSize(text: string, flag: string, opts: { zero?: boolean } = {}): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
   if (!m)
     throw new UsageError("E_USAGE", `${flag}: not a size: ${JSON.stringify(text)} (e.g. 4M, 32K)`);
   const n = Math.round(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
+  if (n === 0 && opts.zero === true && Number(m[1]) === 0) return 0;
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new UsageError("E_USAGE", `${flag}: size out of range`);
   return n;

@@ -4,6 +4,7 @@ import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TransferStats } from "../blobstore/byte-source.js";
+import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
 import type { FsView } from "../engine/fs-view.js";
 import { resolveStoreLocation, storeKindOf } from "../engine/store-layout.js";
 import { openStoreReaderAt } from "../engine/store-reader.js";
@@ -63,6 +64,9 @@ Options:
   --http-timeout SECS  http(s) archives: a request idle this long fails (default 30)
   --http-retries N     http(s) archives: retries of a failed request (default 4)
   --cache-size SIZE    memory for inflated super-chunks, e.g. 256M, 2G (default 512M)
+  --fetch-ahead SIZE   s3:// stores and http(s) archives: memory for compressed
+                       super-chunks fetched ahead of the reads, many requests at a
+                       time, to hide the network's latency (default 32M; 0 turns it off)
   --foreground         stay attached; unmount cleanly on Ctrl-C (SIGINT) or SIGTERM
   -o OPTIONS           extra FUSE options, comma separated: allow_other, allow_root,
                        nonempty, max_read=N, ... (may be repeated)
@@ -77,6 +81,8 @@ export interface MountArgs {
   readonly store: string;
   readonly mountpoint: string;
   readonly cacheBytes: number;
+  /** remote stores: --fetch-ahead in bytes, when given */
+  readonly fetchAheadBytes: number | undefined;
   readonly foreground: boolean;
   readonly fuseOptions: readonly string[];
   readonly debug: boolean;
@@ -118,6 +124,7 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     "work-dir": { type: "string" },
     "publish-idle": { type: "string" },
     "cache-size": { type: "string" },
+    "fetch-ahead": { type: "string" },
     foreground: { type: "boolean" },
     o: { type: "string", short: "o", multiple: true },
     debug: { type: "boolean" },
@@ -138,6 +145,10 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     store: resolveStoreLocation(positionals[0]!),
     mountpoint: path.resolve(positionals[1]!),
     cacheBytes: parseSize(values["cache-size"] ?? "512M", "--cache-size"),
+    fetchAheadBytes:
+      values["fetch-ahead"] === undefined
+        ? undefined
+        : parseSize(values["fetch-ahead"], "--fetch-ahead", { zero: true }),
     foreground: values.foreground === true,
     fuseOptions,
     debug: values.debug === true,
@@ -239,6 +250,7 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
     };
     view = await openStoreReaderAt(a.store, {
       cacheBytes: a.cacheBytes,
+      ...(a.fetchAheadBytes === undefined ? {} : { fetchAheadBytes: a.fetchAheadBytes }),
       verifyRawCrc: false,
       s3,
       http,
@@ -290,10 +302,16 @@ function untilStopped(mount: FuseMount): Promise<string> {
 
 /** ", fetched N bytes in M requests" for a view over an archive, else "". */
 function fetched(view: FsView): string {
-  const t = (view as { transferStats?: () => TransferStats | undefined }).transferStats?.();
-  return t
-    ? `, fetched ${t.bytesFetched} bytes in ${t.requests} requests (${t.retries} retries)`
-    : "";
+  const v = view as {
+    transferStats?: () => TransferStats | undefined;
+    fetchAheadStats?: () => FetchAheadStats | undefined;
+  };
+  const t = v.transferStats?.();
+  if (t === undefined) return "";
+  const a = v.fetchAheadStats?.();
+  const ahead =
+    a === undefined ? "" : `; fetched ahead ${a.started}, used ${a.hits}, unused ${a.wasted}`;
+  return `, fetched ${t.bytesFetched} bytes in ${t.requests} requests (${t.retries} retries${ahead})`;
 }
 
 function errorMessage(err: unknown): ServerMessage {
@@ -382,6 +400,7 @@ function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
     "--cache-size",
     String(a.cacheBytes),
   ];
+  if (a.fetchAheadBytes !== undefined) args.push("--fetch-ahead", String(a.fetchAheadBytes));
   if (a.fuseOptions.length > 0) args.push("-o", a.fuseOptions.join(","));
   if (a.readOnly) args.push("--read-only");
   if (a.readWrite) args.push("--read-write");

@@ -53,6 +53,8 @@ export interface FollowMountArgs {
   readonly store: string;
   readonly mountpoint: string;
   readonly cacheBytes: number;
+  /** bytes of compressed super-chunks fetched ahead; default the reader's */
+  readonly fetchAheadBytes?: number | undefined;
   /** seconds between polls; default 10 */
   readonly followSeconds?: number | undefined;
 }
@@ -72,6 +74,7 @@ export async function mountFollowing(
   const every = a.followSeconds ?? DEFAULT_INTERVAL_S;
   const reader = await openFollowingS3Reader(a.store, {
     cacheBytes: a.cacheBytes,
+    ...(a.fetchAheadBytes === undefined ? {} : { fetchAheadBytes: a.fetchAheadBytes }),
     // the stored CRC guards what is read; the raw CRC is fsck's and extract's
     verifyRawCrc: false,
     s3,
