@@ -112,18 +112,30 @@ async function toolVersions(): Promise<Record<string, string>> {
   return out;
 }
 
+/** The rows that need the S3 gateway. */
+const S3_TOOLS: ReadonlySet<ToolId> = new Set(["superchunk-s3", "superchunk-s3-rtt"]);
+
 function pathsOf(id: ToolId, corpus: string, gw?: S3Gateway): ToolPaths {
   const given = process.env.SUPERCHUNK_CLI;
   const cli = given ? resolve(given) : join(PROJECT_ROOT, "dist", "src", "cli", "main.js");
   const paths = { corpus, work: join(WORK_DIR, id), cli, node: process.execPath };
-  return id === "superchunk-s3" && gw !== undefined && "target" in gw
-    ? { ...paths, s3: gw.target }
-    : paths;
+  if (gw === undefined || !("target" in gw)) return paths;
+  if (id === "superchunk-s3") return { ...paths, s3: gw.target };
+  if (id === "superchunk-s3-rtt" && gw.rttTarget !== undefined) {
+    return { ...paths, s3: gw.rttTarget };
+  }
+  return paths;
 }
 
-/** Packs and reads every tool; a Ceph gateway runs throughout when superchunk-s3 is among them. */
+/**
+ * Packs and reads every tool; a Ceph gateway runs throughout when superchunk-s3 or
+ * superchunk-s3-rtt is among them (with the delaying proxy for the latter).
+ */
 function runAll(args: BenchArgs, corpus: string, ctx: ReadContext): Promise<ToolResult[]> {
-  const wanted = args.tools.includes("superchunk-s3");
+  const wanted = {
+    direct: args.tools.includes("superchunk-s3"),
+    rtt: args.tools.includes("superchunk-s3-rtt"),
+  };
   return withS3Gateway(wanted, log, (gw) => runTools(args, corpus, ctx, gw));
 }
 
@@ -136,7 +148,7 @@ async function runTools(
   const results = args.tools.map((id) => emptyResult(id));
   const pathsFor = (id: ToolId) => pathsOf(id, corpus, gw);
   for (const r of results) {
-    if (r.id === "superchunk-s3" && gw !== undefined && "unavailable" in gw) {
+    if (S3_TOOLS.has(r.id) && gw !== undefined && "unavailable" in gw) {
       r.notes.push(`not run: no S3 gateway (${gw.unavailable})`);
       continue;
     }

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseBenchArgs } from "../scripts/bench/args.js";
-import { TOOL_IDS } from "../scripts/bench/catalogue.js";
+import { TOOL_IDS, TOOLS } from "../scripts/bench/catalogue.js";
 import { mountsUnder, parseMountPoints } from "../scripts/bench/mount-table.js";
 import {
   extractJsonObject,
@@ -236,6 +236,18 @@ test("bench-report - report: the S3 table only when both superchunk and superchu
   assert.ok(both.indexOf("S3 store against") < both.indexOf("Targets,"), "after the main table");
   assert.not.ok(formatReport([s3], 1000).includes("S3 store against"));
   assert.not.ok(formatReport([local], 1000).includes("S3 store against"));
+});
+
+test("bench-report - report: one S3 table per S3 row, direct first, then the round-trip one", () => {
+  const local = result("superchunk", { packSeconds: 2 });
+  const s3 = result("superchunk-s3", { packSeconds: 3 });
+  const rtt = result("superchunk-s3-rtt", { packSeconds: 8 });
+  const report = formatReport([local, rtt, s3], 1000);
+  const direct = report.indexOf("| pack | 3.0 | 2.0 | 1.500× |");
+  const far = report.indexOf("| pack | 8.0 | 2.0 | 4.000× |");
+  assert.ok(direct > 0 && far > direct, report);
+  assert.ok(report.includes(`(${TOOLS["superchunk-s3-rtt"].label} /`), report);
+  assert.is(formatReport([local, rtt], 1000).split("S3 store against").length, 2);
 });
 
 test("bench-report - parsePeakRss reads GNU time's last line", () => {

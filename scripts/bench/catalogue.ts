@@ -10,6 +10,7 @@ export const TOOL_IDS = [
   "superchunk-zip",
   "superchunk-http",
   "superchunk-s3",
+  "superchunk-s3-rtt",
   "sqfs-xz",
   "sqfs-zstd",
   "borg",
@@ -58,6 +59,12 @@ export const TOOLS: Readonly<Record<ToolId, ToolInfo>> = {
   "superchunk-s3": {
     id: "superchunk-s3",
     label: "superchunk S3 store (local Ceph RADOS Gateway)",
+    ours: true,
+    mount: "superchunk",
+  },
+  "superchunk-s3-rtt": {
+    id: "superchunk-s3-rtt",
+    label: "superchunk S3 store, 20 ms round trip (Ceph behind a delaying proxy)",
     ours: true,
     mount: "superchunk",
   },

@@ -20,11 +20,11 @@ export interface ToolPaths {
   readonly node: string;
   /** The URL this tool's archive is served at, while a server runs (superchunk-http). */
   readonly archiveUrl?: string;
-  /** The S3 store this tool packs to and mounts, while a gateway runs (superchunk-s3). */
+  /** The S3 store this tool packs to and mounts, while a gateway runs (superchunk-s3, -s3-rtt). */
   readonly s3?: S3Target;
 }
 
-/** Where superchunk-s3's store goes, and how the CLI reaches it. */
+/** Where an S3 row's store goes, and how the CLI reaches it. */
 export interface S3Target {
   /** s3://bucket/prefix */
   readonly location: string;
@@ -80,6 +80,7 @@ export function packPlan(id: ToolId, p: ToolPaths): PackPlan {
     case "superchunk-http":
       return cliPack([], ARCHIVE_NAME);
     case "superchunk-s3":
+    case "superchunk-s3-rtt":
       return s3Plan(p);
     case "sqfs-xz":
       return sqfs(["-comp", "xz"]);
@@ -151,7 +152,8 @@ export function mountSpec(id: ToolId, p: ToolPaths, mnt: string): MountSpec | nu
         unmount: { cmd: p.node, args: [p.cli, "umount", mnt] },
       };
     }
-    case "superchunk-s3": {
+    case "superchunk-s3":
+    case "superchunk-s3-rtt": {
       if (p.s3 === undefined) return null;
       const { location, endpoint, env } = p.s3;
       const args = [p.cli, "mount", location, mnt, "--read-only", "--foreground"];

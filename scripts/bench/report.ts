@@ -211,17 +211,19 @@ function s3ReadRow(s3: ToolResult, local: ToolResult, phase: ReadPhase): string[
 }
 
 /**
- * The whole printed report: main table, the S3 table when both superchunk and
- * superchunk-s3 ran, then per superchunk row its ratios and targets.
+ * The whole printed report: main table, an S3 table for each of superchunk-s3 and
+ * superchunk-s3-rtt that ran alongside superchunk, then per superchunk row its ratios and targets.
  */
 export function formatReport(results: readonly ToolResult[], rawBytes: number): string {
   const byId = new Map(results.map((r) => [r.id, r] as const));
   const ours = results.filter((r) => TOOLS[r.id].ours);
   const peers = results.filter((r) => !TOOLS[r.id].ours);
   const parts = [formatMainTable(results, rawBytes)];
-  const s3 = byId.get("superchunk-s3");
   const local = byId.get("superchunk");
-  if (s3 !== undefined && local !== undefined) parts.push(formatS3Table(s3, local));
+  for (const id of ["superchunk-s3", "superchunk-s3-rtt"] as const) {
+    const s3 = byId.get(id);
+    if (s3 !== undefined && local !== undefined) parts.push(formatS3Table(s3, local));
+  }
   for (const o of ours) {
     if (peers.length > 0) parts.push(formatRatioTable(o, peers));
     parts.push(`Targets, ${o.label}:\n${formatTargets(checkTargets(o, byId, rawBytes))}`);

@@ -1,28 +1,45 @@
 /**
- * The S3 side of the superchunk-s3 row: a throwaway Ceph RADOS Gateway
- * (test/helpers/ceph.ts) running around the row's pack and reads, and the store location
- * the CLI packs to and mounts.
+ * The S3 side of the superchunk-s3 rows: a throwaway Ceph RADOS Gateway
+ * (test/helpers/ceph.ts) running around the rows' packs and reads, the store locations
+ * the CLI packs to and mounts, and for superchunk-s3-rtt a delaying proxy in front of
+ * the gateway (scripts/bench/delay-proxy.ts).
  */
 
 import { cephSkipReason, startCeph } from "../../test/helpers/ceph.js";
+import { startDelayProxy } from "./delay-proxy.js";
 import type { S3Target } from "./packers.js";
 
 /** The bucket and prefix superchunk-s3 packs to. */
 export const S3_BENCH_LOCATION = "s3://superchunk-bench/store";
+/** The bucket and prefix superchunk-s3-rtt packs to (through the proxy). */
+export const S3_RTT_BENCH_LOCATION = "s3://superchunk-bench/store-rtt";
+/** One-way delay of the proxy: a 20 ms round trip, a nearby region's object store. */
+export const S3_RTT_ONE_WAY_MS = 10;
 
-/** A gateway for the row, or why there is none. */
-export type S3Gateway = { readonly target: S3Target } | { readonly unavailable: string };
+/** A gateway for the rows, or why there is none. */
+export type S3Gateway =
+  | { readonly target: S3Target; readonly rttTarget?: S3Target }
+  | { readonly unavailable: string };
+
+/** Which S3 rows the run has. */
+export interface S3Wanted {
+  /** superchunk-s3: the gateway reached directly */
+  readonly direct: boolean;
+  /** superchunk-s3-rtt: through the delaying proxy */
+  readonly rtt: boolean;
+}
 
 /**
- * Runs `fn` while a gateway runs (when `wanted`), stopping it afterwards whatever happens.
- * `fn` gets the reason instead when the gateway cannot run here or did not start.
+ * Runs `fn` while a gateway runs (when either row is wanted; with the proxy when the rtt
+ * row is), stopping both afterwards whatever happens. `fn` gets the reason instead when
+ * the gateway cannot run here or did not start.
  */
 export async function withS3Gateway<T>(
-  wanted: boolean,
+  wanted: S3Wanted,
   log: (line: string) => void,
   fn: (gw: S3Gateway | undefined) => Promise<T>,
 ): Promise<T> {
-  if (!wanted) return fn(undefined);
+  if (!wanted.direct && !wanted.rtt) return fn(undefined);
   const skip = cephSkipReason();
   if (skip !== undefined) return fn({ unavailable: skip });
   let ceph: Awaited<ReturnType<typeof startCeph>>;
@@ -32,10 +49,20 @@ export async function withS3Gateway<T>(
     return fn({ unavailable: e instanceof Error ? e.message.split("\n")[0]! : String(e) });
   }
   log(`s3: ceph gateway up in ${ceph.startMs} ms at ${ceph.endpoint}`);
+  const proxy = wanted.rtt ? await startDelayProxy(ceph.endpoint, S3_RTT_ONE_WAY_MS) : null;
   try {
-    const target = { location: S3_BENCH_LOCATION, endpoint: ceph.endpoint, env: ceph.env() };
-    return await fn({ target });
+    const env = ceph.env();
+    const target = { location: S3_BENCH_LOCATION, endpoint: ceph.endpoint, env };
+    if (proxy === null) return await fn({ target });
+    log(`s3: ${2 * S3_RTT_ONE_WAY_MS} ms round-trip proxy at ${proxy.endpoint}`);
+    const rttTarget = {
+      location: S3_RTT_BENCH_LOCATION,
+      endpoint: proxy.endpoint,
+      env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint },
+    };
+    return await fn({ target, rttTarget });
   } finally {
+    await proxy?.close();
     await ceph.stop();
   }
 }
