@@ -305,7 +305,7 @@ t("s3-follow - polls survive a frozen gateway: logged, retried, never unmounted"
   const f = await serveStore(LOC, follow, ["--read-only", "--follow", "--follow-interval", "1"]);
   try {
     assert.equal(compareMounted(trees.at(-1)!, follow), []);
-    ceph!.pauseGateway();
+    await ceph!.pauseGateway();
     try {
       await until("a failed poll is logged", () => /poll of .* failed/.test(f.stderr()));
     } finally {

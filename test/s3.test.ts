@@ -311,7 +311,7 @@ t("s3 - a frozen endpoint gives E_TIMEOUT naming it, not a hang", async () => {
   const r = await openStoreReaderAt(TREE, { s3: { timeoutMs: 1000, maxAttempts: 2 } });
   try {
     const ino = r.lookupPath("a/b/big.bin")!;
-    ceph!.pauseGateway();
+    await ceph!.pauseGateway();
     const err = await rejectsWith(r.read(ino, 0, 4096), "E_TIMEOUT");
     assert.match(err.message, ceph!.endpoint);
   } finally {

@@ -37,8 +37,11 @@ export interface Ceph {
   readonly startMs: number;
   /** the AWS_* variables a client needs to reach it */
   env(): Record<string, string>;
-  /** Freezes radosgw (SIGSTOP): connections are accepted, nothing answers. */
-  pauseGateway(): void;
+  /**
+   * Freezes radosgw (SIGSTOP): connections are accepted, nothing answers. Resolves once
+   * every thread of it shows as stopped, so nothing sent afterwards is answered.
+   */
+  pauseGateway(): Promise<void>;
   /** Thaws radosgw (SIGCONT). */
   resumeGateway(): void;
   /**
@@ -138,6 +141,17 @@ function daemon(bin: string, args: string[], dir: string): ChildProcess {
   } finally {
     fs.closeSync(out);
   }
+}
+
+/** Resolves once every thread of `pid` is in the stopped state (T), within 5 s. */
+async function untilStopped(pid: number): Promise<void> {
+  const state = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(5)) {
+    const tasks = fs.readdirSync(`/proc/${pid}/task`);
+    const states = tasks.map((t) => state(fs.readFileSync(`/proc/${pid}/task/${t}/stat`, "utf8")));
+    if (states.every((s) => s === "T" || s === "t")) return;
+  }
+  throw new Error(`radosgw (pid ${pid}) did not stop within 5 s of SIGSTOP`);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -297,7 +311,10 @@ export async function startCeph(): Promise<Ceph> {
       AWS_REGION: "us-east-1",
       AWS_ENDPOINT_URL: endpoint,
     }),
-    pauseGateway: () => rgw.kill("SIGSTOP"),
+    async pauseGateway() {
+      rgw.kill("SIGSTOP");
+      await untilStopped(rgw.pid!);
+    },
     resumeGateway: () => rgw.kill("SIGCONT"),
     stopGateway: () => gateway(false),
     startGateway: () => gateway(true),
