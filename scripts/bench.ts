@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { IoError, NotFoundError } from "../src/errors.js";
 import { withArchiveServer } from "./bench/archive-server.js";
 import { type BenchArgs, parseBenchArgs } from "./bench/args.js";
-import { TOOLS, type ToolId } from "./bench/catalogue.js";
+import { S3_TOOL_IDS, TOOLS, type ToolId } from "./bench/catalogue.js";
 import { dropCaches, unmount } from "./bench/mount-session.js";
 import { mountsUnder } from "./bench/mount-table.js";
 import { runPack } from "./bench/pack-runner.js";
@@ -112,19 +112,12 @@ async function toolVersions(): Promise<Record<string, string>> {
   return out;
 }
 
-/** The rows that need the S3 gateway. */
-const S3_TOOLS: ReadonlySet<ToolId> = new Set(["superchunk-s3", "superchunk-s3-rtt"]);
-
 function pathsOf(id: ToolId, corpus: string, gw?: S3Gateway): ToolPaths {
   const given = process.env.SUPERCHUNK_CLI;
   const cli = given ? resolve(given) : join(PROJECT_ROOT, "dist", "src", "cli", "main.js");
   const paths = { corpus, work: join(WORK_DIR, id), cli, node: process.execPath };
-  if (gw === undefined || !("target" in gw)) return paths;
-  if (id === "superchunk-s3") return { ...paths, s3: gw.target };
-  if (id === "superchunk-s3-rtt" && gw.rttTarget !== undefined) {
-    return { ...paths, s3: gw.rttTarget };
-  }
-  return paths;
+  const s3 = gw !== undefined && "targets" in gw ? gw.targets[id] : undefined;
+  return s3 === undefined ? paths : { ...paths, s3 };
 }
 
 /**
@@ -132,11 +125,7 @@ function pathsOf(id: ToolId, corpus: string, gw?: S3Gateway): ToolPaths {
  * superchunk-s3-rtt is among them (with the delaying proxy for the latter).
  */
 function runAll(args: BenchArgs, corpus: string, ctx: ReadContext): Promise<ToolResult[]> {
-  const wanted = {
-    direct: args.tools.includes("superchunk-s3"),
-    rtt: args.tools.includes("superchunk-s3-rtt"),
-  };
-  return withS3Gateway(wanted, log, (gw) => runTools(args, corpus, ctx, gw));
+  return withS3Gateway(args.tools, log, (gw) => runTools(args, corpus, ctx, gw));
 }
 
 async function runTools(
@@ -148,7 +137,7 @@ async function runTools(
   const results = args.tools.map((id) => emptyResult(id));
   const pathsFor = (id: ToolId) => pathsOf(id, corpus, gw);
   for (const r of results) {
-    if (S3_TOOLS.has(r.id) && gw !== undefined && "unavailable" in gw) {
+    if (S3_TOOL_IDS.includes(r.id) && gw !== undefined && "unavailable" in gw) {
       r.notes.push(`not run: no S3 gateway (${gw.unavailable})`);
       continue;
     }

@@ -22,6 +22,9 @@ export const TOOL_IDS = [
 /** One of {@link TOOL_IDS}. */
 export type ToolId = (typeof TOOL_IDS)[number];
 
+/** The rows whose store lives in the bench's S3 gateway, in report order. */
+export const S3_TOOL_IDS: readonly ToolId[] = ["superchunk-s3", "superchunk-s3-rtt"];
+
 /** How a tool's output is served for the read columns, or null when it cannot be mounted. */
 export type MountKind = "superchunk" | "squashfuse" | "borg" | null;
 

@@ -4,7 +4,7 @@
  * or missed. Pure: results in, text out.
  */
 
-import { PACK_REFERENCE, READ_REFERENCE, TOOLS, type ToolId } from "./catalogue.js";
+import { PACK_REFERENCE, READ_REFERENCE, S3_TOOL_IDS, TOOLS, type ToolId } from "./catalogue.js";
 import type { ToolResult } from "./tool-result.js";
 
 const MIB = 1024 * 1024;
@@ -220,7 +220,7 @@ export function formatReport(results: readonly ToolResult[], rawBytes: number): 
   const peers = results.filter((r) => !TOOLS[r.id].ours);
   const parts = [formatMainTable(results, rawBytes)];
   const local = byId.get("superchunk");
-  for (const id of ["superchunk-s3", "superchunk-s3-rtt"] as const) {
+  for (const id of S3_TOOL_IDS) {
     const s3 = byId.get(id);
     if (s3 !== undefined && local !== undefined) parts.push(formatS3Table(s3, local));
   }

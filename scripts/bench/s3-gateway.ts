@@ -6,6 +6,7 @@
  */
 
 import { cephSkipReason, startCeph } from "../../test/helpers/ceph.js";
+import { S3_TOOL_IDS, type ToolId } from "./catalogue.js";
 import { startDelayProxy } from "./delay-proxy.js";
 import type { S3Target } from "./packers.js";
 
@@ -16,30 +17,22 @@ export const S3_RTT_BENCH_LOCATION = "s3://superchunk-bench/store-rtt";
 /** One-way delay of the proxy: a 20 ms round trip, a nearby region's object store. */
 export const S3_RTT_ONE_WAY_MS = 10;
 
-/** A gateway for the rows, or why there is none. */
+/** A gateway with the store of each S3 row of the run, or why there is none. */
 export type S3Gateway =
-  | { readonly target: S3Target; readonly rttTarget?: S3Target }
+  | { readonly targets: Partial<Record<ToolId, S3Target>> }
   | { readonly unavailable: string };
 
-/** Which S3 rows the run has. */
-export interface S3Wanted {
-  /** superchunk-s3: the gateway reached directly */
-  readonly direct: boolean;
-  /** superchunk-s3-rtt: through the delaying proxy */
-  readonly rtt: boolean;
-}
-
 /**
- * Runs `fn` while a gateway runs (when either row is wanted; with the proxy when the rtt
- * row is), stopping both afterwards whatever happens. `fn` gets the reason instead when
- * the gateway cannot run here or did not start.
+ * Runs `fn` while a gateway runs (when `tools` has an S3 row; with the proxy when it has
+ * superchunk-s3-rtt), stopping both afterwards whatever happens. `fn` gets the reason
+ * instead when the gateway cannot run here or did not start.
  */
 export async function withS3Gateway<T>(
-  wanted: S3Wanted,
+  tools: readonly ToolId[],
   log: (line: string) => void,
   fn: (gw: S3Gateway | undefined) => Promise<T>,
 ): Promise<T> {
-  if (!wanted.direct && !wanted.rtt) return fn(undefined);
+  if (!S3_TOOL_IDS.some((id) => tools.includes(id))) return fn(undefined);
   const skip = cephSkipReason();
   if (skip !== undefined) return fn({ unavailable: skip });
   let ceph: Awaited<ReturnType<typeof startCeph>>;
@@ -49,18 +42,22 @@ export async function withS3Gateway<T>(
     return fn({ unavailable: e instanceof Error ? e.message.split("\n")[0]! : String(e) });
   }
   log(`s3: ceph gateway up in ${ceph.startMs} ms at ${ceph.endpoint}`);
-  const proxy = wanted.rtt ? await startDelayProxy(ceph.endpoint, S3_RTT_ONE_WAY_MS) : null;
+  const rtt = tools.includes("superchunk-s3-rtt");
+  const proxy = rtt ? await startDelayProxy(ceph.endpoint, S3_RTT_ONE_WAY_MS) : null;
   try {
     const env = ceph.env();
-    const target = { location: S3_BENCH_LOCATION, endpoint: ceph.endpoint, env };
-    if (proxy === null) return await fn({ target });
-    log(`s3: ${2 * S3_RTT_ONE_WAY_MS} ms round-trip proxy at ${proxy.endpoint}`);
-    const rttTarget = {
-      location: S3_RTT_BENCH_LOCATION,
-      endpoint: proxy.endpoint,
-      env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint },
+    const targets: Partial<Record<ToolId, S3Target>> = {
+      "superchunk-s3": { location: S3_BENCH_LOCATION, endpoint: ceph.endpoint, env },
     };
-    return await fn({ target, rttTarget });
+    if (proxy !== null) {
+      log(`s3: ${2 * S3_RTT_ONE_WAY_MS} ms round-trip proxy at ${proxy.endpoint}`);
+      targets["superchunk-s3-rtt"] = {
+        location: S3_RTT_BENCH_LOCATION,
+        endpoint: proxy.endpoint,
+        env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint },
+      };
+    }
+    return await fn({ targets });
   } finally {
     await proxy?.close();
     await ceph.stop();

@@ -145,7 +145,8 @@ function daemon(bin: string, args: string[], dir: string): ChildProcess {
 
 /** Resolves once every thread of `pid` is in the stopped state (T), within 5 s. */
 async function untilStopped(pid: number): Promise<void> {
-  const state = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  // the state is the field after the parenthesised command name
+  const state = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2)[0];
   for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(5)) {
     const tasks = fs.readdirSync(`/proc/${pid}/task`);
     const states = tasks.map((t) => state(fs.readFileSync(`/proc/${pid}/task/${t}/stat`, "utf8")));
