@@ -1,8 +1,12 @@
-// Runs the uvu suites under dist/test and ends with one plain summary line
-// ("tests: N passed, N failed") for readers of CI logs.
+// Runs the uvu suites under dist/test (or only dist/test/unit with "unit", dist/test/e2e
+// with "e2e") and ends with one plain summary line ("tests: N passed, N failed") for
+// readers of CI logs. Further arguments go to uvu.
 import { spawn } from "node:child_process";
 
-const args = ["dist/test", ".test.js$", "-i", "helpers", ...process.argv.slice(2)];
+const rest = process.argv.slice(2);
+const part = rest[0] === "unit" || rest[0] === "e2e" ? rest.shift() : undefined;
+const dir = part === undefined ? "dist/test" : `dist/test/${part}`;
+const args = [dir, ".test.js$", "-i", "helpers", ...rest];
 const child = spawn(process.execPath, ["node_modules/uvu/bin.js", ...args], {
   stdio: ["ignore", "pipe", "inherit"],
 });

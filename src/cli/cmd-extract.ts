@@ -1,5 +1,5 @@
-import { type ExtractHooks, extractTree } from "../engine/extract.js";
-import { extractToZip } from "../engine/extract-zip.js";
+import { type ExtractHooks, extractTree } from "../export/extract.js";
+import { extractToZip } from "../export/extract-zip.js";
 import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";

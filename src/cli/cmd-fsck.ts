@@ -1,5 +1,5 @@
-import { type FsckOptions, fsckClean, fsckStore } from "../engine/fsck.js";
-import type { FsckProblem, FsckReport } from "../engine/fsck-report.js";
+import { type FsckOptions, fsckClean, fsckStore } from "../maintain/fsck.js";
+import type { FsckProblem, FsckReport } from "../maintain/fsck-report.js";
 import { EngineError, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import type { CliIO, Command } from "./cli-io.js";

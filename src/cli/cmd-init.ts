@@ -2,7 +2,7 @@ import type { S3Options } from "../blobstore/s3-client.js";
 import { isS3Location } from "../blobstore/s3-location.js";
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
-import { type InitOptions, type InitSummary, initStore } from "../engine/store-init.js";
+import { type InitOptions, type InitSummary, initStore } from "../store/store-init.js";
 import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
@@ -77,6 +77,6 @@ async function initAt(
   s3: S3Options,
 ): Promise<InitSummary> {
   if (!isS3Location(where)) return initStore(where, opts);
-  const { initS3Store } = await import("../engine/s3-init.js");
+  const { initS3Store } = await import("../s3store/s3-init.js");
   return initS3Store(where, opts, {}, s3);
 }

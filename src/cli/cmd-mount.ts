@@ -5,9 +5,9 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
-import type { FsView } from "../engine/fs-view.js";
-import { resolveStoreLocation, storeKindOf } from "../engine/store-layout.js";
-import { openStoreReaderAt } from "../engine/store-reader.js";
+import type { FsView } from "../reader/fs-view.js";
+import { resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
+import { openStoreReaderAt } from "../reader/store-reader.js";
 import { EngineError, type ErrorCode, type ErrorFamily, IoError, UsageError } from "../errors.js";
 import {
   checkFuseAvailable,
@@ -265,7 +265,7 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
 
 /** A read-write S3 store (the AWS SDK is loaded only for s3:// stores). */
 async function openS3WritableAt(a: MountArgs, io: CliIO, log: (line: string) => void) {
-  const { openS3Writable } = await import("../engine/s3-writable.js");
+  const { openS3Writable } = await import("../s3store/s3-writable.js");
   const { store } = await openS3Writable(a.store, {
     env: io.env,
     ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),

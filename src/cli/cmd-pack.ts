@@ -1,11 +1,11 @@
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
-import { type PackSummary, packTree } from "../engine/pack.js";
-import { isArchiveDest, packToArchive } from "../engine/pack-archive.js";
-import type { PackHooks, PackOptions } from "../engine/pack-options.js";
-import type { PackS3Options, PackS3Summary } from "../engine/pack-s3.js";
-import { isS3StoreLocation } from "../engine/store-layout.js";
-import { ZIP_LIMITS_DEFAULT } from "../engine/zip-source.js";
+import { type PackSummary, packTree } from "../pack/pack.js";
+import { isArchiveDest, packToArchive } from "../pack/pack-archive.js";
+import type { PackHooks, PackOptions } from "../pack/pack-options.js";
+import type { PackS3Options, PackS3Summary } from "../s3store/pack-s3.js";
+import { isS3StoreLocation } from "../store/store-layout.js";
+import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
 import { type EngineWarning, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
@@ -131,7 +131,7 @@ async function packS3(
   hooks: PackHooks,
   s3: PackS3Options,
 ): Promise<PackS3Summary> {
-  const { packToS3 } = await import("../engine/pack-s3.js");
+  const { packToS3 } = await import("../s3store/pack-s3.js");
   return packToS3(src, dest, opts, hooks, s3);
 }
 

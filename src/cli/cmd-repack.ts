@@ -1,5 +1,5 @@
 import type { CodecName } from "../codec/codec.js";
-import { type RepackOptions, type RepackSummary, repackStore } from "../engine/repack.js";
+import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";
 import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";

@@ -1,5 +1,5 @@
 import type { S3Options } from "../blobstore/s3-client.js";
-import { type SealSummary, sealStore } from "../engine/seal.js";
+import { type SealSummary, sealStore } from "../export/seal.js";
 import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";

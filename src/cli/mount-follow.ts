@@ -5,8 +5,8 @@
  * can change: such a mount has no `kernel_cache` and 1 s entry/attr timeouts.
  */
 import type { S3Options } from "../blobstore/s3-client.js";
-import type { FsView } from "../engine/fs-view.js";
-import { storeKindOf } from "../engine/store-layout.js";
+import type { FsView } from "../reader/fs-view.js";
+import { storeKindOf } from "../store/store-layout.js";
 import { UsageError } from "../errors.js";
 import { type FuseMount, type MountOptions, mountFsView } from "../fuse/fuse-mount.js";
 import { parseInteger } from "./args.js";
@@ -69,7 +69,7 @@ export async function mountFollowing(
   opts: MountOptions,
 ): Promise<{ view: FsView; mount: FuseMount }> {
   // loaded on demand: the AWS SDK takes a while to import and only S3 stores need it
-  const { openFollowingS3Reader } = await import("../engine/s3-follow.js");
+  const { openFollowingS3Reader } = await import("../s3store/s3-follow.js");
   const log = (line: string) => opts.log(`superchunk mount: ${line}`);
   const every = a.followSeconds ?? DEFAULT_INTERVAL_S;
   const reader = await openFollowingS3Reader(a.store, {

@@ -10,7 +10,7 @@
  * lookahead's worth of files, not on every open: the store dedups the work anyway, and
  * fewer calls keep the per-open cost low.
  */
-import type { FsView } from "../engine/fs-view.js";
+import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 
 /** Options of a DirScan. */

@@ -12,7 +12,7 @@
  * takes as "nothing to do" once and never sends again, saving a round trip per close.
  */
 import { constants as fsc } from "node:fs";
-import type { FsView } from "../engine/fs-view.js";
+import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { DirScan } from "./dir-scan.js";
 import { ErrnoError } from "./errno.js";

@@ -10,7 +10,7 @@
  * close(2): `flush` commits the file when its last handle closes and is awaited, so close
  * returns once the data is in the store. Failures go through OpGuard like the read-only ops.
  */
-import type { InodeAttr } from "../engine/fs-view.js";
+import type { InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { CallerContext, TimeSpec, WritableStore } from "../writer/index.js";
 import { ErrnoError } from "./errno.js";

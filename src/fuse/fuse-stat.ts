@@ -4,7 +4,7 @@
  * them as doubles, exact below 2^53).
  */
 import { constants as fsc } from "node:fs";
-import type { FsUsage, InodeAttr } from "../engine/fs-view.js";
+import type { FsUsage, InodeAttr } from "../reader/fs-view.js";
 import { InodeKind } from "../types.js";
 import type { StoreStatfs } from "../writer/index.js";
 import type { NativeStat, NativeStatfs } from "./native-types.js";

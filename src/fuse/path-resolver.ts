@@ -5,7 +5,7 @@
  * goes stale, except when a followed store switches generation (the view's `epoch` changes),
  * which drops the cache. (The read-write ops resolve through the store each time instead.)
  */
-import type { FsView } from "../engine/fs-view.js";
+import type { FsView } from "../reader/fs-view.js";
 import type { InodeId } from "../types.js";
 import { ErrnoError } from "./errno.js";
 

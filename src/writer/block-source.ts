@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
-import { SuperChunkLoader } from "../engine/superchunk-loader.js";
+import { SuperChunkLoader } from "../reader/superchunk-loader.js";
 import { CorruptError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { SubBlockRecord } from "../meta/records.js";

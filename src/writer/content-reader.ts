@@ -4,7 +4,7 @@
  * anything past the committed end or a truncation read as zeros).
  */
 
-import { findExtent } from "../engine/store-reader.js";
+import { findExtent } from "../reader/store-reader.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { ContentId, ResolvedExtent } from "../meta/records.js";
 import type { BlockSource } from "./block-source.js";

@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { openSuperChunkKey } from "../blobstore/blob-store.js";
-import { fsyncDirSync } from "../engine/durable.js";
+import { fsyncDirSync } from "../store/durable.js";
 import { assert, CorruptError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { OPEN_CODEC } from "../meta/write-table.js";

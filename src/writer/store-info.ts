@@ -1,6 +1,6 @@
 /** Attributes and space figures as a writable store reports them. */
 import * as fs from "node:fs";
-import type { InodeAttr } from "../engine/fs-view.js";
+import type { InodeAttr } from "../reader/fs-view.js";
 import type { InodeRecord } from "../meta/records.js";
 import type { OpenFile } from "./open-files.js";
 

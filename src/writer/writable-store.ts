@@ -6,13 +6,13 @@
  * `parentOf`. The caller's uid/gid/umask comes in as a CallerContext.
  */
 
-import type { FsUsage, FsView, InodeAttr } from "../engine/fs-view.js";
+import type { FsUsage, FsView, InodeAttr } from "../reader/fs-view.js";
 import {
   INFO_XATTR,
   infoXattr,
   refuseInfoXattr,
   withInfoXattr,
-} from "../engine/stats-file-info.js";
+} from "../reader/file-info.js";
 import { NotFoundError } from "../errors.js";
 import { splitPath } from "../meta/entry-table.js";
 import type { InodeRecord } from "../meta/records.js";

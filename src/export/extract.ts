@@ -1,0 +1,280 @@
+/**
+ * extract: restores a store's tree (or some paths of it) into a directory, with
+ * contents, modes, ownership (when run as root), times, symlinks, hard links,
+ * FIFOs and device nodes. It never writes outside the destination: names are
+ * checked, existing symlinks in the way are replaced rather than followed, and
+ * files are created with O_EXCL.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type EngineWarning, NotFoundError, UsageError, wrapFsError } from "../errors.js";
+import { type InodeId, InodeKind } from "../types.js";
+import type { InodeAttr } from "../reader/fs-view.js";
+import { openStoreReaderAt, type StoreReader } from "../reader/store-reader.js";
+
+export interface ExtractHooks {
+  onProgress?: (p: {
+    filesDone: number;
+    filesTotal: number;
+    bytesDone: number;
+    bytesTotal: number;
+  }) => void;
+  onWarning?: (w: EngineWarning) => void;
+}
+
+export interface ExtractSummary {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  other: number;
+  bytes: number;
+  seconds: number;
+}
+
+const READ_BYTES = 4 * 1024 * 1024;
+const SLASH = Buffer.from("/");
+
+/** One path of the store to restore, in walk order. */
+export interface Item {
+  readonly rel: Buffer;
+  readonly ino: InodeId;
+}
+
+/** Extracts `paths` (all when empty) of the store at `storeDir` below `dest`. */
+export async function extractTree(
+  storeDir: string,
+  dest: string,
+  paths: readonly string[] = [],
+  hooks: ExtractHooks = {},
+): Promise<ExtractSummary> {
+  const started = process.hrtime.bigint();
+  const reader = await openStoreReaderAt(storeDir);
+  try {
+    const items = selectItems(reader, paths);
+    fs.mkdirSync(dest, { recursive: true });
+    const summary = await restore(reader, items, Buffer.from(path.resolve(dest)), hooks);
+    summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return summary;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The store's entries below `paths` (all when empty), with the directories leading to them. */
+export function selectItems(reader: StoreReader, paths: readonly string[]): Item[] {
+  const all: Item[] = [];
+  for (const e of reader.meta.walk()) {
+    checkName(e.path);
+    all.push({ rel: e.path, ino: e.ino });
+  }
+  if (paths.length === 0) return all;
+  const wanted = paths.map((p) => {
+    const clean = Buffer.from(p.replace(/^\/+|\/+$/g, ""));
+    if (clean.length > 0 && reader.lookupPath(clean) === undefined) {
+      throw new NotFoundError("E_NOT_FOUND", `${p}: not in the store`, { path: p });
+    }
+    return clean;
+  });
+  return all.filter((it) => wanted.some((w) => w.length === 0 || isUnderOrAncestor(it.rel, w)));
+}
+
+/** True when `rel` is `w`, inside `w`, or a directory on the way to `w`. */
+function isUnderOrAncestor(rel: Buffer, w: Buffer): boolean {
+  const under = (a: Buffer, b: Buffer) =>
+    a.length >= b.length &&
+    a.subarray(0, b.length).equals(b) &&
+    (a.length === b.length || a[b.length] === 0x2f);
+  return under(rel, w) || under(w, rel);
+}
+
+function checkName(rel: Buffer): void {
+  const parts = rel.toString("latin1").split("/");
+  if (
+    rel[0] === 0x2f ||
+    parts.some((p) => p === "" || p === "." || p === ".." || p.includes("\0"))
+  ) {
+    throw new UsageError(
+      "E_PATH_ESCAPE",
+      `refusing entry with unsafe path ${JSON.stringify(rel.toString())}`,
+      {
+        path: rel.toString(),
+      },
+    );
+  }
+}
+
+async function restore(
+  reader: StoreReader,
+  items: Item[],
+  dest: Buffer,
+  hooks: ExtractHooks,
+): Promise<ExtractSummary> {
+  const s: ExtractSummary = { files: 0, dirs: 0, symlinks: 0, other: 0, bytes: 0, seconds: 0 };
+  const firstPath = new Map<number, Buffer>();
+  const attrs: { abs: Buffer; a: InodeAttr }[] = [];
+  const bytesTotal = items.reduce((n, it) => n + fileSize(reader, it.ino), 0);
+  let done = 0;
+  for (const it of items) {
+    const abs = it.rel.length === 0 ? dest : Buffer.concat([dest, SLASH, it.rel]);
+    const a = reader.getattr(it.ino)!;
+    const linked = firstPath.get(it.ino);
+    if (linked && a.kind !== InodeKind.dir) {
+      replaceWith(abs, () => fs.linkSync(linked, abs));
+    } else {
+      await create(reader, abs, a, s, hooks);
+      firstPath.set(it.ino, abs);
+      attrs.push({ abs, a });
+    }
+    hooks.onProgress?.({
+      filesDone: ++done,
+      filesTotal: items.length,
+      bytesDone: s.bytes,
+      bytesTotal,
+    });
+  }
+  for (let i = attrs.length - 1; i >= 0; i--) applyAttrs(attrs[i]!.abs, attrs[i]!.a, hooks);
+  return s;
+}
+
+function fileSize(reader: StoreReader, ino: InodeId): number {
+  const a = reader.getattr(ino);
+  return a?.kind === InodeKind.file ? a.size : 0;
+}
+
+async function create(
+  reader: StoreReader,
+  abs: Buffer,
+  a: InodeAttr,
+  s: ExtractSummary,
+  hooks: ExtractHooks,
+) {
+  const where = abs.toString();
+  try {
+    switch (a.kind) {
+      case InodeKind.dir:
+        ensureDir(abs);
+        s.dirs++;
+        return;
+      case InodeKind.file:
+        s.bytes += await writeFile(reader, abs, a);
+        s.files++;
+        return;
+      case InodeKind.symlink:
+        replaceWith(abs, () => fs.symlinkSync(reader.readlink(a.ino), abs));
+        s.symlinks++;
+        return;
+      default:
+        if (makeSpecial(abs, a, hooks)) s.other++;
+    }
+  } catch (err) {
+    throw wrapFsError(err, where, "extract");
+  }
+}
+
+function ensureDir(abs: Buffer): void {
+  try {
+    const st = fs.lstatSync(abs);
+    if (st.isDirectory()) return;
+    fs.unlinkSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  fs.mkdirSync(abs, { mode: 0o700 });
+}
+
+/** Removes whatever non-directory is at `abs` (never following it), then creates. */
+function replaceWith(abs: Buffer, make: () => void): void {
+  try {
+    const st = fs.lstatSync(abs);
+    if (st.isDirectory()) {
+      throw new UsageError("E_DEST_EXISTS", `${abs.toString()}: a directory is in the way`, {
+        path: abs.toString(),
+      });
+    }
+    fs.unlinkSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  make();
+}
+
+async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promise<number> {
+  let fd = -1;
+  replaceWith(abs, () => {
+    fd = fs.openSync(
+      abs,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+      0o600,
+    );
+  });
+  try {
+    for (let off = 0; off < a.size; off += READ_BYTES) {
+      const buf = await reader.read(a.ino, off, Math.min(READ_BYTES, a.size - off));
+      fs.writeSync(fd, buf, 0, buf.length, off);
+    }
+    return a.size;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function makeSpecial(abs: Buffer, a: InodeAttr, hooks: ExtractHooks): boolean {
+  const p = abs.toString();
+  let args: string[];
+  if (a.kind === InodeKind.fifo) args = [p, "p"];
+  else if (a.kind === InodeKind.chardev || a.kind === InodeKind.blockdev) {
+    if (process.getuid?.() !== 0) {
+      hooks.onWarning?.({
+        path: p,
+        code: "E_UNSUPPORTED",
+        message: `${p}: device node needs root, skipped`,
+      });
+      return false;
+    }
+    args = [
+      p,
+      a.kind === InodeKind.chardev ? "c" : "b",
+      String(major(a.rdev)),
+      String(minor(a.rdev)),
+    ];
+  } else {
+    hooks.onWarning?.({ path: p, code: "E_UNSUPPORTED", message: `${p}: socket not restored` });
+    return false;
+  }
+  replaceWith(abs, () => {
+    const r = spawnSync("mknod", args, { stdio: ["ignore", "ignore", "pipe"] });
+    if (r.status !== 0) throw new Error(`mknod failed: ${r.stderr?.toString().trim()}`);
+  });
+  return true;
+}
+
+/** Linux dev_t encoding (glibc gnu_dev_major/minor). */
+function major(dev: number): number {
+  const d = BigInt(dev);
+  return Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+}
+function minor(dev: number): number {
+  const d = BigInt(dev);
+  return Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+}
+
+function applyAttrs(abs: Buffer, a: InodeAttr, hooks: ExtractHooks): void {
+  try {
+    if (process.getuid?.() === 0) fs.lchownSync(abs, a.uid, a.gid);
+    if (a.kind !== InodeKind.symlink) fs.chmodSync(abs, a.mode);
+    fs.lutimesSync(abs, nsToSeconds(a.atimeNs), nsToSeconds(a.mtimeNs));
+  } catch (err) {
+    const e = wrapFsError(err, abs.toString(), "set attributes");
+    hooks.onWarning?.({ path: abs.toString(), code: e.code, message: e.message });
+  }
+}
+
+/**
+ * Seconds as a double for utimes. A double near 2e9 s resolves about 240 ns and
+ * libuv truncates to whole nanoseconds, so aim at the middle of the microsecond:
+ * the restored time is then exact to the microsecond.
+ */
+function nsToSeconds(ns: bigint): number {
+  return (Number(ns / 1000n) + 0.5) / 1e6;
+}

@@ -1,0 +1,284 @@
+/**
+ * repack: rewrites super-chunks. Those whose dead bytes exceed a threshold are rewritten
+ * without their dead sub-blocks, small ones are merged, and with `all` every live sub-block
+ * is regrouped (similarity planner) and recompressed, possibly with another codec, level or
+ * super-chunk size. Contents no inode uses are purged first, which is what makes their
+ * sub-blocks dead.
+ *
+ * Crash-safe (repack-write.ts): new super-chunks are written and fsynced, then one metadata
+ * transaction switches every reference, then the old files are deleted. Every old payload is
+ * verified (CRCs) and every moved sub-block re-hashed before it is written again. Takes the
+ * writer lock: E_STORE_LOCKED while a read-write mount holds it.
+ */
+import type { BlobStore } from "../blobstore/blob-store.js";
+import { isS3Location } from "../blobstore/s3-location.js";
+import type { CodecName } from "../codec/codec.js";
+import { CodecPool } from "../codec/codec-pool.js";
+import { getCodec } from "../codec/codec-registry.js";
+import type { MetaDb } from "../meta/meta-db.js";
+import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
+import { planSuperChunks } from "../similarity/plan.js";
+import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
+import { type PackOptions, packOptions } from "../pack/pack-options.js";
+import { openForMaintenance } from "./repack-open.js";
+import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
+import { RepackSource, readLive } from "./repack-source.js";
+import { applyRewrite, type RewriteItem } from "./repack-write.js";
+import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
+import { openStore } from "../store/store-layout.js";
+
+/** Options of repack; unset codec, level, size and order are the store's own. */
+export interface RepackOptions {
+  /** dead share above which a super-chunk is rewritten; default 0.1 */
+  minDead?: number;
+  codec?: CodecName;
+  level?: number;
+  superChunkBytes?: number;
+  order?: "similarity" | "path";
+  /** regroup and recompress every super-chunk */
+  all?: boolean;
+  /** only say what would be rewritten */
+  dryRun?: boolean;
+  /** codec threads; default 2 */
+  threads?: number;
+  /** inflated old super-chunks kept while regrouping; default 256 MiB */
+  cacheBytes?: number;
+  onProgress?: (p: {
+    phase: "read" | "write";
+    filesDone: number;
+    filesTotal: number;
+    bytesDone: number;
+    bytesTotal: number;
+  }) => void;
+  /** test hook: runs after the new files are durable, before the metadata switch */
+  beforeCommit?: () => void;
+  /** where the super-chunks live when not in the directory (an S3 store's working copy) */
+  blobs?: BlobStore;
+  /** for s3:// stores: endpoint, region, credentials, work directory */
+  s3?: S3MaintainOptions;
+}
+
+/** What a repack did (or, dry, would do). */
+export interface RepackSummary {
+  dryRun: boolean;
+  superChunksBefore: number;
+  superChunksAfter: number;
+  /** super-chunks rewritten (retired) */
+  selected: number;
+  /** new super-chunks written */
+  written: number;
+  subBlocksMoved: number;
+  liveBytesMoved: number;
+  subBlocksDropped: number;
+  deadBytesDropped: number;
+  contentsPurged: number;
+  storedBytesBefore: number;
+  /** after the repack; for a dry run the estimate "before minus the retired files" (a lower bound) */
+  storedBytesAfter: number;
+  /** stored bytes of the super-chunks retired */
+  retiredStoredBytes: number;
+  reclaimedBytes: number;
+  codec: string;
+  level: number;
+  order: string;
+  superChunkBytes: number;
+  seconds: number;
+}
+
+/** Options resolved against the store's recorded settings. */
+function resolve(meta: MetaDb, o: RepackOptions): PackOptions {
+  const codec = o.codec ?? ((meta.getMeta("codec") ?? "zstd") as CodecName);
+  const sameCodec = codec === meta.getMeta("codec");
+  const stored = meta.getMeta("level");
+  const level =
+    o.level ?? (sameCodec && stored !== undefined ? Number(stored) : getCodec(codec).defaultLevel);
+  return packOptions({
+    codec,
+    level,
+    superChunkBytes:
+      o.superChunkBytes ?? Number(meta.getMeta("superchunk_bytes") ?? SUPERCHUNK_TARGET_BYTES),
+    // --all regroups by similarity (what a store grown by writes lacks) unless told otherwise
+    order:
+      o.order ??
+      (o.all === true
+        ? "similarity"
+        : ((meta.getMeta("order") ?? "similarity") as PackOptions["order"])),
+    threads: o.threads ?? 2,
+  });
+}
+
+/** Walked files with their first path. */
+function walkFiles(meta: MetaDb): { ino: number; path: string }[] {
+  const seen = new Set<number>();
+  const out: { ino: number; path: string }[] = [];
+  for (const e of meta.walk()) {
+    if (seen.has(e.ino)) continue;
+    seen.add(e.ino);
+    out.push({ ino: e.ino, path: e.path.toString("utf8") });
+  }
+  return out;
+}
+
+function choose(
+  meta: MetaDb,
+  snap: StoreSnapshot,
+  o: RepackOptions,
+  p: PackOptions,
+): RepackSelection {
+  const refs = liveRefs(snap);
+  const chosen = selectSuperChunks(snap, refs, {
+    all: o.all === true,
+    minDead: o.minDead ?? 0.1,
+    targetBytes: p.superChunkBytes,
+  });
+  return selectionOf(snap, refs, chosen, walkFiles(meta));
+}
+
+function summary(
+  snap: StoreSnapshot,
+  sel: RepackSelection,
+  p: PackOptions,
+  dryRun: boolean,
+): RepackSummary {
+  const before = [...snap.superChunks.values()].reduce((a, s) => a + s.storedBytes, 0);
+  return {
+    dryRun,
+    superChunksBefore: snap.superChunks.size,
+    superChunksAfter: snap.superChunks.size - sel.superChunks.length,
+    selected: sel.superChunks.length,
+    written: 0,
+    subBlocksMoved: sel.live.length,
+    liveBytesMoved: sel.liveBytes,
+    subBlocksDropped: sel.dead.length,
+    deadBytesDropped: sel.deadBytes,
+    contentsPurged: 0,
+    storedBytesBefore: before,
+    storedBytesAfter: before - sel.storedBytes,
+    retiredStoredBytes: sel.storedBytes,
+    reclaimedBytes: sel.storedBytes,
+    codec: p.codec,
+    level: p.level,
+    order: p.order,
+    superChunkBytes: p.superChunkBytes,
+    seconds: 0,
+  };
+}
+
+/** What a repack of the store `meta` describes would do (the summary of a dry run). */
+export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
+  const snap = snapshotStore(meta);
+  const p = resolve(meta, o);
+  return summary(snap, choose(meta, snap, o, p), p, true);
+}
+
+/**
+ * Repacks the store at `dir` (a store directory, or `s3://bucket/prefix`: s3-maintain.ts).
+ * @example
+ * const s = await repackStore("/srv/store", { all: true, codec: "xz", level: 9 });
+ * console.log(`reclaimed ${s.reclaimedBytes} bytes`);
+ */
+export async function repackStore(dir: string, o: RepackOptions = {}): Promise<RepackSummary> {
+  const started = process.hrtime.bigint();
+  if (isS3Location(dir)) {
+    const { repackS3 } = await import("../s3store/s3-maintain.js");
+    return repackS3(dir, o);
+  }
+  if (o.dryRun) {
+    const { meta } = openStore(dir, { readonly: true });
+    try {
+      return repackPreview(meta, o);
+    } finally {
+      meta.close();
+    }
+  }
+  const ms = openForMaintenance(dir, "repack", true, o.blobs);
+  try {
+    const p = resolve(ms.meta, o);
+    const purged = ms.rewrite.transaction(() => ms.rewrite.purgeDeadContents());
+    const snap = snapshotStore(ms.meta);
+    const sel = choose(ms.meta, snap, o, p);
+    const s = summary(snap, sel, p, false);
+    s.contentsPurged = purged;
+    if (sel.superChunks.length > 0) await rewrite(ms, snap, sel, p, o, s);
+    if (o.all) recordSettings(ms.meta, p);
+    s.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return s;
+  } finally {
+    ms.close();
+  }
+}
+
+async function rewrite(
+  ms: ReturnType<typeof openForMaintenance>,
+  snap: StoreSnapshot,
+  sel: RepackSelection,
+  p: PackOptions,
+  o: RepackOptions,
+  s: RepackSummary,
+): Promise<void> {
+  const pool = new CodecPool({ threads: p.threads });
+  const source = new RepackSource(ms.blobs, pool, o.cacheBytes ?? 256 * MIB);
+  try {
+    const { items, hashes } = await readLive(sel, source, p.order === "similarity", (done, total) =>
+      o.onProgress?.({
+        phase: "read",
+        filesDone: done,
+        filesTotal: total,
+        bytesDone: 0,
+        bytesTotal: 0,
+      }),
+    );
+    const groups = planSuperChunks(items, { targetBytes: p.superChunkBytes, order: p.order });
+    const rewriteGroups: RewriteItem[][] = groups.map((g) =>
+      Array.from(g, (i) => {
+        const sb = sel.live[i]!.sb;
+        return { id: sb.id, hash: hashes[i]!, length: sb.length };
+      }),
+    );
+    const written = await applyRewrite(
+      {
+        blobs: ms.blobs,
+        rewrite: ms.rewrite,
+        pool,
+        codec: p.codec,
+        level: p.level,
+        firstId: snap.lastSuperChunkId + 1,
+        fetch: async (it) => {
+          const sb = snap.subBlocks.get(it.id)!;
+          const { raw } = await source.get(sb.superChunk);
+          return raw.subarray(sb.offset, sb.offset + sb.length);
+        },
+        onWritten: (done, total, raw) =>
+          o.onProgress?.({
+            phase: "write",
+            filesDone: done,
+            filesTotal: total,
+            bytesDone: raw,
+            bytesTotal: 0,
+          }),
+        ...(o.beforeCommit ? { beforeCommit: o.beforeCommit } : {}),
+      },
+      {
+        groups: rewriteGroups,
+        drop: sel.dead.map((d) => d.id as SubBlockId),
+        retire: sel.superChunks.map((x) => x.id as SuperChunkId),
+      },
+    );
+    const newStored = written.reduce((a, w) => a + w.storedBytes, 0);
+    s.written = written.length;
+    s.superChunksAfter = snap.superChunks.size - sel.superChunks.length + written.length;
+    s.storedBytesAfter = s.storedBytesBefore - sel.storedBytes + newStored;
+    s.reclaimedBytes = s.storedBytesBefore - s.storedBytesAfter;
+  } finally {
+    source.clear();
+    await pool.close();
+  }
+}
+
+/** After `all`, the store's settings for new super-chunks are the repack's. */
+function recordSettings(meta: MetaDb, p: PackOptions): void {
+  meta.setMeta("codec", p.codec);
+  meta.setMeta("level", String(p.level));
+  meta.setMeta("superchunk_bytes", String(p.superChunkBytes));
+  meta.setMeta("order", p.order);
+}

@@ -1,0 +1,232 @@
+/**
+ * pack: turns a source tree into a new store. Phases: walk, scan (cut, hash,
+ * sketch on worker threads), plan (similarity order of unique sub-blocks), write
+ * (super-chunks compressed on the codec pool), commit (one metadata transaction).
+ * The store is built under a temporary sibling name and renamed into place only
+ * when complete, so a killed pack never leaves something that opens as a store.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DirBlobStore } from "../blobstore/dir-blob-store.js";
+import { CodecPool } from "../codec/codec-pool.js";
+import { type EngineWarning, UsageError, wrapFsError } from "../errors.js";
+import { MetaDb } from "../meta/meta-db.js";
+import { planSuperChunks } from "../similarity/plan.js";
+import { FORMAT_VERSION } from "../types.js";
+import { fsyncDirSync } from "../store/durable.js";
+import { commitPack } from "./pack-commit.js";
+import type { PackIndex } from "./pack-index.js";
+import { type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
+import { scanTree } from "./pack-scan.js";
+import { writeSuperChunks } from "./pack-write.js";
+import { packDatabaseFile } from "../store/packed-db.js";
+import { ScanPool } from "./scan-pool.js";
+import {
+  checkNewStoreDest,
+  DB_FILE,
+  STATE_BUILDING,
+  STATE_COMPLETE,
+  STATE_KEY,
+} from "../store/store-layout.js";
+import { walkTree } from "./walker.js";
+import { looksLikeZip, removeZipStaging, stageZipSource } from "./zip-source.js";
+
+export interface PackSummary {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  other: number;
+  hardLinks: number;
+  skipped: number;
+  logicalBytes: number;
+  uniqueBytes: number;
+  subBlocks: number;
+  superChunks: number;
+  superChunkBytes: number;
+  metadataBytes: number;
+  /** everything the store occupies: super-chunk files plus the database */
+  storedBytes: number;
+  dedupRatio: number;
+  compressionRatio: number;
+  seconds: number;
+  /** wall time of each phase, seconds */
+  phases: { scan: number; plan: number; write: number; commit: number };
+  codec: string;
+  level: number;
+  order: string;
+}
+
+/** Packs `source` (a directory, or a zip file: see zip-source.ts) into a new store at `dest`. */
+export async function packTree(
+  source: string,
+  dest: string,
+  partial: Partial<PackOptions> = {},
+  hooks: PackHooks = {},
+): Promise<PackSummary> {
+  const started = process.hrtime.bigint();
+  const opts = packOptions(partial);
+  checkSource(source);
+  checkNewStoreDest(dest);
+  const tmp = path.join(
+    path.dirname(path.resolve(dest)),
+    `.${path.basename(dest)}.partial-${process.pid}-${randomBytes(3).toString("hex")}`,
+  );
+  fs.mkdirSync(tmp);
+  try {
+    const summary = await build(source, tmp, opts, hooks);
+    removeZipStaging(tmp);
+    installStore(tmp, dest);
+    summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return summary;
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function build(source: string, tmp: string, opts: PackOptions, hooks: PackHooks) {
+  hooks.onProgress?.({ phase: "walk", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
+  const onWarning = (w: EngineWarning) => hooks.onWarning?.(w);
+  const entries = fs.statSync(source).isDirectory()
+    ? walkTree(source, onWarning)
+    : await stageZipSource(source, tmp, opts.zipLimits, onWarning);
+  const clock = new PhaseClock();
+  const scanPool = new ScanPool(opts.threads);
+  let index: PackIndex;
+  try {
+    index = await scanTree(entries, scanPool, opts.chunk, opts.threads, hooks);
+  } finally {
+    await scanPool.close();
+  }
+  const scan = clock.lap();
+  hooks.onProgress?.({ phase: "plan", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
+  const groups = planSuperChunks(
+    index.uLength.map((length, u) => ({
+      length,
+      sketch: index.uSketch[u]!,
+      path: entries[index.uEntry[u]!]!.rel.toString(),
+      fileOffset: index.uOffset[u]!,
+      lastUse: index.uLastUse[u]!,
+    })),
+    { targetBytes: opts.superChunkBytes, order: opts.order },
+  );
+  const plan = clock.lap();
+  const meta = MetaDb.create(path.join(tmp, DB_FILE));
+  try {
+    writeMetaKeys(meta, opts, STATE_BUILDING);
+    const codecPool = new CodecPool({ threads: opts.threads });
+    let written: Awaited<ReturnType<typeof writeSuperChunks>>;
+    try {
+      written = await writeSuperChunks(
+        index,
+        groups,
+        new DirBlobStore(tmp),
+        codecPool,
+        opts,
+        hooks,
+      );
+    } finally {
+      await codecPool.close();
+    }
+    const write = clock.lap();
+    hooks.onProgress?.({
+      phase: "commit",
+      filesDone: 0,
+      filesTotal: 0,
+      bytesDone: 0,
+      bytesTotal: 0,
+    });
+    commitPack(meta, index, written);
+    meta.setMeta(STATE_KEY, STATE_COMPLETE);
+    meta.compact(); // VACUUM + WAL checkpoint: the file packed below holds live pages only
+    meta.close();
+    const dbBytes = packDatabaseFile(path.join(tmp, DB_FILE));
+    const phases = { scan, plan, write, commit: clock.lap() };
+    return { ...summarize(index, written, dbBytes, opts), phases };
+  } finally {
+    meta.close();
+  }
+}
+
+function writeMetaKeys(meta: MetaDb, opts: PackOptions, state: string): void {
+  meta.setMeta("format_version", String(FORMAT_VERSION));
+  meta.setMeta("codec", opts.codec);
+  meta.setMeta("level", String(opts.level));
+  meta.setMeta("superchunk_bytes", String(opts.superChunkBytes));
+  meta.setMeta("chunk_avg_bytes", String(opts.chunk.avgBytes));
+  meta.setMeta("chunk_min_bytes", String(opts.chunk.minBytes));
+  meta.setMeta("chunk_max_bytes", String(opts.chunk.maxBytes));
+  meta.setMeta("chunk_mode", opts.chunk.mode);
+  meta.setMeta("order", opts.order);
+  meta.setMeta(STATE_KEY, state);
+}
+
+function checkSource(source: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(source);
+  } catch (err) {
+    const e = wrapFsError(err, source, "stat source");
+    throw new UsageError("E_SOURCE_MISSING", `${source}: source not found`, { path: source }, e);
+  }
+  if (!st.isDirectory() && !(st.isFile() && looksLikeZip(source))) {
+    throw new UsageError("E_SOURCE_NOT_DIR", `${source}: source is not a directory`, {
+      path: source,
+    });
+  }
+}
+
+/** Makes the finished store durable and renames it over `dest` (missing or empty). */
+function installStore(tmp: string, dest: string): void {
+  fsyncDirSync(tmp);
+  if (fs.existsSync(dest)) fs.rmdirSync(dest);
+  fs.renameSync(tmp, dest);
+  fsyncDirSync(path.dirname(path.resolve(dest)));
+}
+
+/** Seconds since the previous lap. */
+class PhaseClock {
+  private last = process.hrtime.bigint();
+  lap(): number {
+    const now = process.hrtime.bigint();
+    const s = Number(now - this.last) / 1e9;
+    this.last = now;
+    return s;
+  }
+}
+
+function summarize(
+  index: PackIndex,
+  w: Awaited<ReturnType<typeof writeSuperChunks>>,
+  dbBytes: number,
+  opts: PackOptions,
+): Omit<PackSummary, "phases"> {
+  const kinds = { files: 0, dirs: 0, symlinks: 0, other: 0 };
+  index.entries.forEach((e, i) => {
+    if (index.skipped.has(i)) return;
+    if (e.stat.isFile()) kinds.files++;
+    else if (e.stat.isDirectory()) kinds.dirs++;
+    else if (e.stat.isSymbolicLink()) kinds.symlinks++;
+    else kinds.other++;
+  });
+  const storedBytes = w.storedBytes + dbBytes;
+  return {
+    ...kinds,
+    hardLinks: index.hardLinkOf.size,
+    skipped: index.skipped.size,
+    logicalBytes: index.logicalBytes,
+    uniqueBytes: index.uniqueBytes,
+    subBlocks: index.uHash.length,
+    superChunks: w.superChunks.length,
+    superChunkBytes: w.storedBytes,
+    metadataBytes: dbBytes,
+    storedBytes,
+    dedupRatio: index.uniqueBytes > 0 ? index.logicalBytes / index.uniqueBytes : 1,
+    compressionRatio: w.storedBytes > 0 ? index.uniqueBytes / w.storedBytes : 1,
+    seconds: 0,
+    codec: opts.codec,
+    level: opts.level,
+    order: opts.order,
+  };
+}

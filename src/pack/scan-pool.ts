@@ -1,0 +1,38 @@
+/**
+ * The scan phase of pack on worker threads: each job chunks, hashes and sketches
+ * one file (scan-worker.ts), so both cores cut and hash while the main thread
+ * deduplicates.
+ */
+import type { ChunkerParams } from "../chunker/chunker-params.js";
+import { WorkerPool } from "../workers/worker-pool.js";
+
+export interface ScanRequest {
+  /** absolute path of the file, as bytes */
+  readonly path: Uint8Array;
+  readonly params: ChunkerParams;
+}
+
+/** Sub-blocks of one file, in file order, as flat typed arrays (cheap to transfer). */
+export interface ScanResult {
+  /** SHA-256 of the whole file as read */
+  readonly fileHash: Uint8Array;
+  /** bytes read (the file's size at the time it was read) */
+  readonly size: number;
+  /** count × 32 bytes of SHA-256 (all zero for a zero run) */
+  readonly hashes: Uint8Array;
+  readonly lengths: Uint32Array;
+  /** 1 where the sub-block is all zeros (stored as a hole) */
+  readonly zero: Uint8Array;
+  /** count × SKETCH_WORDS similarity sketch words */
+  readonly sketches: Uint32Array;
+}
+
+export class ScanPool extends WorkerPool<ScanRequest, ScanResult> {
+  constructor(threads: number) {
+    super(new URL("./scan-worker.js", import.meta.url), threads);
+  }
+
+  scan(path: Buffer, params: ChunkerParams): Promise<ScanResult> {
+    return this.run({ path: new Uint8Array(path), params });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * repack and fsck repairs of an S3 store: under the writer's lease, the committed
+ * generation's database is checked out into a temporary work directory and the same code
+ * as for a store directory runs on it, its super-chunks read from and written to the
+ * bucket (new ids only) and its deletes held back. When it changed anything, the packed
+ * database is published as the next generation, and only then are the objects it no longer
+ * names deleted. A crash at any point leaves the committed generation whole (plus objects
+ * nothing names, removed by the next writer's recovery or `fsck --fix`).
+ *
+ * A read-write mount that died with changes it had not published yet left them in its work
+ * directory; they are published first (by opening and closing that working copy), so
+ * maintenance never discards them.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { DeferredDeleteBlobStore } from "../blobstore/deferred-deletes.js";
+import type { S3Options } from "../blobstore/s3-client.js";
+import type { FsckOptions, FsckReport } from "../maintain/fsck.js";
+import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
+import type { RepackOptions, RepackSummary } from "../maintain/repack.js";
+import { defaultWorkDir, S3Checkout } from "./s3-checkout.js";
+import { openS3Writable } from "./s3-writable.js";
+import { DB_FILE, openStoreSource } from "../store/store-layout.js";
+
+/** S3 settings of maintenance commands. */
+export interface S3MaintainOptions extends S3Options {
+  /** the work directory read-write mounts of this store use (default: theirs) */
+  mountWorkDir?: string;
+  /** where the temporary work directory goes; default os.tmpdir() */
+  tmpDir?: string;
+  log?: (line: string) => void;
+}
+
+/** What a maintenance step reports: its result, and whether it changed the store. */
+interface Step<T> {
+  readonly result: T;
+  readonly changed: boolean;
+}
+
+/**
+ * Runs `step` on a fresh working copy of the S3 store at `location` and publishes the
+ * outcome when it changed the store. Answers the step's result and the new generation.
+ */
+async function maintain<T>(
+  location: string,
+  purpose: string,
+  s3: S3MaintainOptions,
+  step: (dir: string, blobs: DeferredDeleteBlobStore) => Promise<Step<T>>,
+): Promise<{ result: T; generation: number | undefined }> {
+  await publishLeftovers(location, s3);
+  const tmp = fs.mkdtempSync(path.join(s3.tmpDir ?? os.tmpdir(), "superchunk-s3-work-"));
+  let checkout: S3Checkout | undefined;
+  try {
+    checkout = await S3Checkout.open(location, { ...s3, purpose, workDir: tmp });
+    const { result, changed } = await step(checkout.dir, checkout.blobs);
+    if (!changed) return { result, generation: undefined };
+    const packed = fs.readFileSync(path.join(checkout.dir, `${DB_FILE}${PACKED_DB_SUFFIX}`));
+    const commit = await checkout.publish(packed);
+    s3.log?.(
+      `${checkout.location}: published generation ${commit.generation} (${commit.deleted} objects deleted)`,
+    );
+    return { result, generation: commit.generation };
+  } finally {
+    await checkout?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Publishes what a read-write mount that died left unpublished in its work directory. */
+async function publishLeftovers(location: string, s3: S3MaintainOptions): Promise<void> {
+  const probe = await import("../blobstore/s3-blob-store.js").then((m) =>
+    m.S3BlobStore.open(location, s3),
+  );
+  const dir =
+    s3.mountWorkDir ?? defaultWorkDir(probe.location, probe.settings.endpointName, s3.env);
+  await probe.close();
+  if (!fs.existsSync(dir)) return;
+  const w = await openS3Writable(location, {
+    ...s3,
+    purpose: "publishing leftovers",
+    workDir: dir,
+  });
+  if (!w.checkout.resumed) {
+    await w.store.close();
+    return;
+  }
+  s3.log?.(`${location}: publishing the changes a read-write mount left in ${dir}`);
+  await w.store.close();
+}
+
+/** repack of an S3 store (see repackStore; a dry run takes no lease and writes nothing). */
+export async function repackS3(location: string, o: RepackOptions): Promise<RepackSummary> {
+  const { repackPreview, repackStore } = await import("../maintain/repack.js");
+  const s3 = o.s3 ?? {};
+  if (o.dryRun) {
+    const src = await openStoreSource(location, { readonly: true, s3 });
+    try {
+      return repackPreview(src.meta, o);
+    } finally {
+      src.meta.close();
+      await src.blobs.close();
+    }
+  }
+  const started = process.hrtime.bigint();
+  const { result } = await maintain(location, "repack", s3, async (dir, blobs) => {
+    const s = await repackStore(dir, { ...o, blobs, s3: undefined });
+    return { result: s, changed: s.selected > 0 || s.contentsPurged > 0 || o.all === true };
+  });
+  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return result;
+}
+
+/** fsck with repairs of an S3 store (see fsckStore). */
+export async function fsckRepairS3(location: string, opts: FsckOptions): Promise<FsckReport> {
+  const { fsckStore } = await import("../maintain/fsck.js");
+  const s3 = opts.s3 ?? {};
+  const { result } = await maintain(location, "fsck", s3, async (dir, blobs) => {
+    const r = await fsckStore(dir, { ...opts, blobs, s3: undefined });
+    const n = r.repairs;
+    const changed =
+      n.orphansRemoved + n.refcountRowsFixed + n.subBlocksRestored + n.superChunksRewritten > 0 ||
+      n.rowsRelocated > 0;
+    return { result: r, changed };
+  });
+  return result;
+}
