@@ -1,6 +1,6 @@
+import { UsageError } from "../errors.js";
 import { type ExtractHooks, extractTree } from "../export/extract.js";
 import { extractToZip } from "../export/extract-zip.js";
-import { UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";

@@ -1,6 +1,6 @@
+import { EngineError, UsageError } from "../errors.js";
 import { type FsckOptions, fsckClean, fsckStore } from "../maintain/fsck.js";
 import type { FsckProblem, FsckReport } from "../maintain/fsck-report.js";
-import { EngineError, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import type { CliIO, Command } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";

@@ -5,9 +5,6 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
-import type { FsView } from "../reader/fs-view.js";
-import { resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
-import { openStoreReaderAt } from "../reader/store-reader.js";
 import { EngineError, type ErrorCode, type ErrorFamily, IoError, UsageError } from "../errors.js";
 import {
   checkFuseAvailable,
@@ -26,6 +23,9 @@ import {
   writeRecord,
 } from "../fuse/mount-registry.js";
 import { findMount } from "../fuse/mount-table.js";
+import type { FsView } from "../reader/fs-view.js";
+import { openStoreReaderAt } from "../reader/store-reader.js";
+import { resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
 import { WritableStore } from "../writer/index.js";
 import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";

@@ -1,12 +1,12 @@
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
+import { type EngineWarning, UsageError } from "../errors.js";
 import { type PackSummary, packTree } from "../pack/pack.js";
 import { isArchiveDest, packToArchive } from "../pack/pack-archive.js";
 import type { PackHooks, PackOptions } from "../pack/pack-options.js";
+import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
 import type { PackS3Options, PackS3Summary } from "../s3store/pack-s3.js";
 import { isS3StoreLocation } from "../store/store-layout.js";
-import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
-import { type EngineWarning, UsageError } from "../errors.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";

@@ -1,6 +1,6 @@
 import type { CodecName } from "../codec/codec.js";
-import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";
 import { UsageError } from "../errors.js";
+import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { parsePercent } from "./percent.js";

@@ -1,6 +1,6 @@
 import type { S3Options } from "../blobstore/s3-client.js";
-import { type SealSummary, sealStore } from "../export/seal.js";
 import { UsageError } from "../errors.js";
+import { type SealSummary, sealStore } from "../export/seal.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { s3Options } from "./s3-options.js";

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
+import { UsageError } from "../errors.js";
 import type { PathStats } from "../stats/stats.js";
+import { renderStatsHtml } from "../stats/stats-html.js";
 import { pathStatsAt, storeStatsAt } from "../stats/stats-source.js";
 import type { StoreStats } from "../stats/stats-store.js";
-import { UsageError } from "../errors.js";
-import { renderStatsHtml } from "../stats/stats-html.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { parsePercent } from "./percent.js";

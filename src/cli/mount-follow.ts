@@ -5,10 +5,10 @@
  * can change: such a mount has no `kernel_cache` and 1 s entry/attr timeouts.
  */
 import type { S3Options } from "../blobstore/s3-client.js";
-import type { FsView } from "../reader/fs-view.js";
-import { storeKindOf } from "../store/store-layout.js";
 import { UsageError } from "../errors.js";
 import { type FuseMount, type MountOptions, mountFsView } from "../fuse/fuse-mount.js";
+import type { FsView } from "../reader/fs-view.js";
+import { storeKindOf } from "../store/store-layout.js";
 import { parseInteger } from "./args.js";
 
 /** Kernel entry/attr cache lifetime of a following mount, seconds. */

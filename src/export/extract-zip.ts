@@ -13,13 +13,13 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { ZipTreeWriter } from "../zip/zip-tree-writer.js";
 import { UsageError, wrapFsError } from "../errors.js";
-import { type InodeId, InodeKind } from "../types.js";
-import { fsyncDirSync } from "../store/durable.js";
-import { type ExtractHooks, type ExtractSummary, type Item, selectItems } from "./extract.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import { openStoreReaderAt, type StoreReader } from "../reader/store-reader.js";
+import { fsyncDirSync } from "../store/durable.js";
+import { type InodeId, InodeKind } from "../types.js";
+import { ZipTreeWriter } from "../zip/zip-tree-writer.js";
+import { type ExtractHooks, type ExtractSummary, type Item, selectItems } from "./extract.js";
 
 /** Options of {@link extractToZip}. */
 export interface ExtractZipOptions {

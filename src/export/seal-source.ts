@@ -10,7 +10,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
-import type { ZipInput } from "../zip/zip-writer.js";
 import { CorruptError, FormatError, wrapFsError } from "../errors.js";
 import type { SuperChunkRecord } from "../meta/records.js";
 import {
@@ -21,6 +20,7 @@ import {
   type StoreKind,
   type StoreSource,
 } from "../store/store-layout.js";
+import type { ZipInput } from "../zip/zip-writer.js";
 
 /** Super-chunks fetched at once by default. */
 export const SEAL_FETCH_CONCURRENCY = 4;

@@ -16,11 +16,9 @@ import { superChunkKey } from "../blobstore/blob-store.js";
 import { FileByteSource } from "../blobstore/byte-source.js";
 import type { S3Options } from "../blobstore/s3-client.js";
 import { ZipBlobStore } from "../blobstore/zip-blob-store.js";
-import { writeZipArchive, type ZipInput } from "../zip/zip-writer.js";
 import { CorruptError, isCode, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { encodePackedDatabase } from "../store/packed-db.js";
-import { closeSource, openSealSource, stageSuperChunks } from "./seal-source.js";
 import {
   ARCHIVE_DB_KEY,
   DB_FILE,
@@ -30,6 +28,8 @@ import {
   storeKindOf,
 } from "../store/store-layout.js";
 import { acquireStoreLock, type StoreLock } from "../store/store-lock.js";
+import { writeZipArchive, type ZipInput } from "../zip/zip-writer.js";
+import { closeSource, openSealSource, stageSuperChunks } from "./seal-source.js";
 
 /** Options of sealStore. */
 export interface SealOptions {

@@ -20,8 +20,8 @@
 import { execFile } from "node:child_process";
 import { constants as fsc } from "node:fs";
 import { access, readdir, realpath, stat } from "node:fs/promises";
-import type { FsView } from "../reader/fs-view.js";
 import { IoError, NotFoundError, UnsupportedError, UsageError } from "../errors.js";
+import type { FsView } from "../reader/fs-view.js";
 import type { WritableStore } from "../writer/index.js";
 import { errnoFor } from "./errno.js";
 import { FuseOps } from "./fuse-ops.js";

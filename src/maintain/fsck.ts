@@ -18,14 +18,14 @@ import { superChunkKey } from "../blobstore/blob-store.js";
 import { isS3Location } from "../blobstore/s3-location.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { UnsupportedError, UsageError } from "../errors.js";
+import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
+import { openStoreSource, resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
 import type { SuperChunkId } from "../types.js";
 import { type CheckResult, checkStore, chunkBounds } from "./fsck-check.js";
 import { rebuildIndex } from "./fsck-rebuild.js";
 import { repairFromCopy } from "./fsck-repair.js";
 import type { FsckProgress, FsckReport } from "./fsck-report.js";
 import { type MaintainedStore, openForMaintenance } from "./repack-open.js";
-import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
-import { openStoreSource, resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
 
 export { type FsckReport, fsckClean } from "./fsck-report.js";
 

@@ -17,15 +17,15 @@ import { CodecPool } from "../codec/codec-pool.js";
 import { getCodec } from "../codec/codec-registry.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
-import { planSuperChunks } from "../similarity/plan.js";
-import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
 import { type PackOptions, packOptions } from "../pack/pack-options.js";
+import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
+import { planSuperChunks } from "../similarity/plan.js";
+import { openStore } from "../store/store-layout.js";
+import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
 import { openForMaintenance } from "./repack-open.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
 import { applyRewrite, type RewriteItem } from "./repack-write.js";
-import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
-import { openStore } from "../store/store-layout.js";
 
 /** Options of repack; unset codec, level, size and order are the store's own. */
 export interface RepackOptions {

@@ -9,9 +9,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../errors.js";
+import { sealStore } from "../export/seal.js";
 import { type PackSummary, packTree } from "./pack.js";
 import type { PackHooks, PackOptions } from "./pack-options.js";
-import { sealStore } from "../export/seal.js";
 
 /** What packToArchive wrote: the pack summary, with `storedBytes` the archive's length. */
 export interface PackArchiveSummary extends PackSummary {

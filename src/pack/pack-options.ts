@@ -1,10 +1,10 @@
 import * as os from "node:os";
-import { ZIP_LIMITS_DEFAULT, type ZipLimits } from "../zip/zip-entries.js";
 import { type ChunkerParams, chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { getCodec } from "../codec/codec-registry.js";
 import { type EngineWarning, UsageError } from "../errors.js";
 import { MIB, SUPERCHUNK_MAX_BYTES, SUPERCHUNK_TARGET_BYTES } from "../types.js";
+import { ZIP_LIMITS_DEFAULT, type ZipLimits } from "../zip/zip-entries.js";
 
 /** Options of pack, with their defaults in {@link packOptions}. */
 export interface PackOptions {

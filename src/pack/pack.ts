@@ -13,15 +13,8 @@ import { CodecPool } from "../codec/codec-pool.js";
 import { type EngineWarning, UsageError, wrapFsError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { planSuperChunks } from "../similarity/plan.js";
-import { FORMAT_VERSION } from "../types.js";
 import { fsyncDirSync } from "../store/durable.js";
-import { commitPack } from "./pack-commit.js";
-import type { PackIndex } from "./pack-index.js";
-import { type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
-import { scanTree } from "./pack-scan.js";
-import { writeSuperChunks } from "./pack-write.js";
 import { packDatabaseFile } from "../store/packed-db.js";
-import { ScanPool } from "./scan-pool.js";
 import {
   checkNewStoreDest,
   DB_FILE,
@@ -29,6 +22,13 @@ import {
   STATE_COMPLETE,
   STATE_KEY,
 } from "../store/store-layout.js";
+import { FORMAT_VERSION } from "../types.js";
+import { commitPack } from "./pack-commit.js";
+import type { PackIndex } from "./pack-index.js";
+import { type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
+import { scanTree } from "./pack-scan.js";
+import { writeSuperChunks } from "./pack-write.js";
+import { ScanPool } from "./scan-pool.js";
 import { walkTree } from "./walker.js";
 import { looksLikeZip, removeZipStaging, stageZipSource } from "./zip-source.js";
 

@@ -11,8 +11,8 @@ import { nextCut } from "../chunker/fastcdc.js";
 import { wrapFsError } from "../errors.js";
 import { SKETCH_WORDS, sketchSubBlock } from "../similarity/sketch.js";
 import { HASH_BYTES } from "../types.js";
-import type { ScanRequest, ScanResult } from "./scan-pool.js";
 import { serializeError } from "../workers/worker-pool.js";
+import type { ScanRequest, ScanResult } from "./scan-pool.js";
 
 const WINDOW_BYTES = 8 * 1024 * 1024;
 

@@ -22,6 +22,12 @@ import { CorruptError, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord, ResolvedExtent } from "../meta/records.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
+import {
+  type OpenStore,
+  openStore,
+  openStoreSource,
+  type StoreSourceOptions,
+} from "../store/store-layout.js";
 import { type InodeId, InodeKind, MIB, type SuperChunkId } from "../types.js";
 import { PrefetchQueue } from "../workingset/prefetch-queue.js";
 import {
@@ -29,14 +35,8 @@ import {
   WORKINGSET_DEFAULT_BYTES,
   WorkingSet,
 } from "../workingset/working-set.js";
-import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
 import { INFO_XATTR, infoXattr, withInfoXattr } from "./file-info.js";
-import {
-  type OpenStore,
-  openStore,
-  openStoreSource,
-  type StoreSourceOptions,
-} from "../store/store-layout.js";
+import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
 import { SuperChunkLoader } from "./superchunk-loader.js";
 
 /** Options of a StoreReader. */

@@ -13,10 +13,10 @@ import type { S3BlobStore } from "../blobstore/s3-blob-store.js";
 import { type PackSummary, packTree } from "../pack/pack.js";
 import type { PackHooks, PackOptions } from "../pack/pack-options.js";
 import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
+import { DB_FILE } from "../store/store-layout.js";
 import { commitGeneration } from "./s3-commit.js";
 import { type NewS3StoreOptions, withNewS3Store } from "./s3-init.js";
 import type { S3Lease } from "./s3-lease.js";
-import { DB_FILE } from "../store/store-layout.js";
 
 /** Options of packToS3 besides the pack options. */
 export interface PackS3Options extends NewS3StoreOptions {

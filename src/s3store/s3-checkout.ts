@@ -23,10 +23,10 @@ import type { S3Options } from "../blobstore/s3-client.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { writeFileDurably } from "../store/durable.js";
 import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
+import { DB_FILE } from "../store/store-layout.js";
 import { commitGeneration, type S3Commit } from "./s3-commit.js";
 import { acquireS3Lease, type S3Lease, type S3LeaseOptions } from "./s3-lease.js";
 import { generationKey, POINTER_KEY, readPointer, type S3Pointer } from "./s3-store.js";
-import { DB_FILE } from "../store/store-layout.js";
 
 /** The work directory's record of what it is a copy of. */
 const STATE_FILE = "s3-checkout.json";

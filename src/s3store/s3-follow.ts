@@ -15,6 +15,7 @@ import type { S3Options } from "../blobstore/s3-client.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { EngineError, isCode, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
+import { StoreReader, type StoreReaderOptions } from "../reader/store-reader.js";
 import type { InodeId } from "../types.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
 import {
@@ -25,7 +26,6 @@ import {
   readPointer,
   type S3Pointer,
 } from "./s3-store.js";
-import { StoreReader, type StoreReaderOptions } from "../reader/store-reader.js";
 
 /** Seconds between polls of the pointer unless told otherwise. */
 export const FOLLOW_DEFAULT_INTERVAL_S = 10;

@@ -11,11 +11,16 @@ import { S3BlobStore } from "../blobstore/s3-blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
 import { UsageError } from "../errors.js";
 import { packDatabaseFile } from "../store/packed-db.js";
+import {
+  type InitOptions,
+  type InitRoot,
+  type InitSummary,
+  initStore,
+} from "../store/store-init.js";
+import { DB_FILE } from "../store/store-layout.js";
 import { commitGeneration } from "./s3-commit.js";
 import { acquireS3Lease, type S3Lease, type S3LeaseOptions } from "./s3-lease.js";
 import { readPointer } from "./s3-store.js";
-import { type InitOptions, type InitRoot, type InitSummary, initStore } from "../store/store-init.js";
-import { DB_FILE } from "../store/store-layout.js";
 
 /** S3 settings of a command creating a store. */
 export interface NewS3StoreOptions extends S3Options {

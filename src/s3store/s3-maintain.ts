@@ -17,11 +17,11 @@ import * as path from "node:path";
 import type { DeferredDeleteBlobStore } from "../blobstore/deferred-deletes.js";
 import type { S3Options } from "../blobstore/s3-client.js";
 import type { FsckOptions, FsckReport } from "../maintain/fsck.js";
-import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
 import type { RepackOptions, RepackSummary } from "../maintain/repack.js";
+import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
+import { DB_FILE, openStoreSource } from "../store/store-layout.js";
 import { defaultWorkDir, S3Checkout } from "./s3-checkout.js";
 import { openS3Writable } from "./s3-writable.js";
-import { DB_FILE, openStoreSource } from "../store/store-layout.js";
 
 /** S3 settings of maintenance commands. */
 export interface S3MaintainOptions extends S3Options {

@@ -11,9 +11,9 @@
  * locally (the next writer resumes the work directory and publishes it).
  */
 import { EngineError } from "../errors.js";
+import { encodePackedDatabase } from "../store/packed-db.js";
 import type { WritableStoreOptions } from "../writer/store-parts.js";
 import { WritableStore } from "../writer/writable-store.js";
-import { encodePackedDatabase } from "../store/packed-db.js";
 import { S3Checkout, type S3CheckoutOptions } from "./s3-checkout.js";
 
 /** Options of openS3Writable. */

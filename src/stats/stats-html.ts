@@ -4,8 +4,9 @@
  * compression ratio, the sub-block sharing histogram, live versus dead bytes per
  * super-chunk, and where stored bytes go by top-level directory.
  */
-import type { StoreStats } from "./stats-store.js";
+
 import { formatBytes } from "../format-bytes.js";
+import type { StoreStats } from "./stats-store.js";
 import { type Bar, barRows, columnChart, esc, stackedColumns } from "./svg-charts.js";
 
 const count = (v: number) => String(Math.round(v));

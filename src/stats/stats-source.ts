@@ -6,14 +6,14 @@
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
-import { metadataBytesOnDisk, type PathStats, pathStatsIn, storeStatsOf } from "./stats.js";
-import type { StoreStats, StoreStatsOptions } from "./stats-store.js";
 import {
   ARCHIVE_DB_KEY,
   openStoreSource,
   resolveStoreLocation,
   type StoreSource,
 } from "../store/store-layout.js";
+import { metadataBytesOnDisk, type PathStats, pathStatsIn, storeStatsOf } from "./stats.js";
+import type { StoreStats, StoreStatsOptions } from "./stats-store.js";
 
 /** Where a store is and how to reach it. */
 export interface StatsSourceOptions {

@@ -10,8 +10,9 @@ import * as path from "node:path";
 import { NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
-import { type InodeId, InodeKind, SUPERCHUNK_TARGET_BYTES } from "../types.js";
 import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
+import { DB_FILE, openStore } from "../store/store-layout.js";
+import { type InodeId, InodeKind, SUPERCHUNK_TARGET_BYTES } from "../types.js";
 import {
   computeStoreStats,
   type PathIndex,
@@ -19,7 +20,6 @@ import {
   type StoreStatsOptions,
 } from "./stats-store.js";
 import { superChunkBytes, type UsageFacts, usageOf } from "./stats-usage.js";
-import { DB_FILE, openStore } from "../store/store-layout.js";
 
 export type { StoreStats, StoreStatsOptions } from "./stats-store.js";
 export type { UsageFacts } from "./stats-usage.js";

@@ -12,9 +12,9 @@ import { wrapFsError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
 import { ROOT_INO } from "../meta/schema.js";
+import { type PackOptions, packOptions } from "../pack/pack-options.js";
 import { FORMAT_VERSION, InodeKind } from "../types.js";
 import { fsyncDirSync } from "./durable.js";
-import { type PackOptions, packOptions } from "../pack/pack-options.js";
 import { checkNewStoreDest, DB_FILE, STATE_COMPLETE } from "./store-layout.js";
 
 /** Settings of a new store: pack's codec, level, super-chunk size and chunker. */

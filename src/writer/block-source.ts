@@ -8,10 +8,10 @@
 import { createHash } from "node:crypto";
 import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
-import { SuperChunkLoader } from "../reader/superchunk-loader.js";
 import { CorruptError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { SubBlockRecord } from "../meta/records.js";
+import { SuperChunkLoader } from "../reader/superchunk-loader.js";
 import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
 import { entryOffsets } from "../superchunk/entry-offsets.js";
 import { WorkingSet } from "../workingset/working-set.js";

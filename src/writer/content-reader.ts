@@ -4,9 +4,9 @@
  * anything past the committed end or a truncation read as zeros).
  */
 
-import { findExtent } from "../reader/store-reader.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { ContentId, ResolvedExtent } from "../meta/records.js";
+import { findExtent } from "../reader/store-reader.js";
 import type { BlockSource } from "./block-source.js";
 import type { StagingFile } from "./staging-file.js";
 

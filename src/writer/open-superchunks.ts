@@ -10,10 +10,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { openSuperChunkKey } from "../blobstore/blob-store.js";
-import { fsyncDirSync } from "../store/durable.js";
 import { assert, CorruptError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
+import { fsyncDirSync } from "../store/durable.js";
 import { SUPERCHUNK_MAX_BYTES, type SuperChunkId } from "../types.js";
 
 /** Folder of the raw append files inside a store. */

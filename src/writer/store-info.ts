@@ -1,7 +1,7 @@
 /** Attributes and space figures as a writable store reports them. */
 import * as fs from "node:fs";
-import type { InodeAttr } from "../reader/fs-view.js";
 import type { InodeRecord } from "../meta/records.js";
+import type { InodeAttr } from "../reader/fs-view.js";
 import type { OpenFile } from "./open-files.js";
 
 /** statfs figures: the store's file system's real free space. */

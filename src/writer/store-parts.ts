@@ -9,11 +9,11 @@ import { type ChunkerParams, chunkerParams } from "../chunker/chunker-params.js"
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { getCodec } from "../codec/codec-registry.js";
-import { looksLikeStore, openStore } from "../store/store-layout.js";
-import { acquireStoreLock, type StoreLock } from "../store/store-lock.js";
 import { NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
+import { looksLikeStore, openStore } from "../store/store-layout.js";
+import { acquireStoreLock, type StoreLock } from "../store/store-lock.js";
 import { SUPERCHUNK_TARGET_BYTES } from "../types.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
 import { AsyncMutex } from "./async-mutex.js";

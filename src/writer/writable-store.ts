@@ -6,17 +6,12 @@
  * `parentOf`. The caller's uid/gid/umask comes in as a CallerContext.
  */
 
-import type { FsUsage, FsView, InodeAttr } from "../reader/fs-view.js";
-import {
-  INFO_XATTR,
-  infoXattr,
-  refuseInfoXattr,
-  withInfoXattr,
-} from "../reader/file-info.js";
 import { NotFoundError } from "../errors.js";
 import { splitPath } from "../meta/entry-table.js";
 import type { InodeRecord } from "../meta/records.js";
 import { ROOT_INO } from "../meta/schema.js";
+import { INFO_XATTR, infoXattr, refuseInfoXattr, withInfoXattr } from "../reader/file-info.js";
+import type { FsUsage, FsView, InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 import * as attrs from "./attr-ops.js";
 import type { CallerContext, TimeSpec } from "./caller.js";

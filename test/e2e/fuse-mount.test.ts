@@ -13,7 +13,6 @@ import * as assert from "uvu/assert";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { commands } from "../../src/cli/commands.js";
-import { packTree } from "../../src/pack/pack.js";
 import { CorruptError, type EngineError, NotFoundError } from "../../src/errors.js";
 import { DirScan } from "../../src/fuse/dir-scan.js";
 import { errnoFor, errnoNumber, negErrno } from "../../src/fuse/errno.js";
@@ -22,8 +21,14 @@ import { FuseOps } from "../../src/fuse/fuse-ops.js";
 import { fuseOptionList } from "../../src/fuse/fuse-options.js";
 import { parseMountInfo } from "../../src/fuse/mount-table.js";
 import { ReadPattern } from "../../src/fuse/read-pattern.js";
+import { packTree } from "../../src/pack/pack.js";
 import type { InodeId } from "../../src/types.js";
-import { FAKE_ATIME_NS, FAKE_CTIME_NS, FAKE_MTIME_NS, FakeFsView } from "../helpers/fake-fs-view.js";
+import {
+  FAKE_ATIME_NS,
+  FAKE_CTIME_NS,
+  FAKE_MTIME_NS,
+  FakeFsView,
+} from "../helpers/fake-fs-view.js";
 import {
   forceUnmountAll,
   fuseSkipReason,

@@ -14,8 +14,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
-import { initStore } from "../../src/store/store-init.js";
 import type { EngineError } from "../../src/errors.js";
+import { initStore } from "../../src/store/store-init.js";
 import {
   forceUnmountAll,
   fuseSkipReason,

@@ -11,8 +11,8 @@ import * as assert from "uvu/assert";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { extractTree } from "../../src/export/extract.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
-import { packTree } from "../../src/pack/pack.js";
 import { repackStore } from "../../src/maintain/repack.js";
+import { packTree } from "../../src/pack/pack.js";
 import { initStore } from "../../src/store/store-init.js";
 import { ROOT_CALLER, WritableStore } from "../../src/writer/index.js";
 import {

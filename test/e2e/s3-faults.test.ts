@@ -15,8 +15,10 @@ import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
 import type { S3Options } from "../../src/blobstore/s3-client.js";
 import { fsckCommand } from "../../src/cli/cmd-fsck.js";
+import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import type { FsckReport } from "../../src/maintain/fsck-report.js";
+import { openStoreReaderAt } from "../../src/reader/store-reader.js";
 import { packToS3 } from "../../src/s3store/pack-s3.js";
 import {
   acquireS3Lease,
@@ -26,8 +28,6 @@ import {
 } from "../../src/s3store/s3-lease.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { pathStatsAt } from "../../src/stats/stats-source.js";
-import { openStoreReaderAt } from "../../src/reader/store-reader.js";
-import { isCode } from "../../src/errors.js";
 import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import { captureIO } from "../helpers/cli-capture.js";
 import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";

@@ -17,14 +17,14 @@ import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
 import { packCommand } from "../../src/cli/cmd-pack.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
-import { encodePackedDatabase, PACKED_DB_SUFFIX } from "../../src/store/packed-db.js";
+import { isCode } from "../../src/errors.js";
+import { MetaDb } from "../../src/meta/meta-db.js";
 import { commitGeneration } from "../../src/s3store/s3-commit.js";
 import { openFollowingS3Reader } from "../../src/s3store/s3-follow.js";
 import { acquireS3Lease } from "../../src/s3store/s3-lease.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
+import { encodePackedDatabase, PACKED_DB_SUFFIX } from "../../src/store/packed-db.js";
 import { DB_FILE } from "../../src/store/store-layout.js";
-import { isCode } from "../../src/errors.js";
-import { MetaDb } from "../../src/meta/meta-db.js";
 import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import {
   forceUnmountAll,

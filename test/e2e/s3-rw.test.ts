@@ -15,15 +15,15 @@ import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
 import { initCommand } from "../../src/cli/cmd-init.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
+import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
-import { packToS3 } from "../../src/s3store/pack-s3.js";
 import { repackStore } from "../../src/maintain/repack.js";
+import { packToS3 } from "../../src/s3store/pack-s3.js";
 import { openFollowingS3Reader } from "../../src/s3store/s3-follow.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { openS3Writable } from "../../src/s3store/s3-writable.js";
 import { openStoreSource } from "../../src/store/store-layout.js";
-import { isCode } from "../../src/errors.js";
 import { ROOT_CALLER } from "../../src/writer/index.js";
 import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import {

@@ -16,13 +16,18 @@ import { statsCommand } from "../../src/cli/cmd-stats.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { extractTree } from "../../src/export/extract.js";
 import type { FsckReport } from "../../src/maintain/fsck-report.js";
+import { openStoreReaderAt } from "../../src/reader/store-reader.js";
 import { type PackS3Summary, packToS3 } from "../../src/s3store/pack-s3.js";
 import { commitGeneration } from "../../src/s3store/s3-commit.js";
 import { acquireS3Lease, LEASE_KEY, readS3Lease } from "../../src/s3store/s3-lease.js";
-import { generationKey, POINTER_KEY, pointerBody, readPointer } from "../../src/s3store/s3-store.js";
+import {
+  generationKey,
+  POINTER_KEY,
+  pointerBody,
+  readPointer,
+} from "../../src/s3store/s3-store.js";
 import { pathStatsAt } from "../../src/stats/stats-source.js";
 import type { StoreStats } from "../../src/stats/stats-store.js";
-import { openStoreReaderAt } from "../../src/reader/store-reader.js";
 import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import { captureIO, rejectsWith } from "../helpers/cli-capture.js";
 import {

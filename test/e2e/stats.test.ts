@@ -5,12 +5,12 @@ import { inflateSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { statsCommand } from "../../src/cli/cmd-stats.js";
-import { packTree } from "../../src/pack/pack.js";
-import { pathStats, storeStats } from "../../src/stats/stats.js";
-import { fileInfo, formatFileInfo } from "../../src/reader/file-info.js";
-import { openStore } from "../../src/store/store-layout.js";
 import { isCode } from "../../src/errors.js";
+import { packTree } from "../../src/pack/pack.js";
+import { fileInfo, formatFileInfo } from "../../src/reader/file-info.js";
+import { pathStats, storeStats } from "../../src/stats/stats.js";
 import { renderStatsHtml } from "../../src/stats/stats-html.js";
+import { openStore } from "../../src/store/store-layout.js";
 import type { InodeId } from "../../src/types.js";
 import { cleanupTmp, makeSampleTree, tmpDir } from "../helpers/tree.js";
 

@@ -1,8 +1,8 @@
 /** A packed sample tree and its sealed archive, for the archive tests. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { packTree } from "../../src/pack/pack.js";
 import { type SealOptions, sealStore } from "../../src/export/seal.js";
+import { packTree } from "../../src/pack/pack.js";
 import { makeSampleTree, tmpDir } from "./tree.js";
 
 /** Paths of a sealed fixture: the source tree, its store and the archive (in `root`). */

@@ -2,8 +2,9 @@
  * A small in-memory FsView for FUSE tests: files, directories, symlinks, xattrs, hard links,
  * and files whose reads fail like a damaged super-chunk. Records reads and prefetch hints.
  */
-import type { FsUsage, FsView, InodeAttr } from "../../src/reader/fs-view.js";
+
 import { CorruptError, NotFoundError } from "../../src/errors.js";
+import type { FsUsage, FsView, InodeAttr } from "../../src/reader/fs-view.js";
 import { type InodeId, InodeKind } from "../../src/types.js";
 
 interface Node {

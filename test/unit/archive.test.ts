@@ -12,15 +12,15 @@ import { parseSuperChunkKey } from "../../src/blobstore/blob-store.js";
 import { FileByteSource } from "../../src/blobstore/byte-source.js";
 import { DirBlobStore } from "../../src/blobstore/dir-blob-store.js";
 import { ZipBlobStore } from "../../src/blobstore/zip-blob-store.js";
-import { writeZipArchive } from "../../src/zip/zip-writer.js";
 import type { CliIO } from "../../src/cli/cli-io.js";
 import { packCommand } from "../../src/cli/cmd-pack.js";
 import { sealCommand } from "../../src/cli/cmd-seal.js";
+import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { sealStore } from "../../src/export/seal.js";
-import { openStoreSource, storeKindOf } from "../../src/store/store-layout.js";
 import { openStoreReaderAt } from "../../src/reader/store-reader.js";
-import { isCode } from "../../src/errors.js";
+import { openStoreSource, storeKindOf } from "../../src/store/store-layout.js";
+import { writeZipArchive } from "../../src/zip/zip-writer.js";
 import { type SealedFixture, sealedFixture } from "../helpers/archive-fixture.js";
 import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";
 

@@ -6,10 +6,10 @@ import type { BlobStore, ByteRange } from "../../src/blobstore/blob-store.js";
 import { FetchAheadBlobStore } from "../../src/blobstore/fetch-ahead.js";
 import { MemoryBlobStore } from "../../src/blobstore/memory-blob-store.js";
 import { CodecPool } from "../../src/codec/codec-pool.js";
-import { packTree } from "../../src/pack/pack.js";
-import { openStore } from "../../src/store/store-layout.js";
-import { StoreReader } from "../../src/reader/store-reader.js";
 import { isCode } from "../../src/errors.js";
+import { packTree } from "../../src/pack/pack.js";
+import { StoreReader } from "../../src/reader/store-reader.js";
+import { openStore } from "../../src/store/store-layout.js";
 import { cleanupTmp, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);

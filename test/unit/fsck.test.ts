@@ -4,14 +4,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { fsckCommand } from "../../src/cli/cmd-fsck.js";
+import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
+import { StoreRewrite } from "../../src/meta/store-rewrite.js";
 import { packTree } from "../../src/pack/pack.js";
 import type { PackOptions } from "../../src/pack/pack-options.js";
 import { DB_FILE, openStore } from "../../src/store/store-layout.js";
 import { acquireStoreLock } from "../../src/store/store-lock.js";
-import { isCode } from "../../src/errors.js";
-import { StoreRewrite } from "../../src/meta/store-rewrite.js";
 import type { SubBlockId, SuperChunkId } from "../../src/types.js";
 import { cleanupTmp, compareTrees, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { packTree } from "../../src/pack/pack.js";
 import { openStoreReader } from "../../src/reader/store-reader.js";
-import { isCode } from "../../src/errors.js";
 import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);

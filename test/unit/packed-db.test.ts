@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { isCode } from "../../src/errors.js";
 import { packTree } from "../../src/pack/pack.js";
 import { readPackedDatabase } from "../../src/store/packed-db.js";
 import { openStore } from "../../src/store/store-layout.js";
-import { isCode } from "../../src/errors.js";
 import { cleanupTmp, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);

@@ -4,15 +4,15 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { repackCommand } from "../../src/cli/cmd-repack.js";
+import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
-import { packTree } from "../../src/pack/pack.js";
 import { repackStore } from "../../src/maintain/repack.js";
+import { StoreRewrite } from "../../src/meta/store-rewrite.js";
+import { packTree } from "../../src/pack/pack.js";
 import { storeStats } from "../../src/stats/stats.js";
 import { DB_FILE, openStore } from "../../src/store/store-layout.js";
 import { acquireStoreLock } from "../../src/store/store-lock.js";
-import { isCode } from "../../src/errors.js";
-import { StoreRewrite } from "../../src/meta/store-rewrite.js";
 import { cleanupTmp, compareTrees, seededBytes, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);

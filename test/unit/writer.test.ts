@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { packTree } from "../../src/pack/pack.js";
-import { initStore } from "../../src/store/store-init.js";
-import { openStoreReader } from "../../src/reader/store-reader.js";
 import { type ErrorCode, isCode } from "../../src/errors.js";
 import { MetaDb } from "../../src/meta/meta-db.js";
+import { packTree } from "../../src/pack/pack.js";
+import { openStoreReader } from "../../src/reader/store-reader.js";
+import { initStore } from "../../src/store/store-init.js";
 import { type InodeId, InodeKind, KIB } from "../../src/types.js";
 import {
   type CallerContext,

@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { normalizeZipName } from "../../src/zip/zip-name.js";
 import { packTree } from "../../src/pack/pack.js";
 import { ZIP_LIMITS_DEFAULT } from "../../src/pack/zip-source.js";
+import { normalizeZipName } from "../../src/zip/zip-name.js";
 import { cleanupTmp, tmpDir } from "../helpers/tree.js";
 import { cli, diffTrees, hasTool, listTree } from "../helpers/zip-tree.js";
 
