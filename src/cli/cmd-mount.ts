@@ -1,35 +1,27 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+/**
+ * `superchunk mount`: the flags, their parsing into {@link MountArgs}, and the opening and
+ * mounting of a store. Serving is mount-server.ts's (with --foreground); without it,
+ * mount-daemon.ts starts a server in the background with the same arguments.
+ */
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import type { TransferStats } from "../blobstore/byte-source.js";
-import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
-import { EngineError, type ErrorCode, type ErrorFamily, IoError, UsageError } from "../errors.js";
+import { EngineError, UsageError } from "../errors.js";
 import {
   checkFuseAvailable,
   checkMountpoint,
   type FuseMount,
   mountFsView,
   mountWritable,
-  unmountPath,
 } from "../fuse/fuse-mount.js";
 import { checkFuseOption } from "../fuse/fuse-options.js";
-import {
-  ensureRunDir,
-  recordPaths,
-  removeRecord,
-  runDir,
-  writeRecord,
-} from "../fuse/mount-registry.js";
-import { findMount } from "../fuse/mount-table.js";
 import type { FsView } from "../reader/fs-view.js";
 import { openStoreReaderAt } from "../reader/store-reader.js";
 import { resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
 import { WritableStore } from "../writer/index.js";
 import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { startBackground } from "./mount-daemon.js";
 import { followSecondsOf, mountFollowing } from "./mount-follow.js";
+import { serveForeground } from "./mount-server.js";
 
 const usage = `Usage: superchunk mount <store> <mountpoint> [options]
 
@@ -67,10 +59,11 @@ Options:
   --fetch-ahead SIZE   s3:// stores and http(s) archives: memory for compressed
                        super-chunks fetched ahead of the reads, many requests at a
                        time, to hide the network's latency (default 32M; 0 turns it off)
-  --foreground         stay attached; unmount cleanly on Ctrl-C (SIGINT) or SIGTERM
+  --foreground         serve from this process, attached, instead of starting a
+                       background server; unmount cleanly on Ctrl-C (SIGINT) or SIGTERM
   -o OPTIONS           extra FUSE options, comma separated: allow_other, allow_root,
                        nonempty, max_read=N, ... (may be repeated)
-  --debug              trace every FUSE request on stderr (with --foreground)
+  --debug              trace every FUSE request on stderr (in the background: the log)
   -h, --help           show this help
 
 The background server logs to a file in the run directory ($SUPERCHUNK_RUN_DIR,
@@ -101,21 +94,6 @@ export interface MountArgs {
   readonly httpTimeoutMs: number | undefined;
   readonly httpRetries: number | undefined;
 }
-
-/** Message a background server sends its starter over IPC. */
-type ServerMessage =
-  | { type: "ready"; pid: number }
-  | {
-      type: "error";
-      family: ErrorFamily;
-      code: ErrorCode;
-      message: string;
-      data: Record<string, unknown>;
-    };
-
-/** ms the starter waits for the server to report. */
-const READY_TIMEOUT_MS = 60_000;
-const MAIN_SCRIPT = fileURLToPath(new URL("./main.js", import.meta.url));
 
 function parseMountArgs(args: string[]): MountArgs | undefined {
   const { values, positionals } = parseCommandArgs(args, {
@@ -179,38 +157,13 @@ export const mountCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    return a.foreground ? serveForeground(a, io) : startBackground(a, io);
+    if (a.foreground) return serveForeground(a.store, () => openAndMount(a, io), io);
+    const nonEmpty = a.fuseOptions.includes("nonempty");
+    return startBackground(args, { store: a.store, mountpoint: a.mountpoint, nonEmpty }, io);
   },
 };
 
-// ---------------------------------------------------------------- the serving process
-
-/** Mounts, serves until SIGINT/SIGTERM or an outside unmount, then unmounts and closes. */
-async function serveForeground(a: MountArgs, io: CliIO): Promise<number> {
-  const dir = runDir(io.env, uid());
-  const { view, mount } = await openAndMount(a, io);
-  await writeRecord(dir, {
-    pid: process.pid,
-    mountpoint: mount.mountpoint,
-    store: a.store,
-    startedMs: Date.now(),
-  });
-  tellStarter({ type: "ready", pid: process.pid });
-  io.stderr.write(
-    `superchunk mount: serving ${a.store} at ${mount.mountpoint} (pid ${process.pid})\n`,
-  );
-  const why = await untilStopped(mount);
-  io.stderr.write(`superchunk mount: ${why}: unmounting ${mount.mountpoint}${fetched(view)}\n`);
-  try {
-    await mount.unmount();
-  } finally {
-    await view.close();
-    await removeRecord(dir, mount.mountpoint, process.pid);
-  }
-  return EXIT.ok;
-}
-
-/** Every check, then the mount; on failure nothing stays open or mounted and the starter hears why. */
+/** Every check, then the mount; on failure nothing stays open or mounted. */
 async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mount: FuseMount }> {
   let view: FsView | undefined;
   try {
@@ -258,7 +211,6 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
     return { view, mount: await mountFsView(view, a.mountpoint, opts) };
   } catch (err) {
     await view?.close().catch(() => {});
-    tellStarter(errorMessage(err));
     throw err;
   }
 }
@@ -282,198 +234,4 @@ async function openS3WritableAt(a: MountArgs, io: CliIO, log: (line: string) => 
 
 function describe(err: unknown): string {
   return err instanceof EngineError ? `${err.code}: ${err.message}` : String(err);
-}
-
-/**
- * Resolves with the reason serving should stop. The signal handlers stay: a SIGTERM that
- * comes while the store is being closed (umount sends one right after unmounting) must not
- * kill the process before its writes are committed.
- */
-function untilStopped(mount: FuseMount): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (why: string) => resolve(why);
-    const onSignal = (sig: NodeJS.Signals) => stop(sig);
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    process.on("SIGHUP", onSignal);
-    mount.gone.then(() => stop("unmounted from outside"));
-  });
-}
-
-/** ", fetched N bytes in M requests" for a view over an archive, else "". */
-function fetched(view: FsView): string {
-  const v = view as {
-    transferStats?: () => TransferStats | undefined;
-    fetchAheadStats?: () => FetchAheadStats | undefined;
-  };
-  const t = v.transferStats?.();
-  if (t === undefined) return "";
-  const a = v.fetchAheadStats?.();
-  const ahead =
-    a === undefined ? "" : `; fetched ahead ${a.started}, used ${a.hits}, unused ${a.wasted}`;
-  return `, fetched ${t.bytesFetched} bytes in ${t.requests} requests (${t.retries} retries${ahead})`;
-}
-
-function errorMessage(err: unknown): ServerMessage {
-  if (err instanceof EngineError) {
-    return {
-      type: "error",
-      family: err.family,
-      code: err.code,
-      message: err.message,
-      data: plainData(err.data),
-    };
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return { type: "error", family: "internal", code: "E_INTERNAL", message, data: {} };
-}
-
-/** `data` as plain JSON (IPC cannot carry bigint or buffers faithfully). */
-function plainData(data: Record<string, unknown>): Record<string, unknown> {
-  try {
-    return JSON.parse(JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
-  } catch {
-    return {};
-  }
-}
-
-/** Sends `msg` to the process that started this one in the background, if any. */
-function tellStarter(msg: ServerMessage): void {
-  if (!process.send || !process.connected) return;
-  try {
-    process.send(msg, undefined, {}, () => {
-      if (process.connected) process.disconnect();
-    });
-  } catch {
-    // the starter is gone; it will see this process's exit or the mount instead
-  }
-}
-
-function uid(): number {
-  return process.getuid?.() ?? 0;
-}
-
-// ---------------------------------------------------------------- the starting process
-
-/** Starts a detached server (`mount ... --foreground`) and waits until it serves or fails. */
-async function startBackground(a: MountArgs, io: CliIO): Promise<number> {
-  await checkFuseAvailable();
-  const abs = await checkMountpoint(a.mountpoint, a.fuseOptions.includes("nonempty"));
-  const dir = runDir(io.env, uid());
-  await ensureRunDir(dir);
-  const { log } = recordPaths(dir, abs);
-  const logStart = await stat(log).then(
-    (st) => st.size,
-    () => 0,
-  );
-  const child = spawnServer({ ...a, mountpoint: abs }, log, io);
-  const outcome = await waitForServer(child);
-  if (outcome.type === "ready") {
-    io.stdout.write(`mounted ${a.store} at ${abs} (pid ${outcome.pid}, log ${log})\n`);
-    return EXIT.ok;
-  }
-  await leaveNothingMounted(abs);
-  const tail = await logTail(log, logStart);
-  if (outcome.type === "error") {
-    // libfuse explains its own failures on the server's stderr ("fuse: ..."): pass that on
-    const fuseSays = tail.split("\n").filter((l) => l.startsWith("fuse:"));
-    const message = [outcome.message, ...fuseSays].join("; ");
-    throw new EngineError(outcome.family, outcome.code, message, { ...outcome.data, log });
-  }
-  throw new IoError(
-    "E_IO",
-    `mount server ${outcome.why} before the mount was ready${tail ? `:\n${tail}` : ""}`,
-    {
-      log,
-      mountpoint: abs,
-    },
-  );
-}
-
-function spawnServer(a: MountArgs, log: string, io: CliIO): ChildProcess {
-  const args = [
-    MAIN_SCRIPT,
-    "mount",
-    a.store,
-    a.mountpoint,
-    "--foreground",
-    "--cache-size",
-    String(a.cacheBytes),
-  ];
-  if (a.fetchAheadBytes !== undefined) args.push("--fetch-ahead", String(a.fetchAheadBytes));
-  if (a.fuseOptions.length > 0) args.push("-o", a.fuseOptions.join(","));
-  if (a.readOnly) args.push("--read-only");
-  if (a.readWrite) args.push("--read-write");
-  if (a.workDir !== undefined) args.push("--work-dir", a.workDir);
-  if (a.publishIdleMs !== undefined) args.push("--publish-idle", String(a.publishIdleMs / 1000));
-  if (a.followSeconds !== undefined) args.push("--follow");
-  if (a.followSeconds !== undefined) args.push("--follow-interval", String(a.followSeconds));
-  if (a.endpoint !== undefined) args.push("--endpoint", a.endpoint);
-  if (a.pathStyle) args.push("--path-style");
-  if (a.httpTimeoutMs !== undefined) args.push("--http-timeout", String(a.httpTimeoutMs / 1000));
-  if (a.httpRetries !== undefined) args.push("--http-retries", String(a.httpRetries));
-  const fd = openSync(log, "a", 0o600);
-  try {
-    return spawn(process.execPath, args, {
-      detached: true,
-      stdio: ["ignore", fd, fd, "ipc"],
-      cwd: "/",
-      env: io.env,
-    });
-  } finally {
-    closeSync(fd);
-  }
-}
-
-type Outcome =
-  | { type: "ready"; pid: number }
-  | Extract<ServerMessage, { type: "error" }>
-  | { type: "gone"; why: string };
-
-/** Waits for the server's first message, its exit, or the timeout; then lets it go. */
-function waitForServer(child: ChildProcess): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const onMessage = (m: ServerMessage) => done(m);
-    const onError = (err: Error) => done({ type: "gone", why: `could not start (${err.message})` });
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      done({ type: "gone", why: `exited (${signal ?? `status ${code}`})` });
-    const timer = setTimeout(() => {
-      child.kill("SIGTERM");
-      done({ type: "gone", why: `did not report within ${READY_TIMEOUT_MS / 1000} s` });
-    }, READY_TIMEOUT_MS);
-    child.on("message", onMessage);
-    child.on("error", onError);
-    child.on("exit", onExit);
-    const done = (o: Outcome) => {
-      clearTimeout(timer);
-      child.off("message", onMessage);
-      child.off("error", onError);
-      child.off("exit", onExit);
-      if (o.type === "ready") {
-        if (child.connected) child.disconnect();
-        child.unref();
-        resolve(o);
-      } else if (child.exitCode === null && child.signalCode === null) {
-        // a failed server cleans up before it exits: report only then
-        child.once("exit", () => resolve(o));
-      } else {
-        resolve(o);
-      }
-    };
-  });
-}
-
-/** A server that failed must not leave a dead mount behind. */
-async function leaveNothingMounted(abs: string): Promise<void> {
-  if ((await findMount(abs)) !== undefined) await unmountPath(abs, true).catch(() => {});
-}
-
-/** The last lines the server wrote to its log, from byte `start` (where this run began). */
-async function logTail(log: string, start: number): Promise<string> {
-  try {
-    const text = (await readFile(log)).subarray(start).toString("utf8");
-    return text.trimEnd().split("\n").slice(-10).join("\n");
-  } catch {
-    return "";
-  }
 }

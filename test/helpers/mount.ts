@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ServerMessage } from "../../src/cli/mount-server.js";
 import { tmpDir } from "./tree.js";
 
 const mountpoints: string[] = [];
@@ -74,9 +75,9 @@ export function serveStore(store: string, mnt: string, args: string[] = []): Pro
   });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   return new Promise((resolve, reject) => {
-    child.once("message", (m: { type: string; message?: string; code?: string }) => {
+    child.once("message", (m: ServerMessage) => {
       if (m.type === "ready") resolve({ pid: child.pid!, stderr: () => err, exited });
-      else reject(new Error(`${m.code}: ${m.message}`));
+      else reject(new Error(`${m.error.code}: ${m.error.message}`));
     });
     exited.then((code) => reject(new Error(`server exited (${code}) before ready: ${err}`)));
   });

@@ -1,0 +1,121 @@
+/**
+ * The serving side of `mount`: the process that holds the FUSE mount, run by `mount
+ * --foreground` (typed by the user, or started by the mount daemon, see mount-daemon.ts).
+ * It opens and mounts, records the mount in the run directory, tells its starter (over the
+ * IPC channel, when there is one) that it serves or why it failed, then serves until a signal
+ * or an outside unmount, and unmounts and closes before it exits.
+ *
+ * Terms: the *starter* is the `mount` process that spawned this one in the background and
+ * waits for its {@link ServerMessage}; errors cross as {@link WireError} (error-wire.ts).
+ */
+import * as path from "node:path";
+import type { TransferStats } from "../blobstore/byte-source.js";
+import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
+import { toWire, type WireError } from "../error-wire.js";
+import type { FuseMount } from "../fuse/fuse-mount.js";
+import { removeRecord, runDir, writeRecord } from "../fuse/mount-registry.js";
+import type { FsView } from "../reader/fs-view.js";
+import { type CliIO, EXIT } from "./cli-io.js";
+
+/** What a server sends its starter over IPC: once, then it disconnects. */
+export type ServerMessage = { type: "ready"; pid: number } | { type: "error"; error: WireError };
+
+/** A store opened and mounted: what the server serves. */
+export interface Served {
+  readonly view: FsView;
+  readonly mount: FuseMount;
+}
+
+/**
+ * Opens and mounts with `open` (which leaves nothing open or mounted when it fails), serves
+ * until SIGINT/SIGTERM/SIGHUP or an outside unmount, then unmounts and closes. `store` names
+ * the store in the mount record and the log.
+ */
+export async function serveForeground(
+  store: string,
+  open: () => Promise<Served>,
+  io: CliIO,
+): Promise<number> {
+  const dir = path.resolve(runDir(io.env, uid()));
+  // started in the background: the paths are resolved, leave the user's directory alone
+  if (startedByStarter()) process.chdir("/");
+  let served: Served;
+  try {
+    served = await open();
+  } catch (err) {
+    tellStarter({ type: "error", error: toWire(err) });
+    throw err;
+  }
+  const { view, mount } = served;
+  await writeRecord(dir, {
+    pid: process.pid,
+    mountpoint: mount.mountpoint,
+    store,
+    startedMs: Date.now(),
+  });
+  tellStarter({ type: "ready", pid: process.pid });
+  io.stderr.write(
+    `superchunk mount: serving ${store} at ${mount.mountpoint} (pid ${process.pid})\n`,
+  );
+  const why = await untilStopped(mount);
+  io.stderr.write(`superchunk mount: ${why}: unmounting ${mount.mountpoint}${fetched(view)}\n`);
+  try {
+    await mount.unmount();
+  } finally {
+    await view.close();
+    await removeRecord(dir, mount.mountpoint, process.pid);
+  }
+  return EXIT.ok;
+}
+
+/**
+ * Resolves with the reason serving should stop. The signal handlers stay: a SIGTERM that
+ * comes while the store is being closed (umount sends one right after unmounting) must not
+ * kill the process before its writes are committed.
+ */
+function untilStopped(mount: FuseMount): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (why: string) => resolve(why);
+    const onSignal = (sig: NodeJS.Signals) => stop(sig);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGHUP", onSignal);
+    mount.gone.then(() => stop("unmounted from outside"));
+  });
+}
+
+/** ", fetched N bytes in M requests" for a view over an archive, else "". */
+function fetched(view: FsView): string {
+  const v = view as {
+    transferStats?: () => TransferStats | undefined;
+    fetchAheadStats?: () => FetchAheadStats | undefined;
+  };
+  const t = v.transferStats?.();
+  if (t === undefined) return "";
+  const a = v.fetchAheadStats?.();
+  const ahead =
+    a === undefined ? "" : `; fetched ahead ${a.started}, used ${a.hits}, unused ${a.wasted}`;
+  return `, fetched ${t.bytesFetched} bytes in ${t.requests} requests (${t.retries} retries${ahead})`;
+}
+
+/** True when a starter waits on the IPC channel for this process's report. */
+function startedByStarter(): boolean {
+  return process.send !== undefined && process.connected;
+}
+
+/** Sends `msg` to the process that started this one in the background, if any. */
+function tellStarter(msg: ServerMessage): void {
+  if (!process.send || !process.connected) return;
+  try {
+    process.send(msg, undefined, {}, () => {
+      if (process.connected) process.disconnect();
+    });
+  } catch {
+    // the starter is gone; it will see this process's exit or the mount instead
+  }
+}
+
+/** This process's user id (0 where there are none). */
+export function uid(): number {
+  return process.getuid?.() ?? 0;
+}
