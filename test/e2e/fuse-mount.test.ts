@@ -10,10 +10,12 @@ import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { suite, test } from "uvu";
 import * as assert from "uvu/assert";
+import { EXIT } from "../../src/cli/cli-io.js";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { commands } from "../../src/cli/commands.js";
-import { CorruptError, type EngineError, NotFoundError } from "../../src/errors.js";
+import { runCli } from "../../src/cli/main.js";
+import { CorruptError, type EngineError, NotFoundError, UsageError } from "../../src/errors.js";
 import { DirScan } from "../../src/fuse/dir-scan.js";
 import { errnoFor, errnoNumber, negErrno } from "../../src/fuse/errno.js";
 import { type FuseMount, mountFsView } from "../../src/fuse/fuse-mount.js";
@@ -23,6 +25,7 @@ import { parseMountInfo } from "../../src/fuse/mount-table.js";
 import { ReadPattern } from "../../src/fuse/read-pattern.js";
 import { packTree } from "../../src/pack/pack.js";
 import type { InodeId } from "../../src/types.js";
+import { captureIO } from "../helpers/cli-capture.js";
 import {
   FAKE_ATIME_NS,
   FAKE_CTIME_NS,
@@ -663,6 +666,47 @@ bgTest(
       assert.is((e as EngineError).code, "E_NOT_A_STORE");
     }
     assert.not.ok(isMounted(m));
+  },
+);
+
+bgTest(
+  "fuse e2e - the background server gets the user's own arguments, relative paths and all",
+  async () => {
+    const { io: cli, out } = io();
+    const m = mountDir("bg-argv");
+    const args = [path.relative(process.cwd(), store), m, "--cache-size", "16M"];
+    args.push("--fetch-ahead", "8M", "-o", "max_read=131072", "--read-only");
+    assert.is(await mountCommand.run(args, cli), 0);
+    try {
+      const pid = Number(/pid (\d+)/.exec(out.join(""))?.[1]);
+      const argv = (await fsp.readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").slice(2, -1);
+      assert.equal(argv, ["mount", "--foreground", ...args]);
+      assert.is(await fsp.readlink(`/proc/${pid}/cwd`), "/", "the server leaves the user's dir");
+      assert.ok((await fsp.readdir(m)).includes("hello.txt"));
+    } finally {
+      assert.is(await umountCommand.run([m], cli), 0);
+    }
+  },
+);
+
+bgTest(
+  "fuse e2e - a server's startup error reaches the user with its code and exit status",
+  async () => {
+    const notStore = captureIO({ ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() });
+    const m = mountDir("bg-status");
+    assert.is(await runCli(["mount", path.join(src, "a"), m], notStore.io), EXIT.failure);
+    assert.match(notStore.err(), /^superchunk mount: .* \[E_NOT_A_STORE\]$/m);
+    const badOption = captureIO({ ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() });
+    assert.is(await runCli(["mount", store, m, "-o", "rw"], badOption.io), EXIT.usage);
+    assert.match(badOption.err(), "[E_USAGE]");
+    assert.not.ok(isMounted(m));
+    try {
+      await mountCommand.run([store, m, "-o", "rw"], io().io);
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, UsageError);
+      assert.match(String((e as EngineError).data.log), /\.log$/);
+    }
   },
 );
 
