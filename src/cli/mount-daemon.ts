@@ -91,11 +91,20 @@ function spawnServer(argv: string[], log: string, io: CliIO): ChildProcess {
     return spawn(process.execPath, argv, {
       detached: true,
       stdio: ["ignore", fd, fd, "ipc"],
-      cwd: process.cwd(),
+      cwd: userDir(),
       env: io.env,
     });
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Where the user stands, for the server to resolve relative paths; "/" when it is gone. */
+function userDir(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return "/"; // removed since: only absolute paths can have been given (parsing resolved them)
   }
 }
 
