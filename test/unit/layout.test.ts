@@ -148,4 +148,25 @@ test(`layout - no source file over ${MAX_LINES} lines`, () => {
   assert.equal(big, [], `files over ${MAX_LINES} lines:\n${big.join("\n")}`);
 });
 
+test("layout - every folder says what it is, every file opens with its contract", () => {
+  const bad: string[] = [];
+  for (const folder of new Set(files.map(folderOf))) {
+    if (folder === ".") continue;
+    const dir = path.join(SRC, folder);
+    const index = path.join(dir, "index.ts");
+    const hasIndexHeader = fs.existsSync(index) && fs.readFileSync(index, "utf8").startsWith("/**");
+    if (!fs.existsSync(path.join(dir, "README.md")) && !hasIndexHeader)
+      bad.push(`${folder}/: no README.md`);
+  }
+  for (const f of files) {
+    const head = fs
+      .readFileSync(f, "utf8")
+      .replace(/^#!.*\n/, "")
+      .trimStart();
+    if (!head.startsWith("/**") && !head.startsWith("//"))
+      bad.push(`${path.relative(SRC, f)}: no opening comment`);
+  }
+  assert.equal(bad, [], bad.join("\n"));
+});
+
 test.run();
