@@ -98,7 +98,7 @@ export function readStoreSettings(meta: MetaDb): StoreSettings {
 /**
  * Records the settings given in `s` (all of them, or the ones a repack changes) in `meta`;
  * keys of fields left out keep their values. `s` holds values made by
- * {@link storeSettings}. Call inside the transaction that makes them true.
+ * {@link storeSettings} (they are not checked again here).
  */
 export function writeStoreSettings(meta: MetaDb, s: Partial<StoreSettings>): void {
   const put = (key: string, value: string | number | undefined) => {
