@@ -13,7 +13,7 @@ import {
   type StoreSnapshot,
   snapshotStore,
 } from "../meta/store-snapshot.js";
-import { CHUNK_AVG_BYTES } from "../types.js";
+import { readStoreSettings } from "../store/store-settings.js";
 import {
   affectedFiles,
   type ChunkBounds,
@@ -38,14 +38,8 @@ export interface CheckResult {
 
 /** Chunker bounds the store was built with (its meta keys). */
 export function chunkBounds(meta: MetaDb): ChunkBounds {
-  const n = (k: string, d: number) => Number(meta.getMeta(k) ?? d);
-  const avgBytes = n("chunk_avg_bytes", CHUNK_AVG_BYTES);
-  return {
-    avgBytes,
-    minBytes: n("chunk_min_bytes", avgBytes / 4),
-    maxBytes: n("chunk_max_bytes", avgBytes * 4),
-    fixed: meta.getMeta("chunk_mode") === "fixed",
-  };
+  const { avgBytes, minBytes, maxBytes, mode } = readStoreSettings(meta).chunk;
+  return { avgBytes, minBytes, maxBytes, fixed: mode === "fixed" };
 }
 
 /** Every path of every inode, from a walk of the tree. */

@@ -12,10 +12,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { chunkerParams } from "../chunker/chunker-params.js";
 import { cutAll } from "../chunker/fastcdc.js";
-import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { hashKey } from "../meta/hash-key.js";
 import type { SnapshotSubBlock } from "../meta/store-snapshot.js";
+import { readStoreSettings } from "../store/store-settings.js";
 import { entryOffsets } from "../superchunk/entry-offsets.js";
 import type { SubBlockHash, SubBlockId, SuperChunkId } from "../types.js";
 import type { CheckResult } from "./fsck-check.js";
@@ -148,13 +148,14 @@ export async function repairFromCopy(
   }
   const restored = groups.flat().filter((it) => found.has(it.id)).length;
   if (retire.length > 0) {
+    const settings = readStoreSettings(ms.meta);
     await applyRewrite(
       {
         blobs: ms.blobs,
         rewrite: ms.rewrite,
         pool,
-        codec: (ms.meta.getMeta("codec") ?? "zstd") as CodecName,
-        level: Number(ms.meta.getMeta("level") ?? 19),
+        codec: settings.codec,
+        level: settings.level,
         firstId: check.snap.lastSuperChunkId + 1,
         fetch: (it) => source.get(it.id)!,
         onWritten: (done, total, raw) =>

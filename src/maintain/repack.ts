@@ -14,14 +14,14 @@ import type { BlobStore } from "../blobstore/blob-store.js";
 import { isS3Location } from "../blobstore/s3-location.js";
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { getCodec } from "../codec/codec-registry.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { type PackOptions, packOptions } from "../pack/pack-options.js";
 import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
 import { planSuperChunks } from "../similarity/plan.js";
 import { openStore } from "../store/store-layout.js";
-import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
+import { readStoreSettings, writeStoreSettings } from "../store/store-settings.js";
+import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
 import { openForMaintenance } from "./repack-open.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
@@ -87,22 +87,16 @@ export interface RepackSummary {
 
 /** Options resolved against the store's recorded settings. */
 function resolve(meta: MetaDb, o: RepackOptions): PackOptions {
-  const codec = o.codec ?? ((meta.getMeta("codec") ?? "zstd") as CodecName);
-  const sameCodec = codec === meta.getMeta("codec");
-  const stored = meta.getMeta("level");
-  const level =
-    o.level ?? (sameCodec && stored !== undefined ? Number(stored) : getCodec(codec).defaultLevel);
+  const s = readStoreSettings(meta);
+  const codec = o.codec ?? s.codec;
   return packOptions({
     codec,
-    level,
-    superChunkBytes:
-      o.superChunkBytes ?? Number(meta.getMeta("superchunk_bytes") ?? SUPERCHUNK_TARGET_BYTES),
+    // the store's level goes with its codec; another codec starts at its own default
+    level: o.level ?? (codec === s.codec ? s.level : undefined),
+    superChunkBytes: o.superChunkBytes ?? s.superChunkBytes,
+    chunk: s.chunk,
     // --all regroups by similarity (what a store grown by writes lacks) unless told otherwise
-    order:
-      o.order ??
-      (o.all === true
-        ? "similarity"
-        : ((meta.getMeta("order") ?? "similarity") as PackOptions["order"])),
+    order: o.order ?? (o.all === true ? "similarity" : s.order),
     threads: o.threads ?? 2,
   });
 }
@@ -277,8 +271,6 @@ async function rewrite(
 
 /** After `all`, the store's settings for new super-chunks are the repack's. */
 function recordSettings(meta: MetaDb, p: PackOptions): void {
-  meta.setMeta("codec", p.codec);
-  meta.setMeta("level", String(p.level));
-  meta.setMeta("superchunk_bytes", String(p.superChunkBytes));
-  meta.setMeta("order", p.order);
+  const { codec, level, superChunkBytes, order } = p;
+  writeStoreSettings(meta, { codec, level, superChunkBytes, order });
 }

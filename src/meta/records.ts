@@ -15,7 +15,11 @@ export type ContentId = number;
 /** Lifecycle of a store: "building" until a pack completes, then "complete". */
 export type StoreState = "building" | "complete";
 
-/** Well-known keys of the `meta` table. Readers ignore keys they do not know. */
+/**
+ * Well-known keys of the `meta` table. Readers ignore keys they do not know. The keys of
+ * the store's settings (codec, level, super-chunk size, chunker, order) are read and
+ * written only by store/store-settings.ts.
+ */
 export const MetaKey = {
   /** Decimal integer; the on-disk format version (FORMAT_VERSION when written). */
   formatVersion: "format_version",
@@ -23,20 +27,6 @@ export const MetaKey = {
   createdNs: "created_ns",
   /** StoreState. */
   state: "state",
-  /** Chunker minimum / average / maximum sub-block size in bytes (decimal). */
-  chunkMinBytes: "chunk_min_bytes",
-  chunkAvgBytes: "chunk_avg_bytes",
-  chunkMaxBytes: "chunk_max_bytes",
-  /** Chunker mode: "cdc" (content-defined) or "fixed". */
-  chunkMode: "chunk_mode",
-  /** Order in which unique sub-blocks entered super-chunks: "similarity" or "path". */
-  order: "order",
-  /** Codec name new super-chunks are written with ("zstd", "xz", "lz4", "none"). */
-  codec: "codec",
-  /** Codec level (decimal integer). */
-  level: "level",
-  /** Target raw payload of a super-chunk in bytes (decimal). */
-  superChunkBytes: "superchunk_bytes",
 } as const;
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 

@@ -12,6 +12,7 @@ import { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { type EngineWarning, UsageError, wrapFsError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
+import { MetaKey } from "../meta/records.js";
 import { planSuperChunks } from "../similarity/plan.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { packDatabaseFile } from "../store/packed-db.js";
@@ -22,6 +23,7 @@ import {
   STATE_COMPLETE,
   STATE_KEY,
 } from "../store/store-layout.js";
+import { writeStoreSettings } from "../store/store-settings.js";
 import { FORMAT_VERSION } from "../types.js";
 import { commitPack } from "./pack-commit.js";
 import type { PackIndex } from "./pack-index.js";
@@ -150,15 +152,8 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
 }
 
 function writeMetaKeys(meta: MetaDb, opts: PackOptions, state: string): void {
-  meta.setMeta("format_version", String(FORMAT_VERSION));
-  meta.setMeta("codec", opts.codec);
-  meta.setMeta("level", String(opts.level));
-  meta.setMeta("superchunk_bytes", String(opts.superChunkBytes));
-  meta.setMeta("chunk_avg_bytes", String(opts.chunk.avgBytes));
-  meta.setMeta("chunk_min_bytes", String(opts.chunk.minBytes));
-  meta.setMeta("chunk_max_bytes", String(opts.chunk.maxBytes));
-  meta.setMeta("chunk_mode", opts.chunk.mode);
-  meta.setMeta("order", opts.order);
+  meta.setMeta(MetaKey.formatVersion, String(FORMAT_VERSION));
+  writeStoreSettings(meta, opts);
   meta.setMeta(STATE_KEY, state);
 }
 

@@ -12,7 +12,8 @@ import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
 import { DB_FILE, openStore } from "../store/store-layout.js";
-import { type InodeId, InodeKind, SUPERCHUNK_TARGET_BYTES } from "../types.js";
+import { readStoreSettings } from "../store/store-settings.js";
+import { type InodeId, InodeKind } from "../types.js";
 import {
   computeStoreStats,
   type PathIndex,
@@ -86,7 +87,7 @@ export function storeStatsOf(
   opts: StoreStatsOptions = {},
 ): StoreStats {
   const snap = snapshotStore(meta);
-  const target = Number(meta.getMeta("superchunk_bytes") ?? SUPERCHUNK_TARGET_BYTES);
+  const target = readStoreSettings(meta).superChunkBytes;
   return computeStoreStats(snap, pathIndex(meta), { dbBytes, targetBytes: target }, opts);
 }
 

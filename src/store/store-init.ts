@@ -12,13 +12,16 @@ import { wrapFsError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
 import { ROOT_INO } from "../meta/schema.js";
-import { type PackOptions, packOptions } from "../pack/pack-options.js";
 import { FORMAT_VERSION, InodeKind } from "../types.js";
 import { fsyncDirSync } from "./durable.js";
 import { checkNewStoreDest, DB_FILE, STATE_COMPLETE } from "./store-layout.js";
+import { type StoreSettings, storeSettings, writeStoreSettings } from "./store-settings.js";
 
-/** Settings of a new store: pack's codec, level, super-chunk size and chunker. */
-export type InitOptions = Pick<PackOptions, "codec" | "level" | "superChunkBytes" | "chunk">;
+/**
+ * Settings of a new store: codec, level, super-chunk size and chunker, with the defaults
+ * of StoreSettings. Its order is always "path": nothing is grouped by similarity yet.
+ */
+export type InitOptions = Pick<StoreSettings, "codec" | "level" | "superChunkBytes" | "chunk">;
 
 /** Owner and permissions of the new root directory; default the current process, 0o755. */
 export interface InitRoot {
@@ -47,7 +50,7 @@ export function initStore(
   partial: Partial<InitOptions> = {},
   root: InitRoot = {},
 ): InitSummary {
-  const opts = packOptions(partial);
+  const opts = storeSettings({ ...partial, order: "path" });
   checkNewStoreDest(dest);
   const abs = path.resolve(dest);
   const tmp = path.join(
@@ -74,23 +77,13 @@ export function initStore(
   };
 }
 
-function writeEmptyDatabase(file: string, opts: PackOptions, root: InitRoot): void {
+function writeEmptyDatabase(file: string, opts: StoreSettings, root: InitRoot): void {
   const meta = MetaDb.create(file);
   try {
     const now = BigInt(Date.now()) * 1_000_000n;
     meta.transaction(() => {
-      const keys: [string, string][] = [
-        [MetaKey.formatVersion, String(FORMAT_VERSION)],
-        [MetaKey.codec, opts.codec],
-        [MetaKey.level, String(opts.level)],
-        [MetaKey.superChunkBytes, String(opts.superChunkBytes)],
-        [MetaKey.chunkAvgBytes, String(opts.chunk.avgBytes)],
-        [MetaKey.chunkMinBytes, String(opts.chunk.minBytes)],
-        [MetaKey.chunkMaxBytes, String(opts.chunk.maxBytes)],
-        [MetaKey.chunkMode, opts.chunk.mode],
-        [MetaKey.order, "path"],
-      ];
-      for (const [k, v] of keys) meta.setMeta(k, v);
+      meta.setMeta(MetaKey.formatVersion, String(FORMAT_VERSION));
+      writeStoreSettings(meta, opts);
       meta.insertInode({
         ino: ROOT_INO,
         kind: InodeKind.dir,

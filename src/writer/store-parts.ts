@@ -5,16 +5,14 @@
  * and the content reader. Recovery runs before anything is served.
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
-import { type ChunkerParams, chunkerParams } from "../chunker/chunker-params.js";
+import type { ChunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { getCodec } from "../codec/codec-registry.js";
 import { NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
-import { MetaKey } from "../meta/records.js";
 import { looksLikeStore, openStore } from "../store/store-layout.js";
 import { acquireStoreLock, type StoreLock } from "../store/store-lock.js";
-import { SUPERCHUNK_TARGET_BYTES } from "../types.js";
+import { readStoreSettings } from "../store/store-settings.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
 import { AsyncMutex } from "./async-mutex.js";
 import { BlockSource } from "./block-source.js";
@@ -84,8 +82,8 @@ export async function openParts(dir: string, opts: WritableStoreOptions): Promis
     const store = openStore(dir, { readonly: false });
     meta = store.meta;
     pool = new CodecPool({ threads: opts.threads ?? 2 });
-    const { codec, level, scBytes, params } = settingsOf(meta);
-    open = new OpenSuperChunks(dir, meta, scBytes);
+    const { codec, level, superChunkBytes, chunk: params } = readStoreSettings(meta);
+    open = new OpenSuperChunks(dir, meta, superChunkBytes);
     const blobs = opts.blobs ?? store.blobs;
     const blocks = new BlockSource(
       blobs,
@@ -116,29 +114,4 @@ const FREEZE_LEVEL_CAP: Partial<Record<CodecName, number>> = { zstd: 9, xz: 1 };
 export function freezeLevelFor(codec: CodecName, level: number): number {
   const cap = FREEZE_LEVEL_CAP[codec];
   return cap === undefined ? level : Math.min(level, cap);
-}
-
-/** The store's codec, level, super-chunk size and chunker, from its `meta` table. */
-function settingsOf(meta: MetaDb) {
-  const num = (k: string) => {
-    const v = meta.getMeta(k);
-    return v === undefined ? undefined : Number(v);
-  };
-  const codec = getCodec((meta.getMeta(MetaKey.codec) ?? "zstd") as CodecName);
-  const avg = num(MetaKey.chunkAvgBytes);
-  const min = num(MetaKey.chunkMinBytes);
-  const max = num(MetaKey.chunkMaxBytes);
-  const mode = meta.getMeta(MetaKey.chunkMode) === "fixed" ? "fixed" : "cdc";
-  const params = chunkerParams({
-    ...(avg === undefined ? {} : { avgBytes: avg }),
-    ...(min === undefined ? {} : { minBytes: min }),
-    ...(max === undefined ? {} : { maxBytes: max }),
-    mode,
-  });
-  return {
-    codec: codec.name,
-    level: num(MetaKey.level) ?? codec.defaultLevel,
-    scBytes: num(MetaKey.superChunkBytes) ?? SUPERCHUNK_TARGET_BYTES,
-    params,
-  };
 }

@@ -1,0 +1,108 @@
+/**
+ * The open SQLite handle of a metadata database and what concerns it whole: its lifetime,
+ * transactions, compaction, serialisation, and the `meta` key/value table. The queries
+ * over the other tables are MetaDb's (meta-db.ts), which extends this class.
+ */
+import { UsageError } from "../errors.js";
+import type { Sqlite } from "./open-db.js";
+import { sqliteCode, wrapSqliteError } from "./sqlite-error.js";
+import { WriteTable } from "./write-table.js";
+
+/** One open database handle. Statements are prepared once per instance. */
+export class MetaConnection {
+  /** Path of the database file, or a label for an in-memory image. */
+  readonly path: string;
+  /** True when opened read-only (always for an in-memory image). */
+  readonly readonly: boolean;
+  readonly #db: Sqlite;
+  /** One transaction wrapper for all calls: `fn` is its argument, so none is built per call. */
+  readonly #tx;
+  readonly #getMeta;
+  readonly #setMeta;
+  #writes: WriteTable | undefined;
+
+  protected constructor(db: Sqlite, path: string, readonly: boolean) {
+    this.#db = db;
+    this.path = path;
+    this.readonly = readonly;
+    this.#tx = db.transaction((fn: () => unknown) => fn());
+    this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
+    this.#setMeta = db.prepare(
+      "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+  }
+
+  /**
+   * The write-side operations of a read-write store (removals, renames, open
+   * super-chunks), prepared on first use. Call them inside `transaction`.
+   */
+  get writes(): WriteTable {
+    if (this.readonly) {
+      throw new UsageError("E_USAGE", `${this.path}: opened read-only`, { path: this.path });
+    }
+    this.#writes ??= new WriteTable(this.#db);
+    return this.#writes;
+  }
+
+  /** True until `close`. */
+  get isOpen(): boolean {
+    return this.#db.open;
+  }
+
+  /** Closes the database (idempotent). The last writer's close checkpoints the WAL. */
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * Runs `fn` in one transaction (IMMEDIATE when writable), or in a savepoint when nested.
+   * SQLite errors leave it as EngineErrors naming the database.
+   */
+  transaction<T>(fn: () => T): T {
+    try {
+      const run = this.readonly || this.#db.inTransaction ? this.#tx.deferred : this.#tx.immediate;
+      return run(fn) as T;
+    } catch (err) {
+      throw sqliteCode(err) === undefined ? err : wrapSqliteError(err, this.path, "transaction");
+    }
+  }
+
+  /** Rows changed through this connection since it was opened (SQLite total_changes()). */
+  changeCount(): number {
+    return this.#db.prepare("SELECT total_changes()").pluck().get() as number;
+  }
+
+  /**
+   * Shrinks the file to its live pages, packed in key order (VACUUM), and folds the WAL
+   * into it (checkpoint, WAL truncated); the database stays in WAL mode. Call after the
+   * last commit of a bulk write such as pack, outside any transaction. E_USAGE when
+   * read-only or inside a transaction.
+   */
+  compact(): void {
+    if (this.readonly || this.#db.inTransaction) {
+      const why = this.readonly ? "read-only" : "inside a transaction";
+      throw new UsageError("E_USAGE", `${this.path}: cannot compact ${why}`, { path: this.path });
+    }
+    try {
+      this.#db.exec("VACUUM");
+      this.#db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch (err) {
+      throw wrapSqliteError(err, this.path, "compact");
+    }
+  }
+
+  /** A consistent image of the whole database (WAL included), e.g. to put into an archive. */
+  serialize(): Buffer {
+    return this.#db.serialize();
+  }
+
+  /** The value of `key` in the `meta` table, or undefined when it is not set. */
+  getMeta(key: string): string | undefined {
+    return this.#getMeta.get(key) as string | undefined;
+  }
+
+  /** Sets `key` in the `meta` table (inserting or replacing it). */
+  setMeta(key: string, value: string): void {
+    this.#setMeta.run(key, value);
+  }
+}
