@@ -11,7 +11,7 @@ import { UsageError } from "../errors.js";
 import { readerFor, type StoreReader, type StoreReaderOptions } from "../reader/store-reader.js";
 import type { FollowingS3Reader, S3FollowOptions } from "../s3store/s3-follow.js";
 import { WritableStore } from "../writer/index.js";
-import { storeKindOf } from "./store-kind.js";
+import { type StoreKind, storeKindOf } from "./store-kind.js";
 import { openStoreSource, type StoreSourceOptions } from "./store-source.js";
 
 export type { FollowingS3Reader } from "../s3store/s3-follow.js";
@@ -124,7 +124,7 @@ export async function openStoreView(location: string, o: StoreViewOptions): Prom
 
 async function openFollowing(
   location: string,
-  kind: string,
+  kind: StoreKind,
   reading: StoreReaderOptions & { s3?: S3Options },
   follow: S3FollowOptions,
 ): Promise<FollowingS3Reader> {
