@@ -1,9 +1,8 @@
-import type { S3Options } from "../blobstore/s3-client.js";
-import { isS3Location } from "../blobstore/s3-location.js";
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { UsageError } from "../errors.js";
-import { type InitOptions, type InitSummary, initStore } from "../store/store-init.js";
+import { initStoreAt } from "../location/store-target.js";
+import type { InitOptions } from "../store/store-init.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { s3Options } from "./s3-options.js";
@@ -59,7 +58,7 @@ export const initCommand: Command = {
       ...(avg === undefined ? {} : { avgBytes: parseSize(avg, "--chunk-size") }),
       mode: values["fixed-chunks"] ? "fixed" : "cdc",
     });
-    const s = await initAt(positionals[0]!, opts, s3Options(values, io));
+    const s = await initStoreAt(positionals[0]!, opts, s3Options(values, io));
     if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else {
       io.stdout.write(
@@ -69,14 +68,3 @@ export const initCommand: Command = {
     return EXIT.ok;
   },
 };
-
-/** A store directory, or an S3 store (the AWS SDK is loaded only for s3://). */
-async function initAt(
-  where: string,
-  opts: Partial<InitOptions>,
-  s3: S3Options,
-): Promise<InitSummary> {
-  if (!isS3Location(where)) return initStore(where, opts);
-  const { initS3Store } = await import("../s3store/s3-init.js");
-  return initS3Store(where, opts, {}, s3);
-}

@@ -13,14 +13,21 @@ import {
   mountWritable,
 } from "../fuse/fuse-mount.js";
 import { checkFuseOption } from "../fuse/fuse-options.js";
+import {
+  ensureRunDir,
+  recordPaths,
+  removeRecord,
+  runDir,
+  writeRecord,
+} from "../fuse/mount-registry.js";
+import { findMount } from "../fuse/mount-table.js";
+import { resolveStoreLocation } from "../location/store-kind.js";
+import { openStoreView } from "../location/store-view.js";
 import type { FsView } from "../reader/fs-view.js";
-import { openStoreReaderAt } from "../reader/store-reader.js";
-import { resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
-import { WritableStore } from "../writer/index.js";
 import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { startBackground } from "./mount-daemon.js";
-import { followSecondsOf, mountFollowing } from "./mount-follow.js";
+import { followOptions, followSecondsOf, mountFollowing } from "./mount-follow.js";
 import { serveForeground } from "./mount-server.js";
 
 const usage = `Usage: superchunk mount <store> <mountpoint> [options]
@@ -172,64 +179,40 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
     for (const o of a.fuseOptions) checkFuseOption(o);
     const log = (line: string) => io.stderr.write(`${line}\n`);
     const opts = { log, fuseOptions: a.fuseOptions, fsName: a.store, debug: a.debug };
-    const kind = storeKindOf(a.store);
-    if (a.readWrite && (a.readOnly || kind !== "s3")) {
-      throw new UsageError("E_USAGE", "--read-write is for s3:// stores, without --read-only");
-    }
-    if (a.readWrite) {
-      const store = await openS3WritableAt(a, io, log);
-      view = store;
-      return { view, mount: await mountWritable(store, a.mountpoint, opts) };
-    }
-    if (!a.readOnly && kind === "dir") {
-      const store = await WritableStore.open(a.store, {
-        cacheBytes: a.cacheBytes,
-        purpose: `mount ${a.mountpoint}`,
-        onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
-      });
-      view = store;
-      return { view, mount: await mountWritable(store, a.mountpoint, opts) };
-    }
-    // the stored CRC guards what is read from disk; the raw CRC is fsck's and extract's
-    const s3 = {
-      env: io.env,
-      ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
-      ...(a.pathStyle ? { forcePathStyle: true } : {}),
-    };
-    if (a.followSeconds !== undefined) return await mountFollowing(a, s3, opts);
-    const http = {
-      ...(a.httpTimeoutMs === undefined ? {} : { timeoutMs: a.httpTimeoutMs }),
-      ...(a.httpRetries === undefined ? {} : { retries: a.httpRetries }),
-    };
-    view = await openStoreReaderAt(a.store, {
+    const follow = a.followSeconds === undefined ? undefined : followOptions(a.followSeconds, log);
+    const opened = await openStoreView(a.store, {
+      readOnly: a.readOnly,
+      readWrite: a.readWrite,
+      follow,
       cacheBytes: a.cacheBytes,
-      ...(a.fetchAheadBytes === undefined ? {} : { fetchAheadBytes: a.fetchAheadBytes }),
-      verifyRawCrc: false,
-      s3,
-      http,
+      fetchAheadBytes: a.fetchAheadBytes,
+      purpose: `mount ${a.mountpoint}`,
+      log,
+      onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
+      s3: {
+        env: io.env,
+        ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
+        ...(a.pathStyle ? { forcePathStyle: true } : {}),
+      },
+      http: {
+        ...(a.httpTimeoutMs === undefined ? {} : { timeoutMs: a.httpTimeoutMs }),
+        ...(a.httpRetries === undefined ? {} : { retries: a.httpRetries }),
+      },
+      workDir: a.workDir,
+      publishIdleMs: a.publishIdleMs,
     });
+    view = opened.view;
+    if (opened.mode === "read-write") {
+      return { view, mount: await mountWritable(opened.view, a.mountpoint, opts) };
+    }
+    if (opened.mode === "follow" && follow !== undefined) {
+      return { view, mount: await mountFollowing(opened.view, a.mountpoint, opts, follow) };
+    }
     return { view, mount: await mountFsView(view, a.mountpoint, opts) };
   } catch (err) {
     await view?.close().catch(() => {});
     throw err;
   }
-}
-
-/** A read-write S3 store (the AWS SDK is loaded only for s3:// stores). */
-async function openS3WritableAt(a: MountArgs, io: CliIO, log: (line: string) => void) {
-  const { openS3Writable } = await import("../s3store/s3-writable.js");
-  const { store } = await openS3Writable(a.store, {
-    env: io.env,
-    ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
-    ...(a.pathStyle ? { forcePathStyle: true } : {}),
-    ...(a.workDir === undefined ? {} : { workDir: a.workDir }),
-    ...(a.publishIdleMs === undefined ? {} : { publishIdleMs: a.publishIdleMs }),
-    cacheBytes: a.cacheBytes,
-    purpose: `mount ${a.mountpoint}`,
-    log,
-    onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
-  });
-  return store;
 }
 
 function describe(err: unknown): string {

@@ -1,12 +1,10 @@
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { type EngineWarning, UsageError } from "../errors.js";
-import { type PackSummary, packTree } from "../pack/pack.js";
-import { isArchiveDest, packToArchive } from "../pack/pack-archive.js";
+import type { PackSummary } from "../pack/pack.js";
 import type { PackHooks, PackOptions } from "../pack/pack-options.js";
+import { type PackToSummary, packTo } from "../pack/pack-to.js";
 import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
-import type { PackS3Options, PackS3Summary } from "../s3store/pack-s3.js";
-import { isS3StoreLocation } from "../store/store-layout.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";
@@ -100,19 +98,15 @@ export const packCommand: Command = {
       ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
       ...(values["path-style"] ? { forcePathStyle: true } : {}),
     };
-    const packer = isS3StoreLocation(dest)
-      ? (src: string, d: string, o: Partial<PackOptions>, h: PackHooks) => packS3(src, d, o, h, s3)
-      : isArchiveDest(dest)
-        ? packToArchive
-        : packTree;
-    const summary = await packer(positionals[0]!, dest, opts, {
+    const hooks: PackHooks = {
       onProgress: (p) => bar.update(p),
       onWarning: (w) => {
         warnings.push(w);
         bar.done();
         io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
       },
-    });
+    };
+    const summary = await packTo(positionals[0]!, dest, opts, hooks, s3);
     bar.done();
     if (values.json)
       io.stdout.write(
@@ -123,20 +117,8 @@ export const packCommand: Command = {
   },
 };
 
-/** packToS3, its module (and the AWS SDK) loaded only when a pack goes to S3. */
-async function packS3(
-  src: string,
-  dest: string,
-  opts: Partial<PackOptions>,
-  hooks: PackHooks,
-  s3: PackS3Options,
-): Promise<PackS3Summary> {
-  const { packToS3 } = await import("../s3store/pack-s3.js");
-  return packToS3(src, dest, opts, hooks, s3);
-}
-
 /** The upload line of a pack to S3, else "". */
-function renderUpload(s: PackSummary | PackS3Summary): string {
+function renderUpload(s: PackToSummary): string {
   if (!("uploadedBytes" in s)) return "";
   return `uploaded       ${s.uploadedObjects} objects, ${formatBytes(s.uploadedBytes)} in ${s.uploadSeconds.toFixed(1)} s to ${s.location} at ${s.endpoint} (generation ${s.generation})\n`;
 }

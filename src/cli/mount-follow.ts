@@ -1,14 +1,14 @@
 /**
  * `mount s3://bucket/prefix <mountpoint> --read-only --follow [--follow-interval SECS]`: the
  * flags, and the read-only mount of an S3 store that serves each newer generation its
- * pointer names once a poll sees it (engine/s3-follow.ts). The kernel may not cache what
- * can change: such a mount has no `kernel_cache` and 1 s entry/attr timeouts.
+ * pointer names once a poll sees it (s3store/s3-follow.ts; location/ opens it). The kernel
+ * may not cache what can change: such a mount has no `kernel_cache` and 1 s entry/attr
+ * timeouts.
  */
-import type { S3Options } from "../blobstore/s3-client.js";
 import { UsageError } from "../errors.js";
 import { type FuseMount, type MountOptions, mountFsView } from "../fuse/fuse-mount.js";
-import type { FsView } from "../reader/fs-view.js";
-import { storeKindOf } from "../store/store-layout.js";
+import { canFollow, type FollowingS3Reader } from "../location/store-view.js";
+import type { S3FollowOptions } from "../s3store/s3-follow.js";
 import { parseInteger } from "./args.js";
 
 /** Kernel entry/attr cache lifetime of a following mount, seconds. */
@@ -33,7 +33,7 @@ export function followSecondsOf(values: FollowFlags, store: string): number | un
     if (interval !== undefined) throw new UsageError("E_USAGE", "--follow-interval needs --follow");
     return undefined;
   }
-  if (storeKindOf(store) !== "s3") {
+  if (!canFollow(store)) {
     throw new UsageError(
       "E_USAGE",
       `--follow is for s3:// stores (${store} is not one): only they get new generations while mounted`,
@@ -48,51 +48,33 @@ export function followSecondsOf(values: FollowFlags, store: string): number | un
     : parseInteger(interval, "--follow-interval", 1, MAX_INTERVAL_S);
 }
 
-/** What mountFollowing needs of the command line. */
-export interface FollowMountArgs {
-  readonly store: string;
-  readonly mountpoint: string;
-  readonly cacheBytes: number;
-  /** bytes of compressed super-chunks fetched ahead; default the reader's */
-  readonly fetchAheadBytes?: number | undefined;
-  /** seconds between polls; default 10 */
-  readonly followSeconds?: number | undefined;
+/** How a following mount polls: every `followSeconds` (default 10), logging through `log`. */
+export function followOptions(
+  followSeconds: number | undefined,
+  log: (line: string) => void,
+): S3FollowOptions {
+  const every = followSeconds ?? DEFAULT_INTERVAL_S;
+  return { intervalSeconds: every, log: (line) => log(`superchunk mount: ${line}`) };
 }
 
 /**
- * Opens the S3 store `a.store` at its committed generation, mounts it read-only with short
- * kernel caches, then starts polling its pointer. On failure nothing stays open or mounted.
+ * Mounts the following reader `reader` read-only with short kernel caches, then starts
+ * polling its pointer. The caller closes the reader when this fails.
  */
 export async function mountFollowing(
-  a: FollowMountArgs,
-  s3: S3Options,
+  reader: FollowingS3Reader,
+  mountpoint: string,
   opts: MountOptions,
-): Promise<{ view: FsView; mount: FuseMount }> {
-  // loaded on demand: the AWS SDK takes a while to import and only S3 stores need it
-  const { openFollowingS3Reader } = await import("../s3store/s3-follow.js");
-  const log = (line: string) => opts.log(`superchunk mount: ${line}`);
-  const every = a.followSeconds ?? DEFAULT_INTERVAL_S;
-  const reader = await openFollowingS3Reader(a.store, {
-    cacheBytes: a.cacheBytes,
-    ...(a.fetchAheadBytes === undefined ? {} : { fetchAheadBytes: a.fetchAheadBytes }),
-    // the stored CRC guards what is read; the raw CRC is fsck's and extract's
-    verifyRawCrc: false,
-    s3,
-    follow: { intervalSeconds: every, log },
+  follow: S3FollowOptions,
+): Promise<FuseMount> {
+  const mount = await mountFsView(reader, mountpoint, {
+    ...opts,
+    kernelCache: false,
+    cacheTimeoutSeconds: FOLLOW_CACHE_TIMEOUT_S,
   });
-  try {
-    const mount = await mountFsView(reader, a.mountpoint, {
-      ...opts,
-      kernelCache: false,
-      cacheTimeoutSeconds: FOLLOW_CACHE_TIMEOUT_S,
-    });
-    reader.follower.start();
-    log(
-      `following ${reader.location} from generation ${reader.follower.generation}, polling every ${every} s`,
-    );
-    return { view: reader, mount };
-  } catch (err) {
-    await reader.close().catch(() => {});
-    throw err;
-  }
+  reader.follower.start();
+  follow.log(
+    `following ${reader.location} from generation ${reader.follower.generation}, polling every ${follow.intervalSeconds} s`,
+  );
+  return mount;
 }

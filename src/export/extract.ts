@@ -9,8 +9,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type EngineWarning, NotFoundError, UsageError, wrapFsError } from "../errors.js";
+import { openStoreReaderAt } from "../location/store-view.js";
 import type { InodeAttr } from "../reader/fs-view.js";
-import { openStoreReaderAt, type StoreReader } from "../reader/store-reader.js";
+import type { StoreReader } from "../reader/store-reader.js";
 import { type InodeId, InodeKind } from "../types.js";
 
 export interface ExtractHooks {

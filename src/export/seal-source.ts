@@ -1,83 +1,19 @@
 /**
- * What seal reads from a store that is not a local directory: an S3 store's committed
- * generation (`s3://bucket/prefix`) or an archive (path or http(s) URL). The super-chunks
- * are fetched through the store's BlobStore, a few at a time, into a staging directory
- * beside the output (the zip writer takes files), each checked against the length the
- * database records. The database entry is the packed database exactly as the store keeps
- * it (the generation object the pointer names, the archive's entry), not re-encoded.
+ * What seal reads from a store whose files are not local (an S3 store's committed
+ * generation, an archive at a path or URL): the super-chunks are fetched through the
+ * store's BlobStore, a few at a time, into a staging directory beside the output (the zip
+ * writer takes files), each checked against the length the database records.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { superChunkKey } from "../blobstore/blob-store.js";
-import type { S3Options } from "../blobstore/s3-client.js";
-import { CorruptError, FormatError, wrapFsError } from "../errors.js";
+import { CorruptError, wrapFsError } from "../errors.js";
+import type { StoreSource } from "../location/store-source.js";
 import type { SuperChunkRecord } from "../meta/records.js";
-import {
-  ARCHIVE_DB_KEY,
-  openStoreSource,
-  STATE_COMPLETE,
-  STATE_KEY,
-  type StoreKind,
-  type StoreSource,
-} from "../store/store-layout.js";
 import type { ZipInput } from "../zip/zip-writer.js";
 
 /** Super-chunks fetched at once by default. */
 export const SEAL_FETCH_CONCURRENCY = 4;
-
-/** A store opened for sealing, with its packed database as the store keeps it. */
-export interface SealSource {
-  readonly src: StoreSource;
-  /** the bytes of the archive's superchunk.db.zst entry */
-  readonly packedDatabase: Buffer;
-}
-
-/**
- * Opens the store at `location` (kind "s3", "archive" or "url") read-only, with its packed
- * database. An S3 store is read at the generation its pointer names when it opens; later
- * commits are not seen. E_NOT_A_STORE, E_STORE_INCOMPLETE, E_CORRUPT as openStoreSource.
- */
-export async function openSealSource(
-  location: string,
-  kind: Exclude<StoreKind, "dir">,
-  s3?: S3Options,
-): Promise<SealSource> {
-  if (kind === "s3") return openS3SealSource(location, s3);
-  const src = await openStoreSource(location, { readonly: true });
-  try {
-    return { src, packedDatabase: await src.blobs.get(ARCHIVE_DB_KEY) };
-  } catch (err) {
-    await closeSource(src);
-    throw err;
-  }
-}
-
-async function openS3SealSource(location: string, s3?: S3Options): Promise<SealSource> {
-  // loaded on demand, as openStoreSource does: only S3 stores need the AWS SDK
-  const { openS3Store } = await import("../s3store/s3-store.js");
-  const { blobs, meta, pointer } = await openS3Store(location, s3);
-  const src: StoreSource = { location: blobs.location, kind: "s3", meta, blobs };
-  try {
-    const state = meta.getMeta(STATE_KEY);
-    if (state !== STATE_COMPLETE) {
-      throw new FormatError("E_STORE_INCOMPLETE", `${src.location}: store is incomplete`, {
-        path: src.location,
-        state,
-      });
-    }
-    // generation objects are immutable: these are the bytes the database was loaded from
-    return { src, packedDatabase: await blobs.get(pointer.database) };
-  } catch (err) {
-    await closeSource(src);
-    throw err;
-  }
-}
-
-/** Closes the database and the blob store of `src`. */
-export async function closeSource(src: StoreSource): Promise<void> {
-  src.meta.close();
-  await src.blobs.close();
-}
 
 /** The staged super-chunks: zip inputs in id order and their total length. */
 export interface StagedSuperChunks {

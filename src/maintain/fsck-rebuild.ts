@@ -7,13 +7,13 @@
  * file tree. All in one transaction.
  */
 import { parseSuperChunkKey } from "../blobstore/blob-store.js";
+import type { MaintainedStore } from "../location/maintained-store.js";
 import { hashKey } from "../meta/hash-key.js";
 import type { StoreSnapshot } from "../meta/store-snapshot.js";
 import { decodeHeader } from "../superchunk/decode-header.js";
 import { entryOffsets } from "../superchunk/entry-offsets.js";
 import type { SuperChunkHeader } from "../superchunk/superchunk-header.js";
 import type { SubBlockId, SuperChunkId } from "../types.js";
-import type { MaintainedStore } from "./repack-open.js";
 
 interface Place {
   readonly sc: number;

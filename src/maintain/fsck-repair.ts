@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { chunkerParams } from "../chunker/chunker-params.js";
 import { cutAll } from "../chunker/fastcdc.js";
 import type { CodecPool } from "../codec/codec-pool.js";
+import type { MaintainedStore } from "../location/maintained-store.js";
 import { hashKey } from "../meta/hash-key.js";
 import type { SnapshotSubBlock } from "../meta/store-snapshot.js";
 import { readStoreSettings } from "../store/store-settings.js";
@@ -22,7 +23,6 @@ import type { CheckResult } from "./fsck-check.js";
 import type { ChunkBounds } from "./fsck-meta.js";
 import type { FsckProgress } from "./fsck-report.js";
 import { verifySuperChunk } from "./fsck-verify.js";
-import type { MaintainedStore } from "./repack-open.js";
 import { applyRewrite, type RewriteItem } from "./repack-write.js";
 
 /** What a repair from a copy achieved. */

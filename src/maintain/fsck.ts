@@ -8,24 +8,27 @@
  * Repairs need the writer lock (E_STORE_LOCKED while a read-write mount holds it):
  * `rebuildIndex` re-derives the index and refcounts, `fix` corrects refcounts and removes
  * orphans, `repairFrom` restores damaged sub-blocks from another copy of the files. After
- * any repair the store is verified again (`report.after`). Archives and S3 stores are
- * checked read-only through openStoreSource; repairs of S3 stores run on a working copy
- * (s3-maintain.ts), repairs of archives are refused (E_UNSUPPORTED).
+ * any repair the store is verified again (`report.after`). The store is opened by
+ * location/: read-only for a check (any kind), for maintenance for repairs (a directory
+ * in place, an S3 store on a working copy published afterwards; archives are refused with
+ * E_UNSUPPORTED).
  */
 import * as fs from "node:fs";
-import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
-import { isS3Location } from "../blobstore/s3-location.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { UnsupportedError, UsageError } from "../errors.js";
-import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
-import { openStoreSource, resolveStoreLocation, storeKindOf } from "../store/store-layout.js";
+import { UsageError } from "../errors.js";
+import {
+  type MaintainedStore,
+  maintainStoreAt,
+  type S3MaintainOptions,
+} from "../location/maintain-at.js";
+import { resolveStoreLocation } from "../location/store-kind.js";
+import { openStoreSource } from "../location/store-source.js";
 import type { SuperChunkId } from "../types.js";
 import { type CheckResult, checkStore, chunkBounds } from "./fsck-check.js";
 import { rebuildIndex } from "./fsck-rebuild.js";
 import { repairFromCopy } from "./fsck-repair.js";
 import type { FsckProgress, FsckReport } from "./fsck-report.js";
-import { type MaintainedStore, openForMaintenance } from "./repack-open.js";
 
 export { type FsckReport, fsckClean } from "./fsck-report.js";
 
@@ -42,8 +45,6 @@ export interface FsckOptions {
   onProgress?: (p: FsckProgress) => void;
   /** for s3:// locations: endpoint, region, credentials, timeouts */
   s3?: S3MaintainOptions;
-  /** where the super-chunks live when not in the directory (an S3 store's working copy) */
-  blobs?: BlobStore;
 }
 
 /**
@@ -56,54 +57,43 @@ export interface FsckOptions {
  */
 export async function fsckStore(dir: string, opts: FsckOptions = {}): Promise<FsckReport> {
   const repairs = opts.fix === true || opts.rebuildIndex === true || opts.repairFrom !== undefined;
-  const location = resolveStoreLocation(dir);
-  if (repairs && isS3Location(location)) {
-    const { fsckRepairS3 } = await import("../s3store/s3-maintain.js");
-    return fsckRepairS3(location, opts);
+  if (!repairs) return checkOnly(resolveStoreLocation(dir), opts);
+  const maintenance = { purpose: "fsck", s3: opts.s3, archiveRefusal: REPAIR_REFUSAL };
+  return maintainStoreAt(dir, maintenance, (ms) => repairOpened(ms, opts), repaired);
+}
+
+const REPAIR_REFUSAL =
+  "an archive can only be checked, not repaired (--fix, --rebuild-index and --repair-from need a store directory or an S3 store)";
+
+/** The read-only check of a store of any kind. */
+async function checkOnly(location: string, opts: FsckOptions): Promise<FsckReport> {
+  const src = await openStoreSource(location, { readonly: true, s3: opts.s3 });
+  const pool = new CodecPool({ threads: opts.threads ?? 2 });
+  try {
+    return (await checkStore(src.meta, src.blobs, pool, opts.onProgress)).report;
+  } finally {
+    await pool.close();
+    await src.close();
   }
-  if (repairs) refuseRemoteRepair(location);
+}
+
+/** Checks and repairs the store `ms`, opened for maintenance. */
+export async function repairOpened(ms: MaintainedStore, opts: FsckOptions): Promise<FsckReport> {
   if (opts.repairFrom !== undefined) checkCopyDir(opts.repairFrom);
   const pool = new CodecPool({ threads: opts.threads ?? 2 });
   try {
-    if (!repairs) return await checkOnly(location, pool, opts);
-    const ms = openForMaintenance(dir, "fsck", false, opts.blobs);
-    try {
-      return await checkAndRepair(ms, pool, opts);
-    } finally {
-      ms.close();
-    }
+    return await checkAndRepair(ms, pool, opts);
   } finally {
     await pool.close();
   }
 }
 
-/** The read-only check of a store of any kind. */
-async function checkOnly(
-  location: string,
-  pool: CodecPool,
-  opts: FsckOptions,
-): Promise<FsckReport> {
-  const src = await openStoreSource(location, {
-    readonly: true,
-    ...(opts.s3 === undefined ? {} : { s3: opts.s3 }),
-  });
-  try {
-    return (await checkStore(src.meta, src.blobs, pool, opts.onProgress)).report;
-  } finally {
-    src.meta.close();
-    await src.blobs.close();
-  }
-}
-
-/** Repairs rewrite a store directory or an S3 store; archives can only be checked. */
-function refuseRemoteRepair(location: string): void {
-  const kind = storeKindOf(location);
-  if (kind === "dir") return;
-  throw new UnsupportedError(
-    "E_UNSUPPORTED",
-    `${location}: an archive can only be checked, not repaired (--fix, --rebuild-index and --repair-from need a store directory or an S3 store)`,
-    { path: location, kind },
-  );
+/** True when the repairs of `r` changed the store. */
+function repaired(r: FsckReport): boolean {
+  const n = r.repairs;
+  const fixed =
+    n.orphansRemoved + n.refcountRowsFixed + n.subBlocksRestored + n.superChunksRewritten;
+  return fixed > 0 || n.rowsRelocated > 0;
 }
 
 async function checkAndRepair(

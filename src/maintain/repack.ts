@@ -8,21 +8,24 @@
  * Crash-safe (repack-write.ts): new super-chunks are written and fsynced, then one metadata
  * transaction switches every reference, then the old files are deleted. Every old payload is
  * verified (CRCs) and every moved sub-block re-hashed before it is written again. Takes the
- * writer lock: E_STORE_LOCKED while a read-write mount holds it.
+ * writer lock: E_STORE_LOCKED while a read-write mount holds it. The store is opened for
+ * maintenance by location/ (an S3 store on a working copy, published afterwards).
  */
-import type { BlobStore } from "../blobstore/blob-store.js";
-import { isS3Location } from "../blobstore/s3-location.js";
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
+import { getCodec } from "../codec/codec-registry.js";
+import {
+  type MaintainedStore,
+  maintainStoreAt,
+  previewStoreAt,
+  type S3MaintainOptions,
+} from "../location/maintain-at.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { type PackOptions, packOptions } from "../pack/pack-options.js";
-import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
 import { planSuperChunks } from "../similarity/plan.js";
-import { openStore } from "../store/store-layout.js";
 import { readStoreSettings, writeStoreSettings } from "../store/store-settings.js";
-import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
-import { openForMaintenance } from "./repack-open.js";
+import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
 import { applyRewrite, type RewriteItem } from "./repack-write.js";
@@ -52,8 +55,6 @@ export interface RepackOptions {
   }) => void;
   /** test hook: runs after the new files are durable, before the metadata switch */
   beforeCommit?: () => void;
-  /** where the super-chunks live when not in the directory (an S3 store's working copy) */
-  blobs?: BlobStore;
   /** for s3:// stores: endpoint, region, credentials, work directory */
   s3?: S3MaintainOptions;
 }
@@ -166,44 +167,41 @@ export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
 }
 
 /**
- * Repacks the store at `dir` (a store directory, or `s3://bucket/prefix`: s3-maintain.ts).
+ * Repacks the store at `dir` (a store directory, or `s3://bucket/prefix`, where the result
+ * is published as a new generation; a dry run takes no lock or lease and writes nothing).
  * @example
  * const s = await repackStore("/srv/store", { all: true, codec: "xz", level: 9 });
  * console.log(`reclaimed ${s.reclaimedBytes} bytes`);
  */
 export async function repackStore(dir: string, o: RepackOptions = {}): Promise<RepackSummary> {
   const started = process.hrtime.bigint();
-  if (isS3Location(dir)) {
-    const { repackS3 } = await import("../s3store/s3-maintain.js");
-    return repackS3(dir, o);
-  }
-  if (o.dryRun) {
-    const { meta } = openStore(dir, { readonly: true });
-    try {
-      return repackPreview(meta, o);
-    } finally {
-      meta.close();
-    }
-  }
-  const ms = openForMaintenance(dir, "repack", true, o.blobs);
-  try {
-    const p = resolve(ms.meta, o);
-    const purged = ms.rewrite.transaction(() => ms.rewrite.purgeDeadContents());
-    const snap = snapshotStore(ms.meta);
-    const sel = choose(ms.meta, snap, o, p);
-    const s = summary(snap, sel, p, false);
-    s.contentsPurged = purged;
-    if (sel.superChunks.length > 0) await rewrite(ms, snap, sel, p, o, s);
-    if (o.all) recordSettings(ms.meta, p);
-    s.seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return s;
-  } finally {
-    ms.close();
-  }
+  const maintenance = { purpose: "repack", packAtClose: true, s3: o.s3 };
+  if (o.dryRun) return previewStoreAt(dir, maintenance, (meta) => repackPreview(meta, o));
+  const s = await maintainStoreAt(
+    dir,
+    maintenance,
+    (ms) => repackOpened(ms, o),
+    (r) => r.selected > 0 || r.contentsPurged > 0 || o.all === true,
+  );
+  s.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return s;
+}
+
+/** Repacks the store `ms`, opened for maintenance (its `seconds` are the caller's to set). */
+export async function repackOpened(ms: MaintainedStore, o: RepackOptions): Promise<RepackSummary> {
+  const p = resolve(ms.meta, o);
+  const purged = ms.rewrite.transaction(() => ms.rewrite.purgeDeadContents());
+  const snap = snapshotStore(ms.meta);
+  const sel = choose(ms.meta, snap, o, p);
+  const s = summary(snap, sel, p, false);
+  s.contentsPurged = purged;
+  if (sel.superChunks.length > 0) await rewrite(ms, snap, sel, p, o, s);
+  if (o.all) recordSettings(ms.meta, p);
+  return s;
 }
 
 async function rewrite(
-  ms: ReturnType<typeof openForMaintenance>,
+  ms: MaintainedStore,
   snap: StoreSnapshot,
   sel: RepackSelection,
   p: PackOptions,

@@ -22,12 +22,7 @@ import { CorruptError, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord, ResolvedExtent } from "../meta/records.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
-import {
-  type OpenStore,
-  openStore,
-  openStoreSource,
-  type StoreSourceOptions,
-} from "../store/store-layout.js";
+import { type OpenStore, openStore } from "../store/store-layout.js";
 import { type InodeId, InodeKind, MIB, type SuperChunkId } from "../types.js";
 import { PrefetchQueue } from "../workingset/prefetch-queue.js";
 import {
@@ -484,30 +479,14 @@ export function findExtent(starts: Float64Array, offset: number): number {
   return lo;
 }
 
-/** Opens a complete store directory read-only as a file system (see openStoreReaderAt). */
+/** Opens a complete store directory read-only as a file system (location/ opens any kind). */
 export function openStoreReader(dir: string, opts: StoreReaderOptions = {}): StoreReader {
   const store: OpenStore = openStore(dir, { readonly: true });
   return readerFor(store.meta, store.blobs, opts);
 }
 
-/**
- * Opens a complete store read-only as a file system, wherever it is: a store directory,
- * an archive file, an archive's http(s) URL, or an S3 store (`s3://bucket/prefix`; its
- * committed generation), detected by content and scheme.
- *
- * @example
- * const r = await openStoreReaderAt("https://example.org/linux.zip", { http: { timeoutMs: 10_000 } });
- */
-export async function openStoreReaderAt(
-  location: string,
-  opts: StoreReaderOptions & Pick<StoreSourceOptions, "http" | "s3"> = {},
-): Promise<StoreReader> {
-  const { http, s3 } = opts;
-  const store = await openStoreSource(location, { readonly: true, http, s3 });
-  return readerFor(store.meta, store.blobs, opts);
-}
-
-function readerFor(meta: MetaDb, blobs: BlobStore, opts: StoreReaderOptions): StoreReader {
+/** A reader over an opened store's database and blobs (it closes both at close). */
+export function readerFor(meta: MetaDb, blobs: BlobStore, opts: StoreReaderOptions): StoreReader {
   const pool = new CodecPool({ threads: opts.threads ?? DEFAULT_THREADS });
   // a mount's first reads should not wait for inflate threads to boot
   pool.warm();

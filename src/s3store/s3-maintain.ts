@@ -1,7 +1,7 @@
 /**
- * repack and fsck repairs of an S3 store: under the writer's lease, the committed
- * generation's database is checked out into a temporary work directory and the same code
- * as for a store directory runs on it, its super-chunks read from and written to the
+ * Maintenance of an S3 store (repack, fsck repairs): under the writer's lease, the committed
+ * generation's database is checked out into a temporary work directory and the caller's
+ * step (the same code as for a store directory) runs on it, its super-chunks read from and written to the
  * bucket (new ids only) and its deletes held back. When it changed anything, the packed
  * database is published as the next generation, and only then are the objects it no longer
  * names deleted. A crash at any point leaves the committed generation whole (plus objects
@@ -16,10 +16,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { DeferredDeleteBlobStore } from "../blobstore/deferred-deletes.js";
 import type { S3Options } from "../blobstore/s3-client.js";
-import type { FsckOptions, FsckReport } from "../maintain/fsck.js";
-import type { RepackOptions, RepackSummary } from "../maintain/repack.js";
 import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
-import { DB_FILE, openStoreSource } from "../store/store-layout.js";
+import { DB_FILE } from "../store/store-layout.js";
 import { defaultWorkDir, S3Checkout } from "./s3-checkout.js";
 import { openS3Writable } from "./s3-writable.js";
 
@@ -33,7 +31,7 @@ export interface S3MaintainOptions extends S3Options {
 }
 
 /** What a maintenance step reports: its result, and whether it changed the store. */
-interface Step<T> {
+export interface S3MaintainStep<T> {
   readonly result: T;
   readonly changed: boolean;
 }
@@ -42,11 +40,11 @@ interface Step<T> {
  * Runs `step` on a fresh working copy of the S3 store at `location` and publishes the
  * outcome when it changed the store. Answers the step's result and the new generation.
  */
-async function maintain<T>(
+export async function maintainS3<T>(
   location: string,
   purpose: string,
   s3: S3MaintainOptions,
-  step: (dir: string, blobs: DeferredDeleteBlobStore) => Promise<Step<T>>,
+  step: (dir: string, blobs: DeferredDeleteBlobStore) => Promise<S3MaintainStep<T>>,
 ): Promise<{ result: T; generation: number | undefined }> {
   await publishLeftovers(location, s3);
   const tmp = fs.mkdtempSync(path.join(s3.tmpDir ?? os.tmpdir(), "superchunk-s3-work-"));
@@ -87,41 +85,4 @@ async function publishLeftovers(location: string, s3: S3MaintainOptions): Promis
   }
   s3.log?.(`${location}: publishing the changes a read-write mount left in ${dir}`);
   await w.store.close();
-}
-
-/** repack of an S3 store (see repackStore; a dry run takes no lease and writes nothing). */
-export async function repackS3(location: string, o: RepackOptions): Promise<RepackSummary> {
-  const { repackPreview, repackStore } = await import("../maintain/repack.js");
-  const s3 = o.s3 ?? {};
-  if (o.dryRun) {
-    const src = await openStoreSource(location, { readonly: true, s3 });
-    try {
-      return repackPreview(src.meta, o);
-    } finally {
-      src.meta.close();
-      await src.blobs.close();
-    }
-  }
-  const started = process.hrtime.bigint();
-  const { result } = await maintain(location, "repack", s3, async (dir, blobs) => {
-    const s = await repackStore(dir, { ...o, blobs, s3: undefined });
-    return { result: s, changed: s.selected > 0 || s.contentsPurged > 0 || o.all === true };
-  });
-  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return result;
-}
-
-/** fsck with repairs of an S3 store (see fsckStore). */
-export async function fsckRepairS3(location: string, opts: FsckOptions): Promise<FsckReport> {
-  const { fsckStore } = await import("../maintain/fsck.js");
-  const s3 = opts.s3 ?? {};
-  const { result } = await maintain(location, "fsck", s3, async (dir, blobs) => {
-    const r = await fsckStore(dir, { ...opts, blobs, s3: undefined });
-    const n = r.repairs;
-    const changed =
-      n.orphansRemoved + n.refcountRowsFixed + n.subBlocksRestored + n.superChunksRewritten > 0 ||
-      n.rowsRelocated > 0;
-    return { result: r, changed };
-  });
-  return result;
 }

@@ -1,18 +1,13 @@
 /**
- * stats of a store at any location openStoreSource accepts: a store directory, an archive
+ * stats of a store at any location location/ opens: a store directory, an archive
  * (local file or http(s) URL) or `s3://bucket/prefix`. The store opens read-only; the
  * metadata size is the database as it is kept there (the plain file and its WAL, the
  * archive's packed entry, or the S3 store's committed generation object).
  */
-import type { BlobStore } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
-import {
-  ARCHIVE_DB_KEY,
-  openStoreSource,
-  resolveStoreLocation,
-  type StoreSource,
-} from "../store/store-layout.js";
-import { metadataBytesOnDisk, type PathStats, pathStatsIn, storeStatsOf } from "./stats.js";
+import { resolveStoreLocation } from "../location/store-kind.js";
+import { openStoreSource, type StoreSource } from "../location/store-source.js";
+import { type PathStats, pathStatsIn, storeStatsOf } from "./stats.js";
 import type { StoreStats, StoreStatsOptions } from "./stats-store.js";
 
 /** Where a store is and how to reach it. */
@@ -31,7 +26,7 @@ export async function storeStatsAt(
   opts: StoreStatsOptions & StatsSourceOptions = {},
 ): Promise<StoreStats> {
   return withSource(location, opts, async (src) =>
-    storeStatsOf(src.meta, await databaseBytes(src), opts),
+    storeStatsOf(src.meta, await src.databaseBytes(), opts),
   );
 }
 
@@ -56,25 +51,6 @@ async function withSource<T>(
   try {
     return await fn(src);
   } finally {
-    src.meta.close();
-    await src.blobs.close();
+    await src.close();
   }
-}
-
-/** Bytes of the database where the store keeps it. */
-async function databaseBytes(src: StoreSource): Promise<number> {
-  if (src.kind === "dir") return metadataBytesOnDisk(src.location);
-  if (src.kind === "s3") return s3GenerationBytes(src.blobs);
-  return src.blobs.size(ARCHIVE_DB_KEY);
-}
-
-async function s3GenerationBytes(blobs: BlobStore): Promise<number> {
-  // loaded on demand, like openStoreSource does: only S3 stores need the AWS SDK
-  const [{ readPointer }, { S3BlobStore }] = await Promise.all([
-    import("../s3store/s3-store.js"),
-    import("../blobstore/s3-blob-store.js"),
-  ]);
-  if (!(blobs instanceof S3BlobStore)) return 0;
-  const pointer = await readPointer(blobs);
-  return pointer === undefined ? 0 : blobs.size(pointer.database);
 }

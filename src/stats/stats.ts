@@ -5,15 +5,12 @@
  * amplification of a cold sequential read (super-chunks inflate whole). Read-only: the
  * store is opened without the writer lock, and nothing is printed.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
-import { PACKED_DB_SUFFIX } from "../store/packed-db.js";
-import { DB_FILE, openStore } from "../store/store-layout.js";
+import { databaseBytesOnDisk, openStore } from "../store/store-layout.js";
 import { readStoreSettings } from "../store/store-settings.js";
-import { type InodeId, InodeKind } from "../types.js";
+import { type InodeId, InodeKind, SUPERCHUNK_TARGET_BYTES } from "../types.js";
 import {
   computeStoreStats,
   type PathIndex,
@@ -50,14 +47,6 @@ export interface PathStats {
   };
 }
 
-/** Bytes the database takes on disk: the plain file and its WAL, or the packed copy. */
-export function metadataBytesOnDisk(dir: string): number {
-  const db = path.join(dir, DB_FILE);
-  const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
-  if (fs.existsSync(db)) return size(db) + size(`${db}-wal`);
-  return size(`${db}${PACKED_DB_SUFFIX}`);
-}
-
 /** First path of every inode met walking the tree (names decoded as UTF-8, lossy). */
 export function pathIndex(meta: MetaDb): PathIndex {
   const out: PathIndex = new Map();
@@ -74,7 +63,7 @@ export function pathIndex(meta: MetaDb): PathIndex {
 export function storeStats(dir: string, opts: StoreStatsOptions = {}): StoreStats {
   const { meta } = openStore(dir, { readonly: true });
   try {
-    return storeStatsOf(meta, metadataBytesOnDisk(dir), opts);
+    return storeStatsOf(meta, databaseBytesOnDisk(dir), opts);
   } finally {
     meta.close();
   }

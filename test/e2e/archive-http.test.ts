@@ -13,7 +13,7 @@ import { ZipBlobStore } from "../../src/blobstore/zip-blob-store.js";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
 import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
-import { openStoreReaderAt } from "../../src/reader/store-reader.js";
+import { openStoreReaderAt } from "../../src/location/store-view.js";
 import { InodeKind } from "../../src/types.js";
 import { type SealedFixture, sealedFixture } from "../helpers/archive-fixture.js";
 import { type Nginx, nginxSkipReason, startNginx } from "../helpers/nginx.js";

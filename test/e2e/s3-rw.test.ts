@@ -17,13 +17,13 @@ import { initCommand } from "../../src/cli/cmd-init.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
+import { openStoreSource } from "../../src/location/store-source.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import { repackStore } from "../../src/maintain/repack.js";
-import { packToS3 } from "../../src/s3store/pack-s3.js";
+import { packTo as packToS3 } from "../../src/pack/pack-to.js";
 import { openFollowingS3Reader } from "../../src/s3store/s3-follow.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { openS3Writable } from "../../src/s3store/s3-writable.js";
-import { openStoreSource } from "../../src/store/store-layout.js";
 import { ROOT_CALLER } from "../../src/writer/index.js";
 import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import {
@@ -118,8 +118,7 @@ async function objectsAndNamed(loc: string): Promise<{ inBucket: string[]; named
     const named = s.meta.listSuperChunks().map((r) => superChunkKey(r.id));
     return { inBucket: inBucket.sort(), named: named.sort() };
   } finally {
-    s.meta.close();
-    await s.blobs.close();
+    await s.close();
     await blobs.close();
   }
 }

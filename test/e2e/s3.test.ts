@@ -15,9 +15,10 @@ import { packCommand } from "../../src/cli/cmd-pack.js";
 import { statsCommand } from "../../src/cli/cmd-stats.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { extractTree } from "../../src/export/extract.js";
+import { openStoreReaderAt } from "../../src/location/store-view.js";
 import type { FsckReport } from "../../src/maintain/fsck-report.js";
-import { openStoreReaderAt } from "../../src/reader/store-reader.js";
-import { type PackS3Summary, packToS3 } from "../../src/s3store/pack-s3.js";
+import type { PackSummary } from "../../src/pack/pack.js";
+import { packTo as packToS3 } from "../../src/pack/pack-to.js";
 import { commitGeneration } from "../../src/s3store/s3-commit.js";
 import { acquireS3Lease, LEASE_KEY, readS3Lease } from "../../src/s3store/s3-lease.js";
 import {
@@ -26,6 +27,7 @@ import {
   pointerBody,
   readPointer,
 } from "../../src/s3store/s3-store.js";
+import type { S3UploadFigures } from "../../src/s3store/s3-upload.js";
 import { pathStatsAt } from "../../src/stats/stats-source.js";
 import type { StoreStats } from "../../src/stats/stats-store.js";
 import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
@@ -54,6 +56,7 @@ const BUCKET = "superchunk-test";
 const TREE = `s3://${BUCKET}/tree`;
 let ceph: Ceph | undefined;
 let src = "";
+type PackS3Summary = PackSummary & S3UploadFigures;
 let packed: PackS3Summary | undefined;
 
 /** Captured output of a command run, with the tests' run directory. */

@@ -28,7 +28,7 @@ export interface MaintainedStore {
  * Locks and opens the store at `dir` for writing. At close the database is compacted and
  * packed again when it was packed, or always with `packAtClose` (repack leaves a store as
  * small as pack does, also one a read-write mount had unpacked). `blobs`: where the
- * super-chunks live when not in the directory (an S3 store's working copy, s3-maintain.ts).
+ * super-chunks live when not in the directory (an S3 store's working copy, maintain-at.ts).
  */
 export function openForMaintenance(
   dir: string,
