@@ -1,40 +1,32 @@
 /**
- * CodecPool: compress and inflate on worker threads so the main thread stays free
- * for I/O and FUSE. One job per worker at a time, FIFO queue, workers started on
- * demand. Inputs are copied into a fresh buffer that is transferred (the caller's
- * buffer is never detached), except shared memory, which the worker reads in place (the
- * caller must leave it alone until the job settles); results are transferred back without
- * a copy, or written straight into the caller's shared memory (`into`). Errors
- * are rebuilt as the same EngineError subclass with the same `code` and `data`.
- * Idle workers are unref'd, so a forgotten pool never keeps the process alive.
+ * CodecPool: compress and inflate on worker threads so the main thread stays free for I/O
+ * and FUSE. A thin user of the workers/ WorkerPool (one job per worker at a time, FIFO
+ * queue, workers started on demand, crash and close handling); its worker body is
+ * codec-worker.ts, the messages between them are in codec-protocol.ts. Inputs are copied
+ * into a fresh buffer that is transferred (the caller's buffer is never detached), except
+ * shared memory, which the worker reads in place (the caller must leave it alone until the
+ * job settles); results are transferred back without a copy, or written straight into the
+ * caller's shared memory (`into`). Errors arrive as the same EngineError subclass with the
+ * same `code` and `data`.
  *
  * Reads use `inflateChecked`: the worker also computes the CRC-32 of what it inflated, so
  * that pass runs in parallel with the main thread rather than on it, and an `urgent` job
  * (someone is waiting for it) goes ahead of queued background jobs (prefetches).
  */
 import * as os from "node:os";
-import { Worker } from "node:worker_threads";
 import { crc32 } from "node:zlib";
 import { InternalError, UsageError } from "../errors.js";
+import { WorkerPool } from "../workers/worker-pool.js";
 import { checkLevel, checkRawLength } from "./bounds.js";
 import type { CodecName } from "./codec.js";
+import type { CodecReply, CodecRequest } from "./codec-protocol.js";
 import { getCodec } from "./codec-registry.js";
-import { type PoolReply, type PoolRequest, rebuildError } from "./pool-protocol.js";
 
 /** Options of a CodecPool. */
 export interface CodecPoolOptions {
   /** Worker threads; default `os.availableParallelism()`. */
   threads?: number;
 }
-
-/** A request as sent: an inflate may also ask for the CRC-32 of its output. */
-export interface CheckedPoolRequest extends PoolRequest {
-  /** true: the reply carries `crc32`, the CRC-32 of the inflated bytes */
-  readonly crc32?: boolean;
-}
-
-/** A reply as received: `crc32` is set when the request asked for it. */
-export type CheckedPoolReply = PoolReply & { readonly crc32?: number };
 
 /** What `inflateChecked` resolves with. */
 export interface CheckedInflate {
@@ -58,24 +50,7 @@ export interface InflateJobOptions {
   readonly rawCrc?: boolean;
 }
 
-interface Job {
-  readonly req: CheckedPoolRequest;
-  readonly resolve: (reply: { data: Buffer; crc32: number | undefined }) => void;
-  readonly reject: (err: unknown) => void;
-  readonly urgent: boolean;
-}
-
-interface Slot {
-  readonly worker: Worker;
-  job: Job | undefined;
-  failure: unknown;
-}
-
 const WORKER_URL = new URL("./codec-worker.js", import.meta.url);
-
-function closedError(): UsageError {
-  return new UsageError("E_USAGE", "codec pool is closed");
-}
 
 /**
  * A pool of codec worker threads.
@@ -88,10 +63,7 @@ function closedError(): UsageError {
 export class CodecPool {
   /** Number of worker threads the pool may run. */
   readonly threads: number;
-  #slots: Slot[] = [];
-  #queue: Job[] = [];
-  #nextId = 1;
-  #closing: Promise<void> | undefined;
+  readonly #pool: WorkerPool<CodecRequest, CodecReply>;
 
   constructor(opts: CodecPoolOptions = {}) {
     const threads = opts.threads ?? os.availableParallelism();
@@ -99,6 +71,7 @@ export class CodecPool {
       throw new UsageError("E_USAGE", `codec pool threads must be >= 1, got ${threads}`);
     }
     this.threads = threads;
+    this.#pool = new WorkerPool({ script: WORKER_URL, threads, name: "codec" });
   }
 
   /** Compresses `raw` (not modified, not detached) with `codec` at `level`. */
@@ -150,25 +123,16 @@ export class CodecPool {
    * for a thread to boot (~100 ms each). Idle workers stay unref'd. No-op once closed.
    */
   warm(): void {
-    if (this.#closing !== undefined) return;
-    while (this.#spawn() !== undefined);
+    this.#pool.warm();
   }
 
   /** Stops every worker; pending and later jobs reject with E_USAGE. Idempotent. */
   close(): Promise<void> {
-    if (this.#closing === undefined) {
-      const jobs = [...this.#queue, ...this.#slots.flatMap((s) => (s.job ? [s.job] : []))];
-      this.#queue = [];
-      for (const job of jobs) job.reject(closedError());
-      const workers = this.#slots.map((s) => s.worker);
-      this.#slots = [];
-      this.#closing = Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
-    }
-    return this.#closing;
+    return this.#pool.close();
   }
 
   #submit(
-    op: PoolRequest["op"],
+    op: CodecRequest["op"],
     codec: CodecName,
     level: number,
     rawLength: number,
@@ -177,7 +141,7 @@ export class CodecPool {
     wantCrc = false,
     into?: Buffer,
   ): Promise<{ data: Buffer; crc32: number | undefined }> {
-    if (this.#closing !== undefined) return Promise.reject(closedError());
+    if (this.#pool.closed) return Promise.reject(this.#pool.closedError());
     try {
       const c = getCodec(codec);
       if (op === "compress") checkLevel(c, level);
@@ -192,85 +156,24 @@ export class CodecPool {
     } catch (err) {
       return Promise.reject(err);
     }
-    const req: CheckedPoolRequest = {
-      id: this.#nextId++,
+    // shared memory is read in place; anything else is copied into a buffer to transfer
+    const shared = data.buffer instanceof SharedArrayBuffer;
+    const input = shared ? data : new Uint8Array(data);
+    const req: CodecRequest = {
       op,
       codec,
       level,
       rawLength,
-      // shared memory is read in place; anything else is copied into a buffer to transfer
-      data: data.buffer instanceof SharedArrayBuffer ? data : new Uint8Array(data),
+      data: input,
       ...(wantCrc ? { crc32: true } : {}),
       ...(into === undefined ? {} : { into }),
     };
-    return new Promise((resolve, reject) => {
-      this.#enqueue({ req, resolve, reject, urgent });
-      this.#dispatch();
+    const transfer = shared ? [] : [input.buffer as ArrayBuffer];
+    return this.#pool.run(req, { transfer, urgent }).then((reply) => {
+      const out = reply.data ?? into;
+      if (out === undefined) throw new InternalError("codec worker answered without data");
+      return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), crc32: reply.crc32 };
     });
-  }
-
-  /** Urgent jobs go after the urgent ones already queued, ahead of the rest; others at the end. */
-  #enqueue(job: Job): void {
-    if (!job.urgent) {
-      this.#queue.push(job);
-      return;
-    }
-    const i = this.#queue.findIndex((j) => !j.urgent);
-    if (i < 0) this.#queue.push(job);
-    else this.#queue.splice(i, 0, job);
-  }
-
-  #dispatch(): void {
-    while (this.#queue.length > 0) {
-      const slot = this.#slots.find((s) => s.job === undefined) ?? this.#spawn();
-      if (slot === undefined) return;
-      const job = this.#queue.shift()!;
-      slot.job = job;
-      slot.worker.ref();
-      const input = job.req.data.buffer;
-      slot.worker.postMessage(job.req, input instanceof SharedArrayBuffer ? [] : [input]);
-    }
-  }
-
-  #spawn(): Slot | undefined {
-    if (this.#slots.length >= this.threads) return undefined;
-    const worker = new Worker(WORKER_URL);
-    const slot: Slot = { worker, job: undefined, failure: undefined };
-    worker.unref();
-    worker.on("message", (reply: CheckedPoolReply) => this.#onReply(slot, reply));
-    worker.on("error", (err) => {
-      slot.failure = err;
-    });
-    worker.on("exit", (code) => this.#onExit(slot, code));
-    this.#slots.push(slot);
-    return slot;
-  }
-
-  #onReply(slot: Slot, reply: CheckedPoolReply): void {
-    const job = slot.job;
-    if (job === undefined || job.req.id !== reply.id) return;
-    slot.job = undefined;
-    slot.worker.unref();
-    if (reply.ok) {
-      const out = reply.data ?? job.req.into;
-      if (out === undefined) {
-        job.reject(new InternalError("codec worker answered without data", { id: reply.id }));
-      } else {
-        const data = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-        job.resolve({ data, crc32: reply.crc32 });
-      }
-    } else job.reject(rebuildError(reply.error));
-    this.#dispatch();
-  }
-
-  #onExit(slot: Slot, code: number): void {
-    const i = this.#slots.indexOf(slot);
-    if (i < 0) return; // removed by close()
-    this.#slots.splice(i, 1);
-    slot.job?.reject(
-      new InternalError(`codec worker exited (code ${code})`, { code }, slot.failure),
-    );
-    this.#dispatch();
   }
 }
 
@@ -281,7 +184,7 @@ function copyInto(raw: Buffer, into: Buffer): Buffer {
 }
 
 function runInline(
-  op: PoolRequest["op"],
+  op: CodecRequest["op"],
   data: Uint8Array,
   rawLength: number,
 ): Buffer | Promise<Buffer> {

@@ -1,19 +1,14 @@
 /**
- * Body of one codec pool worker thread: runs one compress or inflate request at a
- * time and answers with the result buffer transferred (plus its CRC-32 when the
- * request asks for it), or the error serialized. A codec's module (and its native
- * binding) is loaded on the first job that needs it, so a thread that only inflates
- * zstd boots without loading xz and lz4.
+ * Body of one codec pool worker thread (workers/ serveJobs): runs one compress or inflate
+ * job at a time and answers with the result buffer transferred (plus its CRC-32 when the
+ * job asks for it), or nothing when it inflated into the caller's shared memory. A codec's
+ * module (and its native binding) is loaded on the first job that needs it, so a thread
+ * that only inflates zstd boots without loading xz and lz4.
  */
-import { parentPort } from "node:worker_threads";
 import { crc32 } from "node:zlib";
-import { InternalError } from "../errors.js";
-import type { CheckedPoolReply, CheckedPoolRequest } from "./codec-pool.js";
+import { type JobAnswer, serveJobs } from "../workers/serve-jobs.js";
+import type { CodecReply, CodecRequest } from "./codec-protocol.js";
 import { getCodec } from "./codec-table.js";
-import { type PoolReply, type PoolRequest, serializeError, transferable } from "./pool-protocol.js";
-
-const port = parentPort;
-if (port === null) throw new InternalError("codec-worker.js must run in a worker thread");
 
 /** The module registering each codec; a name not listed loads the whole registry. */
 const CODEC_MODULES: Readonly<Record<string, string>> = {
@@ -34,7 +29,7 @@ function loadCodec(name: string): Promise<unknown> {
   return p;
 }
 
-async function run(req: PoolRequest): Promise<Uint8Array> {
+async function run(req: CodecRequest): Promise<Uint8Array> {
   await loadCodec(req.codec);
   const codec = getCodec(req.codec);
   if (req.op === "compress") return await codec.compress(req.data, req.level);
@@ -51,38 +46,25 @@ async function run(req: PoolRequest): Promise<Uint8Array> {
   return out;
 }
 
-function replyError(id: number, err: unknown): void {
-  const error = serializeError(err);
-  try {
-    port!.postMessage({ id, ok: false, error } satisfies PoolReply);
-  } catch {
-    // `data` held something that cannot be cloned: send the error without it
-    port!.postMessage({ id, ok: false, error: { ...error, data: {} } } satisfies PoolReply);
-  }
+/**
+ * A Uint8Array that alone owns its ArrayBuffer, so that buffer can be transferred:
+ * `data` itself when it already does, else a copy. Only for buffers given away (this
+ * worker's results): never a caller's buffer, transfer would detach it.
+ */
+function transferable(data: Uint8Array): Uint8Array {
+  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+  return whole && !(data.buffer instanceof SharedArrayBuffer) ? data : new Uint8Array(data);
 }
 
-async function handle(req: CheckedPoolRequest): Promise<void> {
-  let out: Uint8Array;
-  let crc: number | undefined;
-  try {
-    const result = await run(req);
-    // shared memory is already the caller's: nothing to send back
-    out = req.into === undefined ? transferable(result) : result;
-    // a prefix has no CRC of its own: the raw CRC covers the whole payload
-    if (req.crc32 === true && out.byteLength === req.rawLength) crc = crc32(out);
-  } catch (err) {
-    replyError(req.id, err);
-    return;
-  }
-  const reply: CheckedPoolReply = {
-    id: req.id,
-    ok: true,
-    ...(req.into === undefined ? { data: out } : {}),
-    ...(crc === undefined ? {} : { crc32: crc }),
-  };
-  port!.postMessage(reply, req.into === undefined ? [out.buffer as ArrayBuffer] : []);
+async function handle(req: CodecRequest): Promise<JobAnswer<CodecReply>> {
+  const result = await run(req);
+  // a prefix has no CRC of its own: the raw CRC covers the whole payload
+  const crc = req.crc32 === true && result.byteLength === req.rawLength ? crc32(result) : undefined;
+  const withCrc = crc === undefined ? {} : { crc32: crc };
+  // shared memory is already the caller's: nothing to send back
+  if (req.into !== undefined) return { res: withCrc };
+  const out = transferable(result);
+  return { res: { data: out, ...withCrc }, transfer: [out.buffer as ArrayBuffer] };
 }
 
-port.on("message", (req: CheckedPoolRequest) => {
-  void handle(req);
-});
+serveJobs(handle);

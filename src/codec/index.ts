@@ -5,7 +5,8 @@
  * - codec.ts: the Codec contract and the on-disk ids (none 0, zstd 1, xz 2, lz4 3).
  * - codec-registry.ts: {@link getCodec} by name or id; importing it registers them all.
  * - one file per codec (none.ts, zstd.ts, xz.ts, lz4.ts), each registering itself.
- * - codec-pool.ts: {@link CodecPool}, the same operations on worker threads.
+ * - codec-pool.ts: {@link CodecPool}, the same operations on worker threads (a workers/
+ *   WorkerPool running codec-worker.ts; codec-protocol.ts holds their messages).
  *
  * Every inflate is bounded: the caller declares the raw length, the result is exactly
  * that long or the call throws CorruptError E_INFLATE_BOUND, and no codec allocates

@@ -1,38 +1,37 @@
 /**
  * The scan phase of pack on worker threads: each job chunks, hashes and sketches
  * one file (scan-worker.ts), so both cores cut and hash while the main thread
- * deduplicates.
+ * deduplicates. A thin user of the workers/ WorkerPool; the messages are in
+ * scan-protocol.ts. Every worker starts with the pool.
  */
 import type { ChunkerParams } from "../chunker/chunker-params.js";
 import { WorkerPool } from "../workers/worker-pool.js";
+import type { ScanRequest, ScanResult } from "./scan-protocol.js";
 
-export interface ScanRequest {
-  /** absolute path of the file, as bytes */
-  readonly path: Uint8Array;
-  readonly params: ChunkerParams;
-}
+export type { ScanRequest, ScanResult } from "./scan-protocol.js";
 
-/** Sub-blocks of one file, in file order, as flat typed arrays (cheap to transfer). */
-export interface ScanResult {
-  /** SHA-256 of the whole file as read */
-  readonly fileHash: Uint8Array;
-  /** bytes read (the file's size at the time it was read) */
-  readonly size: number;
-  /** count × 32 bytes of SHA-256 (all zero for a zero run) */
-  readonly hashes: Uint8Array;
-  readonly lengths: Uint32Array;
-  /** 1 where the sub-block is all zeros (stored as a hole) */
-  readonly zero: Uint8Array;
-  /** count × SKETCH_WORDS similarity sketch words */
-  readonly sketches: Uint32Array;
-}
+const WORKER_URL = new URL("./scan-worker.js", import.meta.url);
 
-export class ScanPool extends WorkerPool<ScanRequest, ScanResult> {
+/** A pool of scan worker threads. */
+export class ScanPool {
+  readonly #pool: WorkerPool<ScanRequest, ScanResult>;
+
   constructor(threads: number) {
-    super(new URL("./scan-worker.js", import.meta.url), threads);
+    this.#pool = new WorkerPool({
+      script: WORKER_URL,
+      threads: Math.max(1, threads),
+      name: "scan",
+    });
+    this.#pool.warm();
   }
 
+  /** Cuts, hashes and sketches the file at `path`; rejects with its read error. */
   scan(path: Buffer, params: ChunkerParams): Promise<ScanResult> {
-    return this.run({ path: new Uint8Array(path), params });
+    return this.#pool.run({ path: new Uint8Array(path), params });
+  }
+
+  /** Stops the workers; pending and later scans reject with E_USAGE. Idempotent. */
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }

@@ -1,118 +1,14 @@
 /**
- * Worker thread of the scan phase: reads one file, cuts it into sub-blocks,
- * hashes each one and the whole file, sketches each for similarity ordering.
- * Runs in a WorkerPool; see scan-pool.ts for the message shapes.
+ * Body of one scan pool worker thread (workers/ serveJobs): scans one file per job
+ * (scan-file.ts) and answers with the result's arrays transferred.
  */
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import { parentPort } from "node:worker_threads";
-import type { ChunkerParams } from "../chunker/chunker-params.js";
-import { nextCut } from "../chunker/fastcdc.js";
-import { wrapFsError } from "../errors.js";
-import { SKETCH_WORDS, sketchSubBlock } from "../similarity/sketch.js";
-import { HASH_BYTES } from "../types.js";
-import { serializeError } from "../workers/worker-pool.js";
-import type { ScanRequest, ScanResult } from "./scan-pool.js";
+import { serveJobs } from "../workers/serve-jobs.js";
+import { scanFile } from "./scan-file.js";
+import type { ScanRequest } from "./scan-protocol.js";
 
-const WINDOW_BYTES = 8 * 1024 * 1024;
-
-/** Scans one file; pure apart from reading it. Exported for in-thread use and tests. */
-export function scanFile(req: ScanRequest): ScanResult {
-  const fd = openFile(req.path);
-  try {
-    return scanFd(fd, req.params);
-  } catch (err) {
-    throw wrapFsError(err, Buffer.from(req.path).toString(), "read");
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function openFile(p: Uint8Array): number {
-  try {
-    return fs.openSync(Buffer.from(p), "r");
-  } catch (err) {
-    throw wrapFsError(err, Buffer.from(p).toString(), "open");
-  }
-}
-
-function scanFd(fd: number, params: ChunkerParams): ScanResult {
-  const buf = Buffer.allocUnsafe(WINDOW_BYTES + params.maxBytes);
-  const fileHash = createHash("sha256");
-  const hashes: Buffer[] = [];
-  const lengths: number[] = [];
-  const zero: number[] = [];
-  const sketches: Uint32Array[] = [];
-  let filled = 0;
-  let eof = false;
-  let size = 0;
-  while (!eof || filled > 0) {
-    while (!eof && filled < buf.length) {
-      const n = fs.readSync(fd, buf, filled, buf.length - filled, null);
-      if (n === 0) eof = true;
-      filled += n;
-    }
-    let pos = 0;
-    while (pos < filled && (eof || filled - pos >= params.maxBytes)) {
-      const cut = nextCut(buf, pos, filled, params);
-      const piece = buf.subarray(pos, cut);
-      fileHash.update(piece);
-      lengths.push(piece.length);
-      const isZero = allZero(piece);
-      zero.push(isZero ? 1 : 0);
-      hashes.push(isZero ? Buffer.alloc(HASH_BYTES) : createHash("sha256").update(piece).digest());
-      sketches.push(isZero ? new Uint32Array(SKETCH_WORDS) : sketchSubBlock(piece));
-      size += piece.length;
-      pos = cut;
-    }
-    buf.copyWithin(0, pos, filled);
-    filled -= pos;
-  }
-  return pack(fileHash.digest(), size, hashes, lengths, zero, sketches);
-}
-
-function pack(
-  fileHash: Buffer,
-  size: number,
-  hashes: Buffer[],
-  lengths: number[],
-  zero: number[],
-  sketches: Uint32Array[],
-): ScanResult {
-  const sk = new Uint32Array(sketches.length * SKETCH_WORDS);
-  sketches.forEach((s, i) => {
-    sk.set(s, i * SKETCH_WORDS);
-  });
-  return {
-    fileHash: new Uint8Array(fileHash),
-    size,
-    hashes: new Uint8Array(Buffer.concat(hashes)),
-    lengths: Uint32Array.from(lengths),
-    zero: Uint8Array.from(zero),
-    sketches: sk,
-  };
-}
-
-/** True when every byte is zero; data rarely passes the first bytes, zero runs cost one pass. */
-function allZero(b: Uint8Array): boolean {
-  for (let i = 0; i < b.byteLength; i++) if (b[i] !== 0) return false;
-  return true;
-}
-
-if (parentPort) {
-  const port = parentPort;
-  port.on("message", (msg: { id: number; req: ScanRequest }) => {
-    try {
-      const res = scanFile(msg.req);
-      port.postMessage({ id: msg.id, ok: true, res }, [
-        res.fileHash.buffer,
-        res.hashes.buffer,
-        res.lengths.buffer,
-        res.zero.buffer,
-        res.sketches.buffer,
-      ] as ArrayBuffer[]);
-    } catch (err) {
-      port.postMessage({ id: msg.id, ok: false, error: serializeError(err) });
-    }
-  });
-}
+serveJobs((req: ScanRequest) => {
+  const res = scanFile(req);
+  const { fileHash, hashes, lengths, zero, sketches } = res;
+  const transfer = [fileHash, hashes, lengths, zero, sketches].map((a) => a.buffer as ArrayBuffer);
+  return { res, transfer };
+});

@@ -1,118 +1,193 @@
 /**
- * A fixed pool of worker threads running one script, with a job queue. Jobs are
- * plain messages; a worker answers each with a result or a serialized error, and
- * EngineErrors keep their family and code across the thread boundary.
+ * workers/: the one pool of worker threads. Terms:
+ *
+ * - worker body: a module run in each thread (codec/codec-worker.ts, pack/scan-worker.ts)
+ *   that calls `serveJobs` (serve-jobs.ts) with its job handler. It never imports its
+ *   pool; the messages both sides share live in a protocol file beside them.
+ * - job: one request posted to a worker and the one reply it gets (job-protocol.ts).
+ *   A job is queued until a worker is free, then in flight until its reply arrives.
+ * - in flight: each worker runs at most one job at a time, so `threads` is the most jobs in
+ *   flight. Workers start on demand, up to `threads` ({@link WorkerPool.warm} starts them
+ *   all now); an idle worker is unref'd, so a forgotten pool never keeps the process alive.
+ * - urgent: a job someone is waiting for; it goes ahead of queued jobs that are not
+ *   urgent, after the urgent ones already queued. Others run first in, first out.
+ * - transfer list: buffers moved to the other thread instead of copied (detached on the
+ *   sending side). Shared memory is never transferred: both threads see it in place.
+ * - crash: a worker that exits while running a job fails that job with InternalError
+ *   E_INTERNAL; the next job starts a new worker, so the pool goes on.
+ * - close: terminates the workers; queued and running jobs, and every later job, reject
+ *   with UsageError E_USAGE. Idempotent: every call answers the same promise.
+ *
+ * Errors thrown in a worker cross as src/error-wire.ts data and arrive as the same
+ * EngineError subclass with the same code and data.
  */
 import { Worker } from "node:worker_threads";
-import { EngineError, type ErrorCode, type ErrorFamily, InternalError } from "../errors.js";
+import { fromWire } from "../error-wire.js";
+import { InternalError, UsageError } from "../errors.js";
+import type { JobMessage, JobReply } from "./job-protocol.js";
+
+/** Options of a WorkerPool. */
+export interface WorkerPoolOptions {
+  /** the worker body's module */
+  readonly script: URL;
+  /** most worker threads at once, an integer >= 1 */
+  readonly threads: number;
+  /** names the pool and its workers in errors ("codec": "codec worker exited ...") */
+  readonly name: string;
+}
+
+/** Options of one job. */
+export interface JobOptions {
+  /** buffers of the request to move to the worker (detached here); default none */
+  readonly transfer?: readonly ArrayBuffer[];
+  /** someone is waiting: queue ahead of jobs without this flag; default false */
+  readonly urgent?: boolean;
+}
 
 interface Job {
   readonly id: number;
   readonly req: unknown;
   readonly transfer: readonly ArrayBuffer[];
-  readonly resolve: (v: unknown) => void;
-  readonly reject: (e: unknown) => void;
+  readonly urgent: boolean;
+  readonly resolve: (res: unknown) => void;
+  readonly reject: (err: unknown) => void;
 }
 
-/** What a worker posts back for one job. */
-export type WorkerReply =
-  | { id: number; ok: true; res: unknown }
-  | {
-      id: number;
-      ok: false;
-      error: {
-        family?: ErrorFamily;
-        code?: ErrorCode;
-        message: string;
-        data?: Record<string, unknown>;
-      };
-    };
+interface Slot {
+  readonly worker: Worker;
+  job: Job | undefined;
+  /** what the worker threw before it exited */
+  failure: unknown;
+}
 
+/**
+ * A pool of worker threads running one worker body.
+ * @example
+ * const pool = new WorkerPool<ScanRequest, ScanResult>({ script, threads: 2, name: "scan" });
+ * const res = await pool.run(req);
+ * await pool.close();
+ */
 export class WorkerPool<Req, Res> {
-  private readonly idle: Worker[] = [];
-  private readonly busy = new Map<Worker, Job>();
-  private readonly queue: Job[] = [];
-  private nextId = 1;
-  private closed = false;
+  /** Most worker threads the pool runs at once. */
+  readonly threads: number;
+  readonly #script: URL;
+  readonly #name: string;
+  #slots: Slot[] = [];
+  #queue: Job[] = [];
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
 
-  constructor(script: URL, threads: number) {
-    for (let i = 0; i < Math.max(1, threads); i++) this.idle.push(this.spawn(script));
+  constructor(opts: WorkerPoolOptions) {
+    const { threads } = opts;
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new UsageError("E_USAGE", `${opts.name} pool threads must be >= 1, got ${threads}`);
+    }
+    this.threads = threads;
+    this.#script = opts.script;
+    this.#name = opts.name;
   }
 
-  /** Runs one job on the next free worker. */
-  run(req: Req, transfer: readonly ArrayBuffer[] = []): Promise<Res> {
-    if (this.closed) return Promise.reject(new InternalError("worker pool is closed"));
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The error of a job submitted after {@link close}. */
+  closedError(): UsageError {
+    return new UsageError("E_USAGE", `${this.#name} pool is closed`);
+  }
+
+  /** Runs one job on the next free worker; rejects with what the worker threw. */
+  run(req: Req, opts: JobOptions = {}): Promise<Res> {
+    if (this.closed) return Promise.reject(this.closedError());
     return new Promise<Res>((resolve, reject) => {
-      const job: Job = {
-        id: this.nextId++,
+      this.#enqueue({
+        id: this.#nextId++,
         req,
-        transfer,
-        resolve: resolve as (v: unknown) => void,
+        transfer: opts.transfer ?? [],
+        urgent: opts.urgent === true,
+        resolve: resolve as (res: unknown) => void,
         reject,
-      };
-      this.queue.push(job);
-      this.pump();
+      });
+      this.#dispatch();
     });
   }
 
-  /** Terminates the workers; queued and running jobs reject. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Starts every worker thread now rather than on first use, so the first jobs do not wait
+   * for a thread to boot (~100 ms each). Idle workers stay unref'd. No-op once closed.
+   */
+  warm(): void {
     if (this.closed) return;
-    this.closed = true;
-    const err = new InternalError("worker pool closed");
-    for (const job of this.queue.splice(0)) job.reject(err);
-    for (const job of this.busy.values()) job.reject(err);
-    const all = [...this.idle, ...this.busy.keys()];
-    this.idle.length = 0;
-    this.busy.clear();
-    await Promise.all(all.map((w) => w.terminate()));
+    while (this.#spawn() !== undefined);
   }
 
-  private spawn(script: URL): Worker {
-    const w = new Worker(script);
-    w.unref();
-    w.on("message", (msg: WorkerReply) => this.done(w, msg));
-    w.on("error", (e) => this.crashed(w, e));
-    return w;
+  /** Terminates the workers; pending and later jobs reject with E_USAGE. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      const jobs = [...this.#queue, ...this.#slots.flatMap((s) => (s.job ? [s.job] : []))];
+      this.#queue = [];
+      for (const job of jobs) job.reject(this.closedError());
+      const workers = this.#slots.map((s) => s.worker);
+      this.#slots = [];
+      this.#closing = Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
+    }
+    return this.#closing;
   }
 
-  private pump(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const w = this.idle.pop()!;
-      const job = this.queue.shift()!;
-      this.busy.set(w, job);
-      w.ref();
-      w.postMessage({ id: job.id, req: job.req }, job.transfer as ArrayBuffer[]);
+  #enqueue(job: Job): void {
+    const i = job.urgent ? this.#queue.findIndex((j) => !j.urgent) : -1;
+    if (i < 0) this.#queue.push(job);
+    else this.#queue.splice(i, 0, job);
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const slot = this.#slots.find((s) => s.job === undefined) ?? this.#spawn();
+      if (slot === undefined) return;
+      const job = this.#queue.shift()!;
+      const msg: JobMessage<unknown> = { id: job.id, req: job.req };
+      try {
+        slot.worker.postMessage(msg, job.transfer);
+      } catch (err) {
+        job.reject(new InternalError(`${this.#name} job could not be posted`, {}, err));
+        continue;
+      }
+      slot.job = job;
+      slot.worker.ref();
     }
   }
 
-  private done(w: Worker, msg: WorkerReply): void {
-    const job = this.busy.get(w);
-    if (!job || job.id !== msg.id) return;
-    this.busy.delete(w);
-    w.unref();
-    this.idle.push(w);
-    if (msg.ok) job.resolve(msg.res);
-    else job.reject(rebuildError(msg.error));
-    this.pump();
+  #spawn(): Slot | undefined {
+    if (this.#slots.length >= this.threads) return undefined;
+    const worker = new Worker(this.#script);
+    const slot: Slot = { worker, job: undefined, failure: undefined };
+    worker.unref();
+    worker.on("message", (reply: JobReply<Res>) => this.#onReply(slot, reply));
+    worker.on("error", (err) => {
+      slot.failure = err;
+    });
+    worker.on("exit", (code) => this.#onExit(slot, code));
+    this.#slots.push(slot);
+    return slot;
   }
 
-  private crashed(w: Worker, e: unknown): void {
-    const job = this.busy.get(w);
-    this.busy.delete(w);
-    job?.reject(new InternalError("worker thread crashed", {}, e));
+  #onReply(slot: Slot, reply: JobReply<Res>): void {
+    const job = slot.job;
+    if (job === undefined || job.id !== reply.id) return;
+    slot.job = undefined;
+    slot.worker.unref();
+    if (reply.ok) job.resolve(reply.res);
+    else job.reject(fromWire(reply.error, `${this.#name} worker`));
+    this.#dispatch();
   }
-}
 
-function rebuildError(e: Extract<WorkerReply, { ok: false }>["error"]): EngineError {
-  if (e.family && e.code) return new EngineError(e.family, e.code, e.message, e.data ?? {});
-  return new InternalError(e.message);
-}
-
-/** Serializes an error for WorkerReply. */
-export function serializeError(err: unknown): Extract<WorkerReply, { ok: false }>["error"] {
-  if (err instanceof EngineError) {
-    return { family: err.family, code: err.code, message: err.message, data: err.data };
+  #onExit(slot: Slot, code: number): void {
+    const i = this.#slots.indexOf(slot);
+    if (i < 0) return; // removed by close()
+    this.#slots.splice(i, 1);
+    const { job, failure } = slot;
+    job?.reject(new InternalError(`${this.#name} worker exited (code ${code})`, { code }, failure));
+    this.#dispatch();
   }
-  return { message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
 }
