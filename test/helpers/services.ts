@@ -107,7 +107,8 @@ export function suiteNeeding(name: string, needs: readonly Service[]): ServiceSu
     t: skip ? test.skip : test,
     skip,
     needing(...more) {
-      const why = skip ?? skipReason(more);
+      if (skip) return test.skip; // already said why
+      const why = skipReason(more);
       if (why === undefined) return test;
       if (!logged.has(why)) console.log(`${name}: skipping the tests needing ${more} (${why})`);
       logged.add(why);
