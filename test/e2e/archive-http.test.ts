@@ -5,55 +5,33 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { HttpByteSource } from "../../src/blobstore/http-byte-source.js";
 import { ZipBlobStore } from "../../src/blobstore/zip-blob-store.js";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
-import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { openStoreReaderAt } from "../../src/location/store-view.js";
 import { InodeKind } from "../../src/types.js";
 import { type SealedFixture, sealedFixture } from "../helpers/archive-fixture.js";
-import { type Nginx, nginxSkipReason, startNginx } from "../helpers/nginx.js";
-import { cleanupTmp, compareTrees, tmpDir } from "../helpers/tree.js";
+import { captureIO, rejectsWith } from "../helpers/cli-capture.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { compareTrees, tmpDir } from "../helpers/tree.js";
 
-const skip = nginxSkipReason();
-const test = suite("archive-http");
-const t = skip ? test.skip : test;
-if (skip) console.log(`archive-http: skipping nginx tests (${skip})`);
+const { test, t, skip, nginx, startNginx, teardown } = suiteNeeding("archive-http", ["nginx"]);
 
 let fx: SealedFixture;
-let nginx: Nginx | undefined;
 const servers: http.Server[] = [];
 
 test.before(async () => {
   fx = await sealedFixture();
-  if (!skip) nginx = await startNginx(`${fx.root}/www`);
+  if (!skip) await startNginx(`${fx.root}/www`);
 });
-test.after(async () => {
-  try {
-    await nginx?.stop();
-    for (const s of servers.splice(0)) {
-      s.closeAllConnections();
-      s.close();
-    }
-  } finally {
-    cleanupTmp();
+teardown(() => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    s.close();
   }
 });
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isCode(err, code as never), `expected ${code}, got ${String(err)}`);
-    return err as Error;
-  }
-  assert.unreachable(`expected ${code}`);
-  throw new Error("unreachable");
-}
 
 /** A node server on 127.0.0.1; resolves with its base URL. */
 function serve(handler: http.RequestListener): Promise<string> {
@@ -154,8 +132,7 @@ test("archive-http - mount --http-timeout/--http-retries bound the wait on a sta
   const url = await serve(() => {
     seen++; // never answers
   });
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const io = { stdout: sink, stderr: sink, isTTY: false, env: process.env };
+  const { io } = captureIO();
   const mnt = tmpDir("http-stall-mnt");
   const args = [url, mnt, "--foreground", "--http-timeout", "1", "--http-retries", "0"];
   await rejectsWith(mountCommand.run(args, io), "E_TIMEOUT");

@@ -5,54 +5,25 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { type SealedFixture, sealedFixture } from "../helpers/archive-fixture.js";
-import {
-  forceUnmountAll,
-  fuseSkipReason,
-  isMounted,
-  mountDir,
-  runDirForTests,
-  type ServedStore,
-  serveStore,
-} from "../helpers/mount.js";
+import { captureIO } from "../helpers/cli-capture.js";
+import { isMounted, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
-import { type Nginx, nginxSkipReason, startNginx } from "../helpers/nginx.js";
-import { cleanupTmp } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
 
-const skip = fuseSkipReason() ?? nginxSkipReason();
-const test = suite("archive-mount");
-const t = skip ? test.skip : test;
-if (skip) console.log(`archive-mount: skipping (${skip})`);
+const { test, t, skip, nginx, startNginx } = suiteNeeding("archive-mount", ["fuse", "nginx"]);
 
 let fx: SealedFixture;
-let nginx: Nginx | undefined;
 
 test.before(async () => {
   if (skip) return;
   fx = await sealedFixture();
-  nginx = await startNginx(path.join(fx.root, "www"));
+  await startNginx(path.join(fx.root, "www"));
 });
 
-test.after(async () => {
-  try {
-    await nginx?.stop();
-  } finally {
-    const left = forceUnmountAll();
-    cleanupTmp();
-    if (left.length > 0) console.error(`archive-mount: had to force-unmount ${left.join(", ")}`);
-  }
-});
-
-const quiet = {
-  stdout: new Writable({ write: (_c, _e, cb) => cb() }),
-  stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-  isTTY: false,
-  env: { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() },
-};
+const quiet = captureIO({ runDir: true }).io;
 
 /** Serves `store` at a fresh mountpoint, runs `fn`, unmounts (always); answers the server's log. */
 async function withServed(

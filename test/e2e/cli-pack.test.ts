@@ -1,41 +1,16 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import Database from "better-sqlite3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { CliIO } from "../../src/cli/cli-io.js";
-import { runCli } from "../../src/cli/main.js";
 import { unpackDatabaseFile } from "../../src/store/packed-db.js";
+import { cli } from "../helpers/cli-capture.js";
 import { cleanupTmp, IS_ROOT, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
 
 const MAIN = path.resolve("dist/src/cli/main.js");
-
-function fakeIO() {
-  const sink = () => {
-    const chunks: string[] = [];
-    const stream = new Writable({
-      write(c, _e, cb) {
-        chunks.push(c.toString());
-        cb();
-      },
-    });
-    return { stream, text: () => chunks.join("") };
-  };
-  const out = sink();
-  const err = sink();
-  const io: CliIO = { stdout: out.stream, stderr: err.stream, isTTY: false, env: {} };
-  return { io, out: out.text, err: err.text };
-}
-
-async function cli(...argv: string[]) {
-  const f = fakeIO();
-  const code = await runCli(argv, f.io);
-  return { code, out: f.out(), err: f.err() };
-}
 
 test("cli - help for the tool and every command", async () => {
   const top = await cli("--help");

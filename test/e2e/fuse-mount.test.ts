@@ -6,9 +6,7 @@
 import { execFile } from "node:child_process";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { promisify } from "node:util";
-import { suite, test } from "uvu";
 import * as assert from "uvu/assert";
 import { EXIT } from "../../src/cli/cli-io.js";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
@@ -32,19 +30,14 @@ import {
   FAKE_MTIME_NS,
   FakeFsView,
 } from "../helpers/fake-fs-view.js";
-import {
-  forceUnmountAll,
-  fuseSkipReason,
-  isMounted,
-  mountDir,
-  runDirForTests,
-  type ServedStore,
-  serveStore,
-} from "../helpers/mount.js";
+import { isMounted, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
-import { cleanupTmp, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
 const run = promisify(execFile);
+const fuse = suiteNeeding("fuse", ["fuse"]);
+const test = fuse.test;
 
 // ---------------------------------------------------------------- unit: no kernel involved
 
@@ -209,9 +202,8 @@ test("fuse - ops: read goes through readInto, synchronously when the view answer
 
 // ---------------------------------------------------------------- real mounts
 
-const skip = fuseSkipReason();
-const mountTest = skip ? test.skip : test;
-if (skip) console.log(`fuse-mount: skipping mount tests: ${skip}`);
+const skip = fuse.skip;
+const mountTest = fuse.t;
 
 const BIG = seededBytes(3 * 1024 * 1024 + 777, 11);
 const SMALL = Buffer.from("hello, fuse\n");
@@ -243,15 +235,7 @@ test.before(async () => {
   mounted = await mountFsView(view, mnt, { log: (l) => logs.push(l) });
 });
 
-test.after(async () => {
-  try {
-    await mounted?.unmount();
-  } finally {
-    const left = forceUnmountAll();
-    cleanupTmp();
-    if (left.length > 0) console.error(`fuse-mount: had to force-unmount ${left.join(", ")}`);
-  }
-});
+fuse.teardown(() => mounted?.unmount());
 
 mountTest("fuse - mount is ready and in the mount table as fuse.superchunk", async () => {
   assert.ok(isMounted(mnt));
@@ -472,26 +456,10 @@ test.run();
 
 // ---------------------------------------------------------------- end to end: pack, mount, compare
 
-const e2e = suite("fuse e2e");
-const e2eTest = skip ? e2e.skip : e2e;
-const io = (env: NodeJS.ProcessEnv = {}) => {
-  const out: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      out.push(String(chunk));
-      cb();
-    },
-  });
-  return {
-    io: {
-      stdout: sink,
-      stderr: sink,
-      isTTY: false,
-      env: { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests(), ...env },
-    },
-    out,
-  };
-};
+const fuseE2e = suiteNeeding("fuse e2e", ["fuse"]);
+const e2e = fuseE2e.test;
+const e2eTest = fuseE2e.t;
+const io = () => captureIO({ runDir: true });
 const E2E_CACHE_BYTES = 8 * 1024 * 1024;
 let src = "";
 let store = "";
@@ -508,14 +476,8 @@ e2e.before(async () => {
   served = await serveStore(store, mnt2, ["--read-only", "--cache-size", String(E2E_CACHE_BYTES)]);
 });
 
-e2e.after(async () => {
-  try {
-    if (mnt2 && isMounted(mnt2)) await umountCommand.run([mnt2], io().io);
-  } finally {
-    const left = forceUnmountAll();
-    cleanupTmp();
-    if (left.length > 0) console.error(`fuse e2e: had to force-unmount ${left.join(", ")}`);
-  }
+fuseE2e.teardown(async () => {
+  if (mnt2 && isMounted(mnt2)) await umountCommand.run([mnt2], io().io);
 });
 
 e2eTest("fuse e2e - the packed tree reads back through the kernel, field by field", () => {
@@ -637,12 +599,12 @@ const bgTest = skip || !registered ? e2e.skip : e2e;
 bgTest(
   "fuse e2e - mount in the background returns once serving; umount stops the server",
   async () => {
-    const { io: cli, out } = io();
+    const { io: cli, text } = io();
     const m = mountDir("bg");
     assert.is(await mountCommand.run([store, m, "--cache-size", "16M"], cli), 0);
     assert.ok(isMounted(m), "mounted when the command returns");
-    const pid = Number(/pid (\d+)/.exec(out.join(""))?.[1]);
-    assert.ok(pid > 0, out.join(""));
+    const pid = Number(/pid (\d+)/.exec(text())?.[1]);
+    assert.ok(pid > 0, text());
     assert.ok(
       (await fsp.readFile(path.join(m, "hello.txt"))).equals(
         await fsp.readFile(path.join(src, "hello.txt")),

@@ -8,41 +8,27 @@ import { execFile, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { promisify } from "node:util";
-import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mountCommand } from "../../src/cli/cmd-mount.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import type { EngineError } from "../../src/errors.js";
 import { initStore } from "../../src/store/store-init.js";
-import {
-  forceUnmountAll,
-  fuseSkipReason,
-  isMounted,
-  mountDir,
-  runDirForTests,
-  type ServedStore,
-  serveStore,
-} from "../helpers/mount.js";
+import { captureIO } from "../helpers/cli-capture.js";
+import { isMounted, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
-import { cleanupTmp, IS_ROOT, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { IS_ROOT, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
 const run = promisify(execFile);
-const skip = fuseSkipReason();
-const rwTest = skip ? test.skip : test;
-if (skip) console.log(`fuse-rw: skipping: ${skip}`);
+const { test, t: rwTest, skip, teardown } = suiteNeeding("fuse-rw", ["fuse"]);
 
 let src = "";
 let store = "";
 let mnt = "";
 let served: ServedStore | undefined;
 
-function cliIO() {
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  return { stdout: sink, stderr: sink, isTTY: false, env };
-}
+const cliIO = () => captureIO({ runDir: true }).io;
 
 /** Unmounts the current mount with the real umount command; checks the server exited 0. */
 async function unmount(): Promise<void> {
@@ -81,14 +67,8 @@ test.before(async () => {
   served = await serveStore(store, mnt, ["-o", "allow_other"]);
 });
 
-test.after(async () => {
-  try {
-    if (served && isMounted(mnt)) await umountCommand.run([mnt], cliIO());
-  } finally {
-    const left = forceUnmountAll();
-    cleanupTmp();
-    if (left.length > 0) console.error(`fuse-rw: had to force-unmount ${left.join(", ")}`);
-  }
+teardown(async () => {
+  if (served && isMounted(mnt)) await umountCommand.run([mnt], cliIO());
 });
 
 rwTest("fuse-rw - a store directory mounts read-write; a second rw mount is refused", async () => {

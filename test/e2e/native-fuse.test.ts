@@ -9,7 +9,6 @@ import * as fsp from "node:fs/promises";
 import { constants as osc } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   type FuseCaller,
@@ -23,15 +22,20 @@ import {
   timeFromNs,
   timeToNs,
 } from "../../src/fuse/native-fuse.js";
-import { forceUnmountAll, fuseSkipReason, isMounted, mountDir } from "../helpers/mount.js";
-import { cleanupTmp, seededBytes } from "../helpers/tree.js";
+import { forceUnmountAll, isMounted, mountDir } from "../helpers/mount.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { seededBytes } from "../helpers/tree.js";
 
 const run = promisify(execFile);
 const E = osc.errno;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
-const SKIP = fuseSkipReason();
+const native = suiteNeeding("native-fuse", ["fuse"]);
+/** tests without a mount */
+const unit = native.test;
+/** tests through a real mount: skipped without FUSE */
+const test = native.t;
 
 // ---------------------------------------------------------------- the toy file system
 
@@ -261,13 +265,13 @@ async function withToy(
 
 // ---------------------------------------------------------------- unit: no kernel involved
 
-test("native-fuse - time conversion keeps nanoseconds, negative times floor", () => {
+unit("native-fuse - time conversion keeps nanoseconds, negative times floor", () => {
   assert.equal(timeFromNs(1_614_834_367_123_456_789n), { sec: 1_614_834_367, nsec: 123_456_789 });
   assert.equal(timeFromNs(-1n), { sec: -1, nsec: 999_999_999 });
   assert.is(timeToNs({ sec: -1, nsec: 999_999_999 }), -1n);
 });
 
-test("native-fuse - option argv: one -o per option, commas escaped", () => {
+unit("native-fuse - option argv: one -o per option, commas escaped", () => {
   assert.equal(nativeFuseArgs(["use_ino", "fsname=a,b", "-d"]), [
     "-o",
     "use_ino",
@@ -280,7 +284,6 @@ test("native-fuse - option argv: one -o per option, commas escaped", () => {
 // ---------------------------------------------------------------- real mounts
 
 test("native-fuse - write and read back at offsets, 1 MiB reads, use_ino", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   await withToy(async (mnt, toy) => {
     const f = path.join(mnt, "a.bin");
     const big = seededBytes(3 * 1024 * 1024 + 17, 5);
@@ -308,7 +311,6 @@ test("native-fuse - write and read back at offsets, 1 MiB reads, use_ino", async
 });
 
 test("native-fuse - readdir round-trips non-UTF-8 names and carries our inode numbers", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   await withToy(async (mnt, toy) => {
     const raw = Buffer.from([0x72, 0xff, 0xfe, 0x2e, 0x80]);
     const full = Buffer.concat([Buffer.from(`${mnt}/`), raw]);
@@ -326,7 +328,6 @@ test("native-fuse - readdir round-trips non-UTF-8 names and carries our inode nu
 });
 
 test("native-fuse - nanosecond mtime via touch -d, UTIME_OMIT and UTIME_NOW reach JS", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   await withToy(async (mnt, toy) => {
     const f = path.join(mnt, "t");
     await fsp.writeFile(f, "t");
@@ -348,7 +349,6 @@ test("native-fuse - nanosecond mtime via touch -d, UTIME_OMIT and UTIME_NOW reac
 });
 
 test("native-fuse - caller uid/gid of a create made by user nobody", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   if (process.getuid?.() !== 0) return console.log("skipped: needs root for setpriv");
   await withToy(async (mnt, toy) => {
     const f = path.join(mnt, "by-nobody");
@@ -365,7 +365,6 @@ test("native-fuse - caller uid/gid of a create made by user nobody", async () =>
 });
 
 test("native-fuse - fallocate, xattr size probes, symlinks, statfs", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   await withToy(async (mnt, toy) => {
     const f = path.join(mnt, "fa");
     await fsp.writeFile(f, "");
@@ -392,7 +391,6 @@ print(sorted(os.listxattr(f)))`;
 });
 
 test("native-fuse - 8 concurrent readers get the right bytes", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   await withToy(async (mnt, toy) => {
     const data = seededBytes(4 * 1024 * 1024, 9);
     toy.add("/shared", S_IFREG | 0o644, 0, 0, data);
@@ -410,7 +408,6 @@ test("native-fuse - 8 concurrent readers get the right bytes", async () => {
 });
 
 test("native-fuse - unmount: idle, with requests in flight, and from outside", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   const idle = mountDir("native");
   const m1 = await mountNative(idle, new Toy().ops(), ["use_ino"]);
   assert.ok(isMounted(idle));
@@ -445,7 +442,6 @@ test("native-fuse - unmount: idle, with requests in flight, and from outside", a
 });
 
 test("native-fuse - errors: thrown errno reaches the caller, bad mountpoint refused", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   await withToy(async (mnt) => {
     const e1 = await fsp.stat(path.join(mnt, "nope")).catch((e: NodeJS.ErrnoException) => e);
     assert.is((e1 as NodeJS.ErrnoException).code, "ENOENT");
@@ -461,7 +457,6 @@ test("native-fuse - errors: thrown errno reaches the caller, bad mountpoint refu
 });
 
 test("native-fuse - malformed answers become EIO, the mount keeps serving", async () => {
-  if (SKIP) return console.log(`skipped: ${SKIP}`);
   const mnt = mountDir("native");
   const toy = new Toy();
   toy.add("/bad", S_IFREG | 0o644, 0, 0);
@@ -485,10 +480,9 @@ test("native-fuse - malformed answers become EIO, the mount keeps serving", asyn
   assert.not.ok(isMounted(mnt));
 });
 
-test.after(() => {
+native.teardown(() => {
   const left = forceUnmountAll();
-  cleanupTmp();
   if (left.length) throw new Error(`mounts left behind: ${left.join(", ")}`);
 });
 
-test.run();
+unit.run();

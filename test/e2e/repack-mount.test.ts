@@ -5,8 +5,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { extractTree } from "../../src/export/extract.js";
@@ -15,25 +13,13 @@ import { repackStore } from "../../src/maintain/repack.js";
 import { packTree } from "../../src/pack/pack.js";
 import { initStore } from "../../src/store/store-init.js";
 import { ROOT_CALLER, WritableStore } from "../../src/writer/index.js";
-import {
-  forceUnmountAll,
-  fuseSkipReason,
-  mountDir,
-  runDirForTests,
-  type ServedStore,
-  serveStore,
-} from "../helpers/mount.js";
-import { cleanupTmp, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
+import { captureIO } from "../helpers/cli-capture.js";
+import { forceUnmountAll, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
-const skip = fuseSkipReason();
-const mountTest = skip ? test.skip : test;
-if (skip) console.log(`repack-mount: skipping: ${skip}`);
-
-function cliIO() {
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  return { stdout: sink, stderr: sink, isTTY: false, env };
-}
+const { test, t: mountTest } = suiteNeeding("repack-mount", ["fuse"]);
+const cliIO = () => captureIO({ runDir: true }).io;
 
 /** Regular files under `root` whose names are UTF-8, relative paths, sorted. */
 function files(root: string, rel = ""): string[] {
@@ -62,11 +48,6 @@ function superChunkBytes(store: string): number {
   walk(path.join(store, "sc"));
   return n;
 }
-
-test.after(() => {
-  forceUnmountAll();
-  cleanupTmp();
-});
 
 mountTest(
   "repack-mount - deletes through the mount, then repack shrinks and keeps the rest",

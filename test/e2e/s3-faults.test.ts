@@ -9,7 +9,6 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
@@ -28,14 +27,11 @@ import {
 } from "../../src/s3store/s3-lease.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { pathStatsAt } from "../../src/stats/stats-source.js";
-import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import { captureIO } from "../helpers/cli-capture.js";
-import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";
 
-const skip = cephSkipReason();
-const test = suite("s3-faults");
-const t = skip ? test.skip : test;
-if (skip) console.log(`s3-faults: skipping (${skip})`);
+const { test, t, skip, ceph } = suiteNeeding("s3-faults", ["ceph"]);
 
 const BUCKET = "superchunk-faults";
 /** Small timeouts and few attempts, so a dead gateway fails fast. */
@@ -46,25 +42,13 @@ const MAX_BACKOFF_MS = 20_000;
 const REQUEST_BOUND_MS =
   S3.maxAttempts! * (S3.connectTimeoutMs! + 4 * S3.timeoutMs!) +
   (S3.maxAttempts! - 1) * MAX_BACKOFF_MS;
-let ceph: Ceph | undefined;
 let src = "";
 
 test.before(async () => {
   if (skip) return;
-  ceph = await startCeph();
-  Object.assign(process.env, ceph.env());
-  console.log(`s3-faults: ceph up in ${ceph.startMs} ms at ${ceph.endpoint}`);
   src = path.join(tmpDir("s3f-src"), "src");
   fs.mkdirSync(src);
   makeSampleTree(src);
-});
-
-test.after(async () => {
-  try {
-    await ceph?.stop();
-  } finally {
-    cleanupTmp();
-  }
 });
 
 /** The error `p` rejects with; fails the test when it resolves. */

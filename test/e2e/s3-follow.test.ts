@@ -9,8 +9,6 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DirBlobStore } from "../../src/blobstore/dir-blob-store.js";
 import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
@@ -25,45 +23,27 @@ import { acquireS3Lease } from "../../src/s3store/s3-lease.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { encodePackedDatabase, PACKED_DB_SUFFIX } from "../../src/store/packed-db.js";
 import { DB_FILE } from "../../src/store/store-layout.js";
-import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
-import {
-  forceUnmountAll,
-  fuseSkipReason,
-  isMounted,
-  mountDir,
-  runDirForTests,
-  type ServedStore,
-  serveStore,
-} from "../helpers/mount.js";
+import { captureIO } from "../helpers/cli-capture.js";
+import { isMounted, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
-import { cleanupTmp, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
-const skip = cephSkipReason() ?? fuseSkipReason();
-const test = suite("s3-follow");
-const t = skip ? test.skip : test;
-if (skip) console.log(`s3-follow: skipping (${skip})`);
+const { test, t, skip, ceph } = suiteNeeding("s3-follow", ["ceph", "fuse"]);
 
 const LOC = "s3://superchunk-follow/tree";
 /** Fixed mtime of every path a change touches, so the two sides agree to the nanosecond. */
 const CHANGED_MTIME_S = 1_700_000_000;
 const WAIT_MS = 60_000;
-let ceph: Ceph | undefined;
 /** the store directory the simulated writer works in */
 let work = "";
 /** the tree of each generation, as plain directories: [A, B, C] */
 const trees: string[] = [];
 
-function cliIO() {
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  return { stdout: sink, stderr: sink, isTTY: false, env };
-}
+const cliIO = () => captureIO({ runDir: true }).io;
 
 test.before(async () => {
   if (skip) return;
-  ceph = await startCeph();
-  Object.assign(process.env, ceph.env()); // mount servers are child processes: they inherit it
-  console.log(`s3-follow: ceph up in ${ceph.startMs} ms at ${ceph.endpoint}`);
   const a = path.join(tmpDir("follow-a"), "tree");
   fs.mkdirSync(a);
   makeSampleTree(a);
@@ -72,17 +52,6 @@ test.before(async () => {
   const args = [a, work, "--quiet", "--superchunk-size", "256K"];
   assert.is(await packCommand.run(args, cliIO()), 0);
   assert.is(await publish(), 1);
-});
-
-test.after(async () => {
-  try {
-    const left = forceUnmountAll();
-    if (left.length > 0) console.error(`s3-follow: had to force-unmount ${left.join(", ")}`);
-  } finally {
-    ceph?.resumeGateway();
-    await ceph?.stop();
-    cleanupTmp();
-  }
 });
 
 /**
@@ -211,15 +180,9 @@ test("s3-follow - --follow is refused with E_USAGE off s3://, with --read-write,
       assert.ok(isCode(err, "E_USAGE"), `${args.join(" ")}: ${String(err)}`);
     }
   }
-  const out: string[] = [];
-  const stdout = new Writable({
-    write: (c, _e, cb) => {
-      out.push(c.toString());
-      cb();
-    },
-  });
-  assert.is(await mountCommand.run(["--help"], { ...cliIO(), stdout }), 0);
-  assert.match(out.join(""), "--follow-interval SECS");
+  const { io, out } = captureIO({ runDir: true });
+  assert.is(await mountCommand.run(["--help"], io), 0);
+  assert.match(out(), "--follow-interval SECS");
 });
 
 t(

@@ -7,9 +7,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
@@ -25,52 +23,25 @@ import { openFollowingS3Reader } from "../../src/s3store/s3-follow.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { openS3Writable } from "../../src/s3store/s3-writable.js";
 import { ROOT_CALLER } from "../../src/writer/index.js";
-import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
-import {
-  forceUnmountAll,
-  fuseSkipReason,
-  isMounted,
-  mountDir,
-  runDirForTests,
-  type ServedStore,
-  serveStore,
-} from "../helpers/mount.js";
+import { captureIO } from "../helpers/cli-capture.js";
+import { isMounted, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
-import { cleanupTmp, compareTrees, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { compareTrees, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
-const skip = cephSkipReason() ?? fuseSkipReason();
-const test = suite("s3-rw");
-const t = skip ? test.skip : test;
-if (skip) console.log(`s3-rw: skipping (${skip})`);
+const { test, t, skip, ceph } = suiteNeeding("s3-rw", ["ceph", "fuse"]);
 
 const BUCKET = "superchunk-rw";
-let ceph: Ceph | undefined;
 let src = "";
 
 test.before(async () => {
   if (skip) return;
-  ceph = await startCeph();
-  Object.assign(process.env, ceph.env()); // mount servers are child processes: they inherit it
   src = path.join(tmpDir("s3rw-src"), "src");
   fs.mkdirSync(src);
   makeSampleTree(src);
 });
 
-test.after(async () => {
-  try {
-    const left = forceUnmountAll();
-    if (left.length > 0) console.error(`s3-rw: had to force-unmount ${left.join(", ")}`);
-  } finally {
-    await ceph?.stop();
-    cleanupTmp();
-  }
-});
-
-function io() {
-  const stream = new Writable({ write: (_c, _e, cb) => cb() });
-  const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  return { stdout: stream, stderr: stream, isTTY: false, env };
-}
+const io = () => captureIO({ runDir: true }).io;
 
 async function packed(name: string): Promise<string> {
   const loc = `s3://${BUCKET}/${name}`;

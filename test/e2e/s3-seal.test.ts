@@ -7,7 +7,6 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { parseSuperChunkKey, superChunkKey } from "../../src/blobstore/blob-store.js";
 import { FileByteSource } from "../../src/blobstore/byte-source.js";
@@ -20,18 +19,14 @@ import { type SealSummary, sealStore } from "../../src/export/seal.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { storeStatsAt } from "../../src/stats/stats-source.js";
 import type { StoreStats } from "../../src/stats/stats-store.js";
-import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import { captureIO, rejectsWith } from "../helpers/cli-capture.js";
-import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";
 
-const skip = cephSkipReason();
-const test = suite("s3-seal");
-const t = skip ? test.skip : test;
-if (skip) console.log(`s3-seal: skipping the S3 tests (${skip})`);
+const { test, t, ceph } = suiteNeeding("s3-seal", ["ceph"]);
 
 const BUCKET = "superchunk-seal";
 const TREE = `s3://${BUCKET}/tree`;
-let ceph: Ceph | undefined;
 let src = "";
 let zip = "";
 
@@ -39,18 +34,6 @@ test.before(async () => {
   src = path.join(tmpDir("s3-seal-src"), "src");
   fs.mkdirSync(src);
   makeSampleTree(src);
-  if (skip) return;
-  ceph = await startCeph();
-  Object.assign(process.env, ceph.env());
-  console.log(`s3-seal: ceph up in ${ceph.startMs} ms at ${ceph.endpoint}`);
-});
-
-test.after(async () => {
-  try {
-    await ceph?.stop();
-  } finally {
-    cleanupTmp();
-  }
 });
 
 async function pack(dest: string): Promise<void> {

@@ -6,7 +6,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
@@ -30,58 +29,32 @@ import {
 import type { S3UploadFigures } from "../../src/s3store/s3-upload.js";
 import { pathStatsAt } from "../../src/stats/stats-source.js";
 import type { StoreStats } from "../../src/stats/stats-store.js";
-import { type Ceph, cephSkipReason, startCeph } from "../helpers/ceph.js";
 import { captureIO, rejectsWith } from "../helpers/cli-capture.js";
-import {
-  forceUnmountAll,
-  fuseSkipReason,
-  isMounted,
-  mountDir,
-  runDirForTests,
-  serveStore,
-} from "../helpers/mount.js";
+import { isMounted, mountDir, serveStore } from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
 import { freePort } from "../helpers/nginx.js";
-import { cleanupTmp, compareTrees, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { compareTrees, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
-const skip = cephSkipReason();
-const test = suite("s3");
-const t = skip ? test.skip : test;
-if (skip) console.log(`s3: skipping (${skip})`);
-const fuseSkip = fuseSkipReason();
-const tf = skip || fuseSkip ? test.skip : test;
-if (!skip && fuseSkip) console.log(`s3: skipping the mount test (${fuseSkip})`);
+const { test, t, skip, ceph, needing } = suiteNeeding("s3", ["ceph"]);
+const tf = needing("fuse");
 
 const BUCKET = "superchunk-test";
 const TREE = `s3://${BUCKET}/tree`;
-let ceph: Ceph | undefined;
 let src = "";
 type PackS3Summary = PackSummary & S3UploadFigures;
 let packed: PackS3Summary | undefined;
 
 /** Captured output of a command run, with the tests' run directory. */
 function sink() {
-  return captureIO({ ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() });
+  return captureIO({ runDir: true });
 }
 
 test.before(async () => {
   if (skip) return;
-  ceph = await startCeph();
-  Object.assign(process.env, ceph.env()); // mount servers are child processes: they inherit it
-  console.log(`s3: ceph up in ${ceph.startMs} ms at ${ceph.endpoint}`);
   src = path.join(tmpDir("s3-src"), "src");
   fs.mkdirSync(src);
   makeSampleTree(src);
-});
-
-test.after(async () => {
-  try {
-    const left = forceUnmountAll();
-    if (left.length > 0) console.error(`s3: had to force-unmount ${left.join(", ")}`);
-  } finally {
-    await ceph?.stop();
-    cleanupTmp();
-  }
 });
 
 async function keysOf(blobs: S3BlobStore, prefix: string): Promise<string[]> {

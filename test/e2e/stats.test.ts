@@ -12,6 +12,7 @@ import { pathStats, storeStats } from "../../src/stats/stats.js";
 import { renderStatsHtml } from "../../src/stats/stats-html.js";
 import { openStore } from "../../src/store/store-layout.js";
 import type { InodeId } from "../../src/types.js";
+import { captureIO } from "../helpers/cli-capture.js";
 import { cleanupTmp, makeSampleTree, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
@@ -29,22 +30,6 @@ async function packed(): Promise<{ src: string; store: string }> {
   await packTree(src, store, { threads: 2, superChunkBytes: 512 * 1024 });
   fixture = { src, store };
   return fixture;
-}
-
-function fakeIo() {
-  const text = { out: "", err: "" };
-  const stream = (k: "out" | "err") =>
-    ({
-      write: (s: string) => {
-        text[k] += s;
-        return true;
-      },
-    }) as unknown as NodeJS.WritableStream;
-  return {
-    io: { stdout: stream("out"), stderr: stream("err"), isTTY: false, env: {} },
-    out: () => text.out,
-    err: () => text.err,
-  };
 }
 
 test("stats - store figures agree with the metadata", async () => {
@@ -125,13 +110,13 @@ test("stats - cold-read amplification is the raw size of the super-chunks a file
 
 test("stats - CLI prints text and JSON, and names a missing path", async () => {
   const { store } = await packed();
-  const t = fakeIo();
+  const t = captureIO({ env: {} });
   assert.is(await statsCommand.run([store], t.io), 0);
   assert.match(t.out(), /dedup \d+\.\d\dx/);
-  const j = fakeIo();
+  const j = captureIO({ env: {} });
   assert.is(await statsCommand.run([store, "--json"], j.io), 0);
   assert.is(JSON.parse(j.out()).superChunkCount > 0, true);
-  await statsCommand.run([store, "no/such/file"], fakeIo().io).then(
+  await statsCommand.run([store, "no/such/file"], captureIO({ env: {} }).io).then(
     () => assert.unreachable("a missing path is an error"),
     (err) => assert.ok(isCode(err, "E_NOT_FOUND"), String(err)),
   );
@@ -196,7 +181,7 @@ test("stats - the HTML report renders its SVG plots in headless Chromium", async
   const { store } = await packed();
   const root = tmpDir("html");
   const html = path.join(root, "report.html");
-  const t = fakeIo();
+  const t = captureIO({ env: {} });
   assert.is(await statsCommand.run([store, "--html", html, "--json"], t.io), 0);
   const page = fs.readFileSync(html, "utf8");
   assert.not.match(

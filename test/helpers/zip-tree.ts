@@ -6,28 +6,6 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import type { CliIO } from "../../src/cli/cli-io.js";
-import { runCli } from "../../src/cli/main.js";
-
-/** Runs one command line in-process; answers the exit status and both outputs. */
-export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const sink = () => {
-    const chunks: string[] = [];
-    const stream = new Writable({
-      write(c, _e, cb) {
-        chunks.push(c.toString());
-        cb();
-      },
-    });
-    return { stream, text: () => chunks.join("") };
-  };
-  const out = sink();
-  const err = sink();
-  const io: CliIO = { stdout: out.stream, stderr: err.stream, isTTY: false, env: {} };
-  const code = await runCli(argv, io);
-  return { code, out: out.text(), err: err.text() };
-}
 
 /** True when `tool` runs (e.g. "zip", "unzip"). */
 export function hasTool(tool: string): boolean {

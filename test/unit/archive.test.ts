@@ -5,17 +5,14 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseSuperChunkKey } from "../../src/blobstore/blob-store.js";
 import { FileByteSource } from "../../src/blobstore/byte-source.js";
 import { DirBlobStore } from "../../src/blobstore/dir-blob-store.js";
 import { ZipBlobStore } from "../../src/blobstore/zip-blob-store.js";
-import type { CliIO } from "../../src/cli/cli-io.js";
 import { packCommand } from "../../src/cli/cmd-pack.js";
 import { sealCommand } from "../../src/cli/cmd-seal.js";
-import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { sealStore } from "../../src/export/seal.js";
 import { storeKindOf } from "../../src/location/store-kind.js";
@@ -23,6 +20,7 @@ import { openStoreSource } from "../../src/location/store-source.js";
 import { openStoreReaderAt } from "../../src/location/store-view.js";
 import { writeZipArchive } from "../../src/zip/zip-writer.js";
 import { type SealedFixture, sealedFixture } from "../helpers/archive-fixture.js";
+import { captureIO, rejectsWith } from "../helpers/cli-capture.js";
 import { cleanupTmp, compareTrees, makeSampleTree, tmpDir } from "../helpers/tree.js";
 
 let fx: SealedFixture;
@@ -30,27 +28,6 @@ test.before(async () => {
   fx = await sealedFixture();
 });
 test.after(cleanupTmp);
-
-function fakeIo(): { io: CliIO; out: () => string } {
-  let text = "";
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return { io: { stdout: sink, stderr: sink, isTTY: false, env: process.env }, out: () => text };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isCode(err, code as never), `expected ${code}, got ${String(err)}`);
-    return err;
-  }
-  assert.unreachable(`expected ${code}`);
-}
 
 test("archive - seal writes a zip unzip lists and tests; every super-chunk stored", async () => {
   const list = spawnSync("unzip", ["-Z", "-v", fx.archive], { encoding: "utf8" });
@@ -150,9 +127,9 @@ test("archive - seal refuses an existing output (E_DEST_EXISTS) unless --force",
   const dir = tmpDir("arch-force");
   const out = path.join(dir, "x.zip");
   fs.writeFileSync(out, "precious");
-  await rejectsWith(sealCommand.run([fx.store, out], fakeIo().io), "E_DEST_EXISTS");
+  await rejectsWith(sealCommand.run([fx.store, out], captureIO().io), "E_DEST_EXISTS");
   assert.is(fs.readFileSync(out, "utf8"), "precious");
-  const { io, out: said } = fakeIo();
+  const { io, text: said } = captureIO();
   assert.is(await sealCommand.run([fx.store, out, "--force"], io), 0);
   assert.ok(/sealed .*x\.zip/.test(said()), said());
   assert.ok(fs.readFileSync(out).equals(fs.readFileSync(out)) && fs.statSync(out).size > 1e6);
@@ -165,7 +142,7 @@ test("archive - pack to a .zip destination writes an archive and no store", asyn
   makeSampleTree(src);
   const dir = tmpDir("arch-pack");
   const out = path.join(dir, "direct.zip");
-  const { io } = fakeIo();
+  const { io } = captureIO();
   assert.is(await packCommand.run([src, out, "--threads", "2", "--quiet"], io), 0);
   assert.equal(fs.readdirSync(dir), ["direct.zip"], "temporary store removed");
   assert.is(spawnSync("unzip", ["-tq", out]).status, 0);

@@ -1,9 +1,9 @@
-import { Writable } from "node:stream";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { formatBytes, parseInteger, parseSize } from "../../src/cli/args.js";
 import { ProgressBar, renderProgress } from "../../src/cli/progress.js";
 import { isCode } from "../../src/errors.js";
+import { captureStream } from "../helpers/cli-capture.js";
 
 test("cli-args - sizes with units", () => {
   assert.is(parseSize("4M", "--x"), 4 * 1024 * 1024);
@@ -62,20 +62,14 @@ test("progress - line shows phase, counts, bytes, rate and ETA", () => {
 });
 
 test("progress - drawn only on a terminal", () => {
-  let written = "";
-  const out = new Writable({
-    write(c, _e, cb) {
-      written += c.toString();
-      cb();
-    },
-  });
+  const { stream: out, text: written } = captureStream();
   const p = { phase: "write", filesDone: 1, filesTotal: 2, bytesDone: 1, bytesTotal: 2 };
   new ProgressBar(out, false).update(p);
-  assert.is(written, "");
+  assert.is(written(), "");
   const bar = new ProgressBar(out, true);
   bar.update(p);
   bar.done();
-  assert.match(written, "write");
+  assert.match(written(), "write");
 });
 
 test.run();

@@ -13,6 +13,7 @@ import type { PackOptions } from "../../src/pack/pack-options.js";
 import { DB_FILE, openStore } from "../../src/store/store-layout.js";
 import { acquireStoreLock } from "../../src/store/store-lock.js";
 import type { SubBlockId, SuperChunkId } from "../../src/types.js";
+import { captureIO } from "../helpers/cli-capture.js";
 import { cleanupTmp, compareTrees, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
@@ -149,7 +150,7 @@ test("fsck - a deleted super-chunk file is reported with the files it affects", 
     r.damagedSubBlocks,
     [...ids].sort((a, b) => a - b),
   );
-  const io = fakeIo();
+  const io = captureIO({ env: {} });
   assert.is(await fsckCommand.run([store], io.io), 1);
   assert.match(io.out(), /affects /);
 });
@@ -210,31 +211,15 @@ test("fsck - repairs are refused while the store is locked; CLI says could not r
       () => assert.unreachable("should refuse"),
       (err) => assert.ok(isCode(err, "E_STORE_LOCKED"), String(err)),
     );
-    const io = fakeIo();
+    const io = captureIO({ env: {} });
     assert.is(await fsckCommand.run([store, "--fix"], io.io), 2);
     assert.match(io.err(), /E_STORE_LOCKED/);
     assert.ok(fsckClean(await fsckStore(store)), "a read-only check still runs");
   } finally {
     lock.release();
   }
-  const io = fakeIo();
+  const io = captureIO({ env: {} });
   assert.is(await fsckCommand.run([path.join(store, "nope")], io.io), 2);
 });
-
-function fakeIo() {
-  const text = { out: "", err: "" };
-  const stream = (k: "out" | "err") =>
-    ({
-      write: (s: string) => {
-        text[k] += s;
-        return true;
-      },
-    }) as unknown as NodeJS.WritableStream;
-  return {
-    io: { stdout: stream("out"), stderr: stream("err"), isTTY: false, env: {} },
-    out: () => text.out,
-    err: () => text.err,
-  };
-}
 
 test.run();

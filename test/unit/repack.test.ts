@@ -13,6 +13,7 @@ import { packTree } from "../../src/pack/pack.js";
 import { storeStats } from "../../src/stats/stats.js";
 import { DB_FILE, openStore } from "../../src/store/store-layout.js";
 import { acquireStoreLock } from "../../src/store/store-lock.js";
+import { captureIO } from "../helpers/cli-capture.js";
 import { cleanupTmp, compareTrees, seededBytes, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
@@ -207,20 +208,9 @@ test("repack - kill -9 at random moments leaves a consistent store", async () =>
 
 test("repack - CLI --dry-run --json", async () => {
   const { store } = await packed();
-  const chunks: string[] = [];
-  const io = {
-    stdout: {
-      write: (s: string) => {
-        chunks.push(s);
-        return true;
-      },
-    } as unknown as NodeJS.WritableStream,
-    stderr: { write: () => true } as unknown as NodeJS.WritableStream,
-    isTTY: false,
-    env: {},
-  };
+  const { io, out } = captureIO({ env: {} });
   assert.is(await repackCommand.run([store, "--all", "--dry-run", "--json"], io), 0);
-  const s = JSON.parse(chunks.join(""));
+  const s = JSON.parse(out());
   assert.is(s.dryRun, true);
   assert.ok(s.selected > 0);
 });

@@ -4,8 +4,9 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ZipEntries } from "../../src/zip/zip-entries.js";
+import { cli } from "../helpers/cli-capture.js";
 import { cleanupTmp, seededBytes, tmpDir } from "../helpers/tree.js";
-import { cli, diffTrees, hasTool, listTree } from "../helpers/zip-tree.js";
+import { diffTrees, hasTool, listTree } from "../helpers/zip-tree.js";
 
 test.after(cleanupTmp);
 

@@ -6,8 +6,9 @@ import * as assert from "uvu/assert";
 import { packTree } from "../../src/pack/pack.js";
 import { ZIP_LIMITS_DEFAULT } from "../../src/pack/zip-source.js";
 import { normalizeZipName } from "../../src/zip/zip-name.js";
+import { cli } from "../helpers/cli-capture.js";
 import { cleanupTmp, tmpDir } from "../helpers/tree.js";
-import { cli, diffTrees, hasTool, listTree } from "../helpers/zip-tree.js";
+import { diffTrees, hasTool, listTree } from "../helpers/zip-tree.js";
 
 test.after(cleanupTmp);
 
