@@ -640,7 +640,7 @@ bgTest(
     args.push("--fetch-ahead", "8M", "-o", "max_read=131072", "--read-only");
     assert.is(await mountCommand.run(args, cli), 0);
     try {
-      const pid = Number(/pid (\d+)/.exec(out.join(""))?.[1]);
+      const pid = Number(/pid (\d+)/.exec(out())?.[1]);
       const argv = (await fsp.readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").slice(2, -1);
       assert.equal(argv, ["mount", "--foreground", ...args]);
       assert.is(await fsp.readlink(`/proc/${pid}/cwd`), "/", "the server leaves the user's dir");
@@ -654,11 +654,11 @@ bgTest(
 bgTest(
   "fuse e2e - a server's startup error reaches the user with its code and exit status",
   async () => {
-    const notStore = captureIO({ ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() });
+    const notStore = captureIO({ runDir: true });
     const m = mountDir("bg-status");
     assert.is(await runCli(["mount", path.join(src, "a"), m], notStore.io), EXIT.failure);
     assert.match(notStore.err(), /^superchunk mount: .* \[E_NOT_A_STORE\]$/m);
-    const badOption = captureIO({ ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() });
+    const badOption = captureIO({ runDir: true });
     assert.is(await runCli(["mount", store, m, "-o", "rw"], badOption.io), EXIT.usage);
     assert.match(badOption.err(), "[E_USAGE]");
     assert.not.ok(isMounted(m));
