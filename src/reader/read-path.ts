@@ -9,7 +9,8 @@
 import { CorruptError } from "../errors.js";
 import { findExtent } from "../meta/extent-search.js";
 import type { ResolvedExtent } from "../meta/records.js";
-import type { PinnedBuffer, WorkingSet } from "../workingset/working-set.js";
+import type { WorkingSet } from "../workingset/working-set.js";
+import type { PinnedBuffer } from "../workingset/working-set-types.js";
 import type { ExtentTable } from "./extent-table.js";
 
 /** Super-chunks served outside the working set: a writer's open (raw, growing) ones. */
