@@ -84,12 +84,6 @@ export abstract class WritableView implements FsView {
     if (t !== undefined) this.p.content.prefetchAfter(t, offset, length);
   }
 
-  /** Files about to be read whole, in this order: loads what their committed bytes need. */
-  prefetchFiles(inos: readonly InodeId[]): void {
-    const tables = inos.map((ino) => this.#committed(ino)).filter((t) => t !== undefined);
-    this.p.content.prefetchFiles(tables);
-  }
-
   listxattr(ino: InodeId): Buffer[] {
     inodeOf(this.p.meta, ino);
     const names = this.p.meta.listXattrs(ino).map((x) => x.name);
