@@ -148,13 +148,8 @@ export class ContentTable {
   /** The extent holding byte `fileOffset` of a content, or undefined past its end. */
   findExtent(id: ContentId, fileOffset: number): ResolvedExtent | undefined {
     const all = this.resolve(id);
-    const e =
-      all[
-        findExtent(
-          Float64Array.from(all, (x) => x.fileOffset),
-          fileOffset,
-        )
-      ];
+    const starts = Float64Array.from(all, (x) => x.fileOffset);
+    const e = all[findExtent(starts, fileOffset)];
     if (e === undefined || fileOffset < e.fileOffset || fileOffset >= e.fileOffset + e.length) {
       return undefined;
     }
