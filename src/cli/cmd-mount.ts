@@ -13,14 +13,6 @@ import {
   mountWritable,
 } from "../fuse/fuse-mount.js";
 import { checkFuseOption } from "../fuse/fuse-options.js";
-import {
-  ensureRunDir,
-  recordPaths,
-  removeRecord,
-  runDir,
-  writeRecord,
-} from "../fuse/mount-registry.js";
-import { findMount } from "../fuse/mount-table.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreView } from "../location/store-view.js";
 import type { FsView } from "../reader/fs-view.js";

@@ -8,7 +8,8 @@
  * permission bits itself (`default_permissions`), the store checks ownership rules.
  *
  * close(2): `flush` commits the file when its last handle closes and is awaited, so close
- * returns once the data is in the store. Failures go through OpGuard like the read-only ops.
+ * returns once the data is in the store. A handle read sequentially gives the store
+ * prefetch hints, as on a read-only mount (read-pattern.ts). Failures go through OpGuard like the read-only ops.
  */
 import type { InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
@@ -25,6 +26,7 @@ import type {
   NativeStat,
 } from "./native-types.js";
 import { OpGuard, type OpLogOptions } from "./op-guard.js";
+import { ReadPattern } from "./read-pattern.js";
 
 /** chown's "leave unchanged" as uid_t/gid_t arrive from the binding. */
 const ID_UNCHANGED = 0xffff_ffff;
@@ -59,6 +61,8 @@ export class FuseRwOps {
   readonly #guard: OpGuard;
   /** open handle → its inode (for fgetattr and fallocate) */
   readonly #handles = new Map<number, InodeId>();
+  /** open handle → how it has been read (made at its first read) */
+  readonly #patterns = new Map<number, ReadPattern>();
 
   constructor(store: WritableStore, opts: OpLogOptions) {
     this.#s = store;
@@ -160,7 +164,7 @@ export class FuseRwOps {
         this.#handles.set(fh, ino);
         return fh;
       },
-      read: (_p, fh, buf, offset) => s.readHandle(fh, buf, offset),
+      read: (_p, fh, buf, offset) => this.#read(fh, buf, offset),
       write: (_p, fh, data, offset) => s.write(fh, data, offset),
       truncate: (p, size) => s.truncate(this.#ino(p), size),
       ftruncate: (_p, size, fh) => s.ftruncate(fh, size),
@@ -171,10 +175,36 @@ export class FuseRwOps {
           await s.release(fh);
         } finally {
           this.#handles.delete(fh);
+          this.#patterns.delete(fh);
         }
       },
       fallocate: (p, mode, offset, length, fh) => this.#fallocate(p, mode, offset, length, fh),
     };
+  }
+
+  /** Reads through the handle; synchronous when the store has the data at hand. */
+  #read(fh: number, buf: Buffer, pos: number): number | Promise<number> {
+    const r = this.#s.readHandle(fh, buf, pos);
+    if (typeof r === "number") return this.#afterRead(fh, pos, r);
+    return r.then((n) => this.#afterRead(fh, pos, n));
+  }
+
+  /** Feeds the handle's read pattern; a streaming reader gets a prefetch hint. */
+  #afterRead(fh: number, pos: number, n: number): number {
+    let pattern = this.#patterns.get(fh);
+    if (pattern === undefined) {
+      pattern = new ReadPattern();
+      this.#patterns.set(fh, pattern);
+    }
+    const ino = this.#handles.get(fh);
+    if (pattern.observe(pos, n) && ino !== undefined) {
+      try {
+        this.#s.prefetchAfter(ino, pos, n);
+      } catch {
+        // a hint only
+      }
+    }
+    return n;
   }
 
   #ino(p: Buffer | null): InodeId {

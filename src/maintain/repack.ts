@@ -13,7 +13,6 @@
  */
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { getCodec } from "../codec/codec-registry.js";
 import {
   type MaintainedStore,
   maintainStoreAt,
@@ -25,7 +24,7 @@ import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { type PackOptions, packOptions } from "../pack/pack-options.js";
 import { planSuperChunks } from "../similarity/plan.js";
 import { readStoreSettings, writeStoreSettings } from "../store/store-settings.js";
-import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockId, type SuperChunkId } from "../types.js";
+import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
 import { applyRewrite, type RewriteItem } from "./repack-write.js";

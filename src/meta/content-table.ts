@@ -6,6 +6,7 @@
 import { assert, CorruptError } from "../errors.js";
 import type { Extent, SubBlockId, SuperChunkId } from "../types.js";
 import { decodeExtents, type ExtentCode, encodeExtents, subBlocksOf } from "./extent-list.js";
+import { findExtent } from "./extent-search.js";
 import { hashKey } from "./hash-key.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId, ContentRecord, ResolvedExtent } from "./records.js";
@@ -147,14 +148,8 @@ export class ContentTable {
   /** The extent holding byte `fileOffset` of a content, or undefined past its end. */
   findExtent(id: ContentId, fileOffset: number): ResolvedExtent | undefined {
     const all = this.resolve(id);
-    let lo = 0;
-    let hi = all.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (all[mid]!.fileOffset <= fileOffset) lo = mid;
-      else hi = mid - 1;
-    }
-    const e = all[lo];
+    const starts = Float64Array.from(all, (x) => x.fileOffset);
+    const e = all[findExtent(starts, fileOffset)];
     if (e === undefined || fileOffset < e.fileOffset || fileOffset >= e.fileOffset + e.length) {
       return undefined;
     }

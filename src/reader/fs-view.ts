@@ -1,6 +1,7 @@
 /**
  * The read side of a store as a file system: what the FUSE adapter and extract
- * need, by inode. Implemented by StoreReader (store-reader.ts).
+ * need, by inode. Implemented by StoreReader (store-reader.ts), and by a store open for
+ * writing (writer/writable-view.ts).
  */
 import type { InodeId, InodeKind } from "../types.js";
 

@@ -3,7 +3,9 @@
  * Frozen super-chunks are read from the blob store (into reused shared memory when the
  * store can fill a caller's buffer) and inflated, whole or by prefix, on the codec pool;
  * open super-chunks (a read-write mount's raw append files, committed but not frozen) are
- * read raw. The working set calls `load`; everything else about reading is StoreReader's.
+ * read raw. The working set calls `load`; a writer confirming a dedup candidate reads a
+ * frozen super-chunk's header alone with `loadHeader`. Everything else about reading is the
+ * read path's (content-reader.ts).
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { openSuperChunkKey, superChunkKey } from "../blobstore/blob-store.js";
@@ -11,6 +13,8 @@ import type { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
+import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
+import type { SuperChunkHeader } from "../superchunk/superchunk-header.js";
 import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
 import { MIB } from "../types.js";
 import { BufferPool } from "../workingset/buffer-pool.js";
@@ -22,6 +26,8 @@ import { BufferPool } from "../workingset/buffer-pool.js";
 const INPUT_POOL_BYTES = 8 * MIB;
 /** Compressed super-chunks are small (tens of KiB): their slabs come in steps of this. */
 const INPUT_CLASS_BYTES = 64 * 1024;
+/** One read covers the header of a super-chunk of up to ~1500 sub-blocks. */
+const HEADER_GUESS_BYTES = 64 * 1024;
 
 /** Working-set memory of the size asked, over memory of at least `slabBytes`. */
 export type Alloc = (size: number, slabBytes?: number) => Promise<Buffer>;
@@ -75,6 +81,17 @@ export class SuperChunkLoader {
     } finally {
       if (input !== undefined) this.#inputs.giveBack(this.#inputs.slabOf(input)!);
     }
+  }
+
+  /** The header of frozen super-chunk `id`, read alone: one ranged read (two for a long one). */
+  async loadHeader(id: number): Promise<SuperChunkHeader> {
+    const key = superChunkKey(id);
+    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
+    const first = await this.blobs.get(key, { offset: 0, length: HEADER_GUESS_BYTES });
+    const len = headerLength(first, where);
+    const bytes =
+      len <= first.length ? first : await this.blobs.get(key, { offset: 0, length: len });
+    return decodeHeader(bytes.subarray(0, len), where);
   }
 
   /**

@@ -12,8 +12,7 @@
  */
 import { EngineError } from "../errors.js";
 import { encodePackedDatabase } from "../store/packed-db.js";
-import type { WritableStoreOptions } from "../writer/store-parts.js";
-import { WritableStore } from "../writer/writable-store.js";
+import { WritableStore, type WritableStoreOptions } from "../writer/writable-store.js";
 import { S3Checkout, type S3CheckoutOptions } from "./s3-checkout.js";
 
 /** Options of openS3Writable. */

@@ -10,7 +10,7 @@ import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { databaseBytesOnDisk, openStore } from "../store/store-layout.js";
 import { readStoreSettings } from "../store/store-settings.js";
-import { type InodeId, InodeKind, SUPERCHUNK_TARGET_BYTES } from "../types.js";
+import { type InodeId, InodeKind } from "../types.js";
 import {
   computeStoreStats,
   type PathIndex,

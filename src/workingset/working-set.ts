@@ -18,79 +18,27 @@
  *   super-chunk already inflated. Its errors are swallowed (a later acquire reports them).
  *   Until its first acquire a prefetched entry counts as *unused* (`unusedPrefetchBytes`),
  *   which lets a prefetch scheduler (prefetch-queue.ts) stop before it evicts its own work.
+ *
+ * Files: working-set.ts (WorkingSet: acquires and single-flight loads), entry-lru.ts (the
+ * cached entries: order, bytes, pins, eviction), working-set-types.ts (the contract's
+ * shapes), buffer-pool.ts (the memory loads inflate into), prefetch-queue.ts.
  */
 
 import { assert, InternalError } from "../errors.js";
 import { MIB } from "../types.js";
 import { BufferPool, type Slab } from "./buffer-pool.js";
+import { type Entry, EntryLru } from "./entry-lru.js";
+import type {
+  Loader,
+  PinnedBuffer,
+  WorkingSetOptions,
+  WorkingSetStats,
+} from "./working-set-types.js";
 
 /** Default capacity of a working set: bytes of inflated data kept. */
 export const WORKINGSET_DEFAULT_BYTES = 512 * MIB;
 /** Default per-entry overhead counted against the capacity (map slot, handle, header). */
 export const WORKINGSET_ENTRY_OVERHEAD_BYTES = 512;
-
-/**
- * Reads and inflates one entry: at least its first `needBytes` bytes (more is fine, the
- * whole super-chunk always is). `prefetch` is true for a load started by `prefetch`.
- * `alloc(size, slabBytes)` gives a buffer from the working set's pool to inflate into (shared
- * memory an inflate thread can write), over memory of at least `slabBytes` (the whole
- * super-chunk's size, so that memory serves any later load too); a loader that returns such a buffer lets the working set reuse
- * it after eviction and count it against the capacity while the load runs.
- */
-export type Loader<K> = (
-  key: K,
-  prefetch: boolean,
-  needBytes: number,
-  alloc: (size: number, slabBytes?: number) => Promise<Buffer>,
-) => Promise<Buffer>;
-
-/** Options of a WorkingSet. */
-export interface WorkingSetOptions {
-  /** bytes of inflated data kept, default 512 MiB ({@link WORKINGSET_DEFAULT_BYTES}) */
-  capacityBytes: number;
-  /** fixed per-entry overhead counted against capacity, default 512 bytes */
-  entryOverheadBytes?: number;
-}
-
-/**
- * An acquired entry: `data` is valid until `release` (its memory is reused after eviction);
- * copy out what you keep.
- */
-export interface PinnedBuffer {
-  readonly data: Buffer;
-  /** Unpins the entry; idempotent. */
-  release(): void;
-}
-
-/** Counters of a WorkingSet, for stats and tests. */
-export interface WorkingSetStats {
-  /** bytes counted against the capacity (data + overhead of every cached entry) */
-  bytes: number;
-  entries: number;
-  /** acquires served from a cached entry */
-  hits: number;
-  /** acquires that had to wait for a load (their own or a shared one) */
-  misses: number;
-  /** calls of the load function (acquire misses and prefetches) */
-  loads: number;
-  evictions: number;
-  /** entries with at least one pin */
-  pinned: number;
-  /** bytes of cached entries that a prefetch loaded and nobody acquired yet */
-  unusedPrefetchBytes: number;
-}
-
-interface Entry {
-  readonly data: Buffer;
-  /** the pool slab under `data`, given back once the entry is neither cached nor pinned */
-  slab: Slab | undefined;
-  readonly cost: number;
-  pins: number;
-  /** false once evicted or cleared: releases no longer touch the accounting */
-  cached: boolean;
-  /** loaded by a prefetch and not acquired since */
-  unused: boolean;
-}
 
 /** One load in progress. */
 class Flight {
@@ -116,17 +64,13 @@ export class WorkingSet<K extends number | string = number> {
   readonly #capacity: number;
   readonly #overhead: number;
   readonly #load: Loader<K>;
-  /** cached entries, least recently used first (Map keeps insertion order) */
-  readonly #entries = new Map<K, Entry>();
-  readonly #flights = new Map<K, Flight>();
   readonly #pool = new BufferPool();
-  #bytes = 0;
-  #unusedBytes = 0;
+  readonly #lru: EntryLru<K>;
+  readonly #flights = new Map<K, Flight>();
   #generation = 0;
   #hits = 0;
   #misses = 0;
   #loads = 0;
-  #evictions = 0;
 
   /**
    * @param load reads and inflates one entry; `prefetch` is true for a load started by
@@ -141,6 +85,7 @@ export class WorkingSet<K extends number | string = number> {
     this.#capacity = opts.capacityBytes;
     this.#overhead = opts.entryOverheadBytes ?? WORKINGSET_ENTRY_OVERHEAD_BYTES;
     this.#load = load;
+    this.#lru = new EntryLru(this.#capacity, this.#pool);
   }
 
   /**
@@ -165,7 +110,7 @@ export class WorkingSet<K extends number | string = number> {
       // The pin is taken for this waiter when the load lands, before anything can evict it.
       flight.waiters++;
       const entry = await flight.promise;
-      const pin = this.#handle(entry);
+      const pin = this.#lru.handle(entry);
       if (entry.data.length >= needBytes) return pin;
       pin.release();
       throw new InternalError("working set load returned fewer bytes than asked", {
@@ -189,16 +134,14 @@ export class WorkingSet<K extends number | string = number> {
 
   /** tryAcquire without counting a hit. */
   #tryPin(key: K, needBytes: number): PinnedBuffer | undefined {
-    const cached = this.#entries.get(key);
+    const cached = this.#lru.peek(key);
     if (cached === undefined || cached.data.length < needBytes) return undefined;
-    this.#touch(key, cached);
-    this.#markUsed(cached);
-    return this.#pin(cached);
+    return this.#lru.use(key, cached);
   }
 
   /** True when `key` is cached or being loaded (with at least `needBytes` leading bytes). */
   has(key: K, needBytes = 0): boolean {
-    const e = this.#entries.get(key);
+    const e = this.#lru.peek(key);
     if (e !== undefined && e.data.length >= needBytes) return true;
     return this.#flights.has(key);
   }
@@ -218,17 +161,15 @@ export class WorkingSet<K extends number | string = number> {
 
   /** Counters and current size. */
   stats(): WorkingSetStats {
-    let pinned = 0;
-    for (const e of this.#entries.values()) if (e.pins > 0) pinned++;
     return {
-      bytes: this.#bytes,
-      entries: this.#entries.size,
+      bytes: this.#lru.bytes,
+      entries: this.#lru.size,
       hits: this.#hits,
       misses: this.#misses,
       loads: this.#loads,
-      evictions: this.#evictions,
-      pinned,
-      unusedPrefetchBytes: this.#unusedBytes,
+      evictions: this.#lru.evictions,
+      pinned: this.#lru.pinnedCount(),
+      unusedPrefetchBytes: this.#lru.unusedBytes,
     };
   }
 
@@ -237,13 +178,7 @@ export class WorkingSet<K extends number | string = number> {
    * still answer their waiters but are not cached.
    */
   clear(): void {
-    for (const e of this.#entries.values()) {
-      e.cached = false;
-      this.#giveBackIfFree(e);
-    }
-    this.#entries.clear();
-    this.#bytes = 0;
-    this.#unusedBytes = 0;
+    this.#lru.clear();
     this.#generation++;
   }
 
@@ -254,12 +189,7 @@ export class WorkingSet<K extends number | string = number> {
    * was cached or loading before. Answers how many cached entries were dropped.
    */
   retain(keep: (key: K) => boolean): number {
-    let dropped = 0;
-    for (const [key, entry] of [...this.#entries]) {
-      if (keep(key)) continue;
-      this.#drop(key, entry);
-      dropped++;
-    }
+    const dropped = this.#lru.retain(keep);
     for (const [key, flight] of [...this.#flights]) {
       if (keep(key)) continue;
       flight.discard = true;
@@ -282,12 +212,6 @@ export class WorkingSet<K extends number | string = number> {
     return flight;
   }
 
-  #markUsed(entry: Entry): void {
-    if (!entry.unused) return;
-    entry.unused = false;
-    if (entry.cached) this.#unusedBytes -= entry.cost;
-  }
-
   /**
    * Runs one load. On success the entry is built pinned once per waiter (so nothing can evict
    * it before they resume) and cached, unless `clear` ran meanwhile. A failure caches nothing.
@@ -303,8 +227,8 @@ export class WorkingSet<K extends number | string = number> {
       const unused = prefetch && flight.waiters === 0;
       const entry: Entry = { data, slab, cost, pins: flight.waiters, cached: false, unused };
       this.#settle(flight, slab);
-      if (generation === this.#generation && !flight.discard) this.#insert(key, entry);
-      else this.#giveBackIfFree(entry);
+      if (generation === this.#generation && !flight.discard) this.#lru.insert(key, entry);
+      else this.#lru.giveBackIfFree(entry);
       return entry;
     } catch (err) {
       this.#settle(flight, undefined);
@@ -316,7 +240,7 @@ export class WorkingSet<K extends number | string = number> {
 
   /** A buffer for a load, from the pool, within the capacity as far as eviction allows. */
   async #take(flight: Flight, size: number, slabBytes?: number): Promise<Buffer> {
-    const buf = await this.#pool.take(size, this.#capacity, () => this.#evictOne(), slabBytes);
+    const buf = await this.#pool.take(size, this.#capacity, () => this.#lru.evictOne(), slabBytes);
     flight.slabs.push(this.#pool.slabOf(buf)!);
     return buf;
   }
@@ -325,80 +249,5 @@ export class WorkingSet<K extends number | string = number> {
   #settle(flight: Flight, kept: Slab | undefined): void {
     for (const slab of flight.slabs) if (slab !== kept) this.#pool.giveBack(slab);
     flight.slabs.length = 0;
-  }
-
-  /** Hands an entry's slab back to the pool once it is neither cached nor pinned. */
-  #giveBackIfFree(entry: Entry): void {
-    if (entry.cached || entry.pins > 0 || entry.slab === undefined) return;
-    this.#pool.giveBack(entry.slab);
-    entry.slab = undefined;
-  }
-
-  #insert(key: K, entry: Entry): void {
-    const old = this.#entries.get(key);
-    if (old !== undefined) this.#drop(key, old);
-    entry.cached = true;
-    this.#entries.set(key, entry);
-    this.#bytes += entry.cost;
-    if (entry.unused) this.#unusedBytes += entry.cost;
-    // A fresh unpinned entry (a prefetch) is the newest: evict older ones before it.
-    this.#evict();
-  }
-
-  #touch(key: K, entry: Entry): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-  }
-
-  #pin(entry: Entry): PinnedBuffer {
-    entry.pins++;
-    return this.#handle(entry);
-  }
-
-  /** A handle for one pin already counted in `entry.pins`. */
-  #handle(entry: Entry): PinnedBuffer {
-    let released = false;
-    return {
-      data: entry.data,
-      release: () => {
-        if (released) return;
-        released = true;
-        entry.pins--;
-        if (entry.pins === 0 && entry.cached) this.#evict();
-        else this.#giveBackIfFree(entry);
-        // a load waiting for memory may now evict this entry
-        if (entry.pins === 0 && this.#pool.waiting > 0) this.#pool.pump();
-      },
-    };
-  }
-
-  /** Evicts least recently used unpinned entries until the bytes fit the capacity. */
-  #evict(): void {
-    for (const [key, entry] of this.#entries) {
-      if (this.#bytes <= this.#capacity) break;
-      if (entry.pins > 0) continue;
-      this.#drop(key, entry);
-      this.#evictions++;
-    }
-  }
-
-  /** Evicts the least recently used unpinned entry; false when every entry is pinned. */
-  #evictOne(): boolean {
-    for (const [key, entry] of this.#entries) {
-      if (entry.pins > 0) continue;
-      this.#drop(key, entry);
-      this.#evictions++;
-      return true;
-    }
-    return false;
-  }
-
-  /** Takes a cached entry out of the map and the accounting (its pins stay valid). */
-  #drop(key: K, entry: Entry): void {
-    this.#entries.delete(key);
-    entry.cached = false;
-    this.#bytes -= entry.cost;
-    if (entry.unused) this.#unusedBytes -= entry.cost;
-    this.#giveBackIfFree(entry);
   }
 }

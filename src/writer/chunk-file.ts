@@ -10,9 +10,9 @@ import type { ChunkerParams } from "../chunker/chunker-params.js";
 import { nextCut } from "../chunker/fastcdc.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { MIB, type SubBlockHash, type SubBlockId, type SuperChunkId } from "../types.js";
-import type { BlockSource } from "./block-source.js";
-import type { CommittedFile, ContentReader } from "./content-reader.js";
+import type { DedupCheck } from "./dedup-check.js";
 import type { OpenSuperChunks } from "./open-superchunks.js";
+import type { CommittedFile, StagedReader } from "./staged-reader.js";
 import type { StagingFile } from "./staging-file.js";
 
 /** Bytes read from the file at a time (plus up to one sub-block carried over). */
@@ -44,8 +44,8 @@ export interface ChunkPlan {
 /** What chunking needs from the store. */
 export interface ChunkDeps {
   readonly meta: MetaDb;
-  readonly reader: ContentReader;
-  readonly blocks: BlockSource;
+  readonly reader: StagedReader;
+  readonly dedup: DedupCheck;
   readonly open: OpenSuperChunks;
   readonly params: ChunkerParams;
 }
@@ -117,7 +117,7 @@ class PlanBuilder {
   /** A sub-block of the store confirmed to hold these bytes, if any. */
   async #known(hash: SubBlockHash, length: number): Promise<PlannedExtent | undefined> {
     for (const c of this.deps.meta.findSubBlockCandidates(hash)) {
-      if (c.length === length && (await this.deps.blocks.confirm(c, hash))) {
+      if (c.length === length && (await this.deps.dedup.confirm(c, hash))) {
         return { kind: "old", id: c.id, length };
       }
     }

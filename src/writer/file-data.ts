@@ -14,7 +14,7 @@ import { commitPlan } from "./commit-file.js";
 import type { FreezeScheduler } from "./freeze-scheduler.js";
 import { type OpenFile, openModeOf } from "./open-files.js";
 import { StagingFile } from "./staging-file.js";
-import type { StoreParts } from "./store-parts.js";
+import type { StoreParts } from "./store-parts-types.js";
 import { inodeOf } from "./tree-deps.js";
 
 /** Largest file size accepted (extent lists hold lengths below 2^52). */
@@ -26,8 +26,15 @@ export class FileData {
   constructor(
     private readonly p: StoreParts,
     private readonly freezer: FreezeScheduler,
-    private readonly freeInode: (rec: InodeRecord) => void,
   ) {}
+
+  /** Deletes an inode whose last link and handle are gone; inside a transaction. */
+  freeInode(rec: InodeRecord): void {
+    const { meta, content } = this.p;
+    if (rec.content !== null && meta.writes.releaseContent(rec.content))
+      content.forget(rec.content);
+    meta.writes.deleteInode(rec.ino);
+  }
 
   /** Opens a regular file; returns a handle. O_TRUNC (with write access) empties it. */
   open(ino: InodeId, flags: number): number {
@@ -40,14 +47,14 @@ export class FileData {
     return fh;
   }
 
-  /** Reads at `offset` into `target` (own unflushed writes included); resolves with the count. */
-  read(fh: number, target: Buffer, offset: number): Promise<number> {
+  /** Reads at `offset` into `target` (own unflushed writes included); answers the count. */
+  read(fh: number, target: Buffer, offset: number): number | Promise<number> {
     const { file } = this.p.handles.get(fh, "read");
     return this.readIno(file.ino, offset, target);
   }
 
   /** Reads inode `ino` as its open handles see it. */
-  readIno(ino: InodeId, offset: number, target: Buffer): Promise<number> {
+  readIno(ino: InodeId, offset: number, target: Buffer): number | Promise<number> {
     const rec = inodeOf(this.p.meta, ino);
     if (rec.kind !== InodeKind.file) throw new UsageError("E_IS_DIR", `inode ${ino} is not a file`);
     return this.p.reader.read(rec, this.p.handles.file(ino)?.staging, offset, target);
@@ -139,7 +146,7 @@ export class FileData {
       }
       const times = { mtimeNs: file.pendingMtime, ctimeNs: file.pendingCtime };
       const deleted = commitPlan(this.p.meta, this.p.open, file.ino, plan, times);
-      if (deleted !== undefined) this.p.reader.forget(deleted);
+      if (deleted !== undefined) this.p.content.forget(deleted);
       if (file.gen === gen) {
         staging?.dispose();
         file.staging = undefined;

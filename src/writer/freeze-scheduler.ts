@@ -12,7 +12,7 @@
  * and durable in their raw files. Dead super-chunks are reaped after each switch.
  */
 import { type FreezeInput, readForFreeze, reapDead, switchFrozen, writeFrozen } from "./freeze.js";
-import type { StoreParts } from "./store-parts.js";
+import type { StoreParts } from "./store-parts-types.js";
 
 /** Schedules freezes of a store's open super-chunks. */
 export class FreezeScheduler {

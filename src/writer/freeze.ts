@@ -19,7 +19,7 @@ import { assert } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
 import type { SubBlockHash, SuperChunkId } from "../types.js";
-import type { BlockSource } from "./block-source.js";
+import type { DedupCheck } from "./dedup-check.js";
 import type { OpenChunk, OpenSuperChunks } from "./open-superchunks.js";
 
 /** What freezing needs from the store. */
@@ -27,7 +27,7 @@ export interface FreezeDeps {
   readonly meta: MetaDb;
   readonly open: OpenSuperChunks;
   readonly blobs: BlobStore;
-  readonly blocks: BlockSource;
+  readonly dedup: DedupCheck;
   readonly pool: CodecPool;
   readonly codec: CodecName;
   readonly level: number;
@@ -126,7 +126,7 @@ export async function reapDead(deps: FreezeDeps): Promise<number> {
     for (const id of dead) deps.meta.writes.deleteSuperChunk(id);
   });
   for (const id of dead) {
-    deps.blocks.forget(id);
+    deps.dedup.forget(id);
     await deps.blobs.delete(superChunkKey(id));
   }
   return dead.length;

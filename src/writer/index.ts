@@ -20,5 +20,4 @@ export { type CallerContext, ROOT_CALLER, type TimeSpec } from "./caller.js";
 export type { RecoveryReport } from "./recovery.js";
 export { RENAME_NOREPLACE } from "./rename-op.js";
 export type { StoreStatfs } from "./store-info.js";
-export type { WritableStoreOptions } from "./store-parts.js";
-export { WritableStore } from "./writable-store.js";
+export { WritableStore, type WritableStoreOptions } from "./writable-store.js";

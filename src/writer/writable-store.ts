@@ -1,54 +1,70 @@
 /**
  * WritableStore: a store opened read-write, as an engine API independent of FUSE. It
- * holds the store's writer lock, serves reads like the read-only side (FsView: committed
- * data through the working set, plus the unflushed writes of open files), and changes
- * the tree and file contents. Inode-based: resolve paths with `lookupPath` or
- * `parentOf`. The caller's uid/gid/umask comes in as a CallerContext.
+ * holds the store's writer lock, serves reads like the read-only side (FsView, in
+ * writable-view.ts: committed data through the reader's read path, plus the unflushed
+ * writes of open files), and changes the tree and file contents. Inode-based: resolve
+ * paths with `lookupPath` or `parentOf`. The caller's uid/gid/umask comes in as a
+ * CallerContext.
  */
 
-import { NotFoundError } from "../errors.js";
-import { splitPath } from "../meta/entry-table.js";
-import type { InodeRecord } from "../meta/records.js";
-import { ROOT_INO } from "../meta/schema.js";
-import { INFO_XATTR, infoXattr, refuseInfoXattr, withInfoXattr } from "../reader/file-info.js";
-import type { FsUsage, FsView, InodeAttr } from "../reader/fs-view.js";
-import { type InodeId, InodeKind } from "../types.js";
+import { refuseInfoXattr } from "../reader/file-info.js";
+import type { InodeAttr } from "../reader/fs-view.js";
+import type { InodeId } from "../types.js";
+import { InodeKind } from "../types.js";
 import * as attrs from "./attr-ops.js";
 import type { CallerContext, TimeSpec } from "./caller.js";
 import { FileData } from "./file-data.js";
 import { FreezeScheduler } from "./freeze-scheduler.js";
 import * as ns from "./namespace-ops.js";
 import { rename } from "./rename-op.js";
-import { attrOf, type StoreStatfs, statfsOf } from "./store-info.js";
-import { openParts, type StoreParts, type WritableStoreOptions } from "./store-parts.js";
-import { dirOf, inodeOf, type TreeDeps } from "./tree-deps.js";
+import { openParts } from "./store-parts.js";
+import type { StoreParts, StorePartsOptions } from "./store-parts-types.js";
+import type { TreeDeps } from "./tree-deps.js";
+import { WritableView } from "./writable-view.js";
+
+/** Options of WritableStore.open. */
+export interface WritableStoreOptions extends StorePartsOptions {
+  /**
+   * milliseconds the current open super-chunk waits, once no open file has unflushed
+   * writes, before it is frozen; default 2000. Commits that come within the grace period
+   * keep filling it (so `cp -a` of many small files makes few super-chunks).
+   */
+  freezeIdleMs?: number;
+  /**
+   * called by close() once every file is committed and every super-chunk frozen, before
+   * the database closes (a working copy publishes its last generation there)
+   */
+  onClosing?: (store: WritableStore) => Promise<void>;
+  /** errors of background freezes (they are retried by the next freeze or open) */
+  onBackgroundError?: (err: unknown) => void;
+}
 
 /** A store open for reading and writing. */
-export class WritableStore implements FsView {
-  readonly root = ROOT_INO;
-  readonly #p: StoreParts;
+export class WritableStore extends WritableView {
   readonly #freezer: FreezeScheduler;
-  readonly #data: FileData;
   readonly #tree: TreeDeps;
   #closed = false;
   readonly #onClosing: ((store: WritableStore) => Promise<void>) | undefined;
   /** errors of background freezes and reaps, newest last */
-  readonly backgroundErrors: unknown[] = [];
+  readonly backgroundErrors: unknown[];
 
   private constructor(p: StoreParts, opts: WritableStoreOptions) {
-    this.#p = p;
-    this.#onClosing = opts.onClosing;
+    const errors: unknown[] = [];
     const onError = (err: unknown) => {
-      this.backgroundErrors.push(err);
+      errors.push(err);
       opts.onBackgroundError?.(err);
     };
-    this.#freezer = new FreezeScheduler(p, opts.freezeIdleMs ?? 2000, onError);
+    const freezer = new FreezeScheduler(p, opts.freezeIdleMs ?? 2000, onError);
+    const data = new FileData(p, freezer);
+    super(p, data);
+    this.backgroundErrors = errors;
+    this.#freezer = freezer;
+    this.#onClosing = opts.onClosing;
     this.#tree = {
       meta: p.meta,
       isOpen: (ino) => p.handles.file(ino) !== undefined,
-      freeInode: (rec) => this.#freeInode(rec),
+      freeInode: (rec) => data.freeInode(rec),
     };
-    this.#data = new FileData(p, this.#freezer, (rec) => this.#freeInode(rec));
   }
 
   /**
@@ -67,91 +83,7 @@ export class WritableStore implements FsView {
 
   /** What recovery did when the store was opened. */
   get recovery() {
-    return this.#p.recovery;
-  }
-
-  // ---- reading (FsView) ------------------------------------------------------
-
-  getattr(ino: InodeId): InodeAttr | undefined {
-    const rec = this.#p.meta.getInode(ino);
-    return rec === undefined ? undefined : this.#attr(rec);
-  }
-
-  lookupPath(p: Buffer | string): InodeId | undefined {
-    return this.#p.meta.resolvePath(p);
-  }
-
-  lookup(parent: InodeId, name: Buffer): InodeId | undefined {
-    return this.#p.meta.lookup(parent, name);
-  }
-
-  /** The directory and last name of a path; E_NOT_FOUND / E_NOT_DIR for the directory. */
-  parentOf(p: Buffer | string): { parent: InodeId; name: Buffer } {
-    const parts = splitPath(p);
-    const name = parts.pop();
-    if (name === undefined) throw new NotFoundError("E_NOT_FOUND", "the root has no parent");
-    const parent = this.#p.meta.resolvePath(
-      Buffer.concat(parts.flatMap((x) => [x, Buffer.from("/")])),
-    );
-    if (parent === undefined) throw new NotFoundError("E_NOT_FOUND", `no directory for ${p}`);
-    dirOf(this.#p.meta, parent);
-    return { parent, name };
-  }
-
-  readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
-    dirOf(this.#p.meta, dir);
-    return this.#p.meta.listDir(dir);
-  }
-
-  readlink(ino: InodeId): Buffer {
-    const r = this.#p.meta.getInode(ino);
-    if (r?.kind !== InodeKind.symlink || r.target === null) {
-      throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a symlink`, { ino });
-    }
-    return r.target;
-  }
-
-  async read(ino: InodeId, offset: number, length: number): Promise<Buffer> {
-    const buf = Buffer.alloc(length);
-    const n = await this.#data.readIno(ino, offset, buf);
-    return buf.subarray(0, n);
-  }
-
-  readInto(ino: InodeId, offset: number, target: Buffer): Promise<number> {
-    return this.#data.readIno(ino, offset, target);
-  }
-
-  listxattr(ino: InodeId): Buffer[] {
-    inodeOf(this.#p.meta, ino);
-    const names = this.#p.meta.listXattrs(ino).map((x) => x.name);
-    return withInfoXattr(this.#p.meta, ino, names);
-  }
-
-  /** An xattr's value, or undefined when not set (FsView contract; see getxattrStrict). */
-  getxattr(ino: InodeId, name: Buffer): Buffer | undefined {
-    if (name.equals(INFO_XATTR)) return infoXattr(this.#p.meta, ino);
-    return this.#p.meta.getXattr(ino, name);
-  }
-
-  /** An xattr's value (the info xattr included); E_NO_XATTR when not set. */
-  getxattrStrict(ino: InodeId, name: Buffer): Buffer {
-    if (name.equals(INFO_XATTR)) {
-      const v = infoXattr(this.#p.meta, ino);
-      if (v !== undefined) return v;
-    }
-    return attrs.getxattr(this.#p.meta, ino, name);
-  }
-
-  usage(): FsUsage {
-    const s = this.#p.meta.stats();
-    const c = this.#p.meta.countInodes();
-    const inodes = c.files + c.dirs + c.symlinks + c.other;
-    return { logicalBytes: s.logicalBytes, storedBytes: s.storedBytes, inodes };
-  }
-
-  /** Free-space figures of the file system holding the store. */
-  statfs(): StoreStatfs {
-    return statfsOf(this.#p.dir);
+    return this.p.recovery;
   }
 
   // ---- namespace ---------------------------------------------------------------
@@ -159,11 +91,11 @@ export class WritableStore implements FsView {
   /** Creates a regular file (E_EXISTS if the name is taken) and opens it with `flags`. */
   create(ctx: CallerContext, parent: InodeId, name: Buffer, mode: number, flags = 2) {
     const rec = ns.makeNode(this.#tree, ctx, parent, name, { kind: InodeKind.file, mode });
-    return { attr: this.#attr(rec), fh: this.#data.open(rec.ino, flags) };
+    return { attr: this.attr(rec), fh: this.data.open(rec.ino, flags) };
   }
 
   mkdir(ctx: CallerContext, parent: InodeId, name: Buffer, mode: number): InodeAttr {
-    return this.#attr(ns.makeNode(this.#tree, ctx, parent, name, { kind: InodeKind.dir, mode }));
+    return this.attr(ns.makeNode(this.#tree, ctx, parent, name, { kind: InodeKind.dir, mode }));
   }
 
   /** A FIFO, socket, or (root only) device node. */
@@ -175,16 +107,16 @@ export class WritableStore implements FsView {
     mode: number,
     rdev = 0,
   ) {
-    return this.#attr(ns.makeNode(this.#tree, ctx, parent, name, { kind, mode, rdev }));
+    return this.attr(ns.makeNode(this.#tree, ctx, parent, name, { kind, mode, rdev }));
   }
 
   symlink(ctx: CallerContext, parent: InodeId, name: Buffer, target: Buffer): InodeAttr {
     const spec = { kind: InodeKind.symlink, mode: 0o777, target };
-    return this.#attr(ns.makeNode(this.#tree, { ...ctx, umask: 0 }, parent, name, spec));
+    return this.attr(ns.makeNode(this.#tree, { ...ctx, umask: 0 }, parent, name, spec));
   }
 
   link(ino: InodeId, newParent: InodeId, newName: Buffer): InodeAttr {
-    return this.#attr(ns.link(this.#tree, ino, newParent, newName));
+    return this.attr(ns.link(this.#tree, ino, newParent, newName));
   }
 
   unlink(parent: InodeId, name: Buffer): void {
@@ -203,68 +135,69 @@ export class WritableStore implements FsView {
   }
 
   chmod(ctx: CallerContext, ino: InodeId, mode: number): InodeAttr {
-    return this.#attr(attrs.chmod(this.#p.meta, ctx, ino, mode));
+    return this.attr(attrs.chmod(this.p.meta, ctx, ino, mode));
   }
 
   chown(ctx: CallerContext, ino: InodeId, uid?: number, gid?: number): InodeAttr {
-    return this.#attr(attrs.chown(this.#p.meta, ctx, ino, uid, gid));
+    return this.attr(attrs.chown(this.p.meta, ctx, ino, uid, gid));
   }
 
   utimens(ctx: CallerContext, ino: InodeId, atime: TimeSpec, mtime: TimeSpec): InodeAttr {
-    const rec = attrs.utimens(this.#p.meta, ctx, ino, atime, mtime);
-    const open = this.#p.handles.file(ino);
+    const rec = attrs.utimens(this.p.meta, ctx, ino, atime, mtime);
+    const open = this.p.handles.file(ino);
     if (open !== undefined && mtime !== "omit") open.pendingMtime = undefined;
     if (open !== undefined) open.pendingCtime = rec.ctimeNs;
-    return this.#attr(rec);
+    return this.attr(rec);
   }
 
   /** Sets an xattr; the computed user.superchunk.info is read-only (E_NOT_PERMITTED). */
   setxattr(ino: InodeId, name: Buffer, value: Buffer, flags = 0): void {
     refuseInfoXattr(name);
-    attrs.setxattr(this.#p.meta, ino, name, value, flags);
+    attrs.setxattr(this.p.meta, ino, name, value, flags);
   }
 
   removexattr(ino: InodeId, name: Buffer): void {
     refuseInfoXattr(name);
-    attrs.removexattr(this.#p.meta, ino, name);
+    attrs.removexattr(this.p.meta, ino, name);
   }
 
   // ---- data ----------------------------------------------------------------------
 
   /** Opens a regular file; `flags` as open(2) (O_RDONLY/O_WRONLY/O_RDWR, O_TRUNC, O_APPEND). */
   open(ino: InodeId, flags: number): number {
-    return this.#data.open(ino, flags);
+    return this.data.open(ino, flags);
   }
 
-  readHandle(fh: number, target: Buffer, offset: number): Promise<number> {
-    return this.#data.read(fh, target, offset);
+  /** Reads through handle `fh` (its own unflushed writes included); answers the count. */
+  readHandle(fh: number, target: Buffer, offset: number): number | Promise<number> {
+    return this.data.read(fh, target, offset);
   }
 
   write(fh: number, data: Uint8Array, offset: number): number {
-    return this.#data.write(fh, data, offset);
+    return this.data.write(fh, data, offset);
   }
 
   ftruncate(fh: number, size: number): void {
-    this.#data.ftruncate(fh, size);
+    this.data.ftruncate(fh, size);
   }
 
   /** truncate(2): an open file's staging, or a committed change for a closed one. */
   async truncate(ino: InodeId, size: number): Promise<void> {
-    const open = this.#p.handles.file(ino);
-    if (open !== undefined) this.#data.truncateOpen(open, size);
-    else await this.#data.truncate(ino, size);
+    const open = this.p.handles.file(ino);
+    if (open !== undefined) this.data.truncateOpen(open, size);
+    else await this.data.truncate(ino, size);
   }
 
   flush(fh: number): Promise<void> {
-    return this.#data.flush(fh);
+    return this.data.flush(fh);
   }
 
   fsync(fh: number): Promise<void> {
-    return this.#data.fsync(fh);
+    return this.data.fsync(fh);
   }
 
   release(fh: number): Promise<void> {
-    return this.#data.release(fh);
+    return this.data.release(fh);
   }
 
   // ---- store -----------------------------------------------------------------------
@@ -280,24 +213,19 @@ export class WritableStore implements FsView {
    * publishes the store elsewhere (an S3 store's generations).
    */
   frozenImage(): Buffer | undefined {
-    const meta = this.#p.meta;
+    const meta = this.p.meta;
     return meta.writes.openSuperChunks().length > 0 ? undefined : meta.serialize();
   }
 
   /** Rows changed since the store was opened: a cheap "anything new?" for a publisher. */
   changeCount(): number {
-    return this.#p.meta.changeCount();
+    return this.p.meta.changeCount();
   }
 
   /** True while an open file has writes not committed yet. */
   hasUnflushedWrites(): boolean {
-    for (const f of this.#p.handles.files()) if (f.dirty) return true;
+    for (const f of this.p.handles.files()) if (f.dirty) return true;
     return false;
-  }
-
-  /** Counters of the working set of inflated super-chunks. */
-  workingSetStats() {
-    return this.#p.blocks.stats();
   }
 
   /**
@@ -308,29 +236,19 @@ export class WritableStore implements FsView {
     if (this.#closed) return;
     this.#closed = true;
     this.#freezer.close();
-    const p = this.#p;
+    const p = this.p;
     try {
-      for (const f of [...p.handles.files()]) await this.#data.commit(f);
+      for (const f of [...p.handles.files()]) await this.data.commit(f);
       await this.#freezer.freezeAll();
       await this.#onClosing?.(this);
     } finally {
       for (const f of p.handles.files()) f.staging?.dispose();
       p.open.close();
-      p.blocks.clear();
+      p.content.close();
+      p.dedup.clear();
       await p.pool.close();
       p.meta.close();
       p.lock.release();
     }
-  }
-
-  #freeInode(rec: InodeRecord): void {
-    const { meta, reader } = this.#p;
-    if (rec.content !== null && meta.writes.releaseContent(rec.content)) reader.forget(rec.content);
-    meta.writes.deleteInode(rec.ino);
-  }
-
-  /** Attributes, with an open file's unflushed size and times. */
-  #attr(rec: InodeRecord): InodeAttr {
-    return attrOf(rec, this.#p.handles.file(rec.ino));
   }
 }

@@ -1,0 +1,91 @@
+/**
+ * The read path: bytes of a content at a file offset, copied straight into the caller's
+ * buffer. The first extent is found by binary search over the cumulative offsets; holes
+ * read as zeros; sub-block bytes come from super-chunks pinned in the working set, each
+ * pin released once its bytes are copied. Synchronous when every super-chunk needed is
+ * cached; otherwise it awaits only the misses. A writer's open super-chunks, which are
+ * not in the working set, are read from where the writer keeps them (`DirectChunks`).
+ */
+import { CorruptError } from "../errors.js";
+import { findExtent } from "../meta/extent-search.js";
+import type { ResolvedExtent } from "../meta/records.js";
+import type { WorkingSet } from "../workingset/working-set.js";
+import type { PinnedBuffer } from "../workingset/working-set-types.js";
+import type { ExtentTable } from "./extent-table.js";
+
+/** Super-chunks served outside the working set: a writer's open (raw, growing) ones. */
+export interface DirectChunks {
+  /** True when super-chunk `id` is served here. */
+  isOpen(id: number): boolean;
+  /** Copies `n` bytes at raw `offset` of super-chunk `id` into `target` at `at`. */
+  read(id: number, offset: number, n: number, target: Buffer, at: number): void;
+}
+
+/**
+ * Reads up to `target.length` bytes of the content `t` at `offset` into `target`; answers
+ * the count (short only at the end of the content).
+ */
+export function readExtents(
+  ws: WorkingSet<number>,
+  t: ExtentTable,
+  offset: number,
+  target: Buffer,
+  direct?: DirectChunks,
+): number | Promise<number> {
+  const end = Math.min(t.size, offset + target.length);
+  if (offset >= end) return 0;
+  const waits: Promise<void>[] = [];
+  let i = findExtent(t.starts, offset);
+  for (let pos = offset; pos < end; i++) {
+    const ext = t.extents[i]!;
+    const from = pos - ext.fileOffset;
+    const n = Math.min(ext.length - from, end - pos);
+    const at = pos - offset;
+    const sc = ext.superChunk;
+    if (sc === null) target.fill(0, at, at + n);
+    else if (direct?.isOpen(sc)) direct.read(sc, ext.offset + from, n, target, at);
+    else {
+      const pin = ws.tryAcquire(sc, ext.offset + ext.length);
+      if (pin !== undefined) copyPinned(pin, ext, from, n, target, at);
+      else waits.push(copyLoaded(ws, ext, from, n, target, at));
+    }
+    pos += n;
+  }
+  const count = end - offset;
+  return waits.length === 0 ? count : Promise.all(waits).then(() => count);
+}
+
+async function copyLoaded(
+  ws: WorkingSet<number>,
+  ext: ResolvedExtent,
+  from: number,
+  n: number,
+  out: Buffer,
+  at: number,
+): Promise<void> {
+  const pin = await ws.acquire(ext.superChunk!, ext.offset + ext.length);
+  copyPinned(pin, ext, from, n, out, at);
+}
+
+/** Copies `n` bytes of the extent from `from` out of its pinned super-chunk, then unpins. */
+function copyPinned(
+  pin: PinnedBuffer,
+  ext: ResolvedExtent,
+  from: number,
+  n: number,
+  out: Buffer,
+  at: number,
+): void {
+  try {
+    const start = ext.offset + from;
+    if (start + n > pin.data.length) {
+      throw new CorruptError("E_CORRUPT", `sub-block lies outside super-chunk ${ext.superChunk}`, {
+        superChunkId: ext.superChunk,
+        offset: ext.offset,
+      });
+    }
+    pin.data.copy(out, at, start, start + n);
+  } finally {
+    pin.release();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * WritableView: the read side (FsView) of a store open for writing, as WritableStore
+ * (writable-store.ts) serves it: the tree from the database as committed, file bytes as
+ * their open handles see them (unflushed writes over the committed content, which comes
+ * through the reader's read path with its working set and readahead), open files' sizes
+ * and times as written.
+ */
+import { NotFoundError } from "../errors.js";
+import { splitPath } from "../meta/entry-table.js";
+import type { InodeRecord } from "../meta/records.js";
+import { ROOT_INO } from "../meta/schema.js";
+import type { ExtentTable } from "../reader/extent-table.js";
+import { INFO_XATTR, infoXattr, withInfoXattr } from "../reader/file-info.js";
+import type { FsUsage, FsView, InodeAttr } from "../reader/fs-view.js";
+import { type InodeId, InodeKind } from "../types.js";
+import * as attrs from "./attr-ops.js";
+import type { FileData } from "./file-data.js";
+import { attrOf, type StoreStatfs, statfsOf } from "./store-info.js";
+import type { StoreParts } from "./store-parts-types.js";
+import { dirOf, inodeOf } from "./tree-deps.js";
+
+/** The read side of a writable store; WritableStore adds the changes. */
+export abstract class WritableView implements FsView {
+  readonly root = ROOT_INO;
+
+  protected constructor(
+    protected readonly p: StoreParts,
+    protected readonly data: FileData,
+  ) {}
+
+  getattr(ino: InodeId): InodeAttr | undefined {
+    const rec = this.p.meta.getInode(ino);
+    return rec === undefined ? undefined : this.attr(rec);
+  }
+
+  lookupPath(p: Buffer | string): InodeId | undefined {
+    return this.p.meta.resolvePath(p);
+  }
+
+  lookup(parent: InodeId, name: Buffer): InodeId | undefined {
+    return this.p.meta.lookup(parent, name);
+  }
+
+  /** The directory and last name of a path; E_NOT_FOUND / E_NOT_DIR for the directory. */
+  parentOf(p: Buffer | string): { parent: InodeId; name: Buffer } {
+    const parts = splitPath(p);
+    const name = parts.pop();
+    if (name === undefined) throw new NotFoundError("E_NOT_FOUND", "the root has no parent");
+    const parent = this.p.meta.resolvePath(
+      Buffer.concat(parts.flatMap((x) => [x, Buffer.from("/")])),
+    );
+    if (parent === undefined) throw new NotFoundError("E_NOT_FOUND", `no directory for ${p}`);
+    dirOf(this.p.meta, parent);
+    return { parent, name };
+  }
+
+  readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
+    dirOf(this.p.meta, dir);
+    return this.p.meta.listDir(dir);
+  }
+
+  readlink(ino: InodeId): Buffer {
+    const r = this.p.meta.getInode(ino);
+    if (r?.kind !== InodeKind.symlink || r.target === null) {
+      throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a symlink`, { ino });
+    }
+    return r.target;
+  }
+
+  async read(ino: InodeId, offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.alloc(length);
+    const n = await this.data.readIno(ino, offset, buf);
+    return buf.subarray(0, n);
+  }
+
+  /** Reads into `target`; synchronous when nothing needs loading. */
+  readInto(ino: InodeId, offset: number, target: Buffer): number | Promise<number> {
+    return this.data.readIno(ino, offset, target);
+  }
+
+  /** A sequential reader just read [offset, offset+length): loads the committed bytes next. */
+  prefetchAfter(ino: InodeId, offset: number, length: number): void {
+    const t = this.#committed(ino);
+    if (t !== undefined) this.p.content.prefetchAfter(t, offset, length);
+  }
+
+  listxattr(ino: InodeId): Buffer[] {
+    inodeOf(this.p.meta, ino);
+    const names = this.p.meta.listXattrs(ino).map((x) => x.name);
+    return withInfoXattr(this.p.meta, ino, names);
+  }
+
+  /** An xattr's value, or undefined when not set (FsView contract; see getxattrStrict). */
+  getxattr(ino: InodeId, name: Buffer): Buffer | undefined {
+    if (name.equals(INFO_XATTR)) return infoXattr(this.p.meta, ino);
+    return this.p.meta.getXattr(ino, name);
+  }
+
+  /** An xattr's value (the info xattr included); E_NO_XATTR when not set. */
+  getxattrStrict(ino: InodeId, name: Buffer): Buffer {
+    if (name.equals(INFO_XATTR)) {
+      const v = infoXattr(this.p.meta, ino);
+      if (v !== undefined) return v;
+    }
+    return attrs.getxattr(this.p.meta, ino, name);
+  }
+
+  usage(): FsUsage {
+    const s = this.p.meta.stats();
+    const c = this.p.meta.countInodes();
+    const inodes = c.files + c.dirs + c.symlinks + c.other;
+    return { logicalBytes: s.logicalBytes, storedBytes: s.storedBytes, inodes };
+  }
+
+  /** Free-space figures of the file system holding the store. */
+  statfs(): StoreStatfs {
+    return statfsOf(this.p.dir);
+  }
+
+  /** Counters of the working set of inflated super-chunks. */
+  workingSetStats() {
+    return this.p.content.workingSetStats();
+  }
+
+  abstract close(): Promise<void>;
+
+  /** Attributes, with an open file's unflushed size and times. */
+  protected attr(rec: InodeRecord): InodeAttr {
+    return attrOf(rec, this.p.handles.file(rec.ino));
+  }
+
+  /** The committed extents of a regular file, or undefined for anything else. */
+  #committed(ino: InodeId): ExtentTable | undefined {
+    const rec = this.p.meta.getInode(ino);
+    if (rec?.kind !== InodeKind.file) return undefined;
+    return this.p.content.table(rec.content, rec.size);
+  }
+}
