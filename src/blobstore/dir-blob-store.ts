@@ -1,3 +1,7 @@
+/**
+ * A store directory's super-chunk files as a BlobStore: one file per key below the
+ * store directory, written durably (temporary file, fsync, rename, fsync of the directory).
+ */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -58,13 +62,16 @@ export class DirBlobStore implements BlobStore {
   }
 
   async size(key: string): Promise<number> {
-    return this.guard(key, async () => (await fs.stat(this.file(key))).size);
+    return this.guard(key, async () => {
+      const st = await fs.stat(this.file(key));
+      if (!st.isFile()) throw Object.assign(new Error("not a blob"), { code: "ENOENT" });
+      return st.size;
+    });
   }
 
   async has(key: string): Promise<boolean> {
     try {
-      await fs.access(this.file(key));
-      return true;
+      return (await fs.stat(this.file(key))).isFile();
     } catch {
       return false;
     }
@@ -121,7 +128,9 @@ export class DirBlobStore implements BlobStore {
     try {
       return await fn();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      // a directory under the store (sc/01) is no blob: missing, like a name never written
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "EISDIR") {
         throw new NotFoundError("E_SUPERCHUNK_MISSING", `${path.join(this.root, key)}: missing`, {
           key,
         });

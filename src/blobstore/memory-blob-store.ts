@@ -1,3 +1,7 @@
+/**
+ * A BlobStore held in memory: the backend of unit tests and of the contract suite's
+ * reference run. Not durable; `close` drops nothing, so a store can be read after it.
+ */
 import { NotFoundError } from "../errors.js";
 import type { BlobStore, ByteRange } from "./blob-store.js";
 

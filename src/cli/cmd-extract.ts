@@ -1,3 +1,7 @@
+/**
+ * `superchunk extract <store> <dest-dir> [path-in-store...]`: the flags, and the call to
+ * export/ that restores the tree (or `--zip` writes it as an ordinary zip).
+ */
 import { UsageError } from "../errors.js";
 import { type ExtractHooks, extractTree } from "../export/extract.js";
 import { extractToZip } from "../export/extract-zip.js";

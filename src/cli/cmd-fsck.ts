@@ -1,3 +1,7 @@
+/**
+ * `superchunk fsck <store>`: the flags, the call to maintain/'s fsck, and the rendering
+ * of its report (problems, the files they affect, repairs made).
+ */
 import { EngineError, UsageError } from "../errors.js";
 import { type FsckOptions, fsckClean, fsckStore } from "../maintain/fsck.js";
 import type { FsckProblem, FsckReport } from "../maintain/fsck-report.js";

@@ -1,3 +1,7 @@
+/**
+ * `superchunk init <store>`: the flags, and the call to location/ that creates an empty
+ * store (a directory or `s3://bucket/prefix`) to be filled through a read-write mount.
+ */
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { UsageError } from "../errors.js";

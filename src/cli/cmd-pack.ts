@@ -1,3 +1,7 @@
+/**
+ * `superchunk pack <source> <store>`: the flags, the progress bar, and the call to pack/
+ * that builds a store directory, an archive or an S3 store from a tree or a zip.
+ */
 import { chunkerParams } from "../chunker/chunker-params.js";
 import type { CodecName } from "../codec/codec.js";
 import { type EngineWarning, UsageError } from "../errors.js";

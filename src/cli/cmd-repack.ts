@@ -1,3 +1,7 @@
+/**
+ * `superchunk repack <store>`: the flags, the call to maintain/'s repack (or its dry run),
+ * and the rendering of what it rewrote and reclaimed.
+ */
 import type { CodecName } from "../codec/codec.js";
 import { UsageError } from "../errors.js";
 import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";

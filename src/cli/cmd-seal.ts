@@ -1,3 +1,7 @@
+/**
+ * `superchunk seal <store> <out.zip>`: the flags, and the call to export/ that writes the
+ * store as one archive.
+ */
 import type { S3Options } from "../blobstore/s3-client.js";
 import { UsageError } from "../errors.js";
 import { type SealSummary, sealStore } from "../export/seal.js";

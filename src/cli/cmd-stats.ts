@@ -1,3 +1,7 @@
+/**
+ * `superchunk stats <store> [path]`: the flags, the call to stats/, and the rendering of
+ * its figures as text, JSON or the HTML report.
+ */
 import * as fs from "node:fs";
 import { UsageError } from "../errors.js";
 import type { PathStats } from "../stats/stats.js";

@@ -1,3 +1,7 @@
+/**
+ * `superchunk umount <mountpoint>`: unmounts and waits for the process that served the
+ * mount to finish (its open super-chunks frozen, its store closed).
+ */
 import { readFile, realpath } from "node:fs/promises";
 import { IoError, NotFoundError, UsageError } from "../errors.js";
 import { unmountPath } from "../fuse/fuse-mount.js";

@@ -15,6 +15,7 @@ import {
 } from "../../src/blobstore/blob-store.js";
 import { isCode } from "../../src/errors.js";
 import type { ZipInput } from "../../src/zip/zip-writer.js";
+import { rejectsWith } from "./cli-capture.js";
 import { seededBytes } from "./tree.js";
 
 /** Makes a fresh store, at a location no other call uses, holding exactly `blobs`. */
@@ -105,6 +106,10 @@ function readTests({ name, t, blobs, withStore }: Ctx): void {
         assert.is(await s.size(key), data.length, key);
         assert.ok(await s.has(key), key);
       }
+      // a key's folder is not a blob
+      assert.not.ok(await s.has("sc/01"));
+      await rejectsWith(s.get("sc/01"), "E_SUPERCHUNK_MISSING");
+      await rejectsWith(s.size("sc/01"), "E_SUPERCHUNK_MISSING");
     }),
   );
 
