@@ -18,7 +18,7 @@
 export { XATTR_CREATE, XATTR_REPLACE } from "./attr-ops.js";
 export { type CallerContext, ROOT_CALLER, type TimeSpec } from "./caller.js";
 export type { RecoveryReport } from "./recovery.js";
-export { RENAME_NOREPLACE } from "./rename-op.js";
+export { RENAME_EXCHANGE, RENAME_NOREPLACE } from "./rename-op.js";
 export type { StoreStatfs } from "./store-info.js";
 export type { WritableStoreOptions } from "./store-parts.js";
 export { WritableStore } from "./writable-store.js";

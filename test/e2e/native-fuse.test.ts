@@ -237,8 +237,7 @@ const OPTIONS = [
   "allow_other",
   "fsname=toyfs",
   "subtype=toy",
-  "big_writes",
-  "max_write=131072",
+  "max_write=1048576",
   "attr_timeout=0",
   "entry_timeout=0",
 ];
