@@ -31,7 +31,8 @@ export function rename(
   checkName(newName);
   if ((flags & RENAME_EXCHANGE) !== 0) {
     if ((flags & RENAME_NOREPLACE) !== 0) throw new UsageError("E_USAGE", "exchange noreplace");
-    return exchange(deps, parent, name, newParent, newName);
+    exchange(deps, parent, name, newParent, newName);
+    return;
   }
   const { meta } = deps;
   meta.transaction(() => {
