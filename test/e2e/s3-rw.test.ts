@@ -30,6 +30,7 @@ import {
   forceUnmountAll,
   fuseSkipReason,
   isMounted,
+  lazyUnmountSync,
   mountDir,
   runDirForTests,
   type ServedStore,
@@ -241,7 +242,7 @@ t("s3-rw - kill -9 of a read-write mount: the next one publishes what it committ
     process.kill(served.pid, "SIGKILL");
     await served.exited;
     served = undefined;
-    spawnSync("fusermount", ["-uz", mnt]);
+    lazyUnmountSync(mnt);
     assert.is(await generation(loc), 1, "nothing was published before the kill");
     served = await serveStore(loc, mnt, ["--read-write", "--work-dir", work]);
     assert.match(served.stderr(), "resuming the work directory");
@@ -323,7 +324,7 @@ t(
       assert.is.not(code, 0, "the server says it could not publish");
     } finally {
       await ceph!.startGateway();
-      if (isMounted(mnt)) spawnSync("fusermount", ["-uz", mnt]);
+      if (isMounted(mnt)) lazyUnmountSync(mnt);
     }
     assert.is(await generation(loc), 1);
     try {
@@ -399,7 +400,7 @@ t(
       await served.exited;
       served = undefined;
     } finally {
-      spawnSync("fusermount", ["-uz", mnt]);
+      lazyUnmountSync(mnt);
     }
     await repackStore(loc, { all: true }); // another writer commits generation 2
     const logged: string[] = [];
