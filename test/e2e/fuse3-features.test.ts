@@ -151,7 +151,10 @@ function countingToy(n: number) {
       return data.length;
     },
   };
-  return { ops, counts };
+  const setSize = (n: number) => {
+    size = n;
+  };
+  return { ops, counts, setSize };
 }
 
 const CACHED = ["use_ino", "attr_timeout=60", "entry_timeout=60", "max_write=1048576"];
@@ -187,6 +190,28 @@ fuseTest("fuse3 - readdirplus: ls -l of 1000 entries needs no getattr per entry"
   } finally {
     await m.unmount();
   }
+});
+
+fuseTest("fuse3 - invalidate(path) drops the kernel's cached attributes", async () => {
+  const mnt = mountDir("f3-inv");
+  const { ops, setSize } = countingToy(0);
+  const m = await mountNative(mnt, ops, CACHED, { paths: "string" });
+  const sizeOf = async () => (await run("stat", ["-c", "%s", `${mnt}/big/w`])).stdout.trim();
+  try {
+    assert.is(await sizeOf(), "0");
+    setSize(4096);
+    assert.is(await sizeOf(), "0", "cached for attr_timeout");
+    assert.ok(m.invalidate("/big/w"), "queued");
+    let seen = "0";
+    for (let i = 0; i < 50 && seen === "0"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = await sizeOf();
+    }
+    assert.is(seen, "4096", "fresh after invalidate");
+  } finally {
+    await m.unmount();
+  }
+  assert.not.ok(m.invalidate("/big/w"), "refused once the mount has ended");
 });
 
 test.run();
