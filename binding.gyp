@@ -5,12 +5,13 @@
       "sources": [
         "native/binding.c",
         "native/dispatch.c",
+        "native/inval.c",
         "native/ops.c",
         "native/reply.c"
       ],
-      "defines": ["NAPI_VERSION=8", "FUSE_USE_VERSION=29"],
-      "cflags": ["<!@(pkg-config fuse --cflags)", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
-      "libraries": ["<!@(pkg-config fuse --libs)"]
+      "defines": ["NAPI_VERSION=8", "FUSE_USE_VERSION=312"],
+      "cflags": ["<!@(pkg-config fuse3 --cflags)", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "libraries": ["<!@(pkg-config fuse3 --libs)"]
     }
   ]
 }

@@ -1,7 +1,8 @@
 /*
- * superchunk native FUSE binding (libfuse 2.9, N-API). Exports:
+ * superchunk native FUSE binding (libfuse 3 high-level API, N-API). Exports:
  *   mount(mountpoint, args[], wantedOps[], dispatch, pathBuffers) -> mount handle (external)
  *   reply(mount, id, result, payload?, extra?) -> boolean (false: stale or duplicate id)
+ *   invalidate(mount, path) -> boolean   drop the kernel's attrs and pages of path (inval.c)
  *   lazyUnmount(mountpoint, cb(errno))   umount2(MNT_DETACH) off the JS thread
  *   UTIME_NOW, UTIME_OMIT
  * The loop runs fuse_loop_mt on a thread of its own; when it ends (unmounted by us or from
@@ -12,17 +13,27 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mount.h>
 #include "sfuse.h"
+
+/* libfuse 2 had no cap on worker threads; libfuse 3's default of 10 would bound the requests
+ * JS can have in flight, so the cap is raised well above what a mount sees. */
+#define LOOP_MAX_THREADS 256
 
 static void *loop_main(void *arg) {
   sf_mount *m = arg;
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals stay with Node's threads */
-  m->loop_result = fuse_loop_mt(m->fuse);
-  fuse_unmount(m->mountpoint, m->ch); /* closes the channel; unmounts if still mounted */
-  fuse_destroy(m->fuse);              /* calls the destroy op (through JS) */
+  struct fuse_loop_config *lc = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_idle_threads(lc, 10);
+  fuse_loop_cfg_set_max_threads(lc, LOOP_MAX_THREADS);
+  m->loop_result = fuse_loop_mt(m->fuse, lc);
+  fuse_loop_cfg_destroy(lc);
+  sf_inval_stop(m);
+  fuse_unmount(m->fuse); /* unmounts if still mounted */
+  fuse_destroy(m->fuse); /* calls the destroy op (through JS) */
   m->fuse = NULL;
   m->exit_req.op = OP_EXIT;
   __atomic_store_n(&m->loop_done, 1, __ATOMIC_RELEASE);
@@ -56,6 +67,7 @@ static void mount_free(napi_env env, void *data, void *hint) {
   if (!m->closed) return; /* still serving: leak rather than free live memory */
   free(m->slots);
   free(m->free_idx);
+  free(m->conn_opts);
   free(m->mountpoint);
   free(m);
 }
@@ -106,14 +118,24 @@ static napi_value fail(napi_env env, const char *code, const char *msg) {
   return NULL;
 }
 
-/* fuse_mount + fuse_new; on failure undoes what was done and returns -1. */
+/* Options that are fuse_config fields in libfuse 3 (no parser of its own takes them). */
+static const struct fuse_opt cfg_opts[] = {
+  {"use_ino", offsetof(sf_cfg, use_ino), 1},
+  {"direct_io", offsetof(sf_cfg, direct_io), 1},
+  {"hard_remove", offsetof(sf_cfg, hard_remove), 1},
+  FUSE_OPT_END
+};
+
+/* Options parsed, fuse_new + fuse_mount; on failure undoes what was done and returns -1. */
 static int start_fuse(sf_mount *m, struct fuse_args *args) {
-  m->ch = fuse_mount(m->mountpoint, args);
-  if (m->ch == NULL) return -1;
-  m->fuse = fuse_new(m->ch, args, &m->ops, sizeof m->ops, m);
-  if (m->fuse == NULL) {
-    fuse_unmount(m->mountpoint, m->ch);
-    m->ch = NULL;
+  if (fuse_opt_parse(args, &m->cfg, cfg_opts, NULL) != 0) return -1;
+  m->conn_opts = fuse_parse_conn_info_opts(args); /* max_write=, async_read, ... */
+  if (m->conn_opts == NULL) return -1;
+  m->fuse = fuse_new(args, &m->ops, sizeof m->ops, m);
+  if (m->fuse == NULL) return -1;
+  if (fuse_mount(m->fuse, m->mountpoint) != 0) {
+    fuse_destroy(m->fuse);
+    m->fuse = NULL;
     return -1;
   }
   return 0;
@@ -153,13 +175,17 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
     return fail(env, "E_USAGE", "mount: bad arguments");
   }
   sf_fill_operations(&m->ops, wanted);
+  memcpy(m->wanted, wanted, OP_COUNT);
   int rc = start_fuse(m, &args);
   fuse_opt_free_args(&args);
+  if (rc == 0) sf_inval_start(m);
   if (rc != 0 || start_loop(env, m, argv[3]) != 0) {
     if (rc == 0) {
-      fuse_unmount(m->mountpoint, m->ch);
+      sf_inval_stop(m);
+      fuse_unmount(m->fuse);
       fuse_destroy(m->fuse);
     }
+    free(m->conn_opts);
     free(m->mountpoint);
     free(m);
     return fail(env, "E_MOUNT", "fuse_mount/fuse_new failed (see stderr for libfuse's reason)");
@@ -229,6 +255,7 @@ static void export_int(napi_env env, napi_value exports, const char *name, int64
 NAPI_MODULE_INIT() {
   export_fn(env, exports, "mount", js_mount);
   export_fn(env, exports, "reply", sf_js_reply);
+  export_fn(env, exports, "invalidate", sf_js_invalidate);
   export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
   export_int(env, exports, "UTIME_NOW", UTIME_NOW);
   export_int(env, exports, "UTIME_OMIT", UTIME_OMIT);

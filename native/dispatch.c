@@ -98,7 +98,7 @@ void sf_finish(napi_env env, sf_mount *m, uint32_t id, int result) {
   sem_post(&r->done);
 }
 
-static double fh_of(sf_req *r) { return r->fi ? (double)r->fi->fh : 0; }
+static double fh_of(sf_req *r) { return r->fh; }
 
 /* Fills argv[7..11] (a..e) for op-specific arguments. */
 static void op_args(napi_env env, sf_mount *m, sf_slot *s, sf_req *r, napi_value *a) {
@@ -119,8 +119,12 @@ static void op_args(napi_env env, sf_mount *m, sf_slot *s, sf_req *r, napi_value
     case OP_MKDIR: case OP_CHMOD: case OP_TRUNCATE: case OP_ACCESS:
       a[0] = num(env, (double)r->n[0]);
       break;
-    case OP_SYMLINK: case OP_RENAME: case OP_LINK:
+    case OP_SYMLINK: case OP_LINK:
       a[0] = path_value(env, m, r->path2);
+      break;
+    case OP_RENAME:
+      a[0] = path_value(env, m, r->path2);
+      a[1] = num(env, (double)r->n[0]);
       break;
     case OP_FTRUNCATE:
       a[0] = num(env, (double)r->n[0]);

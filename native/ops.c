@@ -4,6 +4,7 @@
  * uid/gid/pid/umask come from fuse_get_context() and travel with every request.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "sfuse.h"
 
@@ -15,6 +16,7 @@ static int sf_send(sf_mount *m, sf_req *r) {
     r->pid = fc->pid;
     r->umask = fc->umask;
   }
+  if (r->fi != NULL) r->fh = (double)r->fi->fh;
   r->result = -EIO;
   sem_init(&r->done, 0, 0);
   if (napi_call_threadsafe_function(m->tsfn, r, napi_tsfn_blocking) != napi_ok) {
@@ -31,16 +33,15 @@ static sf_mount *cur(void) { return (sf_mount *)fuse_get_context()->private_data
 
 #define REQ(code) sf_req r; memset(&r, 0, sizeof r); r.op = (code); r.path = path
 
-static int op_getattr(const char *path, struct stat *st) {
-  REQ(OP_GETATTR);
+/* getattr with a handle (fstat) goes to JS's fgetattr when it has one, like libfuse 2 did. */
+static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+  sf_mount *m = cur();
+  int by_fh = fi != NULL && m->wanted[OP_FGETATTR];
+  if (!by_fh && path == NULL) return -ENOENT;
+  REQ(by_fh ? OP_FGETATTR : OP_GETATTR);
   r.st = st;
-  return sf_send(cur(), &r);
-}
-static int op_fgetattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
-  REQ(OP_FGETATTR);
-  r.st = st;
-  r.fi = fi;
-  return sf_send(cur(), &r);
+  r.fi = by_fh ? fi : NULL;
+  return sf_send(m, &r);
 }
 static int op_readlink(const char *path, char *buf, size_t size) {
   REQ(OP_READLINK);
@@ -73,9 +74,11 @@ static int op_symlink(const char *target, const char *path) {
   r.path2 = target;
   return sf_send(cur(), &r);
 }
-static int op_rename(const char *path, const char *to) {
+/* flags: RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT, JS decides */
+static int op_rename(const char *path, const char *to, unsigned int flags) {
   REQ(OP_RENAME);
   r.path2 = to;
+  r.n[0] = flags;
   return sf_send(cur(), &r);
 }
 static int op_link(const char *path, const char *to) {
@@ -83,27 +86,26 @@ static int op_link(const char *path, const char *to) {
   r.path2 = to;
   return sf_send(cur(), &r);
 }
-static int op_chmod(const char *path, mode_t mode) {
+static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) {
   REQ(OP_CHMOD);
   r.n[0] = mode;
   return sf_send(cur(), &r);
 }
-static int op_chown(const char *path, uid_t uid, gid_t gid) {
+static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi) {
   REQ(OP_CHOWN);
   r.n[0] = uid == (uid_t)-1 ? -1 : (int64_t)uid;
   r.n[1] = gid == (gid_t)-1 ? -1 : (int64_t)gid;
   return sf_send(cur(), &r);
 }
-static int op_truncate(const char *path, off_t size) {
-  REQ(OP_TRUNCATE);
+/* truncate with a handle (ftruncate, O_TRUNC) goes to JS's ftruncate when it has one. */
+static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
+  sf_mount *m = cur();
+  int by_fh = fi != NULL && m->wanted[OP_FTRUNCATE];
+  if (!by_fh && path == NULL) return -ENOENT;
+  REQ(by_fh ? OP_FTRUNCATE : OP_TRUNCATE);
   r.n[0] = size;
-  return sf_send(cur(), &r);
-}
-static int op_ftruncate(const char *path, off_t size, struct fuse_file_info *fi) {
-  REQ(OP_FTRUNCATE);
-  r.n[0] = size;
-  r.fi = fi;
-  return sf_send(cur(), &r);
+  r.fi = by_fh ? fi : NULL;
+  return sf_send(m, &r);
 }
 static int op_open(const char *path, struct fuse_file_info *fi) {
   REQ(OP_OPEN);
@@ -155,30 +157,65 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
   r.fi = fi;
   return sf_send(cur(), &r);
 }
+static sf_dir *dir_of(struct fuse_file_info *fi) { return (sf_dir *)(uintptr_t)fi->fh; }
+
+/* JS's handle goes into an sf_dir of ours; fi->fh is that sf_dir from here on. */
 static int op_opendir(const char *path, struct fuse_file_info *fi) {
-  REQ(OP_OPENDIR);
-  r.fi = fi;
-  return sf_send(cur(), &r);
+  sf_mount *m = cur();
+  sf_dir *d = calloc(1, sizeof *d);
+  if (d == NULL) return -ENOMEM;
+  int res = 0;
+  if (m->wanted[OP_OPENDIR]) {
+    REQ(OP_OPENDIR);
+    r.fi = fi;
+    res = sf_send(m, &r);
+  }
+  if (res < 0) {
+    free(d);
+    return res;
+  }
+  d->fh = m->wanted[OP_OPENDIR] ? (double)fi->fh : 0;
+  fi->fh = (uint64_t)(uintptr_t)d;
+  return res;
 }
-/* Whole directory in one answer (offset 0 mode): libfuse buffers and pages it. */
-static int op_readdir(const char *path, void *dirbuf, fuse_fill_dir_t filler, off_t off,
-                      struct fuse_file_info *fi) {
-  (void)off;
-  REQ(OP_READDIR);
-  r.dirbuf = dirbuf;
-  r.filler = filler;
-  r.fi = fi;
-  return sf_send(cur(), &r);
+/* Offset 0 (open, rewinddir) fetches the listing from JS; every call then feeds libfuse from
+ * `off` in offset mode until its buffer is full. With FUSE_READDIR_PLUS and stats from JS the
+ * entries carry their attributes (readdirplus), so the kernel needs no lookup per entry. */
+static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+                      struct fuse_file_info *fi, enum fuse_readdir_flags flags) {
+  sf_dir *d = dir_of(fi);
+  if (off == 0 || d->names == NULL) {
+    REQ(OP_READDIR);
+    r.fh = d->fh;
+    r.dir = d;
+    int res = sf_send(cur(), &r);
+    if (res < 0) return res;
+  }
+  int plus = (flags & FUSE_READDIR_PLUS) && d->st != NULL;
+  for (uint32_t i = (uint32_t)off; i < d->n; i++) {
+    if (filler(buf, d->names[i], d->st ? &d->st[i] : NULL, (off_t)i + 1,
+               plus ? FUSE_FILL_DIR_PLUS : 0) != 0)
+      break;
+  }
+  return 0;
 }
 static int op_releasedir(const char *path, struct fuse_file_info *fi) {
-  REQ(OP_RELEASEDIR);
-  r.fi = fi;
-  return sf_send(cur(), &r);
+  sf_mount *m = cur();
+  sf_dir *d = dir_of(fi);
+  int res = 0;
+  if (m->wanted[OP_RELEASEDIR]) {
+    REQ(OP_RELEASEDIR);
+    r.fh = d->fh;
+    res = sf_send(m, &r);
+  }
+  sf_dir_clear(d);
+  free(d);
+  return res;
 }
 static int op_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi) {
   REQ(OP_FSYNCDIR);
   r.n[0] = datasync;
-  r.fi = fi;
+  r.fh = dir_of(fi)->fh;
   return sf_send(cur(), &r);
 }
 static int op_setxattr(const char *path, const char *name, const char *value, size_t size,
@@ -213,7 +250,7 @@ static int op_access(const char *path, int mask) {
   r.n[0] = mask;
   return sf_send(cur(), &r);
 }
-static int op_utimens(const char *path, const struct timespec tv[2]) {
+static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi) {
   REQ(OP_UTIMENS);
   r.tv[0] = tv[0];
   r.tv[1] = tv[1];
@@ -229,9 +266,17 @@ static int op_fallocate(const char *path, int mode, off_t off, off_t len,
   return sf_send(cur(), &r);
 }
 
-/* INIT: fuse_new's user_data (the mount) becomes the private data of every later op. */
-static void *op_init(struct fuse_conn_info *conn) {
+/* INIT: fuse_new's user_data (the mount) becomes the private data of every later op. The
+ * settings libfuse 3 keeps in fuse_config and the connection options are applied here. */
+static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
   sf_mount *m = cur();
+  cfg->use_ino = m->cfg.use_ino;
+  cfg->direct_io = m->cfg.direct_io;
+  cfg->hard_remove = m->cfg.hard_remove;
+  cfg->nullpath_ok = 0; /* handle ops get the path; NULL only when libfuse has none left */
+  if (m->conn_opts != NULL) fuse_apply_conn_info_opts(m->conn_opts, conn);
+  /* writes arrive in libfuse's own buffer (a view for JS), not through a pipe and a copy */
+  conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
   sf_req r;
   memset(&r, 0, sizeof r);
   r.op = OP_INIT;
@@ -250,17 +295,14 @@ static void op_destroy(void *pd) {
 }
 
 /* Fills `ops` with the trampolines of the ops JS implements (wanted[op] != 0); the rest stay
- * NULL, so libfuse answers ENOSYS or its documented fallback. init/destroy are always set. */
+ * NULL, so libfuse answers ENOSYS or its documented fallback. init/destroy are always set;
+ * fgetattr/ftruncate are getattr/truncate with a handle in libfuse 3. */
 void sf_fill_operations(struct fuse_operations *o, const uint8_t *w) {
   memset(o, 0, sizeof *o);
   o->init = op_init;
   o->destroy = op_destroy;
-  o->flag_utime_omit_ok = 1;
-  /* handle ops may get a NULL path (a file unlinked while open, with hard_remove) */
-  o->flag_nullpath_ok = 1;
 #define SET(code, field, fn) if (w[code]) o->field = fn
   SET(OP_GETATTR, getattr, op_getattr);
-  SET(OP_FGETATTR, fgetattr, op_fgetattr);
   SET(OP_READLINK, readlink, op_readlink);
   SET(OP_MKNOD, mknod, op_mknod);
   SET(OP_MKDIR, mkdir, op_mkdir);
@@ -272,7 +314,7 @@ void sf_fill_operations(struct fuse_operations *o, const uint8_t *w) {
   SET(OP_CHMOD, chmod, op_chmod);
   SET(OP_CHOWN, chown, op_chown);
   SET(OP_TRUNCATE, truncate, op_truncate);
-  SET(OP_FTRUNCATE, ftruncate, op_ftruncate);
+  if (w[OP_FTRUNCATE]) o->truncate = op_truncate;
   SET(OP_OPEN, open, op_open);
   SET(OP_CREATE, create, op_create);
   SET(OP_READ, read, op_read);
@@ -281,10 +323,12 @@ void sf_fill_operations(struct fuse_operations *o, const uint8_t *w) {
   SET(OP_FLUSH, flush, op_flush);
   SET(OP_RELEASE, release, op_release);
   SET(OP_FSYNC, fsync, op_fsync);
-  SET(OP_OPENDIR, opendir, op_opendir);
   SET(OP_READDIR, readdir, op_readdir);
-  SET(OP_RELEASEDIR, releasedir, op_releasedir);
-  SET(OP_FSYNCDIR, fsyncdir, op_fsyncdir);
+  if (w[OP_READDIR]) { /* our sf_dir lives from opendir to releasedir */
+    o->opendir = op_opendir;
+    o->releasedir = op_releasedir;
+  }
+  if (w[OP_READDIR]) SET(OP_FSYNCDIR, fsyncdir, op_fsyncdir);
   SET(OP_SETXATTR, setxattr, op_setxattr);
   SET(OP_GETXATTR, getxattr, op_getxattr);
   SET(OP_LISTXATTR, listxattr, op_listxattr);

@@ -1,5 +1,5 @@
 /*
- * Decoding JS answers into libfuse's memory. Runs on the JS thread while the FUSE thread that
+ * Decoding JS answers into libfuse's memory (and directory listings into sf_dir). Runs on the JS thread while the FUSE thread that
  * owns the memory is blocked waiting, so writing into it here is safe. A malformed answer
  * becomes -EIO, never a crash.
  */
@@ -81,22 +81,38 @@ static int copy_name(napi_env env, napi_value v, char *dst, size_t cap) {
   return 0;
 }
 
+void sf_dir_clear(sf_dir *d) {
+  for (uint32_t i = 0; i < d->n; i++) free(d->names[i]);
+  free(d->names);
+  free(d->st);
+  d->names = NULL;
+  d->st = NULL;
+  d->n = 0;
+}
+
+/* The whole listing into the request's sf_dir; the FUSE thread then feeds libfuse from it. */
 static int decode_readdir(napi_env env, sf_req *r, napi_value names, napi_value stats) {
   bool is = false;
   uint32_t n;
   size_t nst = 0;
   char name[1024];
+  sf_dir *d = r->dir;
   if (napi_is_array(env, names, &is) != napi_ok || !is) return -EIO;
   napi_get_array_length(env, names, &n);
   const double *st = f64_array(env, stats, 0, &nst);
   if (st != NULL && nst < (size_t)n * ST_FIELDS) st = NULL;
-  struct stat sb;
+  sf_dir_clear(d);
+  d->names = calloc(n ? n : 1, sizeof *d->names);
+  if (st != NULL) d->st = malloc((n ? n : 1) * sizeof *d->st);
+  if (d->names == NULL || (st != NULL && d->st == NULL)) return -ENOMEM;
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     if (napi_get_element(env, names, i, &v) != napi_ok) return -EIO;
     if (copy_name(env, v, name, sizeof name) != 0) return -EIO;
-    if (st != NULL) fill_stat(&sb, st + (size_t)i * ST_FIELDS);
-    if (r->filler(r->dirbuf, name, st ? &sb : NULL, 0) != 0) return -ENOMEM;
+    d->names[i] = strdup(name);
+    d->n = i + 1;
+    if (d->names[i] == NULL) return -ENOMEM;
+    if (st != NULL) fill_stat(&d->st[i], st + (size_t)i * ST_FIELDS);
   }
   return 0;
 }

@@ -1,20 +1,24 @@
 /*
  * superchunk native FUSE binding: shared declarations.
  *
- * Model: every libfuse 2.9 high-level op runs on a libfuse worker thread (fuse_loop_mt on a
- * thread of our own). The op packs its arguments into an sf_req on its stack, queues it on a
+ * Model: every libfuse 3 high-level (path) op runs on a libfuse worker thread (fuse_loop_mt on
+ * a thread of our own). The op packs its arguments into an sf_req on its stack, queues it on a
  * napi_threadsafe_function and waits on the request's semaphore. On the JS thread, call_js
  * registers the request in the mount's slot table (id = generation << 16 | index), calls the
  * JS dispatcher, and JS later calls reply(mount, id, result, payload, extra), which decodes the
  * payload straight into libfuse's memory (stat, statvfs, read buffer, dir filler, ...), detaches
  * any Buffer view of libfuse memory, and posts the semaphore. The slot table is only touched on
  * the JS thread, so it needs no lock; a stale or duplicate reply is refused, never a crash.
+ * Directory handles are ours (sf_dir): JS's listing is fetched once per rewind and served from
+ * C in offset mode, which is what lets libfuse send readdirplus entries (ino, attrs) to the
+ * kernel. Cache invalidations JS asks for run on a thread of their own (never a libfuse
+ * worker, never the JS thread), since the kernel may wait on a request JS has not answered.
  */
 #ifndef SFUSE_H
 #define SFUSE_H
 
 #ifndef FUSE_USE_VERSION
-#define FUSE_USE_VERSION 29
+#define FUSE_USE_VERSION 312
 #endif
 #include <fuse.h>
 #include <node_api.h>
@@ -54,8 +58,8 @@ typedef struct sf_req {
   size_t size;
   int64_t n[4];      /* op-specific numbers: mode, rdev, flags, offsets, uid/gid, ... */
   struct timespec tv[2];
-  void *dirbuf;
-  fuse_fill_dir_t filler;
+  double fh;         /* the handle JS chose (for directories: sf_dir.fh, not fi->fh) */
+  struct sf_dir *dir; /* readdir: where the listing goes */
   uid_t uid;
   gid_t gid;
   pid_t pid;
@@ -63,6 +67,25 @@ typedef struct sf_req {
   int result;
   sem_t done;
 } sf_req;
+
+/* One open directory: JS's handle and, once read, its listing (names and optional stats). */
+typedef struct sf_dir {
+  double fh;
+  uint32_t n;
+  char **names;
+  struct stat *st; /* NULL when JS gave no stats */
+} sf_dir;
+
+/* A path whose kernel caches are to be dropped (queued for the invalidation thread). */
+typedef struct sf_inval {
+  struct sf_inval *next;
+  char path[];
+} sf_inval;
+
+/* libfuse 3 settings JS gives as `-o` options but that live in fuse_config, not the parser. */
+typedef struct sf_cfg {
+  int use_ino, direct_io, hard_remove;
+} sf_cfg;
 
 typedef struct sf_slot {
   sf_req *req;
@@ -75,8 +98,17 @@ typedef struct sf_mount {
   pthread_t thread;
   int thread_started;
   struct fuse *fuse;
-  struct fuse_chan *ch;
   char *mountpoint;
+  sf_cfg cfg;
+  struct fuse_conn_info_opts *conn_opts;
+  uint8_t wanted[OP_COUNT];
+  pthread_t inval_thread;
+  int inval_started;
+  pthread_mutex_t inval_lock;
+  pthread_cond_t inval_cond;
+  sf_inval *inval_head, **inval_tail;
+  int inval_stop;
+  uint64_t invalidated; /* paths handed to fuse_invalidate_path (for tests) */
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */
@@ -92,6 +124,11 @@ typedef struct sf_mount {
 /* ops.c */
 void sf_fill_operations(struct fuse_operations *ops, const uint8_t *wanted);
 
+/* inval.c */
+void sf_inval_start(sf_mount *m);
+void sf_inval_stop(sf_mount *m);
+napi_value sf_js_invalidate(napi_env env, napi_callback_info info);
+
 /* dispatch.c (JS thread) */
 void sf_call_js(napi_env env, napi_value cb, void *ctx, void *data);
 napi_value sf_js_reply(napi_env env, napi_callback_info info);
@@ -99,5 +136,6 @@ void sf_finish(napi_env env, sf_mount *m, uint32_t id, int result);
 
 /* reply.c (JS thread) */
 int sf_decode_reply(napi_env env, sf_req *r, int result, napi_value payload, napi_value extra);
+void sf_dir_clear(sf_dir *d);
 
 #endif

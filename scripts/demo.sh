@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/superchunk-demo.XXXXXX)
 mnt="$work/mnt"
 cleanup() {
-  if mountpoint -q "$mnt" 2>/dev/null; then node dist/src/cli/main.js umount "$mnt" || fusermount -uz "$mnt"; fi
+  if mountpoint -q "$mnt" 2>/dev/null; then node dist/src/cli/main.js umount "$mnt" || fusermount3 -uz "$mnt" || fusermount -uz "$mnt" || umount -l "$mnt"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

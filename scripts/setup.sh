@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what superchunk needs on a Debian machine with Node 20: the FUSE
-# runtime and headers (libfuse2, fuse, libfuse-dev) and a C toolchain from Debian
+# runtime and headers (libfuse3-3, fuse3, libfuse3-dev) and a C toolchain from Debian
 # when missing, the npm dependencies (which build the native FUSE binding), and
 # the build. Safe to run again.
 set -euo pipefail
@@ -9,11 +9,12 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
-ldconfig -p 2>/dev/null | grep -q 'libfuse\.so\.2' || need+=(libfuse2)
-command -v fusermount >/dev/null 2>&1 || need+=(fuse)
+ldconfig -p 2>/dev/null | grep -q 'libfuse3\.so\.3' || need+=(libfuse3-3)
+# fusermount3 mounts and unmounts for users other than root
+command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
 command -v mkfifo >/dev/null 2>&1 || need+=(coreutils)
-# the native FUSE binding (binding.gyp) builds against libfuse2's headers
-[ -f /usr/include/fuse/fuse.h ] || need+=(libfuse-dev)
+# the native FUSE binding (binding.gyp) builds against libfuse3's headers (pkg-config fuse3)
+[ -f /usr/include/fuse3/fuse.h ] || need+=(libfuse3-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || need+=(build-essential)
 # tools the test suite drives: a web server for archives over HTTP, Info-ZIP for zip

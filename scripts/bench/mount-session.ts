@@ -4,6 +4,7 @@
  * run the measurement, and always unmount and reap the process, also on errors.
  */
 
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UnsupportedError } from "../../src/errors.js";
@@ -17,7 +18,7 @@ const EXIT_WAIT_MS = 15_000;
 /** How to mount one tool's output. */
 export interface MountSpec {
   readonly mount: Command;
-  /** The tool's own unmount, tried before `fusermount -u`. */
+  /** The tool's own unmount, tried before `fusermount3 -u`. */
   readonly unmount?: Command;
   /** ms to wait for the mount process to exit after the unmount; default 15 000 */
   readonly exitWaitMs?: number;
@@ -61,14 +62,17 @@ function peakRss(pid: number | null): number | null {
   }
 }
 
-/** Unmounts `dir`: the tool's own command, then `fusermount -u` a few times, then lazily. */
+/** libfuse 3's `fusermount3` when installed, else libfuse 2's `fusermount`. */
+const FUSERMOUNT = spawnSync("fusermount3", ["-V"]).error ? "fusermount" : "fusermount3";
+
+/** Unmounts `dir`: the tool's own command, then `fusermount3 -u` a few times, then lazily. */
 export async function unmount(dir: string, own?: Command): Promise<void> {
   if (own !== undefined && isMounted(dir)) await runProcess(own.cmd, own.args, { env: own.env });
   for (let i = 0; i < 10 && isMounted(dir); i++) {
-    await runProcess("fusermount", ["-u", dir]);
+    await runProcess(FUSERMOUNT, ["-u", dir]);
     if (isMounted(dir)) await sleep(300);
   }
-  if (isMounted(dir)) await runProcess("fusermount", ["-uz", dir]);
+  if (isMounted(dir)) await runProcess(FUSERMOUNT, ["-uz", dir]);
 }
 
 function failure(dir: string, r: RunResult): Error {

@@ -1,6 +1,6 @@
 /**
- * fuse/: serves a store through the kernel with superchunk's own libfuse2 binding
- * (native-fuse.ts). This folder is the only importer of the binding and the only place errno
+ * fuse/: serves a store through the kernel with superchunk's own libfuse 3 binding
+ * (native-fuse.ts; spec/FUSE.md). This folder is the only importer of the binding and the only place errno
  * exists (errno.ts).
  *
  * Terms: a *mount* is one live FUSE file system at a mountpoint, served by this process; the
@@ -14,10 +14,9 @@
  * `subtype=superchunk` (type `fuse.superchunk` in the mount table). Read-only: `ro`,
  * `kernel_cache` and long entry/attr timeouts (the store never changes under the mount);
  * following an S3 store's pointer (`--follow`): no `kernel_cache` and 1 s timeouts instead.
- * Read-write: `big_writes`, `max_write`, attr_timeout=0 and a short entry
+ * Read-write: `max_write` (1 MiB), attr_timeout=0 and a short entry
  * timeout, no kernel_cache.
  */
-import { execFile } from "node:child_process";
 import { constants as fsc } from "node:fs";
 import { access, readdir, realpath, stat } from "node:fs/promises";
 import { IoError, NotFoundError, UnsupportedError, UsageError } from "../errors.js";
@@ -31,6 +30,7 @@ import { findMount } from "./mount-table.js";
 import { loadNativeAddon } from "./native-addon.js";
 import { mountNative } from "./native-fuse.js";
 import type { NativeFuseOps, NativeMount } from "./native-types.js";
+import { runUnmount } from "./unmount-cmd.js";
 
 /** Options of a mount. */
 export interface MountOptions extends FuseOptionParams {
@@ -47,7 +47,7 @@ export interface FuseMount {
   /** the resolved absolute mountpoint */
   readonly mountpoint: string;
   readonly ops: { readonly openFiles: number };
-  /** resolves once the mount is gone: unmounted by us or from outside (fusermount -u) */
+  /** resolves once the mount is gone: unmounted by us or from outside (fusermount3 -u) */
   readonly gone: Promise<void>;
   /**
    * Unmounts (lazily: a process with a file open keeps it alive until it closes it) and
@@ -187,24 +187,19 @@ async function unmountNative(m: NativeMount): Promise<void> {
 }
 
 /**
- * Unmounts whatever FUSE file system is at `mountpoint` with `fusermount -u` (`-z` when lazy),
- * from any process. A busy mount fails with E_MOUNT_BUSY unless lazy.
+ * Unmounts whatever FUSE file system is at `mountpoint` with `fusermount3 -u` (or
+ * `fusermount -u`, or `umount`; lazily when `lazy`), from any process. A busy mount fails
+ * with E_MOUNT_BUSY unless lazy.
  */
 export async function unmountPath(mountpoint: string, lazy = false): Promise<void> {
-  const args = lazy ? ["-u", "-z", mountpoint] : ["-u", mountpoint];
-  await new Promise<void>((resolve, reject) => {
-    execFile("fusermount", args, (err, _stdout, stderr) => {
-      if (!err) return resolve();
-      const text = String(stderr).trim() || err.message;
-      const busy = /busy/i.test(text);
-      reject(
-        new IoError(
-          busy ? "E_MOUNT_BUSY" : "E_IO",
-          `cannot unmount ${mountpoint}: ${text}`,
-          { mountpoint, busy },
-          err,
-        ),
-      );
-    });
-  });
+  const failed = await runUnmount(mountpoint, lazy);
+  if (failed === undefined) return;
+  const text = failed.stderr || failed.error.message;
+  const busy = /busy/i.test(text);
+  throw new IoError(
+    busy ? "E_MOUNT_BUSY" : "E_IO",
+    `cannot unmount ${mountpoint}: ${text}`,
+    { mountpoint, busy },
+    failed.error,
+  );
 }

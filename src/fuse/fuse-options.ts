@@ -1,8 +1,11 @@
 /**
  * The libfuse `-o` options of a superchunk mount: the options every mount gets (see the header
- * of fuse-mount.ts; read-only and read-write mounts differ) plus the user's, checked against a
- * list of libfuse2 options that make sense for a store. Checking first matters: libfuse2 mounts before it parses its own
- * options, so an unknown one would fail only after the kernel mount exists.
+ * of fuse-mount.ts and spec/FUSE.md; read-only and read-write mounts differ) plus the user's,
+ * checked against a list of options that make sense for a store, so a typo is a usage error
+ * naming the known ones rather than libfuse's terse refusal. Options libfuse 2 had and
+ * libfuse 3 dropped are still accepted: `nonempty` (libfuse 3 always allows a non-empty
+ * mountpoint; superchunk's own check still reads it), `relatime` (the kernel's default) and
+ * `big_writes` (always on) are left out of the list given to libfuse.
  */
 import { UsageError } from "../errors.js";
 
@@ -46,6 +49,7 @@ const FLAG_OPTIONS = new Set([
   "noexec",
   "exec",
   "ro",
+  "big_writes",
 ]);
 const INT = /^\d+$/;
 const VALUE_OPTIONS = new Map<string, RegExp>([
@@ -89,8 +93,13 @@ export type MountMode = "read-only" | "read-write";
 export const RW_ATTR_TIMEOUT_S = 0;
 /** Kernel entry cache lifetime of a read-write mount (names only change through the mount). */
 export const RW_ENTRY_TIMEOUT_S = 1;
-/** Largest write request of a read-write mount. */
-export const RW_MAX_WRITE_BYTES = 131_072;
+/**
+ * Largest write request of a read-write mount: 1 MiB, the kernel's default limit of 256 pages
+ * (fs.fuse.max_pages_limit) and libfuse 3's own buffer size.
+ */
+export const RW_MAX_WRITE_BYTES = 1_048_576;
+/** libfuse 2 options libfuse 3 no longer parses; accepted and left out (see the header). */
+const DROPPED_IN_LIBFUSE3 = new Set(["nonempty", "relatime", "big_writes"]);
 
 function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
   const name = (p.fsName ?? "superchunk").replace(/\\/g, "\\\\");
@@ -98,7 +107,6 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
   if (mode === "read-write") {
     return [
       ...common,
-      "big_writes",
       `max_write=${RW_MAX_WRITE_BYTES}`,
       `entry_timeout=${RW_ENTRY_TIMEOUT_S}`,
       `attr_timeout=${RW_ATTR_TIMEOUT_S}`,
@@ -119,16 +127,15 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
 /**
  * The libfuse `-o` options, one per element: ours first, then the user's (which may override
  * timeouts). A read-only mount gets `ro`, `kernel_cache` and long timeouts; a read-write one
- * `big_writes`, `max_write` and short timeouts. Not `hard_remove`: with it libfuse2 answers
- * fstat(2) of a file unlinked while open with ENOENT (the kernel sends no handle with a
- * stat, and the node has no path left); without it libfuse renames such a file to
- * `.fuse_hidden*` until its last close, as sshfs and other libfuse2 file systems do.
+ * `max_write` and short timeouts. Not `hard_remove`: libfuse then renames a file unlinked
+ * while open to `.fuse_hidden*` until its last close (as sshfs does), so every handle op still
+ * has a path.
  */
 export function fuseOptionList(p: FuseOptionParams, mode: MountMode = "read-only"): string[] {
   const list = ourOptions(p, mode);
   for (const o of p.fuseOptions ?? []) {
     checkFuseOption(o);
-    list.push(o);
+    if (!DROPPED_IN_LIBFUSE3.has(o)) list.push(o);
   }
   return list;
 }

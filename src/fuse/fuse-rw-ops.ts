@@ -13,7 +13,13 @@
  */
 import type { InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
-import type { CallerContext, TimeSpec, WritableStore } from "../writer/index.js";
+import {
+  type CallerContext,
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  type TimeSpec,
+  type WritableStore,
+} from "../writer/index.js";
 import { ErrnoError } from "./errno.js";
 import { nulList } from "./fuse-ops.js";
 import { kindOfMode, toNativeStat, toWritableStatfs } from "./fuse-stat.js";
@@ -31,6 +37,8 @@ import { ReadPattern } from "./read-pattern.js";
 /** chown's "leave unchanged" as uid_t/gid_t arrive from the binding. */
 const ID_UNCHANGED = 0xffff_ffff;
 const FALLOC_PLAIN = 0;
+/** renameat2 flags the store implements; RENAME_WHITEOUT (overlayfs) and others: EINVAL. */
+const RENAME_FLAGS = RENAME_NOREPLACE | RENAME_EXCHANGE;
 /**
  * POSIX ACLs travel as these xattrs; the store does not enforce them, so setting one is
  * EOPNOTSUPP (cp -a and friends then fall back to chmod, as they would on a file system
@@ -126,10 +134,11 @@ export class FuseRwOps {
         const { parent, name } = s.parentOf(p);
         s.rmdir(parent, name);
       },
-      rename: (from, to) => {
+      rename: (from, to, flags) => {
+        if ((flags & ~RENAME_FLAGS) !== 0) throw new ErrnoError("EINVAL", "rename flags");
         const a = s.parentOf(from);
         const b = s.parentOf(to);
-        s.rename(a.parent, a.name, b.parent, b.name);
+        s.rename(a.parent, a.name, b.parent, b.name, flags);
       },
     };
   }

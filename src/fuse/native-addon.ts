@@ -79,6 +79,8 @@ export interface NativeAddon {
   ): MountHandle;
   /** false when `id` was already answered */
   reply(m: MountHandle, id: number, result: number, payload?: unknown, extra?: unknown): boolean;
+  /** queues fuse_invalidate_path for `path`; false once the loop has ended */
+  invalidate(m: MountHandle, path: Buffer | string): boolean;
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
@@ -95,7 +97,7 @@ export function loadNativeAddon(): NativeAddon {
   } catch (err) {
     throw new UnsupportedError(
       "E_NO_FUSE",
-      "the native FUSE binding is not available (build it with node-gyp; needs libfuse2)",
+      "the native FUSE binding is not available (build it with node-gyp; needs libfuse3)",
       { addon: new URL(ADDON_PATH, import.meta.url).pathname },
       err,
     );

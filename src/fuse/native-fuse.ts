@@ -1,24 +1,27 @@
 /**
- * superchunk's own FUSE binding: libfuse 2.9's high-level API through a small N-API addon
+ * superchunk's own FUSE binding: libfuse 3's high-level (path) API through a small N-API addon
  * (native/*.c, binding.gyp), serving every mount (it replaced fuse-native, kept only as a
- * dev dependency for scripts/fuse-binding-bench.ts).
+ * dev dependency for scripts/fuse-binding-bench.ts). spec/FUSE.md gives the choices.
  *
  * What it gives over fuse-native: the caller (uid, gid, pid, umask) on every op; nanosecond
  * times in getattr and utimens, with UTIME_NOW / UTIME_OMIT passed through as "now" / "omit";
  * `use_ino`, `fallocate`, open/create flags and per-open direct_io/keep_cache; read and write
  * buffers that are views of libfuse's memory (no copies); raw-byte paths and names; a
- * multi-threaded loop (fuse_loop_mt) with any number of requests in flight, since handlers are
- * async. Errors: a handler throws or rejects; `errnoOf` turns that into a negative errno.
+ * multi-threaded loop (fuse_loop_mt) with many requests in flight, since handlers are
+ * async; rename flags (RENAME_NOREPLACE / _EXCHANGE / _WHITEOUT reach the handler); writes of
+ * up to 1 MiB per request; readdirplus (a readdir answer with stats gives the kernel each
+ * entry's attributes, so `ls -l` needs no lookup per entry); `invalidate(path)` to drop the
+ * kernel's cached attributes and pages of a path. Errors: a handler throws or rejects; `errnoOf` turns that into a negative errno.
  *
  * Threads: libfuse workers block while the JS thread answers, so a process serving a mount must
  * not read that mount with synchronous calls (it would deadlock itself).
  */
-import { execFile } from "node:child_process";
 import { constants as osc } from "node:os";
 import { IoError } from "../errors.js";
 import { loadNativeAddon, type MountHandle, type NativeAddon } from "./native-addon.js";
 import { makeDispatch, utimeMarks, wantedOps } from "./native-ops.js";
 import type { NativeFuseOps, NativeMount, NativeMountSettings } from "./native-types.js";
+import { runUnmount } from "./unmount-cmd.js";
 
 export { timeFromNs, timeToNs } from "./native-encode.js";
 export type * from "./native-types.js";
@@ -36,15 +39,12 @@ export function nativeFuseArgs(options: string[]): string[] {
   return options.flatMap((o) => (o === "-d" || o === "-s" ? [o] : ["-o", o.replace(/,/g, "\\,")]));
 }
 
-function fusermountUnmount(mountpoint: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile("fusermount", ["-u", "-z", "--", mountpoint], (err) =>
-      err ? reject(err) : resolve(),
-    );
-  });
+async function fusermountUnmount(mountpoint: string): Promise<void> {
+  const failed = await runUnmount(mountpoint, true);
+  if (failed !== undefined) throw failed.error;
 }
 
-/** Unmounts lazily: umount2(MNT_DETACH), or fusermount when not permitted; EINVAL = not mounted. */
+/** Unmounts lazily: umount2(MNT_DETACH), or fusermount3 when not permitted; EINVAL = not mounted. */
 async function lazyUnmount(mountpoint: string): Promise<void> {
   const addon = loadNativeAddon();
   const errno = await new Promise<number>((r) => addon.lazyUnmount(mountpoint, r));
@@ -58,7 +58,7 @@ async function lazyUnmount(mountpoint: string): Promise<void> {
 
 /**
  * Mounts `ops` at `mountpoint` with the libfuse options `options` (e.g. "use_ino",
- * "default_permissions", "fsname=x", "subtype=superchunk", "attr_timeout=1", "big_writes";
+ * "default_permissions", "fsname=x", "subtype=superchunk", "attr_timeout=1", "max_write=N";
  * "-d" for debug tracing) and resolves once the kernel has sent INIT.
  * Throws UnsupportedError E_NO_FUSE when the addon is not built, IoError E_IO when libfuse
  * refuses the mount (its reason goes to stderr).
@@ -115,6 +115,10 @@ class LiveMount implements NativeMount {
       this.markReady = resolve;
       this.fail = reject;
     });
+  }
+
+  invalidate(path: Buffer | string): boolean {
+    return this.handle !== undefined && !this.ended && this.addon.invalidate(this.handle, path);
   }
 
   async unmount(): Promise<void> {

@@ -102,7 +102,8 @@ export interface NativeFuseOps<P extends Buffer | string = Buffer> {
   rmdir?(path: P, c: FuseCaller): Done;
   /** creates `path` as a symlink whose content is `target` */
   symlink?(path: P, target: P, c: FuseCaller): Done;
-  rename?(from: P, to: P, c: FuseCaller): Done;
+  /** flags of renameat2: RENAME_NOREPLACE 1, RENAME_EXCHANGE 2, RENAME_WHITEOUT 4 */
+  rename?(from: P, to: P, flags: number, c: FuseCaller): Done;
   /** creates `to` as a new name of `from` */
   link?(from: P, to: P, c: FuseCaller): Done;
   chmod?(path: P, mode: number, c: FuseCaller): Done;
@@ -121,7 +122,10 @@ export interface NativeFuseOps<P extends Buffer | string = Buffer> {
   release?(path: P | null, fh: number, flags: number, c: FuseCaller): Done;
   fsync?(path: P | null, datasync: boolean, fh: number, c: FuseCaller): Done;
   opendir?(path: P, flags: number, c: FuseCaller): R<OpenAnswer | undefined>;
-  /** the whole directory; "." and ".." are the file system's to list */
+  /**
+   * the whole directory; "." and ".." are the file system's to list. With a stat for every
+   * entry the kernel gets them as readdirplus attributes (no lookup per entry afterwards)
+   */
   readdir?(path: P, fh: number, c: FuseCaller): R<DirEntry<P>[]>;
   releasedir?(path: P | null, fh: number, c: FuseCaller): Done;
   fsyncdir?(path: P | null, datasync: boolean, fh: number, c: FuseCaller): Done;
@@ -161,7 +165,13 @@ export interface NativeMount {
   /** resolves once the FUSE loop has ended and the binding let go (unmounted by us or outside) */
   readonly gone: Promise<void>;
   /**
-   * Lazily unmounts (umount2 MNT_DETACH, or `fusermount -uz` when not permitted) and resolves
+   * Drops the kernel's cached attributes and pages of `path` (libfuse's fuse_invalidate_path),
+   * asynchronously, on a thread of the binding's: safe to call from a handler. False once the
+   * mount has ended. A path the kernel holds nothing of costs a lookup in libfuse's table.
+   */
+  invalidate(path: Buffer | string): boolean;
+  /**
+   * Lazily unmounts (umount2 MNT_DETACH, or `fusermount3 -uz` when not permitted) and resolves
    * once the loop has ended; idempotent. A process keeping a file open in the mount delays the
    * end until it closes it (lazy unmount semantics).
    */

@@ -18,6 +18,6 @@
 export { XATTR_CREATE, XATTR_REPLACE } from "./attr-ops.js";
 export { type CallerContext, ROOT_CALLER, type TimeSpec } from "./caller.js";
 export type { RecoveryReport } from "./recovery.js";
-export { RENAME_NOREPLACE } from "./rename-op.js";
+export { RENAME_EXCHANGE, RENAME_NOREPLACE } from "./rename-op.js";
 export type { StoreStatfs } from "./store-info.js";
 export { WritableStore, type WritableStoreOptions } from "./writable-store.js";

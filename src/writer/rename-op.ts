@@ -3,6 +3,7 @@
  * a file, a directory over an empty directory), never a directory into its own subtree
  * (E_USAGE, EINVAL), never a directory over a non-directory (E_NOT_DIR) or the reverse
  * (E_IS_DIR). Renaming a name onto another name of the same inode does nothing.
+ * RENAME_EXCHANGE swaps two existing names (any kinds), never a directory into its own subtree.
  */
 import { UsageError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
@@ -15,6 +16,8 @@ import { childOf, dirOf, inodeOf, type TreeDeps, touchDir } from "./tree-deps.js
 
 /** RENAME_NOREPLACE of renameat2: fail with E_EXISTS rather than replace. */
 export const RENAME_NOREPLACE = 1;
+/** RENAME_EXCHANGE of renameat2: swap the two names atomically; both must exist. */
+export const RENAME_EXCHANGE = 2;
 
 /** Moves `parent/name` to `newParent/newName`. */
 export function rename(
@@ -26,6 +29,11 @@ export function rename(
   flags = 0,
 ): void {
   checkName(newName);
+  if ((flags & RENAME_EXCHANGE) !== 0) {
+    if ((flags & RENAME_NOREPLACE) !== 0) throw new UsageError("E_USAGE", "exchange noreplace");
+    exchange(deps, parent, name, newParent, newName);
+    return;
+  }
   const { meta } = deps;
   meta.transaction(() => {
     const src = childOf(meta, parent, name);
@@ -47,6 +55,41 @@ export function rename(
       meta.updateInode(newParent, { nlink: dirOf(meta, newParent).nlink + 1 });
     }
     meta.updateInode(src.ino, { ctimeNs: now });
+    touchDir(meta, parent, now);
+    if (newParent !== parent) touchDir(meta, newParent, now);
+  });
+}
+
+/** Swaps `parent/name` and `newParent/newName` (both must exist). */
+function exchange(
+  deps: TreeDeps,
+  parent: InodeId,
+  name: Buffer,
+  newParent: InodeId,
+  newName: Buffer,
+): void {
+  const { meta } = deps;
+  meta.transaction(() => {
+    const a = childOf(meta, parent, name);
+    const b = childOf(meta, newParent, newName);
+    if (a.ino === b.ino) return;
+    const aDir = a.kind === InodeKind.dir ? 1 : 0;
+    const bDir = b.kind === InodeKind.dir ? 1 : 0;
+    if (newParent !== parent) {
+      if (aDir) checkNotInside(meta, a.ino, newParent);
+      if (bDir) checkNotInside(meta, b.ino, parent);
+    }
+    meta.writes.removeEntry(parent, name);
+    meta.writes.removeEntry(newParent, newName);
+    meta.addEntry(parent, name, b.ino);
+    meta.addEntry(newParent, newName, a.ino);
+    if (newParent !== parent && aDir !== bDir) {
+      meta.updateInode(parent, { nlink: dirOf(meta, parent).nlink + bDir - aDir });
+      meta.updateInode(newParent, { nlink: dirOf(meta, newParent).nlink + aDir - bDir });
+    }
+    const now = nowNs();
+    meta.updateInode(a.ino, { ctimeNs: now });
+    meta.updateInode(b.ino, { ctimeNs: now });
     touchDir(meta, parent, now);
     if (newParent !== parent) touchDir(meta, newParent, now);
   });

@@ -128,7 +128,7 @@ export class WritableStore extends WritableView {
     ns.rmdir(this.#tree, parent, name);
   }
 
-  /** rename(2); flags: RENAME_NOREPLACE. */
+  /** rename(2); flags: RENAME_NOREPLACE, RENAME_EXCHANGE (renameat2). */
   rename(parent: InodeId, name: Buffer, newParent: InodeId, newName: Buffer, flags = 0): void {
     rename(this.#tree, parent, name, newParent, newName, flags);
     this.#freezer.reapSoon();

@@ -74,7 +74,7 @@ test("fuse - option list: use_ino, ro, subtype; rw variant; bad options refused"
   }
   assert.ok(parts.includes("kernel_cache"));
   const rw = fuseOptionList({ fuseOptions: ["allow_other"] }, "read-write");
-  for (const o of ["use_ino", "default_permissions", "big_writes", "allow_other"]) {
+  for (const o of ["use_ino", "default_permissions", "max_write=1048576", "allow_other"]) {
     assert.ok(rw.includes(o), o);
   }
   assert.not.ok(rw.includes("ro"));

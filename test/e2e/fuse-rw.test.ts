@@ -15,7 +15,13 @@ import { umountCommand } from "../../src/cli/cmd-umount.js";
 import type { EngineError } from "../../src/errors.js";
 import { initStore } from "../../src/store/store-init.js";
 import { captureIO } from "../helpers/cli-capture.js";
-import { isMounted, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
+import {
+  isMounted,
+  lazyUnmountSync,
+  mountDir,
+  type ServedStore,
+  serveStore,
+} from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
 import { suiteNeeding } from "../helpers/services.js";
 import { IS_ROOT, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
@@ -403,7 +409,7 @@ rwTest("fuse-rw - kill -9 during a copy: every file whose close returned is inta
   await served!.exited;
   served = undefined;
   await copied;
-  spawnSync("fusermount", ["-uz", mnt]);
+  lazyUnmountSync(mnt);
   assert.equal(fs.readdirSync(mnt), [], "nothing written beside the dead mount");
   const done = lines();
   assert.ok(done.length >= 40, `${done.length} files copied before the kill`);

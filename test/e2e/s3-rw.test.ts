@@ -24,7 +24,13 @@ import { readPointer } from "../../src/s3store/s3-store.js";
 import { openS3Writable } from "../../src/s3store/s3-writable.js";
 import { ROOT_CALLER } from "../../src/writer/index.js";
 import { captureIO } from "../helpers/cli-capture.js";
-import { isMounted, mountDir, type ServedStore, serveStore } from "../helpers/mount.js";
+import {
+  isMounted,
+  lazyUnmountSync,
+  mountDir,
+  type ServedStore,
+  serveStore,
+} from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
 import { suiteNeeding } from "../helpers/services.js";
 import { compareTrees, makeSampleTree, seededBytes, tmpDir } from "../helpers/tree.js";
@@ -211,7 +217,7 @@ t("s3-rw - kill -9 of a read-write mount: the next one publishes what it committ
     process.kill(served.pid, "SIGKILL");
     await served.exited;
     served = undefined;
-    spawnSync("fusermount", ["-uz", mnt]);
+    lazyUnmountSync(mnt);
     assert.is(await generation(loc), 1, "nothing was published before the kill");
     served = await serveStore(loc, mnt, ["--read-write", "--work-dir", work]);
     assert.match(served.stderr(), "resuming the work directory");
@@ -293,7 +299,7 @@ t(
       assert.is.not(code, 0, "the server says it could not publish");
     } finally {
       await ceph!.startGateway();
-      if (isMounted(mnt)) spawnSync("fusermount", ["-uz", mnt]);
+      if (isMounted(mnt)) lazyUnmountSync(mnt);
     }
     assert.is(await generation(loc), 1);
     try {
@@ -369,7 +375,7 @@ t(
       await served.exited;
       served = undefined;
     } finally {
-      spawnSync("fusermount", ["-uz", mnt]);
+      lazyUnmountSync(mnt);
     }
     await repackStore(loc, { all: true }); // another writer commits generation 2
     const logged: string[] = [];

@@ -20,8 +20,19 @@ export function fuseSkipReason(): string | undefined {
   } catch {
     return "no usable /dev/fuse";
   }
-  if (spawnSync("fusermount", ["-V"]).error) return "fusermount not installed";
+  if (FUSERMOUNT === undefined && process.getuid?.() !== 0) {
+    return "neither fusermount3 nor fusermount installed (and not root)";
+  }
   return undefined;
+}
+
+/** libfuse 3's `fusermount3`, else libfuse 2's `fusermount`, else undefined (root: umount). */
+export const FUSERMOUNT = ["fusermount3", "fusermount"].find((c) => !spawnSync(c, ["-V"]).error);
+
+/** Lazily unmounts `dir` with FUSERMOUNT, or `umount -l` when there is none. */
+export function lazyUnmountSync(dir: string): void {
+  if (FUSERMOUNT) spawnSync(FUSERMOUNT, ["-uz", dir]);
+  else spawnSync("umount", ["-l", dir]);
 }
 
 /** A fresh empty directory to mount on, registered for forced teardown. */
@@ -38,13 +49,13 @@ export function isMounted(dir: string): boolean {
   return info.split("\n").some((l) => l.split(" ")[4] === dir);
 }
 
-/** Last resort: `fusermount -uz` on every registered mountpoint still mounted. */
+/** Last resort: a lazy unmount of every registered mountpoint still mounted. */
 export function forceUnmountAll(): string[] {
   const left: string[] = [];
   for (const d of mountpoints.splice(0)) {
     if (!isMounted(d)) continue;
     left.push(d);
-    spawnSync("fusermount", ["-uz", d]);
+    lazyUnmountSync(d);
   }
   return left;
 }
