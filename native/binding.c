@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stddef.h>
@@ -127,7 +128,21 @@ static const struct fuse_opt cfg_opts[] = {
 };
 
 /* Options parsed, fuse_new + fuse_mount; on failure undoes what was done and returns -1. */
+/* The value of `max_read=` among the -o options, left in place for the mount; 0 if absent. */
+static unsigned find_max_read(const struct fuse_args *args) {
+  unsigned v = 0;
+  for (int i = 0; i < args->argc; i++) {
+    const char *p = args->argv[i];
+    while ((p = strstr(p, "max_read=")) != NULL) {
+      if (p == args->argv[i] || p[-1] == ',') sscanf(p + 9, "%u", &v);
+      p += 9;
+    }
+  }
+  return v;
+}
+
 static int start_fuse(sf_mount *m, struct fuse_args *args) {
+  m->cfg.max_read = find_max_read(args);
   if (fuse_opt_parse(args, &m->cfg, cfg_opts, NULL) != 0) return -1;
   m->conn_opts = fuse_parse_conn_info_opts(args); /* max_write=, async_read, ... */
   if (m->conn_opts == NULL) return -1;

@@ -275,6 +275,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
   cfg->hard_remove = m->cfg.hard_remove;
   cfg->nullpath_ok = 0; /* handle ops get the path; NULL only when libfuse has none left */
   if (m->conn_opts != NULL) fuse_apply_conn_info_opts(m->conn_opts, conn);
+  if (m->cfg.max_read > 0) conn->max_read = m->cfg.max_read;
   /* writes arrive in libfuse's own buffer (a view for JS), not through a pipe and a copy */
   conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
   sf_req r;

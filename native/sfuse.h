@@ -85,6 +85,9 @@ typedef struct sf_inval {
 /* libfuse 3 settings JS gives as `-o` options but that live in fuse_config, not the parser. */
 typedef struct sf_cfg {
   int use_ino, direct_io, hard_remove;
+  /* `-o max_read=N`: a mount option the kernel gets, which libfuse 3 also wants in
+   * conn->max_read at init (it refuses the session when the two differ); 0 when absent */
+  unsigned max_read;
 } sf_cfg;
 
 typedef struct sf_slot {
