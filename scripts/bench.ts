@@ -17,14 +17,7 @@
  * Scratch files live in `.cache/bench/work/`, emptied at the start. The columns and rows are described in README.md ("Benchmark").
  */
 
-import {
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
