@@ -285,7 +285,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const trees = c.folders.map((f, i) => (f.endsWith(c.versions[i]!) ? f : `${f} ${c.versions[i]}`));
   const scope =
     c.part === null ? "" : ` Quick run: ${c.part}; the targets are set for the whole corpus.`;
-  const head = `Corpus ${c.id}: ${trees.join(", ")}; ${setup.files} files, ${setup.rawBytes} bytes. Read phases: median (min–max) of ${args.runs} cold mounts.${scope}\n\n`;
+  const head = `Corpus ${c.id}: ${trees.join(", ")}; ${setup.files} files, ${setup.rawBytes} bytes. Read phases: median (min–max) of ${args.runs} cold mount${args.runs === 1 ? "" : "s"}.${scope}\n\n`;
   const tctx = { corpus: c.id, rawBytes: setup.rawBytes, limit };
   process.stdout.write(`\n${head}${formatReport(results, tctx)}`);
   if (writes.length > 0) {
