@@ -1,6 +1,7 @@
 /**
  * `npm run corpus`: assembles the benchmark corpus, ten releases of the `typescript` npm
  * package, one folder per release (`typescript-5.9.3/` ...) under `.cache/corpus/`.
+ * `npm run corpus -- kernel` assembles the kernel corpus instead (corpus-kernel.ts).
  *
  * Each release is fetched with `npm pack` into a temporary folder, unpacked there with the
  * tarball's `package/` prefix stripped, renamed into place, and then marked complete by a
@@ -22,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { IoError } from "../src/errors.js";
 import { assertSuccess, runProcess } from "./bench/spawn.js";
 import { type TreeStats, treeStats } from "./bench/tree.js";
+import { ensureKernelCorpus } from "./corpus-kernel.js";
 
 /** The releases of `typescript` in the corpus, oldest first. */
 export const CORPUS_VERSIONS = [
@@ -39,6 +41,9 @@ export const CORPUS_VERSIONS = [
 
 /** The project root (scripts compile to dist/scripts/). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Where `npm run corpus -- kernel` puts the two kernel trees. */
+export const KERNEL_CORPUS_DIR = join(PROJECT_ROOT, ".cache", "corpus-kernel");
 
 /** Options of {@link ensureCorpus}. */
 export interface CorpusOptions {
@@ -195,9 +200,14 @@ export async function ensureCorpus(opts: CorpusOptions = {}): Promise<CorpusSumm
   return { dir, versions, ...corpusStats(dir, versions) };
 }
 
-async function main(): Promise<void> {
+async function main(argv: readonly string[]): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   try {
+    if (argv.includes("kernel")) {
+      const k = await ensureKernelCorpus(KERNEL_CORPUS_DIR, log);
+      log(`corpus ${k.dir}: ${k.records.map((r) => `${r.name} ${r.version}`).join(", ")}`);
+      return;
+    }
     const c = await ensureCorpus({ log });
     log(
       `corpus ${c.dir}: ${c.versions.length} releases, ${c.files} files, ${c.apparentBytes} bytes (du -sb; ${c.fileBytes} in files)`,
@@ -209,5 +219,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main();
+  await main(process.argv.slice(2));
 }

@@ -1,7 +1,8 @@
 /**
- * One FUSE mount for the read columns: start the mount command (preferably in the
- * foreground, so its peak RSS can be read), wait until the kernel lists the mount point,
- * run the measurement, and always unmount and reap the process, also on errors.
+ * One mount for the read columns: start the mount command (a FUSE server preferably in the
+ * foreground, so its peak RSS can be read; or `mount -o loop` of a kernel file system),
+ * wait until the kernel lists the mount point, run the measurement, and always unmount,
+ * reap the process and run the spec's cleanup (loop devices), also on errors.
  */
 
 import { spawnSync } from "node:child_process";
@@ -9,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UnsupportedError } from "../../src/errors.js";
 import type { Command } from "./command.js";
-import { mountsUnder } from "./mount-table.js";
+import { loopsBackedUnder, mountsUnder } from "./mount-table.js";
 import { type RunResult, runProcess } from "./spawn.js";
 
 const MOUNT_WAIT_MS = 60_000;
@@ -22,6 +23,8 @@ export interface MountSpec {
   readonly unmount?: Command;
   /** ms to wait for the mount process to exit after the unmount; default 15 000 */
   readonly exitWaitMs?: number;
+  /** Run after every unmount, whatever happened (e.g. detach the loop device). */
+  readonly cleanup?: Command;
 }
 
 /** What {@link withMount} returns besides the measurement. */
@@ -65,14 +68,29 @@ function peakRss(pid: number | null): number | null {
 /** libfuse 3's `fusermount3` when installed, else libfuse 2's `fusermount`. */
 const FUSERMOUNT = spawnSync("fusermount3", ["-V"]).error ? "fusermount" : "fusermount3";
 
-/** Unmounts `dir`: the tool's own command, then `fusermount3 -u` a few times, then lazily. */
+/**
+ * Unmounts `dir`: the tool's own command, then `fusermount3 -u` (or libfuse 2's `fusermount`) a few times, then lazily;
+ * a mount FUSE does not own (a kernel loop mount) with `umount`, then `umount -l`.
+ */
 export async function unmount(dir: string, own?: Command): Promise<void> {
   if (own !== undefined && isMounted(dir)) await runProcess(own.cmd, own.args, { env: own.env });
   for (let i = 0; i < 10 && isMounted(dir); i++) {
-    await runProcess(FUSERMOUNT, ["-u", dir]);
+    const r = await runProcess(FUSERMOUNT, ["-u", dir]);
+    if (/not a fuse|not mounted by fuse|entry for .* not found/i.test(r.stderr)) break;
     if (isMounted(dir)) await sleep(300);
   }
-  if (isMounted(dir)) await runProcess(FUSERMOUNT, ["-uz", dir]);
+  for (const args of [["-uz", dir], [dir], ["-l", dir]]) {
+    if (!isMounted(dir)) return;
+    await runProcess(args[0] === "-uz" ? FUSERMOUNT : "umount", args);
+  }
+}
+
+/** Detaches every loop device whose backing file lies under `dir` (left by an interrupted run). */
+export async function detachLoopsUnder(dir: string): Promise<string[]> {
+  const r = await runProcess("losetup", ["-n", "-l", "-O", "NAME,BACK-FILE"]).catch(() => null);
+  const devices = r === null ? [] : loopsBackedUnder(r.stdout, dir);
+  for (const dev of devices) await runProcess("losetup", ["-d", dev]);
+  return devices;
 }
 
 function failure(dir: string, r: RunResult): Error {
@@ -146,5 +164,7 @@ export async function withMount<T>(
   } finally {
     await unmount(dir, spec.unmount);
     await reap(exit, state, spec.exitWaitMs ?? EXIT_WAIT_MS);
+    const c = spec.cleanup;
+    if (c !== undefined) await runProcess(c.cmd, c.args, { env: c.env }).catch(() => undefined);
   }
 }

@@ -43,6 +43,9 @@ export interface PackPlan {
   readonly output: string;
 }
 
+/** mkfs.erofs options: the strongest compressor Debian 12's erofs-utils 1.5 has, 1 MiB physical clusters. */
+export const EROFS_OPTIONS = ["--quiet", "-zlz4hc,12", "-C1048576"] as const;
+
 /** Environment for borg: no prompts, and its cache and config inside the scratch folder. */
 export function borgEnv(work: string): Record<string, string> {
   return {
@@ -85,7 +88,13 @@ export function packPlan(id: ToolId, p: ToolPaths): PackPlan {
     case "sqfs-xz":
       return sqfs(["-comp", "xz"]);
     case "sqfs-zstd":
+    case "sqfs-zstd-kernel": // used only when sqfs-zstd's image is not there to share
       return sqfs(["-comp", "zstd", "-Xcompression-level", "19"]);
+    case "erofs":
+      return {
+        steps: [{ cmd: "mkfs.erofs", args: [...EROFS_OPTIONS, out("out.erofs"), p.corpus] }],
+        output: out("out.erofs"),
+      };
     case "borg":
       return borgPlan(p);
     case "zpaq":
@@ -165,6 +174,10 @@ export function mountSpec(id: ToolId, p: ToolPaths, mnt: string): MountSpec | nu
     case "sqfs-xz":
     case "sqfs-zstd":
       return { mount: { cmd: "squashfuse", args: ["-f", join(p.work, "out.sqfs"), mnt] } };
+    case "sqfs-zstd-kernel":
+      return kernelMount("squashfs", join(p.work, "out.sqfs"), mnt);
+    case "erofs":
+      return kernelMount("erofs", join(p.work, "out.erofs"), mnt);
     case "borg":
       return {
         mount: {
@@ -176,6 +189,21 @@ export function mountSpec(id: ToolId, p: ToolPaths, mnt: string): MountSpec | nu
     default:
       return null;
   }
+}
+
+/**
+ * A read-only loop mount of `image` by the kernel's own `fsType` driver. `mount` exits once
+ * mounted; after `umount` (which frees an auto-cleared loop device) any loop device still
+ * backed by the image is detached.
+ */
+export function kernelMount(fsType: string, image: string, mnt: string): MountSpec {
+  const detach = 'losetup -n -O NAME -j "$1" | xargs -r -n1 losetup -d';
+  return {
+    mount: { cmd: "mount", args: ["-t", fsType, "-o", "loop,ro", image, mnt] },
+    unmount: { cmd: "umount", args: [mnt] },
+    cleanup: { cmd: "sh", args: ["-c", detach, "sh", image] },
+    exitWaitMs: 1000,
+  };
 }
 
 /**

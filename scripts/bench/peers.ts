@@ -5,7 +5,10 @@
 import { IoError } from "../../src/errors.js";
 import { runProcess } from "./spawn.js";
 
-/** Debian packages the benchmark needs: the peers, FUSE, and GNU time for peak RSS. */
+/**
+ * Debian packages the benchmark needs: the peers, FUSE, GNU time for peak RSS, and
+ * mkfs.erofs (Debian 12's erofs-utils 1.5 compresses with lz4 or lz4hc only).
+ */
 export const PEER_PACKAGES = [
   "squashfs-tools",
   "squashfuse",
@@ -13,10 +16,11 @@ export const PEER_PACKAGES = [
   "zpaq",
   "xz-utils",
   "zstd",
-  "fuse",
+  "fuse3",
   "libfuse2",
   "time",
   "bindfs",
+  "erofs-utils",
 ] as const;
 
 /** True when dpkg reports `pkg` as installed. */

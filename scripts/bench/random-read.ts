@@ -1,9 +1,10 @@
 /**
- * Child process of the benchmark: `node random-read.js <root> <plan.json>` performs the
- * random-read plan under `root` sequentially with fs.readSync on file descriptors (opened
- * on first use, inside the timed span) and prints one JSON line: the seconds the reads
- * took, the bytes read, and a SHA-256 of all of them so every tool can be checked against
- * the raw corpus.
+ * Child process of the benchmark: `node random-read.js <root> <plan.json> [--reopen]`
+ * performs the random-read plan under `root` sequentially with fs.readSync on file
+ * descriptors (opened on first use and kept open, inside the timed span; with `--reopen`,
+ * as many programs do, `open`, `pread`, `close` for every read) and prints one JSON line:
+ * the seconds the reads took, the bytes read, and a SHA-256 of all of them so every tool
+ * can be checked against the raw corpus.
  */
 
 import { createHash } from "node:crypto";
@@ -29,8 +30,11 @@ function readFully(fd: number, into: Buffer, offset: number): number {
   return got;
 }
 
-/** Performs `plan` under `root`; the reads' bytes are hashed after the clock stops. */
-export function performPlan(root: string, plan: ReadPlan): RandomReadReport {
+/**
+ * Performs `plan` under `root`, files kept open or (`reopen`) opened and closed around
+ * every read; the reads' bytes are hashed after the clock stops.
+ */
+export function performPlan(root: string, plan: ReadPlan, reopen = false): RandomReadReport {
   const total = plan.reads.reduce((n, r) => n + r.length, 0);
   const out = Buffer.alloc(total);
   const fds = new Map<number, number>();
@@ -44,6 +48,10 @@ export function performPlan(root: string, plan: ReadPlan): RandomReadReport {
         fds.set(r.file, fd);
       }
       at += readFully(fd, out.subarray(at, at + r.length), r.offset);
+      if (reopen) {
+        fds.delete(r.file);
+        closeSync(fd);
+      }
     }
   } finally {
     for (const fd of fds.values()) closeSync(fd);
@@ -57,11 +65,11 @@ export function performPlan(root: string, plan: ReadPlan): RandomReadReport {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [root, planFile] = process.argv.slice(2);
-  if (root === undefined || planFile === undefined) {
-    process.stderr.write("usage: random-read.js <root> <plan.json>\n");
+  const [root, planFile, mode] = process.argv.slice(2);
+  if (root === undefined || planFile === undefined || (mode ?? "--reopen") !== "--reopen") {
+    process.stderr.write("usage: random-read.js <root> <plan.json> [--reopen]\n");
     process.exit(2);
   }
   const plan = JSON.parse(readFileSync(planFile, "utf8")) as ReadPlan;
-  process.stdout.write(`${JSON.stringify(performPlan(root, plan))}\n`);
+  process.stdout.write(`${JSON.stringify(performPlan(root, plan, mode === "--reopen"))}\n`);
 }

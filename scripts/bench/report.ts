@@ -1,47 +1,34 @@
 /**
- * The benchmark's printed report: the main markdown table, the S3 store against the
- * local store directory, superchunk's ratios to each peer, and the design targets met
+ * The benchmark's printed report: the main markdown table (read phases as median with min
+ * and max over the runs), the S3 store against the local store directory, the codec limit,
+ * superchunk's ratios (of medians) to each peer, and the design targets (targets.ts) met
  * or missed. Pure: results in, text out.
  */
 
-import { PACK_REFERENCE, READ_REFERENCE, S3_TOOL_IDS, TOOLS, type ToolId } from "./catalogue.js";
-import type { ToolResult } from "./tool-result.js";
+import { S3_TOOL_IDS, TOOLS } from "./catalogue.js";
+import type { CodecLimit } from "./codec-limit.js";
+import { PHASE_IDS, PHASE_LABELS, type PhaseId } from "./phases.js";
+import { formatSpread } from "./spread.js";
+import { checkTargets, formatTargets, ratio, type TargetContext } from "./targets.js";
+import { phaseMedian, type ToolResult } from "./tool-result.js";
 
 const MIB = 1024 * 1024;
 const DASH = "–";
+/** Read phases every report shows, measured or not; the others only when some row has them. */
+const BASE_PHASES: readonly PhaseId[] = ["readAll", "random", "randomReopen", "newest"];
 
-/** superchunk's figure divided by a peer's, per column; null when either is missing. */
-export interface Ratios {
-  readonly size: number | null;
-  readonly pack: number | null;
-  readonly readAll: number | null;
-  readonly random: number | null;
-  readonly newest: number | null;
-}
-
-/** One design target (spec: DESIGN.md "Performance targets") checked against a result. */
-export interface TargetCheck {
-  readonly what: string;
-  readonly value: number | null;
-  readonly limit: number;
-  /** null when the value could not be measured. */
-  readonly met: boolean | null;
-}
-
-/** `a / b`, or null when either is missing or `b` is not positive. */
-export function ratio(a: number | null, b: number | null): number | null {
-  if (a === null || b === null || !(b > 0)) return null;
-  return a / b;
-}
+/** superchunk's figure divided by a peer's, per column (read phases: of the medians); null when either is missing. */
+export type Ratios = Readonly<Record<"size" | "pack" | PhaseId, number | null>>;
 
 /** Every ratio of `ours` to `peer`. */
 export function computeRatios(ours: ToolResult, peer: ToolResult): Ratios {
+  const reads = Object.fromEntries(
+    PHASE_IDS.map((p) => [p, ratio(phaseMedian(ours, p), phaseMedian(peer, p))]),
+  ) as Record<PhaseId, number | null>;
   return {
     size: ratio(ours.sizeBytes, peer.sizeBytes),
     pack: ratio(ours.packSeconds, peer.packSeconds),
-    readAll: ratio(ours.readAllSeconds, peer.readAllSeconds),
-    random: ratio(ours.randomSeconds, peer.randomSeconds),
-    newest: ratio(ours.newestSeconds, peer.newestSeconds),
+    ...reads,
   };
 }
 
@@ -63,16 +50,25 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(header), line(align), ...rows.map(line)].join("\n");
 }
 
-/** The main table: one row per tool. `rawBytes` is the corpus's total file bytes. */
+/** The read phases a report shows for `results`: the base ones, and any other some row measured. */
+export function shownPhases(results: readonly ToolResult[]): PhaseId[] {
+  return PHASE_IDS.filter(
+    (p) => BASE_PHASES.includes(p) || results.some((r) => r.reads[p] !== undefined),
+  );
+}
+
+/**
+ * The main table: one row per tool. `rawBytes` is the corpus's total file bytes. Read
+ * cells are `median (min–max)` over the runs.
+ */
 export function formatMainTable(results: readonly ToolResult[], rawBytes: number): string {
+  const phases = shownPhases(results);
   const header = [
     "tool",
     "size/raw",
     "pack s",
     "pack peak RSS MiB",
-    "read-all s",
-    "random s",
-    "newest-release s",
+    ...phases.map((p) => PHASE_LABELS[p]),
     "mount peak RSS MiB",
   ];
   const rows = results.map((r) => [
@@ -80,75 +76,29 @@ export function formatMainTable(results: readonly ToolResult[], rawBytes: number
     fmt(ratio(r.sizeBytes, rawBytes), 4),
     fmt(r.packSeconds, 1),
     fmt(r.packPeakRssKiB === null ? null : r.packPeakRssKiB / 1024, 0),
-    fmt(r.readAllSeconds, 2),
-    fmt(r.randomSeconds, 2),
-    fmt(r.newestSeconds, 2),
+    ...phases.map((p) => formatSpread(r.reads[p], 2)),
     fmt(r.mountPeakRssKiB === null ? null : r.mountPeakRssKiB / 1024, 0),
   ]);
   return markdownTable(header, rows);
 }
 
-/** superchunk's ratios (×) to each peer; a dash where either side was not measured. */
+/** superchunk's ratios (×, read phases of the medians) to each peer; a dash where either side was not measured. */
 export function formatRatioTable(ours: ToolResult, peers: readonly ToolResult[]): string {
-  const header = [`${ours.label} vs`, "size", "pack time", "read-all", "random", "newest-release"];
-  const x = times;
+  const phases = shownPhases([ours, ...peers]);
+  const labels = phases.map((p) => PHASE_LABELS[p].replace(/ s$/, ""));
+  const header = [`${ours.label} vs`, "size", "pack time", ...labels];
   const rows = peers.map((p) => {
     const r = computeRatios(ours, p);
-    return [p.label, x(r.size), x(r.pack), x(r.readAll), x(r.random), x(r.newest)];
+    return [p.label, times(r.size), times(r.pack), ...phases.map((ph) => times(r[ph]))];
   });
   return markdownTable(header, rows);
 }
 
-function check(what: string, value: number | null, limit: number): TargetCheck {
-  return { what, value, limit, met: value === null ? null : value <= limit };
-}
-
-/** The design targets for `ours`, against the reference peers when they were measured. */
-export function checkTargets(
-  ours: ToolResult,
-  byId: ReadonlyMap<ToolId, ToolResult>,
-  rawBytes: number,
-): TargetCheck[] {
-  const packRef = byId.get(PACK_REFERENCE);
-  const readRef = byId.get(READ_REFERENCE);
-  const vs = (
-    a: number | null,
-    ref: ToolResult | undefined,
-    pick: (r: ToolResult) => number | null,
-  ) => (ref === undefined ? null : ratio(a, pick(ref)));
-  return [
-    check("size / raw", ratio(ours.sizeBytes, rawBytes), 0.016),
-    check(
-      `pack time / ${PACK_REFERENCE}`,
-      vs(ours.packSeconds, packRef, (r) => r.packSeconds),
-      0.4,
-    ),
-    check(
-      `read-all / ${READ_REFERENCE}`,
-      vs(ours.readAllSeconds, readRef, (r) => r.readAllSeconds),
-      1.0,
-    ),
-    check(
-      `random / ${READ_REFERENCE}`,
-      vs(ours.randomSeconds, readRef, (r) => r.randomSeconds),
-      1.0,
-    ),
-    check(
-      `newest-release / ${READ_REFERENCE}`,
-      vs(ours.newestSeconds, readRef, (r) => r.newestSeconds),
-      1.5,
-    ),
-  ];
-}
-
-/** Target checks as markdown list lines. */
-export function formatTargets(checks: readonly TargetCheck[]): string {
-  return checks
-    .map((c) => {
-      const verdict = c.met === null ? "not measured" : c.met ? "met" : "MISSED";
-      return `- ${c.what}: ${fmt(c.value, 4)} (target ≤ ${c.limit}) — ${verdict}`;
-    })
-    .join("\n");
+/** The codec limit as one line, with superchunk's pack time against it. */
+export function formatLimit(limit: CodecLimit, ours: ToolResult | undefined): string {
+  const vs = ours === undefined ? null : ratio(ours.packSeconds, limit.seconds);
+  const pack = vs === null ? "" : `; ${ours!.label} packs in ${times(vs)} that`;
+  return `Codec limit: ${limit.label}: ${fmt(limit.seconds, 1)} s for ${limit.files} files, ${mib(limit.inputBytes)} MiB → ${mib(limit.outputBytes)} MiB${pack}.`;
 }
 
 /** Notes of every tool, one markdown list line each. */
@@ -158,9 +108,9 @@ export function formatNotes(results: readonly ToolResult[]): string {
 
 /** The read phases, with the labels the S3 table prints. */
 const READ_PHASES = [
-  ["readAll", "read-all", (r: ToolResult) => r.readAllSeconds],
-  ["random", "random", (r: ToolResult) => r.randomSeconds],
-  ["newest", "newest-release", (r: ToolResult) => r.newestSeconds],
+  ["readAll", "read-all", (r: ToolResult) => phaseMedian(r, "readAll")],
+  ["random", "random", (r: ToolResult) => phaseMedian(r, "random")],
+  ["newest", "newest-release", (r: ToolResult) => phaseMedian(r, "newest")],
 ] as const;
 type ReadPhase = (typeof READ_PHASES)[number];
 
@@ -210,23 +160,28 @@ function s3ReadRow(s3: ToolResult, local: ToolResult, phase: ReadPhase): string[
   ];
 }
 
+/** What the whole report needs besides the rows. */
+export type ReportContext = TargetContext;
+
 /**
  * The whole printed report: main table, an S3 table for each of superchunk-s3 and
- * superchunk-s3-rtt that ran alongside superchunk, then per superchunk row its ratios and targets.
+ * superchunk-s3-rtt that ran alongside superchunk, the codec limit, then per superchunk
+ * row its ratios and targets.
  */
-export function formatReport(results: readonly ToolResult[], rawBytes: number): string {
+export function formatReport(results: readonly ToolResult[], ctx: ReportContext): string {
   const byId = new Map(results.map((r) => [r.id, r] as const));
   const ours = results.filter((r) => TOOLS[r.id].ours);
   const peers = results.filter((r) => !TOOLS[r.id].ours);
-  const parts = [formatMainTable(results, rawBytes)];
+  const parts = [formatMainTable(results, ctx.rawBytes)];
   const local = byId.get("superchunk");
   for (const id of S3_TOOL_IDS) {
     const s3 = byId.get(id);
     if (s3 !== undefined && local !== undefined) parts.push(formatS3Table(s3, local));
   }
+  if (ctx.limit !== null) parts.push(formatLimit(ctx.limit, local ?? ours[0]));
   for (const o of ours) {
     if (peers.length > 0) parts.push(formatRatioTable(o, peers));
-    parts.push(`Targets, ${o.label}:\n${formatTargets(checkTargets(o, byId, rawBytes))}`);
+    parts.push(`Targets, ${o.label}:\n${formatTargets(checkTargets(o, byId, ctx))}`);
   }
   const notes = formatNotes(results);
   if (notes !== "") parts.push(`Notes:\n${notes}`);

@@ -4,6 +4,8 @@
  */
 
 import { TOOLS, type ToolId } from "./catalogue.js";
+import type { PhaseId } from "./phases.js";
+import type { Spread } from "./spread.js";
 
 /** Measurements of one tool on the corpus. */
 export interface ToolResult {
@@ -15,13 +17,12 @@ export interface ToolResult {
   packSeconds: number | null;
   /** Peak resident set of the pack's largest process, KiB (/usr/bin/time %M). */
   packPeakRssKiB: number | null;
-  /** Cold mount, then `tar cf - . | wc -c` inside it: wall seconds. */
-  readAllSeconds: number | null;
-  /** Cold mount, then the random-read plan: seconds measured by the reader itself. */
-  randomSeconds: number | null;
-  /** Cold mount, then `tar cf - <newest release> | wc -c`: wall seconds. */
-  newestSeconds: number | null;
-  /** Largest VmHWM of the mount process over the read tests, KiB, when it stays in the foreground. */
+  /**
+   * Seconds of each read phase over its runs (phases.ts; each run on a fresh mount with
+   * caches dropped); a phase not measured is absent.
+   */
+  reads: Partial<Record<PhaseId, Spread>>;
+  /** Largest VmHWM of the mount process at the end of each session, KiB, when it stays in the foreground. */
   mountPeakRssKiB: number | null;
   /** Why something is missing, or anything odd seen. */
   notes: string[];
@@ -37,11 +38,14 @@ export function emptyResult(id: ToolId): ToolResult {
     sizeBytes: null,
     packSeconds: null,
     packPeakRssKiB: null,
-    readAllSeconds: null,
-    randomSeconds: null,
-    newestSeconds: null,
+    reads: {},
     mountPeakRssKiB: null,
     notes: [],
     extra: {},
   };
+}
+
+/** The median seconds of `phase` for `r`, or null when not measured. */
+export function phaseMedian(r: ToolResult, phase: PhaseId): number | null {
+  return r.reads[phase]?.median ?? null;
 }

@@ -12,7 +12,6 @@ import {
 import { createPrng } from "../../scripts/bench/prng.js";
 import { type CorpusFile, largestFiles, makeReadPlan } from "../../scripts/bench/read-plan.js";
 import {
-  checkTargets,
   computeRatios,
   extraNumber,
   fmt,
@@ -20,9 +19,10 @@ import {
   formatReport,
   formatS3Table,
   markdownTable,
-  ratio,
 } from "../../scripts/bench/report.js";
 import { parsePeakRss } from "../../scripts/bench/spawn.js";
+import { spreadOf } from "../../scripts/bench/spread.js";
+import { checkTargets, ratio, type TargetContext } from "../../scripts/bench/targets.js";
 import { emptyResult, type ToolResult } from "../../scripts/bench/tool-result.js";
 import { isCode } from "../../src/errors.js";
 
@@ -36,22 +36,42 @@ function throwsCode(fn: () => unknown, code: "E_USAGE"): void {
   assert.unreachable(`expected ${code}`);
 }
 
-function result(id: ToolResult["id"], fields: Partial<ToolResult>): ToolResult {
-  return { ...emptyResult(id), ...fields };
+type Seconds = Partial<Record<"readAll" | "random" | "randomReopen" | "newest", number>>;
+
+/** A result whose read phases were each measured once, with the given seconds. */
+function result(id: ToolResult["id"], fields: Partial<ToolResult> & Seconds): ToolResult {
+  const r = { ...emptyResult(id), ...fields };
+  for (const phase of ["readAll", "random", "randomReopen", "newest"] as const) {
+    const v = fields[phase];
+    if (v !== undefined) r.reads[phase] = spreadOf([v])!;
+    delete (r as Seconds)[phase];
+  }
+  return r;
 }
+
+const CTX: TargetContext = { corpus: "typescript", rawBytes: 1000, limit: null };
 
 const PATHS: ToolPaths = { corpus: "/c", work: "/w", cli: "/p/main.js", node: "/bin/node" };
 
 test("bench-report - args: defaults, --quick, --only in catalogue order, bare -- ignored", () => {
-  assert.equal(parseBenchArgs([]), { quick: false, tools: [...TOOL_IDS], write: true });
+  assert.equal(parseBenchArgs([]), {
+    quick: false,
+    corpus: "typescript",
+    runs: 3,
+    tools: [...TOOL_IDS],
+    write: true,
+  });
   assert.equal(parseBenchArgs(["--", "--quick"]).quick, true);
   assert.equal(parseBenchArgs(["--only", "borg,superchunk"]).tools, ["superchunk", "borg"]);
   assert.equal(parseBenchArgs(["--quick", "--", "--only=zpaq"]), {
     quick: true,
+    corpus: "typescript",
+    runs: 3,
     tools: ["zpaq"],
     write: false,
   });
-  assert.equal(parseBenchArgs(["--only", "write"]), { quick: false, tools: [], write: true });
+  assert.equal(parseBenchArgs(["--only", "write"]).tools, []);
+  assert.equal(parseBenchArgs(["--only", "write"]).write, true);
   assert.equal(parseBenchArgs(["--only", "write,borg"]).tools, ["borg"]);
 });
 
@@ -125,19 +145,24 @@ test("bench-report - ratio and computeRatios: null when either side is missing",
   assert.is(ratio(1, 4), 0.25);
   assert.is(ratio(null, 4), null);
   assert.is(ratio(1, 0), null);
-  const ours = result("superchunk", { sizeBytes: 10, packSeconds: 2, readAllSeconds: 3 });
+  const ours = result("superchunk", { sizeBytes: 10, packSeconds: 2, readAll: 3 });
   const peer = result("sqfs-zstd", {
     sizeBytes: 40,
     packSeconds: 8,
-    readAllSeconds: 6,
-    randomSeconds: 1,
+    readAll: 6,
+    random: 1,
   });
   assert.equal(computeRatios(ours, peer), {
     size: 0.25,
     pack: 0.25,
     readAll: 0.5,
     random: null,
+    randomReopen: null,
     newest: null,
+    walkCold: null,
+    walkWarm: null,
+    lsR: null,
+    grep: null,
   });
 });
 
@@ -150,32 +175,46 @@ test("bench-report - markdown table: alignment row, pipes escaped, dashes for mi
     100,
   );
   const row = main.split("\n")[2]!;
-  assert.is(row, "| tar \\| xz -9 | 0.2500 | 1.0 | 2 | – | – | – | – |");
+  assert.is(row, "| tar \\| xz -9 | 0.2500 | 1.0 | 2 | – | – | – | – | – |");
 });
 
 test("bench-report - targets: met, missed and not measured", () => {
   const ours = result("superchunk", {
     sizeBytes: 15,
     packSeconds: 5,
-    readAllSeconds: 2,
-    randomSeconds: 1,
+    readAll: 2,
+    random: 1,
   });
   const ref = result("sqfs-zstd", {
     sizeBytes: 130,
     packSeconds: 10,
-    readAllSeconds: 4,
-    randomSeconds: 0.5,
+    readAll: 4,
+    random: 0.5,
   });
-  const checks = checkTargets(ours, new Map([["sqfs-zstd", ref]]), 1000);
+  const checks = checkTargets(ours, new Map([["sqfs-zstd", ref]]), CTX);
+  assert.equal(
+    checks.map((c) => c.what),
+    [
+      "size / raw",
+      "pack time / sqfs-zstd",
+      "pack time / zstd -19 alone",
+      "pack peak RSS MiB",
+      "mount peak RSS MiB",
+      "readAll / sqfs-zstd",
+      "random / sqfs-zstd",
+      "randomReopen / sqfs-zstd",
+      "newest / sqfs-zstd",
+    ],
+  );
   assert.equal(
     checks.map((c) => c.met),
-    [true, false, true, false, null],
+    [true, false, null, null, null, true, false, null, null],
   );
   assert.is(checks[1]!.value, 0.5);
-  const alone = checkTargets(ours, new Map(), 1000);
+  const alone = checkTargets(ours, new Map(), CTX);
   assert.equal(
     alone.map((c) => c.met),
-    [true, null, null, null, null],
+    [true, null, null, null, null, null, null, null, null],
   );
 });
 
@@ -184,23 +223,25 @@ test("bench-report - report: main table, ratio table per superchunk row, notes",
     result("superchunk", { sizeBytes: 10, packSeconds: 1, notes: ["read random skipped: x"] }),
     result("sqfs-zstd", { sizeBytes: 100, packSeconds: 4 }),
   ];
-  const text = formatReport(rows, 1000);
+  const text = formatReport(rows, CTX);
   assert.ok(text.includes("| superchunk (default) vs | size |"));
-  assert.ok(text.includes("| mksquashfs zstd-19 1M + squashfuse | 0.100× | 0.250× | – | – | – |"));
+  assert.ok(
+    text.includes("| mksquashfs zstd-19 1M + squashfuse | 0.100× | 0.250× | – | – | – | – |"),
+  );
   assert.ok(text.includes("- superchunk (default): read random skipped: x"));
   assert.ok(text.includes("- size / raw: 0.0100 (target ≤ 0.016) — met"));
   assert.not.ok(
-    formatReport([rows[1]!], 1000).includes(" vs |"),
+    formatReport([rows[1]!], CTX).includes(" vs |"),
     "no ratio table without superchunk",
   );
 });
 
 test("bench-report - S3 table: times, ratios to the local store, what the S3 mount fetched", () => {
-  const local = result("superchunk", { packSeconds: 4, readAllSeconds: 2, newestSeconds: 1 });
+  const local = result("superchunk", { packSeconds: 4, readAll: 2, newest: 1 });
   const s3 = result("superchunk-s3", {
     packSeconds: 5,
-    readAllSeconds: 3,
-    newestSeconds: 0.5,
+    readAll: 3,
+    newest: 0.5,
     extra: {
       readAllFetchedBytes: 3 * 1024 * 1024,
       readAllFetchRequests: 17,
@@ -222,7 +263,7 @@ test("bench-report - S3 table: times, ratios to the local store, what the S3 mou
     "random not measured: no row",
   );
   assert.is(lines.length, 7);
-  const halfMeasured = formatS3Table(result("superchunk-s3", { randomSeconds: 2 }), local);
+  const halfMeasured = formatS3Table(result("superchunk-s3", { random: 2 }), local);
   assert.ok(halfMeasured.includes("| random | 2.00 | – | – | – | – | – |"), halfMeasured);
   assert.is(extraNumber(s3, "newestFetchedBytes"), null);
   assert.is(extraNumber(s3, "readAllFetchRequests"), 17);
@@ -231,23 +272,23 @@ test("bench-report - S3 table: times, ratios to the local store, what the S3 mou
 test("bench-report - report: the S3 table only when both superchunk and superchunk-s3 ran", () => {
   const local = result("superchunk", { packSeconds: 2 });
   const s3 = result("superchunk-s3", { packSeconds: 3 });
-  const both = formatReport([local, s3], 1000);
+  const both = formatReport([local, s3], CTX);
   assert.ok(both.includes("| pack | 3.0 | 2.0 | 1.500× |"), both);
   assert.ok(both.indexOf("S3 store against") < both.indexOf("Targets,"), "after the main table");
-  assert.not.ok(formatReport([s3], 1000).includes("S3 store against"));
-  assert.not.ok(formatReport([local], 1000).includes("S3 store against"));
+  assert.not.ok(formatReport([s3], CTX).includes("S3 store against"));
+  assert.not.ok(formatReport([local], CTX).includes("S3 store against"));
 });
 
 test("bench-report - report: one S3 table per S3 row, direct first, then the round-trip one", () => {
   const local = result("superchunk", { packSeconds: 2 });
   const s3 = result("superchunk-s3", { packSeconds: 3 });
   const rtt = result("superchunk-s3-rtt", { packSeconds: 8 });
-  const report = formatReport([local, rtt, s3], 1000);
+  const report = formatReport([local, rtt, s3], CTX);
   const direct = report.indexOf("| pack | 3.0 | 2.0 | 1.500× |");
   const far = report.indexOf("| pack | 8.0 | 2.0 | 4.000× |");
   assert.ok(direct > 0 && far > direct, report);
   assert.ok(report.includes(`(${TOOLS["superchunk-s3-rtt"].label} /`), report);
-  assert.is(formatReport([local, rtt], 1000).split("S3 store against").length, 2);
+  assert.is(formatReport([local, rtt], CTX).split("S3 store against").length, 2);
 });
 
 test("bench-report - parsePeakRss reads GNU time's last line", () => {
