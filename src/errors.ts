@@ -28,6 +28,7 @@ export type ErrorCode =
   // not found
   | "E_NOT_FOUND"
   | "E_NOT_A_STORE"
+  | "E_NO_METADATA_COPY"
   | "E_SUPERCHUNK_MISSING"
   // corrupt data
   | "E_CORRUPT"

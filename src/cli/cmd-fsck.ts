@@ -5,6 +5,7 @@
 import { EngineError, UsageError } from "../errors.js";
 import { type FsckOptions, fsckClean, fsckStore } from "../maintain/fsck.js";
 import type { FsckProblem, FsckReport } from "../maintain/fsck-report.js";
+import { type RestoreOutcome, renderRestore, restoreStore } from "../maintain/fsck-restore.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import type { CliIO, Command } from "./cli-io.js";
 import { ProgressBar } from "./progress.js";
@@ -26,6 +27,11 @@ Options:
                       (cut with the store's chunker), then verify again
   --rebuild-index     rebuild the sub-block index and refcounts from the
                       super-chunk headers and the file tree
+  --rebuild           when the database (superchunk.db or superchunk.db.zst) is
+                      missing or damaged, restore it, tree and all, from the
+                      store's metadata copy (sc/meta/) and the super-chunk
+                      headers, then verify; the damaged files are moved aside
+                      (store directories only)
   --fix               fix refcounts and remove orphan super-chunk files
   --endpoint URL      s3:// stores: the S3 endpoint (path-style addressing)
   --path-style        s3:// stores: path-style addressing without --endpoint
@@ -48,6 +54,7 @@ export const fsckCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, {
       "repair-from": { type: "string" },
       "rebuild-index": { type: "boolean" },
+      rebuild: { type: "boolean" },
       fix: { type: "boolean" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
@@ -68,8 +75,12 @@ export const fsckCommand: Command = {
     };
     if (values["repair-from"] !== undefined) opts.repairFrom = values["repair-from"];
     let report: FsckReport;
+    let restored: RestoreOutcome | undefined;
     try {
-      report = await fsckStore(positionals[0]!, opts);
+      if (values.rebuild === true) {
+        restored = await restoreStore(positionals[0]!, opts);
+        report = restored.report;
+      } else report = await fsckStore(positionals[0]!, opts);
     } catch (err) {
       bar.done();
       const code = err instanceof EngineError ? err.code : "E_INTERNAL";
@@ -78,8 +89,11 @@ export const fsckCommand: Command = {
       return FSCK_EXIT.failed;
     }
     bar.done();
-    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else io.stdout.write(renderFsck(report, values.quiet === true));
+    if (values.json) io.stdout.write(`${JSON.stringify(restored ?? report, null, 2)}\n`);
+    else {
+      if (restored !== undefined && values.quiet !== true) io.stdout.write(renderRestore(restored));
+      io.stdout.write(renderFsck(report, values.quiet === true));
+    }
     return fsckClean(report) ? FSCK_EXIT.clean : FSCK_EXIT.problems;
   },
 };

@@ -18,6 +18,7 @@ import {
 } from "../location/archive-write.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreSource, type StoreSource } from "../location/store-source.js";
+import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
 import { ARCHIVE_DB_KEY } from "../store/store-layout.js";
 import { acquireStoreLock, type StoreLock } from "../store/store-lock.js";
 import { stageSuperChunks } from "./seal-source.js";
@@ -111,8 +112,12 @@ async function sealFetched(src: StoreSource, out: string, opts: SealOptions): Pr
   try {
     fs.mkdirSync(stage, { mode: 0o700 });
     const staged = await stageSuperChunks(src, stage, opts.fetchConcurrency);
-    const inputs = [...staged.inputs, { key: ARCHIVE_DB_KEY, data: packedDatabase }];
-    const plan = { ...staged, inputs, metadataBytes: packedDatabase.length };
+    const gen = copyGenerationOf(src.meta);
+    const copy = copyEntriesOfPacked(packedDatabase, gen, src.location);
+    const db = { key: ARCHIVE_DB_KEY, data: packedDatabase };
+    const inputs = [...staged.inputs, ...copy, db];
+    const metadataBytes = copy.reduce((n, c) => n + c.data.length, packedDatabase.length);
+    const plan = { ...staged, inputs, metadataBytes };
     const sealed = summary(out, plan, await writeArchive(inputs, out, opts));
     const fetchedBytes = src.blobs.transferStats?.().bytesFetched;
     return fetchedBytes === undefined ? sealed : { ...sealed, fetchedBytes };

@@ -1,7 +1,7 @@
 /**
  * Writing an archive (spec/FORMAT.md, "Archive"): one zip file holding every super-chunk
- * (STORED, under its key sc/xx/<id>.sc, in id order) and then the packed database
- * superchunk.db.zst, last, so the tail of the archive a remote reader fetches first holds
+ * (STORED, under its key sc/xx/<id>.sc, in id order), the metadata copy of the database it
+ * holds (sc/meta/, store/meta-copy.ts), and then the packed database superchunk.db.zst, last, so the tail of the archive a remote reader fetches first holds
  * the database and the central directory together. The archive is written under a
  * temporary name beside the output, synced, read back (every entry present with its
  * size), and only then linked or renamed into place.
@@ -15,6 +15,7 @@ import { ZipBlobStore } from "../blobstore/zip-blob-store.js";
 import { CorruptError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { fsyncDirSync } from "../store/durable.js";
+import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
 import { encodePackedDatabase } from "../store/packed-db.js";
 import { ARCHIVE_DB_KEY, openStore, packedDatabaseFile } from "../store/store-layout.js";
 import { writeZipArchive, type ZipInput } from "../zip/zip-writer.js";
@@ -78,14 +79,16 @@ export function localArchivePlan(dir: string, meta: MetaDb): ArchivePlan {
     inputs.push({ key, file });
   }
   const packed = packedDatabaseFile(dir);
-  if (packed !== undefined) {
-    inputs.push({ key: ARCHIVE_DB_KEY, file: packed });
-    return { inputs, superChunkBytes, metadataBytes: fs.statSync(packed).size };
-  }
   // a store a writer unpacked: pack a consistent image of its database
-  const data = encodePackedDatabase(meta.serialize());
-  inputs.push({ key: ARCHIVE_DB_KEY, data });
-  return { inputs, superChunkBytes, metadataBytes: data.length };
+  const data = packed === undefined ? encodePackedDatabase(meta.serialize()) : undefined;
+  const db = data ?? fs.readFileSync(packed!);
+  const copy = copyEntriesOfPacked(db, copyGenerationOf(meta), packed ?? dir);
+  inputs.push(...copy);
+  inputs.push(
+    data === undefined ? { key: ARCHIVE_DB_KEY, file: packed! } : { key: ARCHIVE_DB_KEY, data },
+  );
+  const metadataBytes = copy.reduce((n, c) => n + c.data.length, db.length);
+  return { inputs, superChunkBytes, metadataBytes };
 }
 
 /**

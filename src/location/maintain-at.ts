@@ -10,6 +10,8 @@
 import { UnsupportedError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
+import { compressCopyPart } from "../store/meta-copy.js";
+import { commitMetaCopy } from "../store/meta-copy-write.js";
 import { openStore } from "../store/store-layout.js";
 import { type MaintainedStore, openForMaintenance } from "./maintained-store.js";
 import { resolveStoreLocation, storeKindOf } from "./store-kind.js";
@@ -47,12 +49,14 @@ export async function maintainStoreAt<T>(
 ): Promise<T> {
   const kind = maintainableKind(location, opts);
   const packAtClose = opts.packAtClose ?? false;
-  if (kind === "dir") return runStep(openForMaintenance(location, opts.purpose, packAtClose), step);
+  if (kind === "dir") {
+    return runStep(openForMaintenance(location, opts.purpose, packAtClose), step, changed);
+  }
   const { maintainS3 } = await import("../s3store/s3-maintain.js");
   const s3 = opts.s3 ?? {};
   const { result } = await maintainS3(location, opts.purpose, s3, async (dir, blobs) => {
     const ms = openForMaintenance(dir, opts.purpose, packAtClose, blobs);
-    const r = await runStep(ms, step);
+    const r = await runStep(ms, step, changed);
     return { result: r, changed: changed(r) };
   });
   return result;
@@ -84,9 +88,20 @@ export async function previewStoreAt<T>(
   }
 }
 
-async function runStep<T>(ms: MaintainedStore, step: (ms: MaintainedStore) => Promise<T>) {
+/**
+ * Runs `step`; when it changed the store, commits a new metadata copy (store/meta-copy-write:
+ * its super-chunks are written, into the bucket for an S3 store, before the database is
+ * packed or published, and older copies deleted after) before closing.
+ */
+async function runStep<T>(
+  ms: MaintainedStore,
+  step: (ms: MaintainedStore) => Promise<T>,
+  changed: (result: T) => boolean,
+) {
   try {
-    return await step(ms);
+    const result = await step(ms);
+    if (changed(result)) await commitMetaCopy(ms.meta, ms.blobs, compressCopyPart);
+    return result;
   } finally {
     ms.close();
   }

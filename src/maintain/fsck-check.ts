@@ -13,6 +13,7 @@ import {
   type StoreSnapshot,
   snapshotStore,
 } from "../meta/store-snapshot.js";
+import { isMetaCopyKey } from "../store/meta-copy.js";
 import { readStoreSettings } from "../store/store-settings.js";
 import {
   affectedFiles,
@@ -152,6 +153,7 @@ async function verifyAll(
 async function listOrphans(blobs: BlobStore, snap: StoreSnapshot): Promise<string[]> {
   const out: string[] = [];
   for await (const key of blobs.list("sc/")) {
+    if (isMetaCopyKey(key)) continue; // the metadata copy (store/meta-copy.ts)
     const id = parseSuperChunkKey(key);
     if (id === undefined || !snap.superChunks.has(id)) out.push(key);
   }

@@ -24,6 +24,7 @@ import {
 } from "../location/maintain-at.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreSource } from "../location/store-source.js";
+import { isMetaCopyKey } from "../store/meta-copy.js";
 import type { SuperChunkId } from "../types.js";
 import { type CheckResult, checkStore, chunkBounds } from "./fsck-check.js";
 import { rebuildIndex } from "./fsck-rebuild.js";
@@ -175,7 +176,9 @@ function fixRows(ms: MaintainedStore, check: CheckResult): number {
 async function removeOrphans(ms: MaintainedStore): Promise<number> {
   const live = new Set(ms.meta.listSuperChunks().map((s) => superChunkKey(s.id)));
   const orphans: string[] = [];
-  for await (const key of ms.blobs.list("sc/")) if (!live.has(key)) orphans.push(key);
+  for await (const key of ms.blobs.list("sc/")) {
+    if (!live.has(key) && !isMetaCopyKey(key)) orphans.push(key);
+  }
   for (const key of orphans) await ms.blobs.delete(key);
   return orphans.length;
 }

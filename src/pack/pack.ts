@@ -15,7 +15,8 @@ import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
 import { planSuperChunks } from "../similarity/plan.js";
 import { fsyncDirSync } from "../store/durable.js";
-import { packDatabaseFile } from "../store/packed-db.js";
+import { META_COPY_GENERATION_KEY } from "../store/meta-copy.js";
+import { packDatabaseWithCopy } from "../store/meta-copy-write.js";
 import {
   checkNewStoreDest,
   DB_FILE,
@@ -141,9 +142,12 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
     });
     commitPack(meta, index, written);
     meta.setMeta(STATE_KEY, STATE_COMPLETE);
+    meta.setMeta(META_COPY_GENERATION_KEY, "1");
     meta.compact(); // VACUUM + WAL checkpoint: the file packed below holds live pages only
     meta.close();
-    const dbBytes = packDatabaseFile(path.join(tmp, DB_FILE));
+    // the metadata copy (generation 1), then the packed database, from one zstd frame;
+    // the metadata bytes reported are both
+    const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
     const phases = { scan, plan, write, commit: clock.lap() };
     return { ...summarize(index, written, dbBytes, opts), phases };
   } finally {

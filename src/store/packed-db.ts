@@ -30,9 +30,14 @@ const VERSION = 1;
 const MAX_DB_BYTES = 16 * 1024 * 1024 * 1024;
 const LEVEL = 19;
 
-/** Compresses `dbFile` into `dbFile.zst` (durably) and removes `dbFile`. Returns the packed size. */
-export function packDatabaseFile(dbFile: string): number {
-  const packed = encodePackedDatabase(fs.readFileSync(dbFile));
+/**
+ * Compresses `dbFile` into `dbFile.zst` (durably) and removes `dbFile`. Returns the packed
+ * size. `packed`: the packed form of the file's bytes, when the caller made it already.
+ */
+export function packDatabaseFile(
+  dbFile: string,
+  packed = encodePackedDatabase(fs.readFileSync(dbFile)),
+): number {
   const out = `${dbFile}${PACKED_DB_SUFFIX}`;
   writeFileDurably(out, packed);
   fs.rmSync(dbFile);
@@ -54,6 +59,11 @@ export function encodePackedDatabase(raw: Buffer, level = LEVEL): Buffer {
   head.writeUInt32LE(crc32(raw), 16);
   head.writeUInt32LE(crc32(payload), 20);
   return Buffer.concat([head, payload]);
+}
+
+/** The zstd frame inside a packed database (its payload). */
+export function packedPayload(packed: Buffer): Buffer {
+  return packed.subarray(HEADER_BYTES);
 }
 
 /** Inflates a packed database file, checking both checksums and the declared size. */

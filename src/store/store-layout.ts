@@ -13,8 +13,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
-import { FormatError, NotFoundError, UsageError } from "../errors.js";
+import { CorruptError, EngineError, FormatError, NotFoundError, UsageError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
+import { META_COPY_PREFIX } from "./meta-copy.js";
 import { PACKED_DB_SUFFIX, readPackedDatabase, unpackDatabaseFile } from "./packed-db.js";
 
 export const DB_FILE = "superchunk.db";
@@ -62,13 +63,38 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
     throw new NotFoundError("E_NOT_A_STORE", `${dir}: no such store`, { path: dir });
   }
   if (!st.isDirectory() || !looksLikeStore(dir)) {
-    throw new NotFoundError("E_NOT_A_STORE", `${dir}: not a superchunk store (no ${DB_FILE})`, {
-      path: dir,
-    });
+    const hint = st.isDirectory() && hasMetaCopy(dir) ? REBUILD_HINT(dir) : "";
+    throw new NotFoundError(
+      "E_NOT_A_STORE",
+      `${dir}: not a superchunk store (no ${DB_FILE})${hint}`,
+      { path: dir },
+    );
   }
-  const meta = openDatabase(dir, opts.readonly ?? false);
+  let meta: MetaDb;
+  try {
+    meta = openDatabase(dir, opts.readonly ?? false);
+  } catch (err) {
+    // a damaged database of a store that keeps a metadata copy: say how to restore it
+    if (!(err instanceof EngineError) || !hasMetaCopy(dir)) throw err;
+    if (err.code !== "E_CORRUPT" && err.code !== "E_NOT_A_STORE") throw err;
+    const Family = err.code === "E_NOT_A_STORE" ? NotFoundError : CorruptError;
+    throw new Family(err.code, `${err.message}${REBUILD_HINT(dir)}`, err.data, err);
+  }
   checkComplete(meta, dir);
   return { dir, meta, blobs: new DirBlobStore(dir) };
+}
+
+/** The hint added to a missing or damaged database's error when the store keeps a copy. */
+const REBUILD_HINT = (dir: string) =>
+  `; the store keeps a metadata copy: \`superchunk fsck --rebuild ${dir}\` restores it`;
+
+/** True when the store directory `dir` holds metadata super-chunks (store/meta-copy.ts). */
+export function hasMetaCopy(dir: string): boolean {
+  try {
+    return fs.readdirSync(path.join(dir, META_COPY_PREFIX)).some((n) => n.endsWith(".sc"));
+  } catch {
+    return false;
+  }
 }
 
 /** Closes `meta` and throws E_STORE_INCOMPLETE unless the store was finished. */

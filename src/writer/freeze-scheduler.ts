@@ -10,7 +10,13 @@
  * close(2) waiting for them) never wait for a codec at a slow level. At most `maxRunning`
  * freezes run at once (each holds its chunk's raw bytes in memory); the others wait, sealed
  * and durable in their raw files. Dead super-chunks are reaped after each switch.
+ *
+ * After every freezeAll (idle grace, close) that follows a change, the metadata copy is
+ * committed (store/meta-copy-write.ts): generation and image under the mutex, compression on
+ * the codec pool, then its super-chunks put and older copies deleted, one copy at a time.
  */
+import { encodeMetaCopy, META_COPY_LEVEL } from "../store/meta-copy.js";
+import { copyGenerationOf, putMetaCopy, takeCopyImage } from "../store/meta-copy-write.js";
 import { type FreezeInput, readForFreeze, reapDead, switchFrozen, writeFrozen } from "./freeze.js";
 import type { StoreParts } from "./store-parts-types.js";
 
@@ -20,13 +26,19 @@ export class FreezeScheduler {
   #closed = false;
   /** ids of the open super-chunks a freeze is working on */
   readonly #running = new Map<number, Promise<void>>();
+  /** the database's change count when the last copy was taken (-1: the store has none) */
+  #copiedAt: number;
+  /** the copy being written, so copies go one at a time */
+  #copying: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly parts: StoreParts,
     private readonly idleMs: number,
     private readonly onError: (err: unknown) => void,
     private readonly maxRunning = parts.pool.threads + 1,
-  ) {}
+  ) {
+    this.#copiedAt = copyGenerationOf(parts.meta) === 0 ? -1 : parts.meta.changeCount();
+  }
 
   /** Inside the mutex, after a commit: starts freezes of sealed super-chunks, reaps dead ones. */
   async afterCommit(): Promise<void> {
@@ -71,6 +83,25 @@ export class FreezeScheduler {
     await this.parts.mutex.run(() => reapDead(this.parts));
     const first = failed.values().next();
     if (!first.done) throw first.value;
+    const copy = this.#copying.then(() => this.#copyMetadata());
+    this.#copying = copy.catch(() => undefined);
+    await copy;
+  }
+
+  /** A new metadata copy when the database changed since the last one. */
+  async #copyMetadata(): Promise<void> {
+    const p = this.parts;
+    const taken = await p.mutex.run(async () => {
+      if (p.meta.changeCount() === this.#copiedAt) return undefined;
+      const t = takeCopyImage(p.meta);
+      this.#copiedAt = p.meta.changeCount();
+      return t;
+    });
+    if (taken === undefined) return;
+    const files = await encodeMetaCopy(taken.raw, (part) =>
+      p.pool.compress("zstd", META_COPY_LEVEL, part),
+    );
+    await putMetaCopy(p.blobs, taken.generation, files);
   }
 
   /** Reaps dead super-chunks in the background (after an unlink freed data). */

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { parseSuperChunkKey, superChunkKey } from "../blobstore/blob-store.js";
 import { CorruptError } from "../errors.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
+import { isMetaCopyKey } from "../store/meta-copy.js";
 import { type FreezeDeps, freezeChunk, reapDead } from "./freeze.js";
 import { OPEN_DIR, openFileName } from "./open-superchunks.js";
 import { STAGING_DIR } from "./staging-file.js";
@@ -100,6 +101,7 @@ function removeStrayRaw(dir: string, kept: Set<string>): number {
 async function removeOrphanBlobs(deps: FreezeDeps): Promise<number> {
   const orphans: string[] = [];
   for await (const key of deps.blobs.list("sc/")) {
+    if (isMetaCopyKey(key)) continue; // the metadata copy (store/meta-copy.ts)
     const id = parseSuperChunkKey(key);
     const rec = id === undefined ? undefined : deps.meta.getSuperChunk(id as never);
     if (rec === undefined || rec.codec === OPEN_CODEC) orphans.push(key);

@@ -35,7 +35,12 @@ test("archive - seal writes a zip unzip lists and tests; every super-chunk store
   const names = spawnSync("unzip", ["-Z1", fx.archive], { encoding: "utf8" }).stdout.split("\n");
   const scs = names.filter((n) => parseSuperChunkKey(n) !== undefined);
   const onDisk = fs.readdirSync(path.join(fx.store, "sc"), { recursive: true });
-  assert.is(scs.length, onDisk.filter((n) => String(n).endsWith(".sc")).length);
+  const data = onDisk.filter((n) => String(n).endsWith(".sc") && !String(n).startsWith("meta"));
+  assert.is(scs.length, data.length);
+  assert.ok(
+    names.some((n) => n.startsWith("sc/meta/")),
+    "the metadata copy is sealed",
+  );
   assert.ok(scs.length >= 8, `super-chunks: ${scs.length}`);
   assert.is(names.filter((n) => n !== "").at(-1), "superchunk.db.zst", "database entry last");
   const t = spawnSync("unzip", ["-t", fx.archive], { encoding: "utf8" });
