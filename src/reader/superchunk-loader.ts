@@ -66,7 +66,7 @@ export class SuperChunkLoader {
    */
   async load(id: number, prefetch: boolean, needBytes: number, alloc: Alloc): Promise<Buffer> {
     const openBytes = this.readOpen ? this.#openRawBytes(id) : undefined;
-    if (openBytes !== undefined) return this.#loadOpen(id, openBytes, alloc);
+    if (openBytes !== undefined) return this.#loadOpen(id, openBytes, needBytes, alloc);
     const key = superChunkKey(id);
     const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
     const job = {
@@ -135,8 +135,15 @@ export class SuperChunkLoader {
   }
 
   /** An open super-chunk's committed bytes, read raw from its append file. */
-  async #loadOpen(id: number, rawBytes: number, alloc: Alloc): Promise<Buffer> {
+  async #loadOpen(id: number, rawBytes: number, need: number, alloc: Alloc): Promise<Buffer> {
     const key = openSuperChunkKey(id);
+    if (need > rawBytes) {
+      throw new CorruptError(
+        "E_SUPERCHUNK_CORRUPT",
+        `${key}: a sub-block ends at byte ${need}, past the ${rawBytes} committed`,
+        { superChunkId: id, path: `${this.blobs.location}/${key}`, offset: rawBytes },
+      );
+    }
     const bytes = await this.blobs.get(key, { offset: 0, length: rawBytes });
     if (bytes.length !== rawBytes) {
       throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${key}: open super-chunk is truncated`, {

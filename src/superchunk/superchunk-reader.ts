@@ -101,6 +101,13 @@ export async function inflateSuperChunk(
 ): Promise<InflatedSuperChunk> {
   const header = decodeHeader(file, where);
   if (job.expect !== undefined) checkExpected(header, job.expect, where);
+  if (job.needBytes !== undefined && job.needBytes > header.rawBytes) {
+    throw superChunkCorrupt(
+      where,
+      0,
+      `a sub-block ends at raw byte ${job.needBytes}, past the payload's ${header.rawBytes}`,
+    );
+  }
   const size =
     job.needBytes === undefined ? header.rawBytes : prefixBytesFor(job.needBytes, header.rawBytes);
   const end = header.headerBytes + header.storedBytes;
