@@ -1,6 +1,6 @@
 /**
  * What the metadata says a super-chunk file is, and the check that a decoded header agrees
- * with it (spec/FORMAT.md, super-chunk readers' rule 4a). A file found under a super-chunk's
+ * with it (spec/FORMAT.md, super-chunk readers' rule 9a). A file found under a super-chunk's
  * name is the one the database means only when its codec, raw bytes, length and entry count
  * all match the row that named it: a file swapped with another, or copied over one, fails
  * here before its payload is inflated.

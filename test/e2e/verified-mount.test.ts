@@ -40,44 +40,47 @@ function readAll(src: string, mnt: string): number {
   return eio;
 }
 
-t("verified-mount - swapped super-chunks give EIO, named in the log, never wrong bytes", async () => {
-  const root = tmpDir("vmount");
-  const src = path.join(root, "src");
-  fs.mkdirSync(src);
-  makeSampleTree(src);
-  const store = path.join(root, "store");
-  await packTree(src, store, { threads: 2, superChunkBytes: 256 * 1024 });
-  const { meta } = openStore(store, { readonly: true });
-  const ids = meta
-    .listSuperChunks()
-    .map((r) => r.id as number)
-    .sort((a, b) => a - b);
-  meta.close();
-  const [a, b] = [ids[1]!, ids[4]!];
-  const fa = path.join(store, superChunkKey(a));
-  const fb = path.join(store, superChunkKey(b));
-  fs.renameSync(fa, `${fa}.tmp`);
-  fs.renameSync(fb, fa);
-  fs.renameSync(`${fa}.tmp`, fb);
+t(
+  "verified-mount - swapped super-chunks give EIO, named in the log, never wrong bytes",
+  async () => {
+    const root = tmpDir("vmount");
+    const src = path.join(root, "src");
+    fs.mkdirSync(src);
+    makeSampleTree(src);
+    const store = path.join(root, "store");
+    await packTree(src, store, { threads: 2, superChunkBytes: 256 * 1024 });
+    const { meta } = openStore(store, { readonly: true });
+    const ids = meta
+      .listSuperChunks()
+      .map((r) => r.id as number)
+      .sort((a, b) => a - b);
+    meta.close();
+    const [a, b] = [ids[1]!, ids[4]!];
+    const fa = path.join(store, superChunkKey(a));
+    const fb = path.join(store, superChunkKey(b));
+    fs.renameSync(fa, `${fa}.tmp`);
+    fs.renameSync(fb, fa);
+    fs.renameSync(`${fa}.tmp`, fb);
 
-  for (const mode of [["--read-only"], []]) {
-    const mnt = mountDir("vmnt");
-    const served = await serveStore(store, mnt, ["--cache-size", "16M", ...mode]);
-    let eio = 0;
-    try {
-      eio = readAll(src, mnt);
-    } finally {
-      if (isMounted(mnt)) await umountCommand.run([mnt], quiet);
+    for (const mode of [["--read-only"], []]) {
+      const mnt = mountDir("vmnt");
+      const served = await serveStore(store, mnt, ["--cache-size", "16M", ...mode]);
+      let eio = 0;
+      try {
+        eio = readAll(src, mnt);
+      } finally {
+        if (isMounted(mnt)) await umountCommand.run([mnt], quiet);
+      }
+      assert.is(await served.exited, 0, served.stderr());
+      const log = served.stderr();
+      assert.ok(eio >= 1, `${mode.join(" ") || "read-write"}: no read failed`);
+      assert.match(log, "E_SUPERCHUNK_CORRUPT");
+      assert.ok(
+        log.includes(`super-chunk ${a}`) || log.includes(`super-chunk ${b}`),
+        `log names neither ${a} nor ${b}: ${log}`,
+      );
     }
-    assert.is(await served.exited, 0, served.stderr());
-    const log = served.stderr();
-    assert.ok(eio >= 1, `${mode.join(" ") || "read-write"}: no read failed`);
-    assert.match(log, "E_SUPERCHUNK_CORRUPT");
-    assert.ok(
-      log.includes(`super-chunk ${a}`) || log.includes(`super-chunk ${b}`),
-      `log names neither ${a} nor ${b}: ${log}`,
-    );
-  }
-});
+  },
+);
 
 test.run();
