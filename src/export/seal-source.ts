@@ -2,7 +2,8 @@
  * What seal reads from a store whose files are not local (an S3 store's committed
  * generation, an archive at a path or URL): the super-chunks are fetched through the
  * store's BlobStore, a few at a time, into a staging directory beside the output (the zip
- * writer takes files), each checked against the length the database records.
+ * writer takes files), each checked against the row the database records (length, and
+ * the header's codec, sizes and entry count).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,6 +11,8 @@ import { superChunkKey } from "../blobstore/blob-store.js";
 import { CorruptError, wrapFsError } from "../errors.js";
 import type { StoreSource } from "../location/store-source.js";
 import type { SuperChunkRecord } from "../meta/records.js";
+import { decodeHeader } from "../superchunk/decode-header.js";
+import { checkExpected } from "../superchunk/superchunk-expect.js";
 import type { ZipInput } from "../zip/zip-writer.js";
 
 /** Super-chunks fetched at once by default. */
@@ -24,7 +27,7 @@ export interface StagedSuperChunks {
 /**
  * Fetches every super-chunk the database of `src` lists into `stageDir` (which must
  * exist), `concurrency` at a time. E_SUPERCHUNK_MISSING for one the store lacks,
- * E_SUPERCHUNK_CORRUPT for one whose length differs from the database's.
+ * E_SUPERCHUNK_CORRUPT for one whose length or header differs from the database's row.
  */
 export async function stageSuperChunks(
   src: StoreSource,
@@ -69,6 +72,8 @@ async function stageOne(
       { superChunkId: sc.id, path: where, want: sc.storedBytes, got: data.length },
     );
   }
+  const where = { superChunkId: sc.id, path: `${src.location}/${input.key}` };
+  checkExpected(decodeHeader(data, where), sc, where);
   try {
     await fs.promises.writeFile(input.file, data, { flag: "wx" });
   } catch (err) {

@@ -4,7 +4,8 @@
  * holds (sc/meta/, store/meta-copy.ts), and then the packed database superchunk.db.zst, last, so the tail of the archive a remote reader fetches first holds
  * the database and the central directory together. The archive is written under a
  * temporary name beside the output, synced, read back (every entry present with its
- * size), and only then linked or renamed into place.
+ * size), and only then linked or renamed into place. Each super-chunk file's header is
+ * checked against its database row first, so a wrong file never enters an archive.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -14,10 +15,14 @@ import { FileByteSource } from "../blobstore/byte-source.js";
 import { ZipBlobStore } from "../blobstore/zip-blob-store.js";
 import { CorruptError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
+import type { SuperChunkRecord } from "../meta/records.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
 import { encodePackedDatabase } from "../store/packed-db.js";
 import { ARCHIVE_DB_KEY, openStore, packedDatabaseFile } from "../store/store-layout.js";
+import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
+import { checkExpected } from "../superchunk/superchunk-expect.js";
+import { superChunkCorrupt } from "../superchunk/superchunk-header.js";
 import { writeZipArchive, type ZipInput } from "../zip/zip-writer.js";
 
 /** The entries of an archive, in order, with their byte counts. */
@@ -58,7 +63,7 @@ export function checkArchiveDest(out: string, force: boolean): void {
 /**
  * The archive of the store directory `dir` (database `meta`): its super-chunk files in
  * place, in id order, then the packed database. E_SUPERCHUNK_MISSING for a listed
- * super-chunk that has no file.
+ * super-chunk that has no file, E_SUPERCHUNK_CORRUPT for one that is not what its row says.
  */
 export function localArchivePlan(dir: string, meta: MetaDb): ArchivePlan {
   const inputs: ZipInput[] = [];
@@ -66,16 +71,7 @@ export function localArchivePlan(dir: string, meta: MetaDb): ArchivePlan {
   for (const sc of meta.listSuperChunks().sort((a, b) => a.id - b.id)) {
     const key = superChunkKey(sc.id);
     const file = path.join(dir, key);
-    try {
-      superChunkBytes += fs.statSync(file).size;
-    } catch (err) {
-      throw new NotFoundError(
-        "E_SUPERCHUNK_MISSING",
-        `${file}: super-chunk missing`,
-        { superChunkId: sc.id, path: file },
-        err,
-      );
-    }
+    superChunkBytes += checkSuperChunkFile(file, sc);
     inputs.push({ key, file });
   }
   const packed = packedDatabaseFile(dir);
@@ -89,6 +85,44 @@ export function localArchivePlan(dir: string, meta: MetaDb): ArchivePlan {
   );
   const metadataBytes = copy.reduce((n, c) => n + c.data.length, db.length);
   return { inputs, superChunkBytes, metadataBytes };
+}
+
+/** One read covers the header of a super-chunk of up to ~1500 sub-blocks. */
+const HEADER_GUESS_BYTES = 64 * 1024;
+
+/**
+ * Checks the header and length of super-chunk file `file` against its row `sc`; answers
+ * the file's length.
+ */
+function checkSuperChunkFile(file: string, sc: SuperChunkRecord): number {
+  const where = { superChunkId: sc.id, path: file };
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    throw new NotFoundError("E_SUPERCHUNK_MISSING", `${file}: super-chunk missing`, where, err);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const read = (n: number) => {
+      const b = Buffer.alloc(Math.min(n, size));
+      return b.subarray(0, fs.readSync(fd, b, 0, b.length, 0));
+    };
+    const first = read(HEADER_GUESS_BYTES);
+    const len = headerLength(first, where);
+    const header = decodeHeader(len <= first.length ? first.subarray(0, len) : read(len), where);
+    checkExpected(header, sc, where);
+    if (size !== sc.storedBytes) {
+      throw superChunkCorrupt(
+        where,
+        size,
+        `file has ${size} bytes, its row says ${sc.storedBytes}`,
+      );
+    }
+    return size;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

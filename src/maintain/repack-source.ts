@@ -9,8 +9,10 @@ import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError } from "../errors.js";
+import { hashKey } from "../meta/hash-key.js";
 import type { PlanItem } from "../similarity/plan.js";
 import { sketchSubBlock } from "../similarity/sketch.js";
+import type { SuperChunkExpectation } from "../superchunk/superchunk-expect.js";
 import { type InflatedSuperChunk, inflateSuperChunk } from "../superchunk/superchunk-reader.js";
 import type { SubBlockHash } from "../types.js";
 import type { RepackSelection } from "./repack-select.js";
@@ -24,6 +26,8 @@ export class RepackSource {
     private readonly blobs: BlobStore,
     private readonly pool: CodecPool,
     private readonly capacityBytes: number,
+    /** the row naming each super-chunk: its file must match it (checkExpected) */
+    private readonly rowOf: (id: number) => SuperChunkExpectation | undefined,
   ) {}
 
   /** The verified header and raw payload of super-chunk `id`, from the cache or inflated. */
@@ -36,7 +40,12 @@ export class RepackSource {
     }
     const key = superChunkKey(id);
     const file = await this.blobs.get(key);
-    const got = await inflateSuperChunk(file, this.pool, { superChunkId: id, path: key });
+    const row = this.rowOf(id);
+    const where = { superChunkId: id, path: key };
+    if (row === undefined) {
+      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${key}: no database row names it`, where);
+    }
+    const got = await inflateSuperChunk(file, this.pool, where, { expect: row });
     this.#cache.set(id, got);
     this.#bytes += got.raw.length;
     for (const [k, v] of this.#cache) {
@@ -74,7 +83,8 @@ export async function readLive(
     let off = 0;
     for (const e of header.entries) {
       const i = byScOffset.get(`${sc.id}:${off}`);
-      if (i !== undefined && sel.live[i]!.sb.length === e.length) {
+      const sb = i === undefined ? undefined : sel.live[i]!.sb;
+      if (i !== undefined && sb!.length === e.length && sb!.hkey === hashKey(e.hash)) {
         hashes[i] = e.hash;
         sketches[i] = sketch ? sketchSubBlock(raw.subarray(off, off + e.length)) : empty;
       }
@@ -92,7 +102,7 @@ export async function readLive(
 function missingEntry(id: number, sc: number, offset: number): Error {
   return new CorruptError(
     "E_CORRUPT",
-    `sub-block ${id}: super-chunk ${sc} has no entry at offset ${offset} (run fsck)`,
+    `sub-block ${id}: super-chunk ${sc} has no entry of its length and hash at offset ${offset} (run fsck)`,
     {
       subBlock: id,
       superChunkId: sc,

@@ -208,7 +208,9 @@ async function rewrite(
   s: RepackSummary,
 ): Promise<void> {
   const pool = new CodecPool({ threads: p.threads });
-  const source = new RepackSource(ms.blobs, pool, o.cacheBytes ?? 256 * MIB);
+  const source = new RepackSource(ms.blobs, pool, o.cacheBytes ?? 256 * MIB, (id) =>
+    ms.meta.getSuperChunk(id as SuperChunkId),
+  );
   try {
     const { items, hashes } = await readLive(sel, source, p.order === "similarity", (done, total) =>
       o.onProgress?.({

@@ -11,18 +11,25 @@ import { hashKey } from "./hash-key.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId, ContentRecord, ResolvedExtent } from "./records.js";
 
-/** Location of one sub-block: superchunk, offset, length (null when the row is missing). */
-type LocationRow = [number | null, number | null, number | null];
-/** A LocationRow after the index of its id in the JSON array. */
-type KeyedLocationRow = [number, number | null, number | null, number | null];
+/**
+ * Location of one sub-block: superchunk, offset, length and hash key (null when the row is
+ * missing).
+ */
+type LocationRow = [number | null, number | null, number | null, bigint | null];
+/** A LocationRow after the index of its id in the JSON array, as SQLite gives it. */
+type KeyedLocationRow = [bigint, bigint | null, bigint | null, bigint | null, bigint | null];
 type ContentRow = [bigint, bigint, bigint, bigint];
 
 /**
  * Sub-block rows for a JSON array of ids, each after its index in the array (null columns
  * for a missing id). No ORDER BY: rows are placed by index, so no sort is needed.
  */
-const LOCATE_SQL = `SELECT j.key, s.superchunk, s.offset, s.length FROM json_each(?) j
+const LOCATE_SQL = `SELECT j.key, s.superchunk, s.offset, s.length, s.hkey FROM json_each(?) j
   LEFT JOIN sub_blocks s ON s.id = j.value`;
+
+function num(v: bigint | null): number | null {
+  return v === null ? null : Number(v);
+}
 
 function toContent(r: ContentRow): ContentRecord {
   return { id: Number(r[0]), hkey: r[1], size: Number(r[2]), refcount: Number(r[3]) };
@@ -52,7 +59,7 @@ export class ContentTable {
     this.#addRef = db.prepare(
       "UPDATE contents SET refcount = refcount + ? WHERE id = ? AND refcount + ? >= 0",
     );
-    this.#locate = db.prepare(LOCATE_SQL).raw();
+    this.#locate = db.prepare(LOCATE_SQL).raw().safeIntegers(true);
   }
 
   /** Contents whose whole-file hash has the key of `hash`, by id: candidates, not matches. */
@@ -140,7 +147,7 @@ export class ContentTable {
     const locs: LocationRow[] = new Array(ids.length);
     if (ids.length === 0) return locs;
     for (const r of this.#locate.all(JSON.stringify(ids)) as KeyedLocationRow[]) {
-      locs[r[0]] = [r[1], r[2], r[3]];
+      locs[Number(r[0])] = [num(r[1]), num(r[2]), num(r[3]), r[4]];
     }
     return locs;
   }
@@ -169,12 +176,12 @@ function placeExtents(
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i]!;
     if (c < 0) {
-      out[i] = { fileOffset, length: -c, subBlock: null, superChunk: null, offset: 0 };
+      out[i] = { fileOffset, length: -c, subBlock: null, superChunk: null, offset: 0, hkey: null };
       fileOffset -= c;
       continue;
     }
-    const [superChunk, offset, length] = locs[k++] ?? [null, null, null];
-    if (superChunk === null || offset === null || length === null) {
+    const [superChunk, offset, length, hkey] = locs[k++] ?? [null, null, null, null];
+    if (superChunk === null || offset === null || length === null || hkey === null) {
       throw new CorruptError(
         "E_CORRUPT",
         `content ${content}: extent names missing sub-block ${c}`,
@@ -186,7 +193,8 @@ function placeExtents(
       );
     }
     const subBlock = c as SubBlockId;
-    out[i] = { fileOffset, length, subBlock, superChunk: superChunk as SuperChunkId, offset };
+    const sc = superChunk as SuperChunkId;
+    out[i] = { fileOffset, length, subBlock, superChunk: sc, offset, hkey };
     fileOffset += length;
   }
   return out;

@@ -102,6 +102,8 @@ export interface ResolvedExtent {
   readonly superChunk: SuperChunkId | null;
   /** Offset of the sub-block in the super-chunk's raw payload; 0 for holes. */
   readonly offset: number;
+  /** The sub-block's hash key (hashKey of its SHA-256); null for holes. */
+  readonly hkey: bigint | null;
 }
 
 /** A super-chunk to record. `liveBytes` is derived by the database and starts at 0. */

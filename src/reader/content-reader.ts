@@ -5,7 +5,9 @@
  * set of inflated super-chunks filled by the SuperChunkLoader, the read path
  * (read-path.ts) and prefetching (prefetcher.ts). Over a remote store (S3, an archive
  * over HTTP) reads go through a FetchAheadBlobStore, which the prefetch hints feed.
- * The caller owns the database, the blob store and the codec pool, and closes them.
+ * Every extent served is first checked against the super-chunk it is read from
+ * (chunk-checks.ts). The caller owns the database, the blob store and the codec pool, and
+ * closes them.
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
 import type { TransferStats } from "../blobstore/byte-source.js";
@@ -17,6 +19,7 @@ import type { SuperChunkHeader } from "../superchunk/superchunk-header.js";
 import { MIB } from "../types.js";
 import { WorkingSet } from "../workingset/working-set.js";
 import type { WorkingSetStats } from "../workingset/working-set-types.js";
+import { type ChunkCheckStats, ChunkChecks } from "./chunk-checks.js";
 import { type ExtentTable, ExtentTables } from "./extent-table.js";
 import { Prefetcher } from "./prefetcher.js";
 import { type DirectChunks, readExtents } from "./read-path.js";
@@ -73,6 +76,7 @@ export class ContentReader {
   readonly #blobs: BlobStore;
   readonly #fetchAhead: FetchAheadBlobStore | undefined;
   readonly #direct: DirectChunks | undefined;
+  readonly #checks = new ChunkChecks();
   #meta: MetaDb;
   #loader: SuperChunkLoader;
 
@@ -123,7 +127,7 @@ export class ContentReader {
    * (short only at the end). Synchronous when every super-chunk needed is cached.
    */
   readInto(t: ExtentTable, offset: number, target: Buffer): number | Promise<number> {
-    return readExtents(this.#ws, t, offset, target, this.#direct);
+    return readExtents(this.#ws, t, offset, target, this.#checks, this.#direct);
   }
 
   /** Super-chunk ids a read of [offset, offset+length) of `t` needs, in file order. */
@@ -161,6 +165,11 @@ export class ContentReader {
     return dropped;
   }
 
+  /** What the checks of served extents have done (entry indexes built, sub-blocks hashed). */
+  checkStats(): ChunkCheckStats {
+    return this.#checks.stats();
+  }
+
   workingSetStats(): WorkingSetStats {
     return this.#ws.stats();
   }
@@ -183,7 +192,7 @@ export class ContentReader {
 
   #newLoader(meta: MetaDb): SuperChunkLoader {
     const { verifyRawCrc = true, readOpen = true } = this.opts;
-    return new SuperChunkLoader(meta, this.#blobs, this.pool, verifyRawCrc, readOpen);
+    return new SuperChunkLoader(meta, this.#blobs, this.pool, this.#checks, verifyRawCrc, readOpen);
   }
 }
 

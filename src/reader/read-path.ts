@@ -5,12 +5,15 @@
  * pin released once its bytes are copied. Synchronous when every super-chunk needed is
  * cached; otherwise it awaits only the misses. A writer's open super-chunks, which are
  * not in the working set, are read from where the writer keeps them (`DirectChunks`).
+ * Every extent read out of the working set is first checked against the super-chunk that
+ * holds it (chunk-checks.ts): no byte of a wrong super-chunk is copied out.
  */
 import { CorruptError } from "../errors.js";
 import { findExtent } from "../meta/extent-search.js";
 import type { ResolvedExtent } from "../meta/records.js";
 import type { WorkingSet } from "../workingset/working-set.js";
 import type { PinnedBuffer } from "../workingset/working-set-types.js";
+import type { ChunkChecks } from "./chunk-checks.js";
 import type { ExtentTable } from "./extent-table.js";
 
 /** Super-chunks served outside the working set: a writer's open (raw, growing) ones. */
@@ -30,6 +33,7 @@ export function readExtents(
   t: ExtentTable,
   offset: number,
   target: Buffer,
+  checks: ChunkChecks,
   direct?: DirectChunks,
 ): number | Promise<number> {
   const end = Math.min(t.size, offset + target.length);
@@ -46,8 +50,8 @@ export function readExtents(
     else if (direct?.isOpen(sc)) direct.read(sc, ext.offset + from, n, target, at);
     else {
       const pin = ws.tryAcquire(sc, ext.offset + ext.length);
-      if (pin !== undefined) copyPinned(pin, ext, from, n, target, at);
-      else waits.push(copyLoaded(ws, ext, from, n, target, at));
+      if (pin !== undefined) copyPinned(pin, checks, ext, from, n, target, at);
+      else waits.push(copyLoaded(ws, checks, ext, from, n, target, at));
     }
     pos += n;
   }
@@ -57,6 +61,7 @@ export function readExtents(
 
 async function copyLoaded(
   ws: WorkingSet<number>,
+  checks: ChunkChecks,
   ext: ResolvedExtent,
   from: number,
   n: number,
@@ -64,12 +69,16 @@ async function copyLoaded(
   at: number,
 ): Promise<void> {
   const pin = await ws.acquire(ext.superChunk!, ext.offset + ext.length);
-  copyPinned(pin, ext, from, n, out, at);
+  copyPinned(pin, checks, ext, from, n, out, at);
 }
 
-/** Copies `n` bytes of the extent from `from` out of its pinned super-chunk, then unpins. */
+/**
+ * Copies `n` bytes of the extent from `from` out of its pinned super-chunk, once the extent
+ * is checked against it, then unpins.
+ */
 function copyPinned(
   pin: PinnedBuffer,
+  checks: ChunkChecks,
   ext: ResolvedExtent,
   from: number,
   n: number,
@@ -77,6 +86,7 @@ function copyPinned(
   at: number,
 ): void {
   try {
+    checks.check(pin.data, ext);
     const start = ext.offset + from;
     if (start + n > pin.data.length) {
       throw new CorruptError("E_CORRUPT", `sub-block lies outside super-chunk ${ext.superChunk}`, {

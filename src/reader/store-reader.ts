@@ -176,6 +176,11 @@ export class StoreReader implements FsView {
     return this.content.workingSetStats();
   }
 
+  /** What the checks of served extents did (chunk-checks.ts). */
+  checkStats() {
+    return this.content.checkStats();
+  }
+
   /** Bytes fetched from an archive (file or URL) so far; undefined for a store directory. */
   transferStats(): TransferStats | undefined {
     return this.content.transferStats();

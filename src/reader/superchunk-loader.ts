@@ -3,21 +3,27 @@
  * Frozen super-chunks are read from the blob store (into reused shared memory when the
  * store can fill a caller's buffer) and inflated, whole or by prefix, on the codec pool;
  * open super-chunks (a read-write mount's raw append files, committed but not frozen) are
- * read raw. The working set calls `load`; a writer confirming a dedup candidate reads a
- * frozen super-chunk's header alone with `loadHeader`. Everything else about reading is the
- * read path's (content-reader.ts).
+ * read raw. Every load is checked against the `superchunks` row that names the id (a
+ * frozen header's codec, sizes and entry count; an open file's committed length) before
+ * it is inflated, and leaves the check of the extents it will serve (chunk-checks.ts)
+ * beside its bytes. The working set calls `load`; a writer confirming a dedup candidate
+ * reads a frozen super-chunk's header alone, checked the same way, with `loadHeader`.
+ * Everything else about reading is the read path's (content-reader.ts).
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { openSuperChunkKey, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { CorruptError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
+import type { SuperChunkRecord } from "../meta/records.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
 import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
-import type { SuperChunkHeader } from "../superchunk/superchunk-header.js";
+import { checkExpected } from "../superchunk/superchunk-expect.js";
+import type { SuperChunkHeader, SuperChunkLocation } from "../superchunk/superchunk-header.js";
 import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
-import { MIB } from "../types.js";
+import { MIB, type SuperChunkId } from "../types.js";
 import { BufferPool } from "../workingset/buffer-pool.js";
+import type { ChunkChecks } from "./chunk-checks.js";
 
 /**
  * Memory for compressed super-chunks being inflated: loads wait for it beyond this (one
@@ -39,6 +45,7 @@ export class SuperChunkLoader {
   #openRows: Map<number, number> | undefined;
 
   /**
+   * @param checks where each load leaves the check of the extents it serves
    * @param verifyRawCrc also check each whole payload's raw CRC (the stored CRC always is)
    * @param readOpen serve open super-chunks from their raw files (a reader of a store no
    *   one writes); false for the writer itself, which reads its open ones on its own and
@@ -48,6 +55,7 @@ export class SuperChunkLoader {
     private readonly meta: MetaDb,
     private readonly blobs: BlobStore,
     private readonly pool: CodecPool,
+    private readonly checks: ChunkChecks,
     private readonly verifyRawCrc: boolean,
     private readonly readOpen = true,
   ) {}
@@ -58,17 +66,20 @@ export class SuperChunkLoader {
    */
   async load(id: number, prefetch: boolean, needBytes: number, alloc: Alloc): Promise<Buffer> {
     const openBytes = this.readOpen ? this.#openRawBytes(id) : undefined;
-    if (openBytes !== undefined) return this.#loadOpen(id, openBytes, alloc);
+    if (openBytes !== undefined) return this.#loadOpen(id, openBytes, needBytes, alloc);
+    const key = superChunkKey(id);
+    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
     const job = {
       urgent: !prefetch,
       alloc,
       verifyRawCrc: this.verifyRawCrc,
+      expect: this.#row(id, where),
       ...(needBytes > 0 ? { needBytes } : {}),
     };
-    const key = superChunkKey(id);
-    const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
     if (this.blobs.getInto === undefined) {
-      return (await inflateSuperChunk(await this.blobs.get(key), this.pool, where, job)).raw;
+      const got = await inflateSuperChunk(await this.blobs.get(key), this.pool, where, job);
+      this.checks.frozen(got.raw, got.header, where);
+      return got.raw;
     }
     // compressed bytes go through reused shared memory, so loads leave no garbage behind
     let input: Buffer | undefined;
@@ -77,7 +88,9 @@ export class SuperChunkLoader {
         input = await this.#inputs.take(size, INPUT_POOL_BYTES, () => false);
         return input;
       });
-      return (await inflateSuperChunk(file, this.pool, where, job)).raw;
+      const got = await inflateSuperChunk(file, this.pool, where, job);
+      this.checks.frozen(got.raw, got.header, where);
+      return got.raw;
     } finally {
       if (input !== undefined) this.#inputs.giveBack(this.#inputs.slabOf(input)!);
     }
@@ -91,7 +104,22 @@ export class SuperChunkLoader {
     const len = headerLength(first, where);
     const bytes =
       len <= first.length ? first : await this.blobs.get(key, { offset: 0, length: len });
-    return decodeHeader(bytes.subarray(0, len), where);
+    const header = decodeHeader(bytes.subarray(0, len), where);
+    checkExpected(header, this.#row(id, where), where);
+    return header;
+  }
+
+  /** The frozen row that names super-chunk `id`: what its file must be. */
+  #row(id: number, where: SuperChunkLocation): SuperChunkRecord {
+    const row = this.meta.getSuperChunk(id as SuperChunkId);
+    if (row === undefined || row.codec === OPEN_CODEC) {
+      const what = row === undefined ? "no database row names it" : "its row says it is open";
+      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${where.path}: ${what}`, {
+        ...where,
+        offset: 0,
+      });
+    }
+    return row;
   }
 
   /**
@@ -107,8 +135,15 @@ export class SuperChunkLoader {
   }
 
   /** An open super-chunk's committed bytes, read raw from its append file. */
-  async #loadOpen(id: number, rawBytes: number, alloc: Alloc): Promise<Buffer> {
+  async #loadOpen(id: number, rawBytes: number, need: number, alloc: Alloc): Promise<Buffer> {
     const key = openSuperChunkKey(id);
+    if (need > rawBytes) {
+      throw new CorruptError(
+        "E_SUPERCHUNK_CORRUPT",
+        `${key}: a sub-block ends at byte ${need}, past the ${rawBytes} committed`,
+        { superChunkId: id, path: `${this.blobs.location}/${key}`, offset: rawBytes },
+      );
+    }
     const bytes = await this.blobs.get(key, { offset: 0, length: rawBytes });
     if (bytes.length !== rawBytes) {
       throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${key}: open super-chunk is truncated`, {
@@ -119,6 +154,7 @@ export class SuperChunkLoader {
     }
     const out = await alloc(rawBytes, rawBytes);
     bytes.copy(out);
+    this.checks.open(out, { superChunkId: id, path: `${this.blobs.location}/${key}` });
     return out;
   }
 }

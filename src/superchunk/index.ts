@@ -17,6 +17,7 @@ export {
   SuperChunkBuilder,
   type SuperChunkBuilderOptions,
 } from "./superchunk-builder.js";
+export { checkExpected, type SuperChunkExpectation } from "./superchunk-expect.js";
 export type { SuperChunkEntry, SuperChunkHeader, SuperChunkLocation } from "./superchunk-header.js";
 export {
   SUPERCHUNK_ENTRY_BYTES,

@@ -7,6 +7,7 @@ import { crc32 } from "node:zlib";
 import type { CheckedInflate, CodecPool, InflateJobOptions } from "../codec/codec-pool.js";
 import { CorruptError, EngineError } from "../errors.js";
 import { decodeHeader } from "./decode-header.js";
+import { checkExpected, type SuperChunkExpectation } from "./superchunk-expect.js";
 import {
   type SuperChunkHeader,
   type SuperChunkLocation,
@@ -41,6 +42,11 @@ export interface SuperChunkInflateOptions extends Omit<InflateJobOptions, "into"
    * spend a reader's CPU on reads (fsck and extract keep it on).
    */
   readonly verifyRawCrc?: boolean;
+  /**
+   * What the metadata row that named this super-chunk says it is: checked against the
+   * header before anything else (checkExpected), so a wrong file is never inflated.
+   */
+  readonly expect?: SuperChunkExpectation;
 }
 
 /** Smallest prefix step: an eighth of the payload. */
@@ -83,6 +89,7 @@ function locate(err: unknown, where: SuperChunkLocation | undefined, h: SuperChu
  * (`urgent` when a reader waits for this super-chunk; `prefixBytes` to inflate only the
  * first bytes, when the codec can stop early: then the stored CRC alone is checked, since
  * the raw CRC covers the whole payload).
+ * With `job.expect`, the header must first agree with the row that named the file.
  * @throws CorruptError E_SUPERCHUNK_CORRUPT or E_INFLATE_BOUND, and whatever
  *   decodeHeader throws; every error carries `where` in its data.
  */
@@ -93,6 +100,14 @@ export async function inflateSuperChunk(
   job: SuperChunkInflateOptions = {},
 ): Promise<InflatedSuperChunk> {
   const header = decodeHeader(file, where);
+  if (job.expect !== undefined) checkExpected(header, job.expect, where);
+  if (job.needBytes !== undefined && job.needBytes > header.rawBytes) {
+    throw superChunkCorrupt(
+      where,
+      0,
+      `a sub-block ends at raw byte ${job.needBytes}, past the payload's ${header.rawBytes}`,
+    );
+  }
   const size =
     job.needBytes === undefined ? header.rawBytes : prefixBytesFor(job.needBytes, header.rawBytes);
   const end = header.headerBytes + header.storedBytes;

@@ -384,6 +384,8 @@ test("meta - extents with holes; resolveExtents and findExtent offsets", () => {
   const db = freshDb();
   const [s0, s1] = subBlocks(db, [1000, 300]);
   const sc = db.getSubBlock(s0!)!.superChunk;
+  const k0 = db.getSubBlock(s0!)!.hkey;
+  const k1 = db.getSubBlock(s1!)!.hkey;
   const extents = [
     { subBlock: null, length: 4096 },
     { subBlock: s0!, length: 1000 },
@@ -395,10 +397,17 @@ test("meta - extents with holes; resolveExtents and findExtent offsets", () => {
   assert.equal(db.getExtents(c), extents);
   const resolved = db.resolveExtents(c);
   assert.equal(resolved, [
-    { fileOffset: 0, length: 4096, subBlock: null, superChunk: null, offset: 0 },
-    { fileOffset: 4096, length: 1000, subBlock: s0, superChunk: sc, offset: 0 },
-    { fileOffset: 5096, length: 2 ** 33, subBlock: null, superChunk: null, offset: 0 },
-    { fileOffset: 5096 + 2 ** 33, length: 300, subBlock: s1, superChunk: sc, offset: 1000 },
+    { fileOffset: 0, length: 4096, subBlock: null, superChunk: null, offset: 0, hkey: null },
+    { fileOffset: 4096, length: 1000, subBlock: s0, superChunk: sc, offset: 0, hkey: k0 },
+    { fileOffset: 5096, length: 2 ** 33, subBlock: null, superChunk: null, offset: 0, hkey: null },
+    {
+      fileOffset: 5096 + 2 ** 33,
+      length: 300,
+      subBlock: s1,
+      superChunk: sc,
+      offset: 1000,
+      hkey: k1,
+    },
   ]);
   assert.equal(db.findExtent(c, 0), resolved[0]);
   assert.equal(db.findExtent(c, 4096), resolved[1]);
