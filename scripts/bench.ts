@@ -278,7 +278,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const started = new Date();
   const args = parseBenchArgs(argv);
   const setup = await setUp(args);
-  const limit = args.tools.length > 0 ? await codecLimit(setup) : null;
+  const limit = args.tools.length > 0 && args.codecLimit ? await codecLimit(setup) : null;
   const results = await runAll(args, setup.corpus.dir, setup.ctx);
   const writes = args.write ? await runWrites(setup, results) : [];
   const c = setup.corpus;

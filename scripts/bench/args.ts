@@ -1,6 +1,6 @@
 /**
  * Command line of `npm run bench`: `[--quick] [--only id,id] [--corpus typescript|kernel]
- * [--runs N]`. Pure. The pseudo-tool `write` in `--only` selects the write columns
+ * [--runs N] [--no-codec-limit]`. Pure. The pseudo-tool `write` in `--only` selects the write columns
  * (write-bench.ts), which a run without `--only` includes.
  */
 
@@ -30,6 +30,8 @@ export interface BenchArgs {
   readonly tools: readonly ToolId[];
   /** Run the write columns (copy into a read-write mount). */
   readonly write: boolean;
+  /** Time zstd -19 alone on the distinct files (the codec limit); off with --no-codec-limit. */
+  readonly codecLimit: boolean;
 }
 
 /** The pseudo-tool naming the write columns in `--only`. */
@@ -45,12 +47,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let only: string[] | null = null;
   let corpus: CorpusId = "typescript";
   let runs = DEFAULT_RUNS;
+  let codecLimit = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? splitFlag(arg) : [arg];
     const value = () => inline ?? argv[++i];
     if (arg === "--") continue;
     if (arg === "--quick") quick = true;
+    else if (arg === "--no-codec-limit") codecLimit = false;
     else if (flag === "--only") only = splitList(value(), flag);
     else if (flag === "--corpus") corpus = corpusId(value());
     else if (flag === "--runs") runs = runCount(value());
@@ -62,6 +66,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     quick,
     corpus,
     runs,
+    codecLimit,
     tools: write && only !== null && tools.length === 0 ? [] : selectTools(tools),
     write,
   };

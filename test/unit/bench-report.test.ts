@@ -60,6 +60,7 @@ test("bench-report - args: defaults, --quick, --only in catalogue order, bare --
     runs: 3,
     tools: [...TOOL_IDS],
     write: true,
+    codecLimit: true,
   });
   assert.equal(parseBenchArgs(["--", "--quick"]).quick, true);
   assert.equal(parseBenchArgs(["--only", "borg,superchunk"]).tools, ["superchunk", "borg"]);
@@ -69,7 +70,9 @@ test("bench-report - args: defaults, --quick, --only in catalogue order, bare --
     runs: 3,
     tools: ["zpaq"],
     write: false,
+    codecLimit: true,
   });
+  assert.is(parseBenchArgs(["--no-codec-limit"]).codecLimit, false);
   assert.equal(parseBenchArgs(["--only", "write"]).tools, []);
   assert.equal(parseBenchArgs(["--only", "write"]).write, true);
   assert.equal(parseBenchArgs(["--only", "write,borg"]).tools, ["borg"]);
