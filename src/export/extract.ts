@@ -1,18 +1,22 @@
 /**
  * extract: restores a store's tree (or some paths of it) into a directory, with
  * contents, modes, ownership (when run as root), times, symlinks, hard links,
- * FIFOs and device nodes. It never writes outside the destination: names are
- * checked, existing symlinks in the way are replaced rather than followed, and
- * files are created with O_EXCL.
+ * FIFOs and device nodes. It never writes outside the destination, whatever the
+ * store holds: the tree is checked as it is walked (names, missing inodes, cycles:
+ * E_CORRUPT), every path is made only inside a directory this extract made itself
+ * (checked with lstat, never followed: E_PATH_ESCAPE otherwise), existing symlinks in
+ * the way are replaced rather than followed, files are created with
+ * O_EXCL|O_NOFOLLOW, and a file is written only as far as its content reaches.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type EngineWarning, NotFoundError, UsageError, wrapFsError } from "../errors.js";
+import { CorruptError, type EngineWarning, NotFoundError, wrapFsError } from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
 import { type InodeId, InodeKind } from "../types.js";
+import { checkRelPath, ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
 
 export interface ExtractHooks {
   onProgress?: (p: {
@@ -66,7 +70,7 @@ export async function extractTree(
 export function selectItems(reader: StoreReader, paths: readonly string[]): Item[] {
   const all: Item[] = [];
   for (const e of reader.meta.walk()) {
-    checkName(e.path);
+    checkRelPath(e.path);
     all.push({ rel: e.path, ino: e.ino });
   }
   if (paths.length === 0) return all;
@@ -89,22 +93,6 @@ function isUnderOrAncestor(rel: Buffer, w: Buffer): boolean {
   return under(rel, w) || under(w, rel);
 }
 
-function checkName(rel: Buffer): void {
-  const parts = rel.toString("latin1").split("/");
-  if (
-    rel[0] === 0x2f ||
-    parts.some((p) => p === "" || p === "." || p === ".." || p.includes("\0"))
-  ) {
-    throw new UsageError(
-      "E_PATH_ESCAPE",
-      `refusing entry with unsafe path ${JSON.stringify(rel.toString())}`,
-      {
-        path: rel.toString(),
-      },
-    );
-  }
-}
-
 async function restore(
   reader: StoreReader,
   items: Item[],
@@ -114,11 +102,15 @@ async function restore(
   const s: ExtractSummary = { files: 0, dirs: 0, symlinks: 0, other: 0, bytes: 0, seconds: 0 };
   const firstPath = new Map<number, Buffer>();
   const attrs: { abs: Buffer; a: InodeAttr }[] = [];
+  // every inode is read (and checked) before anything is written
   const bytesTotal = items.reduce((n, it) => n + fileSize(reader, it.ino), 0);
+  const dirs = new MadeDirs(dest);
   let done = 0;
   for (const it of items) {
     const abs = it.rel.length === 0 ? dest : Buffer.concat([dest, SLASH, it.rel]);
+    dirs.checkParent(it.rel);
     const a = reader.getattr(it.ino)!;
+    if (a.kind === InodeKind.dir) dirs.made(it.rel);
     const linked = firstPath.get(it.ino);
     if (linked && a.kind !== InodeKind.dir) {
       replaceWith(abs, () => fs.linkSync(linked, abs));
@@ -140,7 +132,11 @@ async function restore(
 
 function fileSize(reader: StoreReader, ino: InodeId): number {
   const a = reader.getattr(ino);
-  return a?.kind === InodeKind.file ? a.size : 0;
+  if (a === undefined) {
+    const where = reader.meta.path;
+    throw new CorruptError("E_CORRUPT", `${where}: inode ${ino}: missing`, { path: where, ino });
+  }
+  return a.kind === InodeKind.file ? a.size : 0;
 }
 
 async function create(
@@ -173,33 +169,6 @@ async function create(
   }
 }
 
-function ensureDir(abs: Buffer): void {
-  try {
-    const st = fs.lstatSync(abs);
-    if (st.isDirectory()) return;
-    fs.unlinkSync(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  fs.mkdirSync(abs, { mode: 0o700 });
-}
-
-/** Removes whatever non-directory is at `abs` (never following it), then creates. */
-function replaceWith(abs: Buffer, make: () => void): void {
-  try {
-    const st = fs.lstatSync(abs);
-    if (st.isDirectory()) {
-      throw new UsageError("E_DEST_EXISTS", `${abs.toString()}: a directory is in the way`, {
-        path: abs.toString(),
-      });
-    }
-    fs.unlinkSync(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  make();
-}
-
 async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promise<number> {
   let fd = -1;
   replaceWith(abs, () => {
@@ -210,9 +179,18 @@ async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promis
     );
   });
   try {
-    for (let off = 0; off < a.size; off += READ_BYTES) {
+    // each step writes bytes the content holds: a size the content does not back ends it
+    for (let off = 0; off < a.size; ) {
       const buf = await reader.read(a.ino, off, Math.min(READ_BYTES, a.size - off));
+      if (buf.length === 0) {
+        throw new CorruptError("E_CORRUPT", `inode ${a.ino}: content ends at ${off} of ${a.size}`, {
+          ino: a.ino,
+          size: a.size,
+          offset: off,
+        });
+      }
       fs.writeSync(fd, buf, 0, buf.length, off);
+      off += buf.length;
     }
     return a.size;
   } finally {

@@ -3,29 +3,40 @@
  * as one compact BLOB per content (extent-list.ts). Resolving a content reads that row
  * and the rows of its sub-blocks, in one statement.
  */
-import { assert, CorruptError } from "../errors.js";
+import { assert, type CorruptError } from "../errors.js";
 import type { Extent, SubBlockId, SuperChunkId } from "../types.js";
 import { decodeExtents, type ExtentCode, encodeExtents, subBlocksOf } from "./extent-list.js";
 import { findExtent } from "./extent-search.js";
 import { hashKey } from "./hash-key.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId, ContentRecord, ResolvedExtent } from "./records.js";
+import { corruptRow, extentProblem } from "./validate-records.js";
 
 /**
+/**
  * Location of one sub-block: superchunk, offset, length and hash key (null when the row is
- * missing).
+ * missing), and its super-chunk's raw_bytes (null when that row is missing).
  */
-type LocationRow = [number | null, number | null, number | null, bigint | null];
+type LocationRow = [number | null, number | null, number | null, bigint | null, number | null];
 /** A LocationRow after the index of its id in the JSON array, as SQLite gives it. */
-type KeyedLocationRow = [bigint, bigint | null, bigint | null, bigint | null, bigint | null];
+type KeyedLocationRow = [
+  bigint,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+];
 type ContentRow = [bigint, bigint, bigint, bigint];
 
 /**
  * Sub-block rows for a JSON array of ids, each after its index in the array (null columns
- * for a missing id). No ORDER BY: rows are placed by index, so no sort is needed.
+ * for a missing id), with their super-chunk's raw size. No ORDER BY: rows are placed by
+ * index, so no sort is needed.
  */
-const LOCATE_SQL = `SELECT j.key, s.superchunk, s.offset, s.length, s.hkey FROM json_each(?) j
-  LEFT JOIN sub_blocks s ON s.id = j.value`;
+const LOCATE_SQL = `SELECT j.key, s.superchunk, s.offset, s.length, s.hkey, c.raw_bytes
+  FROM json_each(?) j LEFT JOIN sub_blocks s ON s.id = j.value
+  LEFT JOIN superchunks c ON c.id = s.superchunk`;
 
 function num(v: bigint | null): number | null {
   return v === null ? null : Number(v);
@@ -45,7 +56,11 @@ export class ContentTable {
   readonly #addRef;
   readonly #locate;
 
-  constructor(db: Sqlite) {
+  /** @param store the database's path, for errors */
+  constructor(
+    db: Sqlite,
+    private readonly store: string,
+  ) {
     const head = "SELECT id, hkey, size, refcount FROM contents";
     this.#find = db.prepare(`${head} WHERE hkey = ? ORDER BY id`).raw().safeIntegers(true);
     this.#get = db.prepare(`${head} WHERE id = ?`).raw().safeIntegers(true);
@@ -117,27 +132,28 @@ export class ContentTable {
 
   /**
    * All extents of a content with their file offsets and super-chunk locations, in order;
-   * empty for a missing content. E_CORRUPT if the list is malformed, names a missing
-   * sub-block, or does not add up to the content's size.
+   * empty for a missing content. E_CORRUPT naming the store if the list is malformed,
+   * names a missing sub-block, places one outside its super-chunk, or does not add up to
+   * the content's size.
    */
   resolve(id: ContentId): ResolvedExtent[] {
     const row = this.#getList.get(id) as [number, Buffer] | undefined;
     if (row === undefined) return [];
-    const codes = decodeExtents(row[1], id);
-    const subs = subBlocksOf(codes);
-    const out = placeExtents(id, codes, this.#locateAll(subs));
+    const at = `content ${id}`;
+    const fail = (problem: string, data: Record<string, unknown>): never => {
+      throw corruptRow(this.store, at, problem, { content: id, ...data });
+    };
+    let codes: ExtentCode[];
+    try {
+      codes = decodeExtents(row[1], id);
+    } catch (err) {
+      return fail("malformed extent list", (err as CorruptError).data);
+    }
+    const out = placeExtents(codes, this.#locateAll(subBlocksOf(codes)), fail);
     const end =
       out.length === 0 ? 0 : out[out.length - 1]!.fileOffset + out[out.length - 1]!.length;
     if (end !== row[0]) {
-      throw new CorruptError(
-        "E_CORRUPT",
-        `content ${id}: extents cover ${end} of ${row[0]} bytes`,
-        {
-          content: id,
-          size: row[0],
-          covered: end,
-        },
-      );
+      fail(`extents cover ${end} of ${row[0]} bytes`, { size: row[0], covered: end });
     }
     return out;
   }
@@ -147,7 +163,7 @@ export class ContentTable {
     const locs: LocationRow[] = new Array(ids.length);
     if (ids.length === 0) return locs;
     for (const r of this.#locate.all(JSON.stringify(ids)) as KeyedLocationRow[]) {
-      locs[Number(r[0])] = [num(r[1]), num(r[2]), num(r[3]), r[4]];
+      locs[Number(r[0])] = [num(r[1]), num(r[2]), num(r[3]), r[4], num(r[5])];
     }
     return locs;
   }
@@ -166,9 +182,9 @@ export class ContentTable {
 
 /** Lays decoded extents out in the file, taking sub-block locations in list order. */
 function placeExtents(
-  content: ContentId,
   codes: readonly ExtentCode[],
   locs: readonly LocationRow[],
+  fail: (problem: string, data: Record<string, unknown>) => never,
 ): ResolvedExtent[] {
   const out: ResolvedExtent[] = new Array(codes.length);
   let fileOffset = 0;
@@ -180,18 +196,18 @@ function placeExtents(
       fileOffset -= c;
       continue;
     }
-    const [superChunk, offset, length, hkey] = locs[k++] ?? [null, null, null, null];
+    const [superChunk, offset, length, hkey, rawBytes] = locs[k++] ?? [
+      null,
+      null,
+      null,
+      null,
+      null,
+    ];
     if (superChunk === null || offset === null || length === null || hkey === null) {
-      throw new CorruptError(
-        "E_CORRUPT",
-        `content ${content}: extent names missing sub-block ${c}`,
-        {
-          content,
-          subBlock: c,
-          fileOffset,
-        },
-      );
+      return fail(`extent names missing sub-block ${c}`, { subBlock: c, fileOffset });
     }
+    const problem = extentProblem(c, superChunk, offset, length, rawBytes);
+    if (problem !== undefined) fail(problem, { subBlock: c, superChunkId: superChunk, fileOffset });
     const subBlock = c as SubBlockId;
     const sc = superChunk as SuperChunkId;
     out[i] = { fileOffset, length, subBlock, superChunk: sc, offset, hkey };

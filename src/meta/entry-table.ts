@@ -2,12 +2,27 @@
  * Queries on the `entries` table: the directory tree. Names are raw bytes compared with
  * memcmp, so listings are sorted by name bytes and non-UTF-8 names round trip.
  */
-import { CorruptError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { Sqlite } from "./open-db.js";
 import type { DirEntry, WalkEntry } from "./records.js";
 import { ROOT_INO } from "./schema.js";
 import { sqliteCode } from "./sqlite-error.js";
+import { corruptRow, entryLabel, nameProblem } from "./validate-records.js";
+
+/**
+ * Something `walk` met that a reader must not trust: a bad name, an entry pointing at a
+ * missing inode, a directory reached twice (a cycle). `path` is where it was met.
+ */
+export interface TreeProblem {
+  readonly parent: InodeId;
+  readonly name: Buffer;
+  readonly ino: InodeId;
+  readonly path: Buffer;
+  /** "entry ... in directory N" or "directory N" */
+  readonly row: string;
+  readonly problem: string;
+}
 
 const SLASH = 0x2f;
 const SLASH_BUF = Buffer.from("/");
@@ -55,7 +70,11 @@ export class EntryTable {
   readonly #listKinds;
   readonly #hasInode;
 
-  constructor(db: Sqlite) {
+  /** @param store the database's path, for errors */
+  constructor(
+    db: Sqlite,
+    private readonly store: string,
+  ) {
     this.#add = db.prepare("INSERT INTO entries(parent, name, ino) VALUES (?, ?, ?)");
     this.#lookup = db.prepare("SELECT ino FROM entries WHERE parent = ? AND name = ?").pluck();
     this.#list = db.prepare("SELECT name, ino FROM entries WHERE parent = ? ORDER BY name");
@@ -102,9 +121,11 @@ export class EntryTable {
 
   /**
    * Every entry reachable from the root, depth first, parents before children, siblings
-   * by name bytes. A directory reached twice is a cycle: E_CORRUPT.
+   * by name bytes. An entry with a bad name or pointing at a missing inode, and a
+   * directory reached twice (a cycle), go to `onProblem` and are skipped (not descended);
+   * without it they are E_CORRUPT naming the store.
    */
-  *walk(): Iterable<WalkEntry> {
+  *walk(onProblem: (p: TreeProblem) => void = this.#refuse): Iterable<WalkEntry> {
     const seen = new Set<number>([ROOT_INO]);
     const stack: Frame[] = [this.#frame(ROOT_INO, EMPTY)];
     while (stack.length > 0) {
@@ -116,18 +137,31 @@ export class EntryTable {
       }
       const [name, ino, kind] = row;
       const path = top.prefix.length === 0 ? name : Buffer.concat([top.prefix, SLASH_BUF, name]);
+      const at = { parent: top.parent, name, ino: ino as InodeId, path };
+      const problem =
+        nameProblem(name) ?? (kind === null ? `points at missing inode ${ino}` : undefined);
+      if (problem !== undefined) {
+        onProblem({ ...at, row: entryLabel(top.parent, name), problem });
+        continue;
+      }
+      if (kind === InodeKind.dir && seen.has(ino)) {
+        onProblem({
+          ...at,
+          row: `directory ${ino}`,
+          problem: "reached twice (a cycle, or a second link)",
+        });
+        continue;
+      }
       yield { path, ino: ino as InodeId, parent: top.parent };
       if (kind !== InodeKind.dir) continue;
-      if (seen.has(ino)) {
-        throw new CorruptError("E_CORRUPT", `directory ${ino} is reached twice (cycle)`, {
-          ino,
-          path: path.toString(),
-        });
-      }
       seen.add(ino);
       stack.push(this.#frame(ino as InodeId, path));
     }
   }
+
+  readonly #refuse = (p: TreeProblem): never => {
+    throw corruptRow(this.store, p.row, p.problem, { ino: p.ino, entry: p.path.toString() });
+  };
 
   #frame(dir: InodeId, prefix: Buffer): Frame {
     const rows = this.#listKinds.all(dir) as Frame["rows"];

@@ -6,6 +6,7 @@ import { assert } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { Sqlite } from "./open-db.js";
 import type { InodeCounts, InodePatch, InodeRecord, NewInode } from "./records.js";
+import { corruptRow, type InodeFacts, inodeProblem } from "./validate-records.js";
 
 /** Permission, setuid, setgid and sticky bits: the part of st_mode an inode keeps. */
 const MODE_BITS = 0o7777;
@@ -31,6 +32,15 @@ type FullRow = [
   Buffer | null,
   bigint | null,
 ];
+
+/**
+ * A row with what a reader checks it against: its content's size (null: no content, or
+ * the row is missing) and whether some entry has it as parent; two index lookups.
+ */
+const CHECKED_SQL = `SELECT ino, ${COLUMNS}, content,
+  (SELECT c.size FROM contents c WHERE c.id = inodes.content),
+  EXISTS (SELECT 1 FROM entries e WHERE e.parent = inodes.ino)
+  FROM inodes WHERE ino = ?`;
 
 /** Checks the kind-dependent invariants of an inode and returns its column values. */
 function columnsOf(rec: NewInode): unknown[] {
@@ -89,11 +99,16 @@ export class InodeTable {
   readonly #insert;
   readonly #insertAt;
   readonly #get;
+  readonly #getChecked;
   readonly #update;
   readonly #counts;
   readonly #fixNlinks;
 
-  constructor(db: Sqlite) {
+  /** @param store the database's path, for errors */
+  constructor(
+    db: Sqlite,
+    private readonly store: string,
+  ) {
     this.#insert = db.prepare(
       `INSERT INTO inodes(${COLUMNS}, content) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
@@ -104,6 +119,7 @@ export class InodeTable {
       .prepare(`SELECT ino, ${COLUMNS}, content FROM inodes WHERE ino = ?`)
       .raw()
       .safeIntegers(true);
+    this.#getChecked = db.prepare(CHECKED_SQL).raw().safeIntegers(true);
     this.#update = db.prepare(
       `UPDATE inodes SET kind=?, mode=?, uid=?, gid=?, size=?, atime_ns=?, mtime_ns=?,
          ctime_ns=?, nlink=?, rdev=?, target=?, content=? WHERE ino = ?`,
@@ -125,6 +141,23 @@ export class InodeTable {
   get(ino: InodeId): InodeRecord | undefined {
     const row = this.#get.get(ino) as FullRow | undefined;
     return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** An inode with the facts a reader checks it against (validate-records.ts). */
+  getWithFacts(ino: InodeId): { rec: InodeRecord; facts: InodeFacts } | undefined {
+    const row = this.#getChecked.get(ino) as [...FullRow, bigint | null, bigint] | undefined;
+    if (row === undefined) return undefined;
+    const size = row[13];
+    const facts = { contentSize: size === null ? null : Number(size), hasEntries: row[14] !== 0n };
+    return { rec: toRecord(row as unknown as FullRow), facts };
+  }
+
+  /** An inode checked by `inodeProblem`: E_CORRUPT naming the store and the inode. */
+  read(ino: InodeId): InodeRecord | undefined {
+    const got = this.getWithFacts(ino);
+    const problem = got && inodeProblem(got.rec, got.facts);
+    if (problem) throw corruptRow(this.store, `inode ${ino}`, problem, { ino });
+    return got?.rec;
   }
 
   /** Changes some attributes; returns false if there is no such inode. Refcounts are the caller's. */

@@ -5,7 +5,7 @@
  */
 import { UsageError } from "../errors.js";
 import type { Sqlite } from "./open-db.js";
-import { sqliteCode, wrapSqliteError } from "./sqlite-error.js";
+import { guardQueries, sqliteCode, wrapSqliteError } from "./sqlite-error.js";
 import { WriteTable } from "./write-table.js";
 
 /** One open database handle. Statements are prepared once per instance. */
@@ -22,6 +22,7 @@ export class MetaConnection {
   #writes: WriteTable | undefined;
 
   protected constructor(db: Sqlite, path: string, readonly: boolean) {
+    guardQueries(db, path);
     this.#db = db;
     this.path = path;
     this.readonly = readonly;

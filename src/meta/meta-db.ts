@@ -16,7 +16,7 @@
 import type { Extent, InodeId, SubBlockId, SuperChunkId } from "../types.js";
 import { BlockTable } from "./block-table.js";
 import { ContentTable } from "./content-table.js";
-import { EntryTable } from "./entry-table.js";
+import { EntryTable, type TreeProblem } from "./entry-table.js";
 import { InodeTable } from "./inode-table.js";
 import { Maintenance } from "./maintenance.js";
 import { MetaConnection } from "./meta-connection.js";
@@ -71,9 +71,9 @@ export class MetaDb extends MetaConnection {
 
   private constructor(db: Sqlite, path: string, readonly: boolean) {
     super(db, path, readonly);
-    this.#inodes = new InodeTable(db);
-    this.#entries = new EntryTable(db);
-    this.#contents = new ContentTable(db);
+    this.#inodes = new InodeTable(db, path);
+    this.#entries = new EntryTable(db, path);
+    this.#contents = new ContentTable(db, path);
     this.#blocks = new BlockTable(db);
     this.#xattrs = new XattrTable(db);
     this.#maint = new Maintenance(db);
@@ -119,6 +119,15 @@ export class MetaDb extends MetaConnection {
     return this.#inodes.get(ino);
   }
 
+  /**
+   * An inode as a reader may trust it: its kind agrees with its content and target, and a
+   * file's size with its content's (validate-records.ts); E_CORRUPT naming the store and
+   * the inode otherwise. Undefined when there is no such inode.
+   */
+  readInode(ino: InodeId): InodeRecord | undefined {
+    return this.#inodes.read(ino);
+  }
+
   /** Changes some attributes of an inode; false if it does not exist. */
   updateInode(ino: InodeId, patch: InodePatch): boolean {
     return this.transaction(() => this.#inodes.update(ino, patch));
@@ -143,9 +152,13 @@ export class MetaDb extends MetaConnection {
     return this.#entries.resolve(path);
   }
 
-  /** Every entry reachable from the root, depth first, parents before children. */
-  walk(): Iterable<WalkEntry> {
-    return this.#entries.walk();
+  /**
+   * Every entry reachable from the root, depth first, parents before children. A bad name,
+   * an entry pointing at a missing inode or a directory reached twice is E_CORRUPT naming
+   * the store; with `onProblem` it is reported there and skipped instead (fsck).
+   */
+  walk(onProblem?: (p: TreeProblem) => void): Iterable<WalkEntry> {
+    return this.#entries.walk(onProblem);
   }
 
   countInodes(): InodeCounts {

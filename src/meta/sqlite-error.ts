@@ -1,7 +1,11 @@
 /**
  * Maps better-sqlite3 errors (SqliteError with an extended result code such as
- * "SQLITE_FULL") onto superchunk's EngineError families.
+ * "SQLITE_FULL") onto superchunk's EngineError families, and guards every statement of a
+ * handle so that a damaged database met by a query (SQLITE_CORRUPT, SQLITE_NOTADB:
+ * "database disk image is malformed") is one-line E_CORRUPT naming the store, never a
+ * raw SqliteError.
  */
+import type Database from "better-sqlite3";
 import {
   CorruptError,
   EngineError,
@@ -11,10 +15,15 @@ import {
   UsageError,
 } from "../errors.js";
 
-/** The extended SQLite result code of an error, or undefined if it is not one. */
+/**
+ * The extended SQLite result code of an error, or of the SQLite error an EngineError
+ * wraps (`guardQueries`); undefined if it is neither.
+ */
 export function sqliteCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_") ? code : undefined;
+  if (typeof code === "string" && code.startsWith("SQLITE_")) return code;
+  const wrapped = err instanceof EngineError ? err.data.sqlite : undefined;
+  return typeof wrapped === "string" ? wrapped : undefined;
 }
 
 /** True for the errors SQLite gives when a WAL database cannot get its -shm file. */
@@ -38,10 +47,48 @@ export function wrapSqliteError(err: unknown, path: string, what: string): Engin
   if (code === undefined) return new InternalError(message, data, err);
   if (code === "SQLITE_FULL") return new IoError("E_NO_SPACE", message, data, err);
   if (code.startsWith("SQLITE_CORRUPT")) return new CorruptError("E_CORRUPT", message, data, err);
-  if (code === "SQLITE_NOTADB") return new NotFoundError("E_NOT_A_STORE", message, data, err);
+  if (code === "SQLITE_NOTADB") {
+    // at open it is not a database at all; after, a damaged one
+    if (what.startsWith("open")) return new NotFoundError("E_NOT_A_STORE", message, data, err);
+    return new CorruptError("E_CORRUPT", message, data, err);
+  }
   if (code.startsWith("SQLITE_CONSTRAINT")) return new UsageError("E_USAGE", message, data, err);
   if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM")) {
     return new IoError("E_UNREADABLE", message, data, err);
   }
   return new IoError("E_IO", message, data, err);
+}
+
+/** The step named in errors of statements run after the database opened. */
+function queryStep(code: string): string {
+  return /^SQLITE_(CORRUPT|NOTADB)/.test(code) ? "damaged metadata database" : "query";
+}
+
+type Statement = Database.Statement<unknown[], unknown>;
+const RUNS = ["get", "all", "run"] as const;
+
+/**
+ * Makes every statement `db` prepares from now on (`get`, `all`, `run`; `iterate` is not
+ * guarded: nothing uses it) and `db.pragma`, `db.exec` throw EngineErrors naming `path`: E_CORRUPT for a damaged image, as `wrapSqliteError` for the
+ * rest. Errors that are not SQLite's (a bug, an EngineError) pass unchanged.
+ */
+export function guardQueries(db: Database.Database, path: string): void {
+  const wrap = <F extends (...a: never[]) => unknown>(fn: F): F =>
+    ((...a: Parameters<F>) => {
+      try {
+        return fn(...a);
+      } catch (err) {
+        const code = sqliteCode(err);
+        throw code === undefined ? err : wrapSqliteError(err, path, queryStep(code));
+      }
+    }) as F;
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const stmt = wrap(prepare)(sql) as Statement;
+    for (const m of RUNS)
+      (stmt as unknown as Record<string, unknown>)[m] = wrap(stmt[m].bind(stmt));
+    return stmt;
+  }) as typeof db.prepare;
+  db.pragma = wrap(db.pragma.bind(db)) as typeof db.pragma;
+  db.exec = wrap(db.exec.bind(db)) as typeof db.exec;
 }

@@ -2,10 +2,12 @@
  * Extent tables: a content's extents resolved to super-chunk locations, with their start
  * offsets in a typed array for the binary search (meta/extent-search.ts), cached by
  * content id. A content never changes once committed; a deleted one is forgotten, since
- * its id can be reused.
+ * its id can be reused. The size asked for must be the size the extents cover, so no
+ * read ever runs past the data (E_CORRUPT naming the store otherwise).
  */
 import type { MetaDb } from "../meta/meta-db.js";
 import type { ContentId, ResolvedExtent } from "../meta/records.js";
+import { corruptRow } from "../meta/validate-records.js";
 
 /** Extents of one content with their start offsets, and the content's size. */
 export interface ExtentTable {
@@ -29,18 +31,25 @@ export class ExtentTables {
     private readonly maxEntries = DEFAULT_ENTRIES,
   ) {}
 
-  /** The table of `content` (of `size` bytes), resolved once. */
+  /**
+   * The table of `content`, resolved once; E_CORRUPT unless its extents cover exactly
+   * `size` bytes (an empty file, `content` null, must have size 0).
+   */
   get(content: ContentId | null, size: number): ExtentTable {
-    if (content === null) return EMPTY_TABLE;
-    let t = this.#tables.get(content);
-    if (t === undefined) {
+    let t = content === null ? EMPTY_TABLE : this.#tables.get(content);
+    if (t === undefined && content !== null) {
       const extents = this.meta.resolveExtents(content);
       const starts = Float64Array.from(extents, (e) => e.fileOffset);
-      t = { starts, extents, size };
+      const last = extents[extents.length - 1];
+      t = { starts, extents, size: last === undefined ? 0 : last.fileOffset + last.length };
       if (this.#tables.size >= this.maxEntries) this.#tables.clear();
       this.#tables.set(content, t);
     }
-    return t;
+    if (t!.size !== size) {
+      const problem = `a file of ${size} bytes whose content covers ${t!.size}`;
+      throw corruptRow(this.meta.path, `content ${content}`, problem, { content, size });
+    }
+    return t!;
   }
 
   /** Drops the table of a deleted content (content ids can be reused). */

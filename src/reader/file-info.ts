@@ -2,7 +2,8 @@
  * One file's facts in a few lines, for the `user.superchunk.info` extended attribute of a
  * mount: extents, holes, super-chunks touched, bytes only it references versus bytes shared
  * with other files. Uses only MetaDb's per-file queries (no whole-store scan), so it is
- * cheap enough to answer a getxattr.
+ * cheap enough to answer a getxattr; the inode and its extents are checked as every read
+ * checks them (E_CORRUPT naming the store).
  */
 import { UsageError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
@@ -32,7 +33,7 @@ export interface FileInfo {
  * if (info) setXattr("user.superchunk.info", formatFileInfo(info));
  */
 export function fileInfo(meta: MetaDb, ino: InodeId): FileInfo | undefined {
-  const r = meta.getInode(ino);
+  const r = meta.readInode(ino);
   if (r?.kind !== InodeKind.file) return undefined;
   const info: FileInfo = {
     ino,
@@ -96,7 +97,7 @@ export function infoXattr(meta: MetaDb, ino: InodeId): Buffer | undefined {
 
 /** `names` plus the info xattr's name when `ino` is a regular file. */
 export function withInfoXattr(meta: MetaDb, ino: InodeId, names: Buffer[]): Buffer[] {
-  return meta.getInode(ino)?.kind === InodeKind.file ? [...names, INFO_XATTR] : names;
+  return meta.readInode(ino)?.kind === InodeKind.file ? [...names, INFO_XATTR] : names;
 }
 
 /** E_NOT_PERMITTED when `name` is the computed info xattr, which cannot be set or removed. */

@@ -15,6 +15,7 @@ import { CodecPool } from "../codec/codec-pool.js";
 import { NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord } from "../meta/records.js";
+import { corruptRow, entryLabel, nameProblem } from "../meta/validate-records.js";
 import { type OpenStore, openStore } from "../store/store-layout.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
@@ -90,12 +91,31 @@ export class StoreReader implements FsView {
     return this.meta.resolvePath(p);
   }
 
+  /**
+   * The child named `name`; E_CORRUPT when the entry points at a missing inode, at the
+   * root or at `parent` itself (a cycle a path walk would follow).
+   */
   lookup(parent: InodeId, name: Buffer): InodeId | undefined {
-    return this.meta.lookup(parent, name);
+    const ino = this.meta.lookup(parent, name);
+    if (ino === undefined) return undefined;
+    const problem =
+      ino === this.root || ino === parent
+        ? `points back at directory ${ino} (a cycle)`
+        : this.inode(ino) === undefined
+          ? `points at missing inode ${ino}`
+          : undefined;
+    if (problem) throw corruptRow(this.meta.path, entryLabel(parent, name), problem, { ino });
+    return ino;
   }
 
+  /** Entries of `dir`; E_CORRUPT naming the first whose name is not one path component. */
   readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
-    return this.meta.listDir(dir);
+    const list = this.meta.listDir(dir);
+    for (const e of list) {
+      const problem = nameProblem(e.name);
+      if (problem) throw corruptRow(this.meta.path, entryLabel(dir, e.name), problem, { ...e });
+    }
+    return list;
   }
 
   readlink(ino: InodeId): Buffer {
@@ -202,11 +222,14 @@ export class StoreReader implements FsView {
     }
   }
 
-  /** The inode's record and attributes, cached (the store does not change while read). */
+  /**
+   * The inode's record and attributes, checked once (meta/validate-records.ts: E_CORRUPT
+   * naming the store and the inode) and cached (the store does not change while read).
+   */
   private inode(ino: InodeId): { rec: InodeRecord; attr: InodeAttr } | undefined {
     let c = this.inodes.get(ino);
     if (c !== undefined) return c;
-    const rec = this.meta.getInode(ino);
+    const rec = this.meta.readInode(ino);
     if (rec === undefined) return undefined;
     c = { rec, attr: toAttr(rec) };
     if (this.inodes.size >= INODE_CACHE_ENTRIES) this.inodes.clear();

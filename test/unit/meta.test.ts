@@ -612,7 +612,8 @@ test("meta - extent lists: long ids, backward steps, repeats and huge holes roun
   const ids = subBlocks(db, [5, 6, 7, 8]);
   const far = db.insertSubBlock({
     hash: sha("far") as SubBlockHash,
-    superChunk: db.getSubBlock(ids[0]!)!.superChunk,
+    // a super-chunk whose raw bytes hold it (readers check extents against raw_bytes)
+    superChunk: db.insertSuperChunk({ codec: "zstd", rawBytes: 35, storedBytes: 9, subBlocks: 1 }),
     offset: 26,
     length: 9,
   });

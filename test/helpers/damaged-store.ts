@@ -1,0 +1,62 @@
+/**
+ * Damaged stores for tests: a small packed store (a file, a file in a directory, an empty
+ * directory, a symlink, a FIFO) whose database is unpacked and edited with SQL, as a
+ * damaged disk or a hostile author would, plus lookups by path in the raw database.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Database from "better-sqlite3";
+import { packTree } from "../../src/pack/pack.js";
+import { unpackDatabaseFile } from "../../src/store/packed-db.js";
+import { seededBytes, tmpDir } from "./tree.js";
+
+export interface SmallStore {
+  readonly root: string;
+  readonly src: string;
+  readonly store: string;
+}
+
+/** Packs a small tree: a.txt, b/c.bin, d/ (empty), link -> a.txt, fifo. */
+export async function smallStore(tag = "dmg"): Promise<SmallStore> {
+  const root = tmpDir(tag);
+  const src = path.join(root, "src");
+  fs.mkdirSync(path.join(src, "b"), { recursive: true });
+  fs.mkdirSync(path.join(src, "d"));
+  fs.writeFileSync(path.join(src, "a.txt"), "alpha\n".repeat(3000));
+  fs.writeFileSync(path.join(src, "b", "c.bin"), seededBytes(200_000, 7));
+  fs.symlinkSync("a.txt", path.join(src, "link"));
+  spawnSync("mkfifo", [path.join(src, "fifo")]);
+  const store = path.join(root, "store");
+  await packTree(src, store, { threads: 1 });
+  return { root, src, store };
+}
+
+/** The store's database file, unpacked (plain superchunk.db) if it was packed. */
+export function plainDb(store: string): string {
+  const file = path.join(store, "superchunk.db");
+  unpackDatabaseFile(file);
+  return file;
+}
+
+/** Runs `edit` on the store's database (unpacked first), then closes it. */
+export function editDb<T>(store: string, edit: (db: Database.Database) => T): T {
+  const db = new Database(plainDb(store));
+  try {
+    return edit(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The inode at '/'-separated `rel` (the root for ""), read from the raw database. */
+export function inoAt(db: Database.Database, rel: string): number {
+  let ino = 1;
+  const get = db.prepare("SELECT ino FROM entries WHERE parent = ? AND name = ?").pluck();
+  for (const part of rel.split("/").filter((p) => p !== "")) {
+    const next = get.get(ino, Buffer.from(part)) as number | undefined;
+    if (next === undefined) throw new Error(`${rel}: no entry ${part}`);
+    ino = next;
+  }
+  return ino;
+}
