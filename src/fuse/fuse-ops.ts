@@ -11,7 +11,9 @@
  * `flush` and `fsync` are left out on purpose: libfuse then answers ENOSYS, which the kernel
  * takes as "nothing to do" once and never sends again, saving a round trip per close.
  */
+
 import { constants as fsc } from "node:fs";
+import { EngineError } from "../errors.js";
 import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { DirScan } from "./dir-scan.js";
@@ -137,13 +139,15 @@ export class FuseOps {
     const dir = this.#attr(path);
     if (dir.kind !== InodeKind.dir) throw new ErrnoError("ENOTDIR");
     const parent = this.#view.getattr(this.#paths.parentOf(path)) ?? dir;
-    const out: { name: Buffer | string; stat: NativeStat }[] = [
+    const out: { name: Buffer | string; stat?: NativeStat }[] = [
       { name: ".", stat: toNativeStat(dir) },
       { name: "..", stat: toNativeStat(parent) },
     ];
     for (const e of this.#view.readdir(dir.ino)) {
-      const a = this.#view.getattr(e.ino);
-      if (a !== undefined) out.push({ name: e.name, stat: toNativeStat(a) });
+      const a = damagedAsUndefined(() => this.#view.getattr(e.ino));
+      // a damaged entry is listed by name only: its own lookup answers EIO, as on ext4
+      if (a === "damaged") out.push({ name: e.name });
+      else if (a !== undefined) out.push({ name: e.name, stat: toNativeStat(a) });
     }
     return out;
   }
@@ -216,5 +220,15 @@ export class FuseOps {
     const v = this.#view.getxattr(this.#paths.resolve(path), Buffer.from(name, "utf8"));
     if (v === undefined) throw new ErrnoError("ENODATA");
     return v;
+  }
+}
+
+/** `read()`, or "damaged" when it throws a corruption error (other errors pass). */
+function damagedAsUndefined<T>(read: () => T): T | "damaged" {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof EngineError && err.family === "corrupt") return "damaged";
+    throw err;
   }
 }

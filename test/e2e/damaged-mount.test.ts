@@ -41,6 +41,8 @@ t("damaged-mount - a damaged inode is EIO on stat and read; the others serve", a
   const good = await fsp.readFile(path.join(mnt, "b", "c.bin"));
   assert.ok(good.equals(fs.readFileSync(path.join(src, "b", "c.bin"))), "b/c.bin serves its bytes");
   assert.equal(await fsp.readdir(path.join(mnt, "b")), ["c.bin"]);
+  // the damaged file's directory still lists, by name; only the file itself answers EIO
+  assert.ok((await fsp.readdir(mnt)).includes("a.txt"), "the root still lists a.txt");
   assert.is(await fsp.readlink(path.join(mnt, "link")), "a.txt");
   await umountCommand.run([mnt], captureIO({ runDir: true }).io);
   assert.match(served.stderr(), /size \d+ differs from its content/);
