@@ -176,3 +176,46 @@ export function wrapFsError(err: unknown, path: string, what: string): EngineErr
     return new IoError("E_UNREADABLE", `${path}: permission denied (${what})`, { path }, err);
   return new IoError("E_IO", `${path}: ${what} failed: ${detail}`, { path, sys }, err);
 }
+
+/**
+ * Runs every cleanup step in order, each even when an earlier one fails, and answers the
+ * first failure (undefined when all succeeded). Cleanup after an error must not replace
+ * that error or add a second one: `finally { await closeAll(...) }` style callers use
+ * {@link cleanupAfter}.
+ */
+export async function closeAll(
+  ...steps: readonly (() => unknown | Promise<unknown>)[]
+): Promise<unknown> {
+  let first: unknown;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  return first;
+}
+
+/**
+ * Runs `work`, then every cleanup step (closeAll). The work's error wins: a cleanup failure
+ * after it is dropped (cleanup after a failure often fails for the same reason); after a
+ * success the first cleanup failure is thrown.
+ * @example
+ * return cleanupAfter(() => checkStore(...), () => pool.close(), () => src.close());
+ */
+export async function cleanupAfter<T>(
+  work: () => Promise<T>,
+  ...steps: readonly (() => unknown | Promise<unknown>)[]
+): Promise<T> {
+  let out: T;
+  try {
+    out = await work();
+  } catch (err) {
+    await closeAll(...steps);
+    throw err;
+  }
+  const failed = await closeAll(...steps);
+  if (failed !== undefined) throw failed;
+  return out;
+}

@@ -14,9 +14,11 @@ import { s3Options } from "./s3-options.js";
 const usage = `Usage: superchunk fsck <store> [options]
 
 Verifies a store: every super-chunk's checksums and every sub-block's SHA-256,
-that every referenced sub-block exists, refcounts and live bytes (recomputed
-from the file tree), the tree's invariants, and orphan super-chunk files. Each
-damaged sub-block is reported with the files and byte ranges it affects.
+every file's bytes against its content's hash key, that every referenced
+sub-block exists, refcounts and live bytes (recomputed from the file tree), the
+tree's invariants (names, kinds, links, reachability), and orphan super-chunk
+files. Each damaged sub-block is reported with the files and byte ranges it
+affects.
 <store> is a store directory, an archive (.zip file or http(s) URL) or
 s3://bucket/prefix. Archives can only be checked; repairs of an S3 store run on
 a working copy and are published as a new generation (objects it no longer names
@@ -41,7 +43,8 @@ Options:
 
 Repairs take the store's writer lock, or an S3 store's lease (refused while a
 read-write mount runs).
-Exit status: 0 clean, 1 problems found (or left after repairs), 2 could not run.`;
+Exit status: 0 clean, 1 problems found (or left after repairs; a damaged database
+included), 2 could not run.`;
 
 /** Exit statuses of fsck (its own: "could not run" is 2 whatever the error). */
 const FSCK_EXIT = { clean: 0, problems: 1, failed: 2 } as const;
@@ -84,7 +87,12 @@ export const fsckCommand: Command = {
     } catch (err) {
       bar.done();
       const code = err instanceof EngineError ? err.code : "E_INTERNAL";
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ");
+      if (err instanceof EngineError && err.family === "corrupt") {
+        // the database itself is damaged: that is a finding, not a failure to run
+        io.stdout.write(`error: ${msg} [${code}]\n1 problems remain\n`);
+        return FSCK_EXIT.problems;
+      }
       io.stderr.write(`superchunk fsck: could not run: ${msg} [${code}]\n`);
       return FSCK_EXIT.failed;
     }
@@ -104,7 +112,7 @@ function problemLines(p: FsckProblem): string[] {
   const lines = [`${tag}: ${p.message} [${p.code}]${fixed}`];
   for (const f of p.affected ?? []) {
     const ranges = f.ranges.map(([o, n]) => `${o}+${n}`).join(", ");
-    lines.push(`    affects ${f.paths.join(", ")} at ${ranges}`);
+    lines.push(`    affects ${f.paths.join(", ")}${ranges === "" ? "" : ` at ${ranges}`}`);
   }
   return lines;
 }

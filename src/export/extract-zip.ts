@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { UsageError, wrapFsError } from "../errors.js";
+import { cleanupAfter, UsageError, wrapFsError } from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
@@ -51,7 +51,7 @@ export async function extractToZip(
     path.dirname(path.resolve(out)),
     `.${path.basename(out)}.tmp-${process.pid}-${randomBytes(3).toString("hex")}`,
   );
-  try {
+  const work = async () => {
     const items = selectItems(reader, paths);
     const writer = new ZipTreeWriter(tmp);
     let summary: ExtractSummary;
@@ -66,12 +66,13 @@ export async function extractToZip(
     fsyncDirSync(path.dirname(path.resolve(out)));
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return summary;
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw wrapFsError(err, out, "write zip");
-  } finally {
-    await reader.close();
-  }
+  };
+  const wrapped = () =>
+    work().catch((err) => {
+      fs.rmSync(tmp, { force: true });
+      throw wrapFsError(err, out, "write zip");
+    });
+  return cleanupAfter(wrapped, () => reader.close());
 }
 
 function checkZipDest(out: string, force: boolean): void {

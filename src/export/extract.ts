@@ -11,7 +11,14 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CorruptError, type EngineWarning, NotFoundError, wrapFsError } from "../errors.js";
+import {
+  CorruptError,
+  cleanupAfter,
+  type EngineWarning,
+  NotFoundError,
+  UsageError,
+  wrapFsError,
+} from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
@@ -55,15 +62,14 @@ export async function extractTree(
 ): Promise<ExtractSummary> {
   const started = process.hrtime.bigint();
   const reader = await openStoreReaderAt(storeDir);
-  try {
+  const work = async () => {
     const items = selectItems(reader, paths);
     fs.mkdirSync(dest, { recursive: true });
     const summary = await restore(reader, items, Buffer.from(path.resolve(dest)), hooks);
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return summary;
-  } finally {
-    await reader.close();
-  }
+  };
+  return cleanupAfter(work, () => reader.close());
 }
 
 /** The store's entries below `paths` (all when empty), with the directories leading to them. */

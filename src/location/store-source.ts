@@ -10,7 +10,7 @@ import { type ArchiveSourceOptions, openArchive } from "../blobstore/archive-sou
 import type { BlobStore } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
 import type { ZipBlobStore } from "../blobstore/zip-blob-store.js";
-import { isCode, NotFoundError, UsageError } from "../errors.js";
+import { closeAll, isCode, NotFoundError, UsageError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { decodePackedDatabase, encodePackedDatabase } from "../store/packed-db.js";
 import {
@@ -89,8 +89,11 @@ function openDirSource(dir: string, readonly: boolean): StoreSource {
       return file === undefined ? encodePackedDatabase(meta.serialize()) : readFile(file);
     },
     close: async () => {
-      meta.close();
-      await blobs.close();
+      const failed = await closeAll(
+        () => meta.close(),
+        () => blobs.close(),
+      );
+      if (failed !== undefined) throw failed;
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
- * One verification pass of fsck (no writes): metadata checks on a snapshot, then every
- * super-chunk read and verified (a few at a time on the codec pool), orphan files listed,
- * and each damaged sub-block mapped to the files and byte ranges it affects. It keeps going
- * after every problem.
+ * One verification pass of fsck (no writes): metadata checks on a snapshot (counts,
+ * extents, the file tree: fsck-meta, fsck-tree), then every super-chunk read and verified
+ * (a few at a time on the codec pool), every content's bytes hashed against its key
+ * (fsck-content), orphan files listed, and each damaged sub-block mapped to the files and
+ * byte ranges it affects. It keeps going after every problem.
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { parseSuperChunkKey } from "../blobstore/blob-store.js";
@@ -13,8 +14,10 @@ import {
   type StoreSnapshot,
   snapshotStore,
 } from "../meta/store-snapshot.js";
+import { readTreeRows } from "../meta/tree-rows.js";
 import { isMetaCopyKey } from "../store/meta-copy.js";
 import { readStoreSettings } from "../store/store-settings.js";
+import { checkContentHashes } from "./fsck-content.js";
 import {
   affectedFiles,
   type ChunkBounds,
@@ -23,6 +26,7 @@ import {
   missingReferences,
 } from "./fsck-meta.js";
 import type { AffectedFile, FsckProblem, FsckProgress, FsckReport } from "./fsck-report.js";
+import { checkTree } from "./fsck-tree.js";
 import { type ScVerdict, verifySuperChunk } from "./fsck-verify.js";
 
 /** A verification pass with what repairs need besides the report. */
@@ -41,18 +45,6 @@ export interface CheckResult {
 export function chunkBounds(meta: MetaDb): ChunkBounds {
   const { avgBytes, minBytes, maxBytes, mode } = readStoreSettings(meta).chunk;
   return { avgBytes, minBytes, maxBytes, fixed: mode === "fixed" };
-}
-
-/** Every path of every inode, from a walk of the tree. */
-export function allPaths(meta: MetaDb): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const e of meta.walk()) {
-    const p = e.path.toString("utf8");
-    const list = out.get(e.ino);
-    if (list === undefined) out.set(e.ino, [p]);
-    else list.push(p);
-  }
-  return out;
 }
 
 function rowsBySuperChunk(snap: StoreSnapshot): Map<number, SnapshotSubBlock[]> {
@@ -76,9 +68,12 @@ export async function checkStore(
   const started = process.hrtime.bigint();
   onProgress?.({ phase: "metadata", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const snap = snapshotStore(meta);
+  const rows = readTreeRows(meta);
+  const tree = checkTree(rows);
   const problems: FsckProblem[] = [
     ...checkRefcounts(snap),
     ...checkInvariants(snap, chunkBounds(meta)),
+    ...tree.problems,
   ];
   for (const m of snap.integrityErrors) {
     problems.push({
@@ -109,7 +104,9 @@ export async function checkStore(
       key,
     });
   }
-  const affected = affectedFiles(snap, damaged, allPaths(meta));
+  const keys = rows.contentKeys;
+  problems.push(...(await checkContentHashes(meta, blobs, pool, snap, keys, damaged, tree.paths)));
+  const affected = affectedFiles(snap, damaged, tree.paths);
   attachAffected(problems, affected, rowsBySc);
   const report = summarize(snap, problems, damaged, affected, bytes);
   report.seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -201,6 +198,10 @@ function summarize(
 ): FsckReport {
   const files = new Set<string>();
   for (const list of affected.values()) for (const f of list) for (const p of f.paths) files.add(p);
+  for (const p of problems) {
+    if (p.kind !== "content-hash" || p.severity !== "error") continue;
+    for (const f of p.affected ?? []) for (const path of f.paths) files.add(path);
+  }
   const errors = problems.filter((p) => p.severity === "error").length;
   return {
     superChunks: snap.superChunks.size,

@@ -14,14 +14,38 @@ export type FsckProblemKind =
   | "subblock-missing"
   | "refcount"
   | "invariant"
+  | "tree"
+  | "content-hash"
   | "orphan";
+
+/**
+ * The invariant a tree or content problem breaks: stable names, listed with what they
+ * check in spec/FORMAT.md ("fsck").
+ */
+export type FsckCheck =
+  | "root"
+  | "inode-kind"
+  | "inode-content"
+  | "inode-target"
+  | "inode-size"
+  | "inode-rdev"
+  | "symlink-target"
+  | "entry-name"
+  | "entry-parent"
+  | "entry-inode"
+  | "dir-links"
+  | "unreachable"
+  | "cycle"
+  | "nlink"
+  | "xattr"
+  | "content-hash";
 
 /** A file that a damaged or missing sub-block breaks, and where. */
 export interface AffectedFile {
   /** every path of the inode (hard links), '/'-separated from the root */
   readonly paths: string[];
   readonly ino: number;
-  /** [file offset, length] of each extent naming a damaged sub-block */
+  /** [file offset, length] of each extent naming a damaged sub-block (none: the whole file) */
   readonly ranges: [number, number][];
 }
 
@@ -36,6 +60,8 @@ export interface DamagedSubBlock {
 /** One finding. */
 export interface FsckProblem {
   readonly kind: FsckProblemKind;
+  /** for tree and content problems: the invariant broken */
+  readonly check?: FsckCheck;
   readonly code: ErrorCode;
   readonly severity: "error" | "warning";
   readonly message: string;

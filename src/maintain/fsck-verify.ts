@@ -76,6 +76,8 @@ export async function verifySuperChunk(
     return v;
   }
   checkEntries(sc.id, rows, v.header, raw, v);
+  // readers refuse a file with trailing bytes: every file it holds fails to read
+  if (file.length > v.header.headerBytes + v.header.storedBytes) all();
   if (keepRaw) v.raw = raw;
   return v;
 }

@@ -16,7 +16,7 @@
 import * as fs from "node:fs";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { UsageError } from "../errors.js";
+import { cleanupAfter, UsageError } from "../errors.js";
 import {
   type MaintainedStore,
   maintainStoreAt,
@@ -70,23 +70,22 @@ const REPAIR_REFUSAL =
 async function checkOnly(location: string, opts: FsckOptions): Promise<FsckReport> {
   const src = await openStoreSource(location, { readonly: true, s3: opts.s3 });
   const pool = new CodecPool({ threads: opts.threads ?? 2 });
-  try {
-    return (await checkStore(src.meta, src.blobs, pool, opts.onProgress)).report;
-  } finally {
-    await pool.close();
-    await src.close();
-  }
+  const check = async () => (await checkStore(src.meta, src.blobs, pool, opts.onProgress)).report;
+  return cleanupAfter(
+    check,
+    () => pool.close(),
+    () => src.close(),
+  );
 }
 
 /** Checks and repairs the store `ms`, opened for maintenance. */
 export async function repairOpened(ms: MaintainedStore, opts: FsckOptions): Promise<FsckReport> {
   if (opts.repairFrom !== undefined) checkCopyDir(opts.repairFrom);
   const pool = new CodecPool({ threads: opts.threads ?? 2 });
-  try {
-    return await checkAndRepair(ms, pool, opts);
-  } finally {
-    await pool.close();
-  }
+  return cleanupAfter(
+    () => checkAndRepair(ms, pool, opts),
+    () => pool.close(),
+  );
 }
 
 /** True when the repairs of `r` changed the store. */

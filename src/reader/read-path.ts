@@ -39,24 +39,47 @@ export function readExtents(
   const end = Math.min(t.size, offset + target.length);
   if (offset >= end) return 0;
   const waits: Promise<void>[] = [];
-  let i = findExtent(t.starts, offset);
-  for (let pos = offset; pos < end; i++) {
-    const ext = t.extents[i]!;
-    const from = pos - ext.fileOffset;
-    const n = Math.min(ext.length - from, end - pos);
-    const at = pos - offset;
-    const sc = ext.superChunk;
-    if (sc === null) target.fill(0, at, at + n);
-    else if (direct?.isOpen(sc)) direct.read(sc, ext.offset + from, n, target, at);
-    else {
-      const pin = ws.tryAcquire(sc, ext.offset + ext.length);
-      if (pin !== undefined) copyPinned(pin, checks, ext, from, n, target, at);
-      else waits.push(copyLoaded(ws, checks, ext, from, n, target, at));
+  try {
+    let i = findExtent(t.starts, offset);
+    for (let pos = offset; pos < end; i++) {
+      const ext = t.extents[i];
+      if (ext === undefined) throw beyondExtents(t, pos);
+      const from = pos - ext.fileOffset;
+      const n = Math.min(ext.length - from, end - pos);
+      const at = pos - offset;
+      const sc = ext.superChunk;
+      if (sc === null) target.fill(0, at, at + n);
+      else if (direct?.isOpen(sc)) direct.read(sc, ext.offset + from, n, target, at);
+      else {
+        const pin = ws.tryAcquire(sc, ext.offset + ext.length);
+        if (pin !== undefined) copyPinned(pin, checks, ext, from, n, target, at);
+        else waits.push(copyLoaded(ws, checks, ext, from, n, target, at));
+      }
+      pos += n;
     }
-    pos += n;
+  } catch (err) {
+    // the loads already started finish (and release their pins) before the error is told
+    if (waits.length === 0) throw err;
+    return Promise.allSettled(waits).then(() => Promise.reject(err));
   }
   const count = end - offset;
-  return waits.length === 0 ? count : Promise.all(waits).then(() => count);
+  return waits.length === 0 ? count : allOrFirstError(waits).then(() => count);
+}
+
+/**
+ * Waits for every copy; rejects with the first failure only once all have settled, so no
+ * copy still writes into the caller's buffer after the read has failed.
+ */
+async function allOrFirstError(waits: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(waits);
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+}
+
+/** The content's extents end before `pos`, inside its recorded size. */
+function beyondExtents(t: ExtentTable, pos: number): CorruptError {
+  return new CorruptError("E_CORRUPT", `no extent covers file offset ${pos} of ${t.size} bytes`, {
+    offset: pos,
+  });
 }
 
 async function copyLoaded(

@@ -12,7 +12,7 @@ import type { BlobStore } from "../blobstore/blob-store.js";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { NotFoundError } from "../errors.js";
+import { closeAll, NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { InodeRecord } from "../meta/records.js";
 import { corruptRow, entryLabel, nameProblem } from "../meta/validate-records.js";
@@ -209,10 +209,13 @@ export class StoreReader implements FsView {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.content.close();
-    await this.pool.close();
-    await this.content.blobs.close();
-    this.meta.close();
+    const failed = await closeAll(
+      () => this.content.close(),
+      () => this.pool.close(),
+      () => this.content.blobs.close(),
+      () => this.meta.close(),
+    );
+    if (failed !== undefined) throw failed;
   }
 
   /** The extent tables of the regular files among `inos`, in order, resolved lazily. */

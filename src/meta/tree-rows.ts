@@ -1,0 +1,55 @@
+/**
+ * The raw rows of a store's file tree for fsck: every inode (all the columns the
+ * invariants speak of), every directory entry, every xattr name and every content's hash
+ * key, read as they are (nothing validated, nothing resolved) from a private read-only copy
+ * of the database (MetaDb.serialize), like store-snapshot.ts.
+ */
+import type { MetaDb } from "./meta-db.js";
+import { databaseFromBuffer } from "./open-db.js";
+
+/** An `inodes` row, as stored (kind not checked). */
+export interface TreeInode {
+  readonly ino: number;
+  readonly kind: number;
+  readonly size: number;
+  readonly nlink: number;
+  readonly rdev: number;
+  readonly target: Buffer | null;
+  readonly content: number | null;
+}
+
+/** An `entries` row. */
+export interface TreeEntry {
+  readonly parent: number;
+  readonly name: Buffer;
+  readonly ino: number;
+}
+
+/** The tree's rows; `contentKeys` maps content id to its `hkey`. */
+export interface TreeRows {
+  readonly inodes: Map<number, TreeInode>;
+  /** in (parent, name) order */
+  readonly entries: TreeEntry[];
+  readonly xattrs: { readonly ino: number; readonly name: Buffer }[];
+  readonly contentKeys: Map<number, bigint>;
+}
+
+/** Reads the tree's rows from a private copy of `meta`'s database. */
+export function readTreeRows(meta: MetaDb): TreeRows {
+  const db = databaseFromBuffer(meta.serialize(), `${meta.path} (tree rows)`);
+  try {
+    const inodes = new Map<number, TreeInode>();
+    const inSql = "SELECT ino, kind, size, nlink, rdev, target, content FROM inodes";
+    for (const r of db.prepare(inSql).all() as TreeInode[]) inodes.set(r.ino, r);
+    const entries = db
+      .prepare("SELECT parent, name, ino FROM entries ORDER BY parent, name")
+      .all() as TreeEntry[];
+    const xattrs = db.prepare("SELECT ino, name FROM xattrs").all() as TreeRows["xattrs"];
+    const contentKeys = new Map<number, bigint>();
+    const keySql = db.prepare("SELECT id, hkey FROM contents").raw().safeIntegers(true);
+    for (const [id, hkey] of keySql.all() as [bigint, bigint][]) contentKeys.set(Number(id), hkey);
+    return { inodes, entries, xattrs, contentKeys };
+  } finally {
+    db.close();
+  }
+}
