@@ -192,6 +192,18 @@ static void call_exit(napi_env env, napi_value cb, sf_mount *m) {
 void sf_call_js(napi_env env, napi_value cb, void *ctx, void *data) {
   sf_mount *m = ctx;
   sf_req *r = data;
+  if (r->op == OP_INVALIDATED) { /* heap-allocated by the invalidation thread */
+    napi_value argv[2], undef, exc;
+    if (env != NULL && cb != NULL) {
+      napi_get_undefined(env, &undef);
+      argv[0] = num(env, OP_INVALIDATED);
+      argv[1] = num(env, (double)r->n[0]);
+      if (napi_call_function(env, undef, cb, 2, argv, NULL) != napi_ok)
+        napi_get_and_clear_last_exception(env, &exc);
+    }
+    free(r);
+    return;
+  }
   if (env == NULL || cb == NULL) { /* environment shutting down: never leave a thread waiting */
     if (r->op != OP_EXIT) {
       r->result = -EIO;

@@ -4,6 +4,9 @@
  * of the node libfuse has for that path (nothing when the kernel holds none). It must not run
  * on a libfuse worker or the JS thread: the kernel may wait, for the page locks, on a request
  * only JS can answer. The queue is drained and the thread joined before libfuse is destroyed.
+ * A barrier (invalidateBarrier(mount, token)) tells JS, through the mount's threadsafe
+ * function, that every path queued before it has been handed to the kernel; JS waits for it
+ * before answering a request whose effects the kernel must see at once.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,8 +29,16 @@ static void *inval_main(void *arg) {
     pthread_mutex_unlock(&m->inval_lock);
     while (q != NULL) {
       sf_inval *next = q->next;
-      if (!stop && fuse_invalidate_path(m->fuse, q->path) == 0)
+      if (q->barrier) {
+        sf_req *r = calloc(1, sizeof *r);
+        if (r != NULL) {
+          r->op = OP_INVALIDATED;
+          r->n[0] = (int64_t)q->token;
+          if (napi_call_threadsafe_function(m->tsfn, r, napi_tsfn_blocking) != napi_ok) free(r);
+        }
+      } else if (!stop && fuse_invalidate_path(m->fuse, q->path) == 0) {
         __atomic_add_fetch(&m->invalidated, 1, __ATOMIC_RELAXED);
+      }
       free(q);
       q = next;
     }
@@ -80,8 +91,42 @@ napi_value sf_js_invalidate(napi_env env, napi_callback_info info) {
   if (q != NULL) {
     q->path[len] = 0;
     q->next = NULL;
+    q->barrier = 0;
     pthread_mutex_lock(&m->inval_lock);
     if (m->inval_started && !m->inval_stop && memchr(q->path, 0, len) == NULL) {
+      *m->inval_tail = q;
+      m->inval_tail = &q->next;
+      pthread_cond_signal(&m->inval_cond);
+      queued = true;
+      q = NULL;
+    }
+    pthread_mutex_unlock(&m->inval_lock);
+    free(q);
+  }
+  napi_get_boolean(env, queued, &out);
+  return out;
+}
+
+/* invalidateBarrier(mount, token: number) -> boolean: queued (false once the loop ended). */
+napi_value sf_js_invalidate_barrier(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  void *ext = NULL;
+  double token = 0;
+  bool queued = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_external(env, argv[0], &ext) != napi_ok ||
+      napi_get_value_double(env, argv[1], &token) != napi_ok) {
+    napi_throw_type_error(env, NULL, "invalidateBarrier(mount, token)");
+    return NULL;
+  }
+  sf_mount *m = ext;
+  sf_inval *q = calloc(1, sizeof *q + 1);
+  if (q != NULL) {
+    q->barrier = 1;
+    q->token = token;
+    pthread_mutex_lock(&m->inval_lock);
+    if (m->inval_started && !m->inval_stop) {
       *m->inval_tail = q;
       m->inval_tail = &q->next;
       pthread_cond_signal(&m->inval_cond);

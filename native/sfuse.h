@@ -35,7 +35,8 @@ enum sf_op {
   OP_FSYNC, OP_OPENDIR, OP_READDIR, OP_RELEASEDIR, OP_FSYNCDIR, OP_SETXATTR, OP_GETXATTR,
   OP_LISTXATTR, OP_REMOVEXATTR, OP_ACCESS, OP_UTIMENS, OP_FALLOCATE,
   OP_COUNT,
-  OP_EXIT = 100 /* not a FUSE op: the loop has ended, sent once */
+  OP_EXIT = 100, /* not a FUSE op: the loop has ended, sent once */
+  OP_INVALIDATED = 101 /* not a FUSE op: the invalidation queue reached a barrier (n[0]: token) */
 };
 
 /* Layout of the Float64Array JS answers getattr with. */
@@ -79,6 +80,8 @@ typedef struct sf_dir {
 /* A path whose kernel caches are to be dropped (queued for the invalidation thread). */
 typedef struct sf_inval {
   struct sf_inval *next;
+  double token; /* barrier: no path; JS hears OP_INVALIDATED with this token once reached */
+  int barrier;
   char path[];
 } sf_inval;
 
@@ -131,6 +134,7 @@ void sf_fill_operations(struct fuse_operations *ops, const uint8_t *wanted);
 void sf_inval_start(sf_mount *m);
 void sf_inval_stop(sf_mount *m);
 napi_value sf_js_invalidate(napi_env env, napi_callback_info info);
+napi_value sf_js_invalidate_barrier(napi_env env, napi_callback_info info);
 
 /* dispatch.c (JS thread) */
 void sf_call_js(napi_env env, napi_value cb, void *ctx, void *data);

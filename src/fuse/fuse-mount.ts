@@ -14,8 +14,9 @@
  * `subtype=superchunk` (type `fuse.superchunk` in the mount table). Read-only: `ro`,
  * `kernel_cache` and long entry/attr timeouts (the store never changes under the mount);
  * following an S3 store's pointer (`--follow`): no `kernel_cache` and 1 s timeouts instead.
- * Read-write: `max_write` (1 MiB), attr_timeout=0 and a short entry
- * timeout, no kernel_cache.
+ * Read-write: `max_write` (1 MiB), `kernel_cache` and the same long timeouts; the other
+ * names of a changed hard-linked file are invalidated before the change is answered
+ * (kernel-cache.ts).
  */
 import { constants as fsc } from "node:fs";
 import { access, readdir, realpath, stat } from "node:fs/promises";
@@ -129,7 +130,7 @@ export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions
  */
 export function mountWritable(store: WritableStore, mountpoint: string, opts: MountOptions) {
   const ops = new FuseRwOps(store, { log: opts.log });
-  return mountOps(ops, ops.handlers(), mountpoint, opts, "read-write");
+  return mountOps(ops, ops.handlers(), mountpoint, opts, "read-write", (m) => ops.attach(m));
 }
 
 async function mountOps(
@@ -138,6 +139,7 @@ async function mountOps(
   mountpoint: string,
   opts: MountOptions,
   mode: MountMode,
+  onMounted?: (m: NativeMount) => void,
 ): Promise<FuseMount> {
   await checkFuseAvailable();
   const abs = await checkMountpoint(mountpoint, opts.fuseOptions?.includes("nonempty"));
@@ -149,6 +151,7 @@ async function mountOps(
     abs,
     timeoutMs,
   );
+  onMounted?.(m);
   return { mountpoint: abs, ops, gone: m.gone, unmount: () => unmountNative(m) };
 }
 

@@ -19,6 +19,7 @@ import { type InodeId, InodeKind } from "../types.js";
 import { DirScan } from "./dir-scan.js";
 import { ErrnoError } from "./errno.js";
 import { toFuseStatfs, toNativeStat } from "./fuse-stat.js";
+import { limitNames } from "./name-limit.js";
 import type { DirEntry, NativeFuseOps, NativeStat } from "./native-types.js";
 import { OpGuard, type OpLogOptions } from "./op-guard.js";
 import { PathResolver } from "./path-resolver.js";
@@ -125,7 +126,7 @@ export class FuseOps {
       throw new ErrnoError("EROFS", "read-only file system");
     };
     for (const name of WRITE_OPS) (h as Record<string, unknown>)[name] = refuse;
-    return h;
+    return limitNames(h);
   }
 
   #attr(path: Buffer) {

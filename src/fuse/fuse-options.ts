@@ -89,10 +89,13 @@ export function checkFuseOption(opt: string): void {
 /** Which kind of mount the option list is for. */
 export type MountMode = "read-only" | "read-write";
 
-/** Kernel attr cache lifetime of a read-write mount: 0, so hard links never show a stale nlink. */
-export const RW_ATTR_TIMEOUT_S = 0;
-/** Kernel entry cache lifetime of a read-write mount (names only change through the mount). */
-export const RW_ENTRY_TIMEOUT_S = 1;
+/**
+ * Kernel attr, entry and negative-entry cache lifetime of a read-write mount: as long as a
+ * read-only mount's. Only this process changes the store while it is mounted, the kernel
+ * sees each change through the name it was made by, and what it cannot see (the other names
+ * of a hard-linked file) is invalidated before the change is answered (kernel-cache.ts).
+ */
+export const RW_CACHE_TIMEOUT_S = DEFAULT_CACHE_TIMEOUT_S;
 /**
  * Largest write request of a read-write mount: 1 MiB, the kernel's default limit of 256 pages
  * (fs.fuse.max_pages_limit) and libfuse 3's own buffer size.
@@ -108,9 +111,10 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
     return [
       ...common,
       `max_write=${RW_MAX_WRITE_BYTES}`,
-      `entry_timeout=${RW_ENTRY_TIMEOUT_S}`,
-      `attr_timeout=${RW_ATTR_TIMEOUT_S}`,
-      "negative_timeout=0",
+      "kernel_cache",
+      `entry_timeout=${RW_CACHE_TIMEOUT_S}`,
+      `attr_timeout=${RW_CACHE_TIMEOUT_S}`,
+      `negative_timeout=${RW_CACHE_TIMEOUT_S}`,
     ];
   }
   const t = p.cacheTimeoutSeconds ?? DEFAULT_CACHE_TIMEOUT_S;
@@ -126,8 +130,8 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
 
 /**
  * The libfuse `-o` options, one per element: ours first, then the user's (which may override
- * timeouts). A read-only mount gets `ro`, `kernel_cache` and long timeouts; a read-write one
- * `max_write` and short timeouts. Not `hard_remove`: libfuse then renames a file unlinked
+ * timeouts). Both kinds get `kernel_cache` (unless told otherwise for a followed store) and
+ * long timeouts; a read-only mount also `ro`, a read-write one `max_write`. Not `hard_remove`: libfuse then renames a file unlinked
  * while open to `.fuse_hidden*` until its last close (as sshfs does), so every handle op still
  * has a path.
  */

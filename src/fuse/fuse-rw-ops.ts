@@ -13,16 +13,14 @@
  */
 import type { InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
-import {
-  type CallerContext,
-  RENAME_EXCHANGE,
-  RENAME_NOREPLACE,
-  type TimeSpec,
-  type WritableStore,
-} from "../writer/index.js";
+import type { CallerContext, TimeSpec, WritableStore } from "../writer/index.js";
+import { callerGroups } from "./caller-groups.js";
 import { ErrnoError } from "./errno.js";
 import { nulList } from "./fuse-ops.js";
-import { kindOfMode, toNativeStat, toWritableStatfs } from "./fuse-stat.js";
+import { ctxOf, rwTreeOps } from "./fuse-rw-tree.js";
+import { toNativeStat, toWritableStatfs } from "./fuse-stat.js";
+import { type Invalidator, KernelCache } from "./kernel-cache.js";
+import { limitNames } from "./name-limit.js";
 import { timeToNs } from "./native-encode.js";
 import type {
   DirEntry,
@@ -37,8 +35,6 @@ import { ReadPattern } from "./read-pattern.js";
 /** chown's "leave unchanged" as uid_t/gid_t arrive from the binding. */
 const ID_UNCHANGED = 0xffff_ffff;
 const FALLOC_PLAIN = 0;
-/** renameat2 flags the store implements; RENAME_WHITEOUT (overlayfs) and others: EINVAL. */
-const RENAME_FLAGS = RENAME_NOREPLACE | RENAME_EXCHANGE;
 /**
  * POSIX ACLs travel as these xattrs; the store does not enforce them, so setting one is
  * EOPNOTSUPP (cp -a and friends then fall back to chmod, as they would on a file system
@@ -46,8 +42,20 @@ const RENAME_FLAGS = RENAME_NOREPLACE | RENAME_EXCHANGE;
  */
 const POSIX_ACL_PREFIX = "system.posix_acl_";
 
-function ctxOf(c: FuseCaller): CallerContext {
-  return { uid: c.uid, gid: c.gid, umask: c.umask };
+const SET_ID_BITS = 0o6000;
+
+/**
+ * The context of a change that depends on the caller's groups: with its supplementary groups
+ * when it is not root and `gid` is not its primary group (-1: any group may matter).
+ */
+function chownCtx(c: FuseCaller, gid: number | undefined): CallerContext {
+  const other = c.uid !== 0 && gid !== undefined && gid !== c.gid;
+  return other ? { ...ctxOf(c), groups: callerGroups(c.pid) } : ctxOf(c);
+}
+
+/** `v` once `wait` (if any) is over. */
+function after<T>(wait: Promise<void> | undefined, v: T): T | Promise<T> {
+  return wait === undefined ? v : wait.then(() => v);
 }
 
 function timeSpec(t: FuseTimeArg): TimeSpec {
@@ -71,10 +79,22 @@ export class FuseRwOps {
   readonly #handles = new Map<number, InodeId>();
   /** open handle → how it has been read (made at its first read) */
   readonly #patterns = new Map<number, ReadPattern>();
+  readonly #cache: KernelCache;
 
   constructor(store: WritableStore, opts: OpLogOptions) {
     this.#s = store;
     this.#guard = new OpGuard(opts);
+    this.#cache = new KernelCache((ino) => store.pathsOf(ino));
+  }
+
+  /** The mount serving these ops: other names of a changed hard-linked file get invalidated. */
+  attach(mount: Invalidator): void {
+    this.#cache.attach(mount);
+  }
+
+  /** Paths handed to the kernel for invalidation so far. */
+  get invalidations(): number {
+    return this.#cache.invalidations;
   }
 
   /** Number of open file handles (for tests and stats). */
@@ -84,10 +104,15 @@ export class FuseRwOps {
 
   /** The handler table to give mountNative. */
   handlers(): NativeFuseOps<Buffer> {
-    const ops = { ...this.#readOps(), ...this.#treeOps(), ...this.#attrOps(), ...this.#dataOps() };
+    const ops = {
+      ...this.#readOps(),
+      ...rwTreeOps(this.#s, this.#cache, (p) => this.#ino(p)),
+      ...this.#attrOps(),
+      ...this.#dataOps(),
+    };
     const table = ops as Record<string, (...a: unknown[]) => unknown>;
     for (const [name, fn] of Object.entries(table)) table[name] = this.#guard.wrap(name, fn);
-    return ops;
+    return limitNames(ops);
   }
 
   #readOps(): NativeFuseOps<Buffer> {
@@ -110,51 +135,29 @@ export class FuseRwOps {
     };
   }
 
-  #treeOps(): NativeFuseOps<Buffer> {
-    const s = this.#s;
-    return {
-      mkdir: (p, mode, c) => {
-        const { parent, name } = s.parentOf(p);
-        s.mkdir(ctxOf(c), parent, name, mode & 0o7777);
-      },
-      mknod: (p, mode, rdev, c) => this.#mknod(p, mode, rdev, c),
-      symlink: (p, target, c) => {
-        const { parent, name } = s.parentOf(p);
-        s.symlink(ctxOf(c), parent, name, Buffer.from(target));
-      },
-      link: (from, to) => {
-        const { parent, name } = s.parentOf(to);
-        s.link(this.#ino(from), parent, name);
-      },
-      unlink: (p) => {
-        const { parent, name } = s.parentOf(p);
-        s.unlink(parent, name);
-      },
-      rmdir: (p) => {
-        const { parent, name } = s.parentOf(p);
-        s.rmdir(parent, name);
-      },
-      rename: (from, to, flags) => {
-        if ((flags & ~RENAME_FLAGS) !== 0) throw new ErrnoError("EINVAL", "rename flags");
-        const a = s.parentOf(from);
-        const b = s.parentOf(to);
-        s.rename(a.parent, a.name, b.parent, b.name, flags);
-      },
-    };
-  }
-
   #attrOps(): NativeFuseOps<Buffer> {
     const s = this.#s;
     return {
-      chmod: (p, mode, c) => void s.chmod(ctxOf(c), this.#ino(p), mode),
-      chown: (p, uid, gid, c) => void s.chown(ctxOf(c), this.#ino(p), idArg(uid), idArg(gid)),
-      utimens: (p, atime, mtime, c) =>
-        void s.utimens(ctxOf(c), this.#ino(p), timeSpec(atime), timeSpec(mtime)),
+      chmod: (p, mode, c) => this.#changedVia(p, s.chmod(ctxOf(c), this.#ino(p), mode).ino),
+      chown: (p, uid, gid, c) => {
+        const ctx = chownCtx(c, idArg(gid));
+        return this.#changedVia(p, s.chown(ctx, this.#ino(p), idArg(uid), idArg(gid)).ino);
+      },
+      utimens: (p, atime, mtime, c) => {
+        const a = s.utimens(ctxOf(c), this.#ino(p), timeSpec(atime), timeSpec(mtime));
+        return this.#changedVia(p, a.ino);
+      },
       setxattr: (p, name, value, flags) => {
         if (name.startsWith(POSIX_ACL_PREFIX)) throw new ErrnoError("EOPNOTSUPP", "no ACLs");
-        s.setxattr(this.#ino(p), Buffer.from(name), Buffer.from(value), flags);
+        const ino = this.#ino(p);
+        s.setxattr(ino, Buffer.from(name), Buffer.from(value), flags);
+        return this.#changedVia(p, ino);
       },
-      removexattr: (p, name) => s.removexattr(this.#ino(p), Buffer.from(name)),
+      removexattr: (p, name) => {
+        const ino = this.#ino(p);
+        s.removexattr(ino, Buffer.from(name));
+        return this.#changedVia(p, ino);
+      },
     };
   }
 
@@ -174,9 +177,22 @@ export class FuseRwOps {
         return fh;
       },
       read: (_p, fh, buf, offset) => this.#read(fh, buf, offset),
-      write: (_p, fh, data, offset) => s.write(fh, data, offset),
-      truncate: (p, size) => s.truncate(this.#ino(p), size),
-      ftruncate: (_p, size, fh) => s.ftruncate(fh, size),
+      write: (p, fh, data, offset, c) => {
+        const ino = this.#beforeChange(p, fh, c);
+        const n = s.write(fh, data, offset);
+        return after(this.#changedVia(p, ino), n);
+      },
+      truncate: async (p, size, c) => {
+        const ino = this.#ino(p);
+        this.#killSetId(ino, c);
+        await s.truncate(ino, size);
+        await this.#changedVia(p, ino);
+      },
+      ftruncate: (p, size, fh, c) => {
+        const ino = this.#beforeChange(p, fh, c);
+        s.ftruncate(fh, size);
+        return this.#changedVia(p, ino);
+      },
       flush: (_p, fh) => s.flush(fh),
       fsync: (_p, _datasync, fh) => s.fsync(fh),
       release: async (_p, fh) => {
@@ -187,7 +203,10 @@ export class FuseRwOps {
           this.#patterns.delete(fh);
         }
       },
-      fallocate: (p, mode, offset, length, fh) => this.#fallocate(p, mode, offset, length, fh),
+      fallocate: (p, mode, offset, length, fh, c) => {
+        this.#beforeChange(p, fh, c);
+        return this.#fallocate(p, mode, offset, length, fh);
+      },
     };
   }
 
@@ -214,6 +233,28 @@ export class FuseRwOps {
       }
     }
     return n;
+  }
+
+  /** The inode open as `fh`, its set-id bits cleared first as a write by `c` clears them. */
+  #beforeChange(p: Buffer | null, fh: number, c: FuseCaller): InodeId {
+    const ino = this.#handleIno(p, fh);
+    this.#killSetId(ino, c);
+    return ino;
+  }
+
+  /**
+   * Clears set-id bits of `ino` a change by non-root `c` removes (cheap check first). The
+   * kernel's attributes of the name written through need no invalidation: after a write or
+   * truncate it asks for them again (mtime and ctime changed); other names follow the change.
+   */
+  #killSetId(ino: InodeId, c: FuseCaller): void {
+    if (c.uid === 0 || (this.#attr(ino).mode & SET_ID_BITS) === 0) return;
+    this.#s.killSetId(chownCtx(c, -1), ino);
+  }
+
+  /** `ino` changed through the name `p`; its other names (if any) are invalidated. */
+  #changedVia(p: Buffer | null, ino: InodeId): Promise<void> | undefined {
+    return this.#cache.changed(ino, this.#s.nlinkOf(ino), p);
   }
 
   #ino(p: Buffer | null): InodeId {
@@ -247,25 +288,12 @@ export class FuseRwOps {
     return out;
   }
 
-  /** FIFOs, sockets, device nodes (root only, the store decides) and plain files. */
-  async #mknod(p: Buffer, mode: number, rdev: number, c: FuseCaller): Promise<void> {
-    const kind = kindOfMode(mode);
-    if (kind === undefined || kind === InodeKind.dir || kind === InodeKind.symlink) {
-      throw new ErrnoError("EINVAL", "mknod of an unsupported type");
-    }
-    const { parent, name } = this.#s.parentOf(p);
-    if (kind === InodeKind.file) {
-      const { fh } = this.#s.create(ctxOf(c), parent, name, mode & 0o7777, 1);
-      await this.#s.release(fh);
-      return;
-    }
-    this.#s.mknod(ctxOf(c), parent, name, kind, mode & 0o7777, rdev);
-  }
-
   /** Mode 0 reserves space: beyond the end it grows the file like ftruncate; else a no-op. */
-  #fallocate(p: Buffer | null, mode: number, offset: number, length: number, fh: number): void {
+  #fallocate(p: Buffer | null, mode: number, offset: number, length: number, fh: number) {
     if (mode !== FALLOC_PLAIN) throw new ErrnoError("EOPNOTSUPP", "fallocate mode");
-    const size = this.#attr(this.#handleIno(p, fh)).size;
-    if (offset + length > size) this.#s.ftruncate(fh, offset + length);
+    const ino = this.#handleIno(p, fh);
+    if (offset + length <= this.#attr(ino).size) return undefined;
+    this.#s.ftruncate(fh, offset + length);
+    return this.#changedVia(p, ino);
   }
 }

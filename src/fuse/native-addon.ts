@@ -48,6 +48,8 @@ export const OP = {
 export type OpName = keyof typeof OP;
 /** Not a FUSE op: the loop has ended (sent once, last). */
 export const OP_EXIT = 100;
+/** Not a FUSE op: the invalidation queue reached a barrier (its token comes as the id). */
+export const OP_INVALIDATED = 101;
 
 /** The dispatcher the binding calls for every request: (op, id, uid, gid, pid, umask, path, a..e). */
 export type Dispatch = (
@@ -81,6 +83,8 @@ export interface NativeAddon {
   reply(m: MountHandle, id: number, result: number, payload?: unknown, extra?: unknown): boolean;
   /** queues fuse_invalidate_path for `path`; false once the loop has ended */
   invalidate(m: MountHandle, path: Buffer | string): boolean;
+  /** queues a barrier: OP_INVALIDATED(token) comes once the paths queued before are done */
+  invalidateBarrier(m: MountHandle, token: number): boolean;
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;

@@ -102,6 +102,9 @@ class LiveMount implements NativeMount {
   private markGone!: () => void;
   private markReady!: (m: NativeMount) => void;
   private fail!: (err: unknown) => void;
+  /** invalidation barriers queued and not reached yet: token → resolve */
+  private readonly barriers = new Map<number, () => void>();
+  private nextToken = 1;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -121,6 +124,21 @@ class LiveMount implements NativeMount {
     return this.handle !== undefined && !this.ended && this.addon.invalidate(this.handle, path);
   }
 
+  invalidated(): Promise<void> {
+    const token = this.nextToken++;
+    if (this.handle === undefined || this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.barriers.set(token, resolve);
+      if (!this.addon.invalidateBarrier(this.handle!, token)) this.#barrierReached(token);
+    });
+  }
+
+  #barrierReached(token: number): void {
+    const resolve = this.barriers.get(token);
+    this.barriers.delete(token);
+    resolve?.();
+  }
+
   async unmount(): Promise<void> {
     if (!this.ended) await lazyUnmount(this.mountpoint);
     await this.gone;
@@ -137,6 +155,7 @@ class LiveMount implements NativeMount {
         this.markReady(this);
       },
       onExit: (loopResult) => this.onExit(loopResult),
+      onInvalidated: (token) => this.#barrierReached(token),
     });
     try {
       const args = nativeFuseArgs(options);
@@ -156,6 +175,7 @@ class LiveMount implements NativeMount {
 
   private onExit(loopResult: number): void {
     this.ended = true;
+    for (const token of [...this.barriers.keys()]) this.#barrierReached(token);
     // the threadsafe function is released right after this call; let it finalize first
     setImmediate(() => {
       this.markGone();

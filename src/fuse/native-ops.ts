@@ -3,7 +3,7 @@
  * a..e as native/dispatch.c sends them) become a handler call, and how the handler's answer
  * becomes reply(result, payload, extra). Errors become negative errno through `errnoOf`.
  */
-import { OP, OP_EXIT, type OpName } from "./native-addon.js";
+import { OP, OP_EXIT, OP_INVALIDATED, type OpName } from "./native-addon.js";
 import {
   decodeTimeArg,
   encodeDir,
@@ -119,6 +119,8 @@ export interface DispatchSink {
   errnoOf(op: string, err: unknown): number;
   onInit(): void;
   onExit(loopResult: number): void;
+  /** the invalidation barrier `token` was reached */
+  onInvalidated?(token: number): void;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -152,6 +154,10 @@ export function makeDispatch(ops: Ops, sink: DispatchSink) {
   ): void => {
     if (op === OP_EXIT) {
       sink.onExit(n(id));
+      return;
+    }
+    if (op === OP_INVALIDATED) {
+      sink.onInvalidated?.(n(id));
       return;
     }
     const name = BY_CODE[op];

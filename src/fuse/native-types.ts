@@ -171,6 +171,12 @@ export interface NativeMount {
    */
   invalidate(path: Buffer | string): boolean;
   /**
+   * Resolves once every path given to `invalidate` before this call has been handed to the
+   * kernel (at once when the mount has ended). A handler may await it before answering, so
+   * the caller sees the kernel's caches dropped when its system call returns.
+   */
+  invalidated(): Promise<void>;
+  /**
    * Lazily unmounts (umount2 MNT_DETACH, or `fusermount3 -uz` when not permitted) and resolves
    * once the loop has ended; idempotent. A process keeping a file open in the mount delays the
    * end until it closes it (lazy unmount semantics).

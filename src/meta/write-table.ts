@@ -46,6 +46,8 @@ export class WriteTable {
   readonly #orphans;
   readonly #subDirs;
   readonly #parentOf;
+  readonly #namesOf;
+  readonly #entryOf;
 
   constructor(db: Sqlite) {
     this.#delEntry = db.prepare("DELETE FROM entries WHERE parent = ? AND name = ?");
@@ -85,6 +87,10 @@ export class WriteTable {
       )
       .pluck();
     this.#parentOf = db.prepare("SELECT parent FROM entries WHERE ino = ? LIMIT 1").pluck();
+    this.#namesOf = db.prepare(
+      "SELECT parent, name FROM entries WHERE ino = ? ORDER BY parent, name",
+    );
+    this.#entryOf = db.prepare("SELECT parent, name FROM entries WHERE ino = ? LIMIT 1");
     this.#subDirs = db
       .prepare(
         `SELECT count(*) FROM entries e JOIN inodes i ON i.ino = e.ino
@@ -116,6 +122,16 @@ export class WriteTable {
   /** The directory holding an entry for `ino` (a directory's only one); scans the entries. */
   parentOf(ino: InodeId): InodeId | undefined {
     return this.#parentOf.get(ino) as InodeId | undefined;
+  }
+
+  /** Every entry naming `ino` (a hard-linked file has several); scans the entries. */
+  namesOf(ino: InodeId): { parent: InodeId; name: Buffer }[] {
+    return this.#namesOf.all(ino) as { parent: InodeId; name: Buffer }[];
+  }
+
+  /** One entry naming `ino` (a directory's only one); scans the entries. */
+  entryOf(ino: InodeId): { parent: InodeId; name: Buffer } | undefined {
+    return this.#entryOf.get(ino) as { parent: InodeId; name: Buffer } | undefined;
   }
 
   /** Deletes an inode row and its xattrs. The caller releases its content first. */

@@ -2,7 +2,12 @@
  * Attribute changes: chmod, chown, utimens and extended attributes, each in one
  * transaction and each setting ctime. Owner-only rules are enforced here (the kernel's
  * default_permissions does the rest): chmod and explicit utimens by a non-owner,
- * and chown by non-root (except to one's own group), are E_NOT_PERMITTED.
+ * and chown by non-root (except by the owner to one of its groups, primary or
+ * supplementary), are E_NOT_PERMITTED. One chmod by a non-owner is accepted: one that only
+ * clears the set-user-ID and/or set-group-ID bits. The kernel sends it on behalf of a
+ * writer that is not the owner (it has already checked write access), as ext4 clears them;
+ * killSetId clears the bits the kernel leaves to the file system (set-group-ID without group
+ * execute, when the writer is not in the file's group).
  */
 import { UsageError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
@@ -23,13 +28,46 @@ function ownerOrRoot(rec: InodeRecord, ctx: CallerContext): boolean {
   return ctx.uid === 0 || ctx.uid === rec.uid;
 }
 
+const SET_ID_BITS = 0o6000;
+
+/** True when `mode` is the inode's mode with only set-user-ID / set-group-ID bits cleared. */
+function clearsSetIdOnly(rec: InodeRecord, mode: number): boolean {
+  const cleared = rec.mode & ~mode & 0o7777;
+  return cleared !== 0 && (cleared & ~SET_ID_BITS) === 0 && (mode & ~rec.mode & 0o7777) === 0;
+}
+
 /** Sets the permission bits (and set-id, sticky). */
 export function chmod(meta: MetaDb, ctx: CallerContext, ino: InodeId, mode: number): InodeRecord {
   return meta.transaction(() => {
     const rec = inodeOf(meta, ino);
-    if (!ownerOrRoot(rec, ctx)) throw notPermitted("chmod", ino, ctx);
+    if (!ownerOrRoot(rec, ctx) && !clearsSetIdOnly(rec, mode))
+      throw notPermitted("chmod", ino, ctx);
     meta.updateInode(ino, { mode: mode & 0o7777, ctimeNs: nowNs() });
     return inodeOf(meta, ino);
+  });
+}
+
+/**
+ * The set-id bits a write or truncate by `ctx` removes, as the kernel's VFS decides for a
+ * local file system (should_remove_suid): none for root; set-user-ID always; set-group-ID
+ * when group execute is set or the caller is not in the file's group.
+ */
+export function setIdBitsToKill(rec: InodeRecord, ctx: CallerContext): number {
+  if (ctx.uid === 0 || rec.kind !== InodeKind.file || (rec.mode & SET_ID_BITS) === 0) return 0;
+  let kill = rec.mode & 0o4000;
+  const inGroup = ctx.gid === rec.gid || (ctx.groups?.includes(rec.gid) ?? false);
+  if ((rec.mode & 0o2000) !== 0 && ((rec.mode & 0o010) !== 0 || !inGroup)) kill |= 0o2000;
+  return kill;
+}
+
+/** Clears the set-id bits a write by `ctx` removes (setIdBitsToKill); false when none. */
+export function killSetId(meta: MetaDb, ctx: CallerContext, ino: InodeId): boolean {
+  return meta.transaction(() => {
+    const rec = inodeOf(meta, ino);
+    const kill = setIdBitsToKill(rec, ctx);
+    if (kill === 0) return false;
+    meta.updateInode(ino, { mode: rec.mode & ~kill, ctimeNs: nowNs() });
+    return true;
   });
 }
 
@@ -46,7 +84,8 @@ export function chown(
     const newUid = uid === undefined || uid === -1 ? rec.uid : uid;
     const newGid = gid === undefined || gid === -1 ? rec.gid : gid;
     if (ctx.uid !== 0) {
-      const groupOk = newGid === rec.gid || newGid === ctx.gid;
+      const groupOk =
+        newGid === rec.gid || newGid === ctx.gid || (ctx.groups?.includes(newGid) ?? false);
       if (newUid !== rec.uid || ctx.uid !== rec.uid || !groupOk)
         throw notPermitted("chown", ino, ctx);
     }

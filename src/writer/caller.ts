@@ -5,6 +5,11 @@ import { UsageError } from "../errors.js";
 export interface CallerContext {
   readonly uid: number;
   readonly gid: number;
+  /**
+   * The caller's supplementary groups, when known (chown to one of them is allowed, as to
+   * the primary group); default none
+   */
+  readonly groups?: readonly number[];
   /** Bits cleared from the mode of new inodes; default 0 (the kernel usually applied it). */
   readonly umask?: number;
 }

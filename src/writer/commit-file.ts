@@ -44,7 +44,10 @@ export function commitPlan(
         size: plan.size,
         content,
         ...(times.mtimeNs === undefined ? {} : { mtimeNs: times.mtimeNs }),
-        ...(times.ctimeNs === undefined ? {} : { ctimeNs: times.ctimeNs }),
+        // an attribute change since the last write (chmod, link, ...) keeps its later ctime
+        ...(times.ctimeNs === undefined || times.ctimeNs <= rec.ctimeNs
+          ? {}
+          : { ctimeNs: times.ctimeNs }),
       });
     });
   } catch (err) {

@@ -29,6 +29,11 @@ export function statfsOf(dir: string): StoreStatfs {
   };
 }
 
+/** The later of two times (ctime only moves forward: a write's or a later attribute change's). */
+export function laterOf(a: bigint | undefined, b: bigint): bigint {
+  return a !== undefined && a > b ? a : b;
+}
+
 /** An inode's attributes, with an open file's unflushed size and times. */
 export function attrOf(rec: InodeRecord, f: OpenFile | undefined): InodeAttr {
   return {
@@ -42,6 +47,6 @@ export function attrOf(rec: InodeRecord, f: OpenFile | undefined): InodeAttr {
     rdev: rec.rdev,
     atimeNs: rec.atimeNs,
     mtimeNs: f?.pendingMtime ?? rec.mtimeNs,
-    ctimeNs: f?.pendingCtime ?? rec.ctimeNs,
+    ctimeNs: laterOf(f?.pendingCtime, rec.ctimeNs),
   };
 }

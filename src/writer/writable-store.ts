@@ -150,6 +150,14 @@ export class WritableStore extends WritableView {
     return this.attr(rec);
   }
 
+  /**
+   * Before a write or truncate by `ctx` (not root): clears the set-id bits such a change
+   * removes on a local file system (attr-ops.ts setIdBitsToKill); true when it cleared any.
+   */
+  killSetId(ctx: CallerContext, ino: InodeId): boolean {
+    return attrs.killSetId(this.p.meta, ctx, ino);
+  }
+
   /** Sets an xattr; the computed user.superchunk.info is read-only (E_NOT_PERMITTED). */
   setxattr(ino: InodeId, name: Buffer, value: Buffer, flags = 0): void {
     refuseInfoXattr(name);

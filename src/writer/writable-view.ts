@@ -19,6 +19,8 @@ import { attrOf, type StoreStatfs, statfsOf } from "./store-info.js";
 import type { StoreParts } from "./store-parts-types.js";
 import { dirOf, inodeOf } from "./tree-deps.js";
 
+const SLASH = Buffer.from("/");
+
 /** The read side of a writable store; WritableStore adds the changes. */
 export abstract class WritableView implements FsView {
   readonly root = ROOT_INO;
@@ -31,6 +33,11 @@ export abstract class WritableView implements FsView {
   getattr(ino: InodeId): InodeAttr | undefined {
     const rec = this.p.meta.getInode(ino);
     return rec === undefined ? undefined : this.attr(rec);
+  }
+
+  /** The inode's number of names (0 once unlinked, or when it does not exist). */
+  nlinkOf(ino: InodeId): number {
+    return this.p.meta.getInode(ino)?.nlink ?? 0;
   }
 
   lookupPath(p: Buffer | string): InodeId | undefined {
@@ -52,6 +59,25 @@ export abstract class WritableView implements FsView {
     if (parent === undefined) throw new NotFoundError("E_NOT_FOUND", `no directory for ${p}`);
     dirOf(this.p.meta, parent);
     return { parent, name };
+  }
+
+  /**
+   * Every path naming `ino` ("/a/b", raw bytes): one per hard link, none once unlinked. Scans
+   * the entries, so callers ask only for inodes with more than one link.
+   */
+  pathsOf(ino: InodeId): Buffer[] {
+    if (ino === ROOT_INO) return [Buffer.from("/")];
+    const w = this.p.meta.writes;
+    return w.namesOf(ino).map(({ parent, name }) => {
+      const parts = [name];
+      for (let at = parent; at !== ROOT_INO; ) {
+        const entry = w.entryOf(at);
+        if (entry === undefined) break;
+        parts.unshift(entry.name);
+        at = entry.parent;
+      }
+      return Buffer.concat(parts.flatMap((x) => [SLASH, x]));
+    });
   }
 
   readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
