@@ -16,7 +16,6 @@ import {
   cleanupAfter,
   type EngineWarning,
   NotFoundError,
-  UsageError,
   wrapFsError,
 } from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
