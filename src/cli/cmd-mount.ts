@@ -15,6 +15,7 @@ import {
 import { checkFuseOption } from "../fuse/fuse-options.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreView } from "../location/store-view.js";
+import { compactor } from "../maintain/compact.js";
 import type { FsView } from "../reader/fs-view.js";
 import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
@@ -181,6 +182,7 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
       purpose: `mount ${a.mountpoint}`,
       log,
       onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
+      compactor: compactor(),
       s3: {
         env: io.env,
         ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
