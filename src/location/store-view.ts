@@ -57,6 +57,8 @@ export interface StoreViewOptions {
   onBackgroundError?: (err: unknown) => void;
   /** a writable store directory compacts itself with this (maintain/compact.ts) */
   compactor?: Compactor;
+  /** quiet time before a compaction pass; default the writer's (COMPACT_IDLE_MS) */
+  compactIdleMs?: number;
   /** s3:// stores: endpoint, region, credentials, timeouts */
   s3?: S3Options;
   /** http(s) archives: timeouts, retries */
@@ -105,6 +107,7 @@ export async function openStoreView(location: string, o: StoreViewOptions): Prom
       cacheBytes: o.cacheBytes,
       purpose: o.purpose,
       ...(o.compactor === undefined ? {} : { compactor: o.compactor }),
+      ...(o.compactIdleMs === undefined ? {} : { compactIdleMs: o.compactIdleMs }),
       ...background,
     });
     return { mode: "read-write", view: store };
