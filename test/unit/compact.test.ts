@@ -4,10 +4,12 @@
  * file reads back identical and fsck is clean; reads and writes during a pass are served
  * and kept; a pass whose plan a commit invalidated yields and the next one succeeds.
  */
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { getPriority } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { CodecPool } from "../../src/codec/codec-pool.js";
 import { compactor } from "../../src/maintain/compact.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import { packTree } from "../../src/pack/pack.js";
@@ -172,6 +174,21 @@ test("compact - a commit that reuses a sub-block the pass drops makes it yield; 
   await sameFiles(s, SMALL);
   await s.close();
   assert.ok(fsckClean(await fsckStore(store)), "fsck clean");
+});
+
+test("compact - the codec pool's niceness reaches its worker thread (Linux)", async () => {
+  if (!existsSync("/proc/thread-self")) return;
+  const pool = new CodecPool({ threads: 1, niceness: 7 });
+  try {
+    await pool.compress("zstd", 1, Buffer.alloc(1000, 1));
+    const nices = readdirSync("/proc/self/task").map((t) =>
+      Number(readFileSync(`/proc/self/task/${t}/stat`, "utf8").split(") ")[1]!.split(" ")[16]),
+    );
+    assert.ok(nices.includes(7), `a thread at nice 7: ${nices.join(",")}`);
+    assert.is(nices[0], getPriority(), "the main thread keeps its priority");
+  } finally {
+    await pool.close();
+  }
 });
 
 test.run();
