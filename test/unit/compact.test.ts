@@ -112,6 +112,7 @@ test("compact - an idle store shrinks to within 1.3x of a fresh pack; files and 
   const last = s.compactionStatus().last;
   assert.ok(last !== undefined && last.retired > 0, "an idle pass ran");
   await sameFiles(s, TREE);
+  assert.equal(s.backgroundErrors, [], "no background error");
   await s.close();
   const after = scBytes(store);
   console.log(
@@ -145,6 +146,7 @@ test("compact - reads during a pass return the right bytes; writes during it are
   assert.ok(o !== undefined && o.retired > 0 && !o.yielded, "the pass switched");
   const want = new Map([...SMALL, ...extra]);
   await sameFiles(s, want);
+  assert.equal(s.backgroundErrors, [], "no background error");
   await s.close();
   const r = await WritableStore.open(store);
   await sameFiles(r, want);
