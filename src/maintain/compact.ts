@@ -11,8 +11,9 @@
  * switch first checks that no commit or reap changed what the pass planned (a retired
  * super-chunk reaped, a sub-block it drops as dead reused by a dedup); if one did, the pass
  * *yields*: its new files are deleted and the scheduler retries after the next idle grace.
- * Codec work runs on one worker thread of its own at nice 19; the main thread only sketches,
- * plans and hashes, in slices of one super-chunk.
+ * Codec work runs on one worker thread of its own at nice 19, the similarity plan on another
+ * (one after the other: at most one of them works at a time); the main thread only sketches
+ * and hashes, in slices of one super-chunk.
  *
  * Crash-safe as repack: new files written and fsynced, one metadata transaction, old files
  * deleted (by the scheduler, once earlier reads are done); orphans are removed on open.
@@ -23,11 +24,11 @@ import type { MetaDb } from "../meta/meta-db.js";
 import { StoreRewrite } from "../meta/store-rewrite.js";
 import { snapshotStore } from "../meta/store-snapshot.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
-import { planSuperChunks } from "../similarity/plan.js";
 import { readCompactPending, writeCompactPending } from "../store/compact-pending.js";
 import { readStoreSettings } from "../store/store-settings.js";
 import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
 import type { CompactAccess, CompactOutcome, Compactor } from "../writer/compact-scheduler.js";
+import { planOffThread } from "./plan-off-thread.js";
 import { walkFiles } from "./repack.js";
 import { liveRefs, type RepackSelection, selectionOf } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
@@ -65,13 +66,14 @@ export async function compactWritable(
   const sel = await a.exclusive(() => choose(a.meta, o.minDead ?? 0.25));
   if (sel === undefined) return NOTHING;
   const s = readStoreSettings(a.meta);
-  const pool = new CodecPool({ threads: 1, niceness: o.niceness ?? 19 });
+  const niceness = o.niceness ?? 19;
+  const pool = new CodecPool({ threads: 1, niceness });
   const source = new RepackSource(a.blobs, pool, o.cacheBytes ?? 128 * MIB);
   const rw = StoreRewrite.open(a.meta.path);
   let written: readonly { id: SuperChunkId }[] = [];
   try {
     const { items, hashes } = await readLive(sel, source, true, () => undefined);
-    const plan = planSuperChunks(items, { targetBytes: s.superChunkBytes, order: "similarity" });
+    const plan = await planOffThread(items, s.superChunkBytes, niceness);
     const groups: RewriteItem[][] = plan.map((g) =>
       Array.from(g, (i) => {
         const sb = sel.live[i]!.sb;
