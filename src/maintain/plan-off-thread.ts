@@ -4,12 +4,7 @@
  */
 import type { PlanItem } from "../similarity/plan.js";
 import { WorkerPool } from "../workers/worker-pool.js";
-
-/** What the planner's worker is asked. */
-export interface PlanJob {
-  readonly items: readonly PlanItem[];
-  readonly targetBytes: number;
-}
+import type { PlanJob } from "./plan-worker.js";
 
 const WORKER_URL = new URL("./plan-worker.js", import.meta.url);
 

@@ -4,9 +4,14 @@
  * stall for the whole plan (~1 s for the corpus's 6,000 sub-blocks). Request and answer:
  * PlanJob and the groups, as planSuperChunks gives them.
  */
-import { planSuperChunks } from "../similarity/plan.js";
+import { type PlanItem, planSuperChunks } from "../similarity/plan.js";
 import { serveJobs } from "../workers/serve-jobs.js";
-import type { PlanJob } from "./plan-off-thread.js";
+
+/** What the planner's worker is asked. */
+export interface PlanJob {
+  readonly items: readonly PlanItem[];
+  readonly targetBytes: number;
+}
 
 serveJobs((job: PlanJob) => {
   const groups = planSuperChunks(job.items, { targetBytes: job.targetBytes, order: "similarity" });
