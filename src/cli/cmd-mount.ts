@@ -15,7 +15,9 @@ import {
 import { checkFuseOption } from "../fuse/fuse-options.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreView } from "../location/store-view.js";
+import { compactor } from "../maintain/compact.js";
 import type { FsView } from "../reader/fs-view.js";
+import { COMPACT_IDLE_MS } from "../writer/index.js";
 import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { startBackground } from "./mount-daemon.js";
@@ -45,6 +47,10 @@ Options:
                        $XDG_CACHE_HOME/superchunk/s3/<id>, kept for crash recovery)
   --publish-idle SECS  s3:// read-write: quiet time before a generation is
                        published (default 2)
+  --compact-idle SECS  store directories: quiet time before the super-chunks the
+                       mount wrote are regrouped by similarity and recompressed at
+                       the store's level, in the background (default 5; also done
+                       at unmount; 0 turns compaction off: \`repack --all\` does it)
   --follow             s3:// read-only: serve each newer generation once a poll of
                        the store's pointer sees it, without remounting (the kernel
                        caches names and attributes for 1 s only, file pages not at all)
@@ -83,6 +89,8 @@ export interface MountArgs {
   readonly readWrite: boolean;
   readonly workDir: string | undefined;
   readonly publishIdleMs: number | undefined;
+  /** store directories: --compact-idle in ms (0: no compaction) */
+  readonly compactIdleMs: number;
   /** s3:// read-only: --follow, seconds between polls of the pointer; else undefined */
   readonly followSeconds: number | undefined;
   /** s3:// stores: endpoint given on the command line */
@@ -100,6 +108,7 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     "read-write": { type: "boolean" },
     "work-dir": { type: "string" },
     "publish-idle": { type: "string" },
+    "compact-idle": { type: "string" },
     "cache-size": { type: "string" },
     "fetch-ahead": { type: "string" },
     foreground: { type: "boolean" },
@@ -136,6 +145,10 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
       values["publish-idle"] === undefined
         ? undefined
         : parseInteger(values["publish-idle"], "--publish-idle", 0, 86_400) * 1000,
+    compactIdleMs:
+      values["compact-idle"] === undefined
+        ? COMPACT_IDLE_MS
+        : parseInteger(values["compact-idle"], "--compact-idle", 0, 86_400) * 1000,
     followSeconds: followSecondsOf(values, positionals[0]!),
     endpoint: values.endpoint,
     pathStyle: values["path-style"] === true,
@@ -181,6 +194,7 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
       purpose: `mount ${a.mountpoint}`,
       log,
       onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
+      ...(a.compactIdleMs === 0 ? {} : { compactor: compactor(), compactIdleMs: a.compactIdleMs }),
       s3: {
         env: io.env,
         ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),

@@ -26,6 +26,8 @@ import { getCodec } from "./codec-registry.js";
 export interface CodecPoolOptions {
   /** Worker threads; default `os.availableParallelism()`. */
   threads?: number;
+  /** nice value of the worker threads (background work: 19); default the process's */
+  niceness?: number;
 }
 
 /** What `inflateChecked` resolves with. */
@@ -71,7 +73,8 @@ export class CodecPool {
       throw new UsageError("E_USAGE", `codec pool threads must be >= 1, got ${threads}`);
     }
     this.threads = threads;
-    this.#pool = new WorkerPool({ script: WORKER_URL, threads, name: "codec" });
+    const nice = opts.niceness === undefined ? {} : { niceness: opts.niceness };
+    this.#pool = new WorkerPool({ script: WORKER_URL, threads, name: "codec", ...nice });
   }
 
   /** Compresses `raw` (not modified, not detached) with `codec` at `level`. */

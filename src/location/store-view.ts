@@ -10,7 +10,7 @@ import type { S3Options } from "../blobstore/s3-client.js";
 import { UsageError } from "../errors.js";
 import { readerFor, type StoreReader, type StoreReaderOptions } from "../reader/store-reader.js";
 import type { FollowingS3Reader, S3FollowOptions } from "../s3store/s3-follow.js";
-import { WritableStore } from "../writer/index.js";
+import { type Compactor, WritableStore } from "../writer/index.js";
 import { type StoreKind, storeKindOf } from "./store-kind.js";
 import { openStoreSource, type StoreSourceOptions } from "./store-source.js";
 
@@ -55,6 +55,10 @@ export interface StoreViewOptions {
   log: (line: string) => void;
   /** errors of a writable store's background work */
   onBackgroundError?: (err: unknown) => void;
+  /** a writable store directory compacts itself with this (maintain/compact.ts) */
+  compactor?: Compactor;
+  /** quiet time before a compaction pass; default the writer's (COMPACT_IDLE_MS) */
+  compactIdleMs?: number;
   /** s3:// stores: endpoint, region, credentials, timeouts */
   s3?: S3Options;
   /** http(s) archives: timeouts, retries */
@@ -102,6 +106,8 @@ export async function openStoreView(location: string, o: StoreViewOptions): Prom
     const store = await WritableStore.open(location, {
       cacheBytes: o.cacheBytes,
       purpose: o.purpose,
+      ...(o.compactor === undefined ? {} : { compactor: o.compactor }),
+      ...(o.compactIdleMs === undefined ? {} : { compactIdleMs: o.compactIdleMs }),
       ...background,
     });
     return { mode: "read-write", view: store };

@@ -64,7 +64,7 @@ export interface WrittenChunk {
 }
 
 /** Where each sub-block went. */
-interface Placement {
+export interface Placement {
   readonly id: SubBlockId;
   readonly superChunk: SuperChunkId;
   readonly offset: number;
@@ -75,13 +75,28 @@ export async function applyRewrite(
   ctx: RewriteContext,
   plan: RewritePlan,
 ): Promise<WrittenChunk[]> {
+  const { written, placed } = await writeGroups(ctx, plan.groups);
+  ctx.beforeCommit?.();
+  commitSwitch(ctx.rewrite, written, placed, plan);
+  for (const id of plan.retire) await ctx.blobs.delete(superChunkKey(id));
+  return written;
+}
+
+/**
+ * The first step alone: writes each group durably as a new super-chunk, ids from
+ * `ctx.firstId` on; answers the files (by id) and where each sub-block went.
+ */
+export async function writeGroups(
+  ctx: RewriteContext,
+  groups: RewritePlan["groups"],
+): Promise<{ written: WrittenChunk[]; placed: Placement[] }> {
   const written: WrittenChunk[] = [];
   const placed: Placement[] = [];
   const inFlight: Promise<void>[] = [];
   try {
-    for (let g = 0; g < plan.groups.length; g++) {
+    for (let g = 0; g < groups.length; g++) {
       const id = (ctx.firstId + g) as SuperChunkId;
-      const builder = await fillBuilder(ctx, plan.groups[g]!, id, placed);
+      const builder = await fillBuilder(ctx, groups[g]!, id, placed);
       const job = builder.finalize().then(async ({ bytes, header }) => {
         await ctx.blobs.put(superChunkKey(id), bytes);
         const w = {
@@ -92,7 +107,7 @@ export async function applyRewrite(
           count: header.entries.length,
         };
         written.push(w);
-        ctx.onWritten?.(written.length, plan.groups.length, w.rawBytes);
+        ctx.onWritten?.(written.length, groups.length, w.rawBytes);
       });
       job.catch(() => {});
       inFlight.push(job);
@@ -102,10 +117,7 @@ export async function applyRewrite(
   } finally {
     await Promise.allSettled(inFlight);
   }
-  ctx.beforeCommit?.();
-  commitSwitch(ctx.rewrite, written, placed, plan);
-  for (const id of plan.retire) await ctx.blobs.delete(superChunkKey(id));
-  return written.sort((a, b) => a.id - b.id);
+  return { written: written.sort((a, b) => a.id - b.id), placed };
 }
 
 async function fillBuilder(
@@ -135,7 +147,7 @@ async function fillBuilder(
 }
 
 /** The one transaction that switches every reference to the new super-chunks. */
-function commitSwitch(
+export function commitSwitch(
   rw: StoreRewrite,
   written: readonly WrittenChunk[],
   placed: readonly Placement[],

@@ -102,7 +102,7 @@ function resolve(meta: MetaDb, o: RepackOptions): PackOptions {
 }
 
 /** Walked files with their first path. */
-function walkFiles(meta: MetaDb): { ino: number; path: string }[] {
+export function walkFiles(meta: MetaDb): { ino: number; path: string }[] {
   const seen = new Set<number>();
   const out: { ino: number; path: string }[] = [];
   for (const e of meta.walk()) {

@@ -72,6 +72,26 @@ export class StoreRewrite {
     this.#stmts.fixSc.run(rec.codec, rec.rawBytes, rec.storedBytes, rec.subBlocks, id);
   }
 
+  /**
+   * Gives out `n` super-chunk ids no row has had or will get from AUTOINCREMENT (a live
+   * writer may be creating rows meanwhile), by raising the sequence; answers the first.
+   */
+  reserveSuperChunkIds(n: number): SuperChunkId {
+    return this.transaction(() => {
+      const seq = this.#db
+        .prepare(
+          "SELECT max(coalesce((SELECT max(seq) FROM sqlite_sequence WHERE name = 'superchunks'), 0), coalesce((SELECT max(id) FROM superchunks), 0))",
+        )
+        .pluck()
+        .get() as number;
+      this.#db.prepare("DELETE FROM sqlite_sequence WHERE name = 'superchunks'").run();
+      this.#db
+        .prepare("INSERT INTO sqlite_sequence(name, seq) VALUES ('superchunks', ?)")
+        .run(seq + n);
+      return (seq + 1) as SuperChunkId;
+    });
+  }
+
   /** Removes a super-chunk row; its sub-blocks must have been moved or dropped first. */
   deleteSuperChunk(id: SuperChunkId): void {
     this.#stmts.deleteSc.run(id);

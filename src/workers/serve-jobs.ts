@@ -4,7 +4,9 @@
  * moved rather than copied; anything the handler throws goes back through
  * src/error-wire.ts (toWire) and is rebuilt by the pool as the same EngineError subclass.
  */
-import { parentPort } from "node:worker_threads";
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
 import { toWire } from "../error-wire.js";
 import { InternalError } from "../errors.js";
 import type { JobMessage, JobReply } from "./job-protocol.js";
@@ -31,6 +33,7 @@ export type JobHandler<Req, Res> = (req: Req) => JobAnswer<Res> | Promise<JobAns
 export function serveJobs<Req, Res>(handle: JobHandler<Req, Res>): void {
   const port = parentPort;
   if (port === null) throw new InternalError("a worker body must run in a worker thread");
+  lowerPriority((workerData as { niceness?: number } | null)?.niceness);
   port.on("message", (msg: JobMessage<Req>) => {
     void answer(msg, handle, (reply, transfer) => port.postMessage(reply, transfer));
   });
@@ -49,5 +52,20 @@ async function answer<Req, Res>(
   } catch (err) {
     // the handler's error, or a result that could not be cloned
     post({ id: msg.id, ok: false, error: toWire(err) }, []);
+  }
+}
+
+/**
+ * Gives this thread the nice value `niceness` (WorkerPoolOptions.niceness): on Linux a
+ * thread's id (from /proc/thread-self) names that thread alone to setpriority(2). Best
+ * effort: elsewhere, or when refused, the thread keeps the process's priority.
+ */
+function lowerPriority(niceness: number | undefined): void {
+  if (niceness === undefined) return;
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
+  } catch {
+    // no per-thread priority here: run at the process's
   }
 }

@@ -34,6 +34,11 @@ export interface WorkerPoolOptions {
   readonly threads: number;
   /** names the pool and its workers in errors ("codec": "codec worker exited ...") */
   readonly name: string;
+  /**
+   * nice value (0..19) each worker thread gives itself when it starts, where the system
+   * allows per-thread priorities (Linux); default none: the process's own
+   */
+  readonly niceness?: number;
 }
 
 /** Options of one job. */
@@ -72,6 +77,7 @@ export class WorkerPool<Req, Res> {
   readonly threads: number;
   readonly #script: URL;
   readonly #name: string;
+  readonly #niceness: number | undefined;
   #slots: Slot[] = [];
   #queue: Job[] = [];
   #nextId = 1;
@@ -85,6 +91,7 @@ export class WorkerPool<Req, Res> {
     this.threads = threads;
     this.#script = opts.script;
     this.#name = opts.name;
+    this.#niceness = opts.niceness;
   }
 
   /** True once {@link close} was called. */
@@ -160,7 +167,11 @@ export class WorkerPool<Req, Res> {
 
   #spawn(): Slot | undefined {
     if (this.#slots.length >= this.threads) return undefined;
-    const worker = new Worker(this.#script);
+    const niceness = this.#niceness;
+    const worker = new Worker(
+      this.#script,
+      niceness === undefined ? {} : { workerData: { niceness } },
+    );
     const slot: Slot = { worker, job: undefined, failure: undefined };
     worker.unref();
     worker.on("message", (reply: JobReply<Res>) => this.#onReply(slot, reply));

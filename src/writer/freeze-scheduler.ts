@@ -83,9 +83,17 @@ export class FreezeScheduler {
     await this.parts.mutex.run(() => reapDead(this.parts));
     const first = failed.values().next();
     if (!first.done) throw first.value;
+    await this.copyMetadata();
+  }
+
+  /**
+   * Writes a new metadata copy when the database changed since the last one (after freezes,
+   * and before a compaction deletes the super-chunks the previous copy still names).
+   */
+  copyMetadata(): Promise<void> {
     const copy = this.#copying.then(() => this.#copyMetadata());
     this.#copying = copy.catch(() => undefined);
-    await copy;
+    return copy;
   }
 
   /** A new metadata copy when the database changed since the last one. */

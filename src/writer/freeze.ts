@@ -17,6 +17,7 @@ import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
 import { assert } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
+import { markCompactPending } from "../store/compact-pending.js";
 import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
 import type { SubBlockHash, SuperChunkId } from "../types.js";
 import type { DedupCheck } from "./dedup-check.js";
@@ -104,10 +105,16 @@ export interface FrozenFile {
   readonly subBlocks: number;
 }
 
-/** Third phase, under the mutex: one transaction switches the row, then the raw file goes. */
+/**
+ * Third phase, under the mutex: one transaction switches the row (and lists it as waiting for
+ * compaction: it is in write order, at the fast level), then the raw file goes.
+ */
 export function switchFrozen(deps: FreezeDeps, f: FrozenFile): void {
   const { id, ...row } = f;
-  deps.meta.transaction(() => deps.meta.writes.freezeSuperChunk(id as SuperChunkId, row));
+  deps.meta.transaction(() => {
+    deps.meta.writes.freezeSuperChunk(id as SuperChunkId, row);
+    markCompactPending(deps.meta, id);
+  });
   deps.open.drop(id);
 }
 

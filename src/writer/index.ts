@@ -10,13 +10,22 @@
  * - *open super-chunk*: a raw append file `open/<id>.raw` whose committed length is in its
  *   `superchunks` row (codec "open"); *frozen* (compressed into a normal sc/ file) when
  *   full, after an idle grace with no unflushed writes, and when the store closes;
- * - *recovery*: what an open does after a crash (recovery.ts).
+ * - *recovery*: what an open does after a crash (recovery.ts);
+ * - *compaction*: frozen super-chunks regrouped by similarity and recompressed at the
+ *   store's level when the store is idle and at close, by a compactor given to open
+ *   (compact-scheduler.ts).
  * Crash order everywhere: data written and fsynced → metadata committed → dead files
  * deleted. On-disk description: spec/FORMAT.md, "Read-write stores".
  */
 
 export { XATTR_CREATE, XATTR_REPLACE } from "./attr-ops.js";
 export { type CallerContext, ROOT_CALLER, type TimeSpec } from "./caller.js";
+export {
+  COMPACT_IDLE_MS,
+  type CompactAccess,
+  type CompactOutcome,
+  type Compactor,
+} from "./compact-scheduler.js";
 export type { RecoveryReport } from "./recovery.js";
 export { RENAME_EXCHANGE, RENAME_NOREPLACE } from "./rename-op.js";
 export type { StoreStatfs } from "./store-info.js";

@@ -13,6 +13,12 @@ import type { InodeId } from "../types.js";
 import { InodeKind } from "../types.js";
 import * as attrs from "./attr-ops.js";
 import type { CallerContext, TimeSpec } from "./caller.js";
+import {
+  COMPACT_IDLE_MS,
+  type CompactOutcome,
+  type Compactor,
+  CompactScheduler,
+} from "./compact-scheduler.js";
 import { FileData } from "./file-data.js";
 import { FreezeScheduler } from "./freeze-scheduler.js";
 import * as ns from "./namespace-ops.js";
@@ -24,24 +30,28 @@ import { WritableView } from "./writable-view.js";
 
 /** Options of WritableStore.open. */
 export interface WritableStoreOptions extends StorePartsOptions {
-  /**
-   * milliseconds the current open super-chunk waits, once no open file has unflushed
-   * writes, before it is frozen; default 2000. Commits that come within the grace period
-   * keep filling it (so `cp -a` of many small files makes few super-chunks).
-   */
+  /** ms the open super-chunk waits, once no file has unflushed writes, before it is
+   * frozen; default 2000 (commits within it keep filling it: few super-chunks for `cp -a`) */
   freezeIdleMs?: number;
-  /**
-   * called by close() once every file is committed and every super-chunk frozen, before
-   * the database closes (a working copy publishes its last generation there)
-   */
+  /** called by close() once all is committed and frozen, before the database closes (a
+   * working copy publishes its last generation there) */
   onClosing?: (store: WritableStore) => Promise<void>;
   /** errors of background freezes (they are retried by the next freeze or open) */
   onBackgroundError?: (err: unknown) => void;
+  /** regroups and recompresses fast-frozen super-chunks when idle and at close
+   * (maintain/compact.ts); default none: they stay until `repack --all` */
+  compactor?: Compactor;
+  /** milliseconds with no request before a compaction pass; default COMPACT_IDLE_MS (5 s) */
+  compactIdleMs?: number;
+  /** run a last compaction pass in close(); default true (when there is a compactor) */
+  compactAtClose?: boolean;
 }
 
 /** A store open for reading and writing. */
 export class WritableStore extends WritableView {
   readonly #freezer: FreezeScheduler;
+  readonly #compact: CompactScheduler;
+  readonly #compactAtClose: boolean;
   readonly #tree: TreeDeps;
   #closed = false;
   readonly #onClosing: ((store: WritableStore) => Promise<void>) | undefined;
@@ -59,6 +69,10 @@ export class WritableStore extends WritableView {
     super(p, data);
     this.backgroundErrors = errors;
     this.#freezer = freezer;
+    const idle = opts.compactIdleMs ?? COMPACT_IDLE_MS;
+    const refreshCopy = () => freezer.copyMetadata();
+    this.#compact = new CompactScheduler(p, opts.compactor, idle, onError, refreshCopy);
+    this.#compactAtClose = opts.compactAtClose ?? true;
     this.#onClosing = opts.onClosing;
     this.#tree = {
       meta: p.meta,
@@ -90,6 +104,7 @@ export class WritableStore extends WritableView {
 
   /** Creates a regular file (E_EXISTS if the name is taken) and opens it with `flags`. */
   create(ctx: CallerContext, parent: InodeId, name: Buffer, mode: number, flags = 2) {
+    this.#compact.touch();
     const rec = ns.makeNode(this.#tree, ctx, parent, name, { kind: InodeKind.file, mode });
     return { attr: this.attr(rec), fh: this.data.open(rec.ino, flags) };
   }
@@ -120,6 +135,7 @@ export class WritableStore extends WritableView {
   }
 
   unlink(parent: InodeId, name: Buffer): void {
+    this.#compact.touch();
     ns.unlink(this.#tree, parent, name);
     this.#freezer.reapSoon();
   }
@@ -173,15 +189,19 @@ export class WritableStore extends WritableView {
 
   /** Opens a regular file; `flags` as open(2) (O_RDONLY/O_WRONLY/O_RDWR, O_TRUNC, O_APPEND). */
   open(ino: InodeId, flags: number): number {
+    this.#compact.touch();
     return this.data.open(ino, flags);
   }
 
   /** Reads through handle `fh` (its own unflushed writes included); answers the count. */
   readHandle(fh: number, target: Buffer, offset: number): number | Promise<number> {
-    return this.data.read(fh, target, offset);
+    this.#compact.touch();
+    const n = this.data.read(fh, target, offset);
+    return typeof n === "number" ? n : this.#compact.track(n);
   }
 
   write(fh: number, data: Uint8Array, offset: number): number {
+    this.#compact.touch();
     return this.data.write(fh, data, offset);
   }
 
@@ -205,6 +225,7 @@ export class WritableStore extends WritableView {
   }
 
   release(fh: number): Promise<void> {
+    this.#compact.touch();
     return this.data.release(fh);
   }
 
@@ -213,6 +234,19 @@ export class WritableStore extends WritableView {
   /** Freezes every open super-chunk now (normally done after an idle grace, and at close). */
   freezeAll(): Promise<void> {
     return this.#freezer.freezeAll();
+  }
+
+  /**
+   * Runs a compaction pass now (after a running one), whatever the idle grace; undefined
+   * when the store has no compactor.
+   */
+  compactNow(): Promise<CompactOutcome | undefined> {
+    return this.#compact.compactNow();
+  }
+
+  /** Compaction passes finished so far, and what the last one did. */
+  compactionStatus(): { passes: number; last: CompactOutcome | undefined } {
+    return { passes: this.#compact.passes, last: this.#compact.lastOutcome };
   }
 
   /**
@@ -248,8 +282,10 @@ export class WritableStore extends WritableView {
     try {
       for (const f of [...p.handles.files()]) await this.data.commit(f);
       await this.#freezer.freezeAll();
+      await this.#compact.close(this.#compactAtClose);
       await this.#onClosing?.(this);
     } finally {
+      await this.#compact.close(false);
       for (const f of p.handles.files()) f.staging?.dispose();
       p.open.close();
       p.content.close();
