@@ -9,6 +9,7 @@
  * O_EXCL|O_NOFOLLOW, and a file is written only as far as its content reaches.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -19,6 +20,7 @@ import {
   wrapFsError,
 } from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
+import { hashKey } from "../meta/hash-key.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
 import { type InodeId, InodeKind } from "../types.js";
@@ -183,6 +185,10 @@ async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promis
       0o600,
     );
   });
+  // the whole file's bytes must hash to its content's key: extents in the wrong order, or
+  // any other edit that passes each sub-block's own check, end in E_CORRUPT
+  const want = contentKeyOf(reader, a);
+  const sha = want === undefined ? undefined : createHash("sha256");
   try {
     // each step writes bytes the content holds: a size the content does not back ends it
     for (let off = 0; off < a.size; ) {
@@ -195,7 +201,17 @@ async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promis
         });
       }
       fs.writeSync(fd, buf, 0, buf.length, off);
+      sha?.update(buf);
       off += buf.length;
+    }
+    if (sha !== undefined && hashKey(sha.digest()) !== want) {
+      throw new CorruptError(
+        "E_CORRUPT",
+        `inode ${a.ino}: bytes do not hash to their content's key`,
+        {
+          ino: a.ino,
+        },
+      );
     }
     return a.size;
   } finally {
@@ -261,4 +277,12 @@ function applyAttrs(abs: Buffer, a: InodeAttr, hooks: ExtractHooks): void {
  */
 function nsToSeconds(ns: bigint): number {
   return (Number(ns / 1000n) + 0.5) / 1e6;
+}
+
+/** The hash key of the content file `a` holds, or undefined for an empty file. */
+function contentKeyOf(reader: StoreReader, a: InodeAttr): bigint | undefined {
+  const content = reader.meta.getInode(a.ino)?.content;
+  return content === null || content === undefined
+    ? undefined
+    : reader.meta.getContent(content)?.hkey;
 }

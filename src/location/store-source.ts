@@ -5,17 +5,21 @@
  * memory). The opened store says where it keeps its database and, for a directory, where
  * its files are; callers need not know the kind.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import * as path from "node:path";
 import { type ArchiveSourceOptions, openArchive } from "../blobstore/archive-source.js";
 import type { BlobStore } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
 import type { ZipBlobStore } from "../blobstore/zip-blob-store.js";
 import { closeAll, isCode, NotFoundError, UsageError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
+import { checkTreeAgainstCopy } from "../store/meta-copy-check.js";
 import { decodePackedDatabase, encodePackedDatabase } from "../store/packed-db.js";
 import {
   ARCHIVE_DB_KEY,
   checkComplete,
+  DB_FILE,
   databaseBytesOnDisk,
   openStore,
   packedDatabaseFile,
@@ -64,7 +68,11 @@ export async function openStoreSource(
   opts: StoreSourceOptions = {},
 ): Promise<StoreSource> {
   const kind = storeKindOf(location);
-  if (kind === "dir") return openDirSource(location, opts.readonly ?? false);
+  if (kind === "dir") {
+    const packed = packedDatabaseFile(location) !== undefined && !hasPlainDatabase(location);
+    const src = openDirSource(location, opts.readonly ?? false);
+    return packed && opts.readonly === true ? checkedAgainstCopy(src) : src;
+  }
   if (opts.readonly !== true) {
     const what = kind === "s3" ? "an S3 store" : "an archive";
     throw new UsageError("E_READ_ONLY", `${location}: ${what} can only be opened read-only`, {
@@ -72,7 +80,22 @@ export async function openStoreSource(
     });
   }
   if (kind === "s3") return openS3Source(location, opts.s3);
-  return openArchiveSource(location, opts);
+  return checkedAgainstCopy(await openArchiveSource(location, opts));
+}
+
+/** `src` once its packed database is found to hold the tree of its metadata copy. */
+async function checkedAgainstCopy(src: StoreSource): Promise<StoreSource> {
+  try {
+    await checkTreeAgainstCopy(src.meta, src.blobs, src.location);
+    return src;
+  } catch (err) {
+    await src.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function hasPlainDatabase(dir: string): boolean {
+  return existsSync(path.join(dir, DB_FILE));
 }
 
 function openDirSource(dir: string, readonly: boolean): StoreSource {

@@ -24,6 +24,7 @@ import {
 } from "../location/maintain-at.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreSource } from "../location/store-source.js";
+import { sqliteCode, wrapSqliteError } from "../meta/sqlite-error.js";
 import { isMetaCopyKey } from "../store/meta-copy.js";
 import type { SuperChunkId } from "../types.js";
 import { type CheckResult, checkStore, chunkBounds } from "./fsck-check.js";
@@ -70,7 +71,14 @@ const REPAIR_REFUSAL =
 async function checkOnly(location: string, opts: FsckOptions): Promise<FsckReport> {
   const src = await openStoreSource(location, { readonly: true, s3: opts.s3 });
   const pool = new CodecPool({ threads: opts.threads ?? 2 });
-  const check = async () => (await checkStore(src.meta, src.blobs, pool, opts.onProgress)).report;
+  const check = async () => {
+    try {
+      return (await checkStore(src.meta, src.blobs, pool, opts.onProgress)).report;
+    } catch (err) {
+      // a page of the database found damaged by a query of the check: E_CORRUPT, a finding
+      throw sqliteCode(err) === undefined ? err : wrapSqliteError(err, src.meta.path, "check");
+    }
+  };
   return cleanupAfter(
     check,
     () => pool.close(),

@@ -3,6 +3,7 @@
  * transactions, compaction, serialisation, and the `meta` key/value table. The queries
  * over the other tables are MetaDb's (meta-db.ts), which extends this class.
  */
+import { createHash } from "node:crypto";
 import { UsageError } from "../errors.js";
 import type { Sqlite } from "./open-db.js";
 import { guardQueries, sqliteCode, wrapSqliteError } from "./sqlite-error.js";
@@ -93,6 +94,25 @@ export class MetaConnection {
   }
 
   /** A consistent image of the whole database (WAL included), e.g. to put into an archive. */
+  /**
+   * SHA-256 (hex) over every row of the tables that hold the tree (entries, inodes,
+   * contents, xattrs), in key order: equal for two databases that hold the same tree.
+   */
+  treeDigest(): string {
+    const h = createHash("sha256");
+    const plain = (_k: string, v: unknown) => (typeof v === "bigint" ? `${v}n` : v);
+    try {
+      for (const table of ["entries", "inodes", "contents", "xattrs"]) {
+        h.update(`\0${table}\0`);
+        const rows = this.#db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).raw();
+        for (const row of rows.safeIntegers().iterate()) h.update(JSON.stringify(row, plain));
+      }
+    } catch (err) {
+      throw sqliteCode(err) === undefined ? err : wrapSqliteError(err, this.path, "read the tree");
+    }
+    return h.digest("hex");
+  }
+
   serialize(): Buffer {
     return this.#db.serialize();
   }
