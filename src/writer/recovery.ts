@@ -42,6 +42,7 @@ export async function recoverStore(dir: string, deps: FreezeDeps): Promise<Recov
   report.orphanInodes = removeOrphanInodes(deps);
   for (const c of deps.open.toFreeze(true)) await freezeChunk(deps, c);
   report.deadSuperChunks = await reapDead(deps);
+  await deps.open.syncDurable();
   return report;
 }
 

@@ -13,7 +13,7 @@ import type { InodeId } from "../types.js";
 import { InodeKind } from "../types.js";
 import * as attrs from "./attr-ops.js";
 import type { CallerContext, TimeSpec } from "./caller.js";
-import { FileData } from "./file-data.js";
+import { type CommitStats, FileData } from "./file-data.js";
 import { FreezeScheduler } from "./freeze-scheduler.js";
 import * as ns from "./namespace-ops.js";
 import { rename } from "./rename-op.js";
@@ -55,7 +55,7 @@ export class WritableStore extends WritableView {
       opts.onBackgroundError?.(err);
     };
     const freezer = new FreezeScheduler(p, opts.freezeIdleMs ?? 2000, onError);
-    const data = new FileData(p, freezer);
+    const data = new FileData(p, freezer, onError);
     super(p, data);
     this.backgroundErrors = errors;
     this.#freezer = freezer;
@@ -202,6 +202,16 @@ export class WritableStore extends WritableView {
 
   // ---- store -----------------------------------------------------------------------
 
+  /** Makes every change so far durable (fsync(2) of a directory, syncfs). */
+  sync(): Promise<void> {
+    return this.data.sync.syncNow();
+  }
+
+  /** Work done by commits since the store was opened (bytes hashed, commits). */
+  get commitStats(): Readonly<CommitStats> {
+    return this.data.stats;
+  }
+
   /** Freezes every open super-chunk now (normally done after an idle grace, and at close). */
   freezeAll(): Promise<void> {
     return this.#freezer.freezeAll();
@@ -236,10 +246,12 @@ export class WritableStore extends WritableView {
     if (this.#closed) return;
     this.#closed = true;
     this.#freezer.close();
+    this.data.sync.close();
     const p = this.p;
     try {
       for (const f of [...p.handles.files()]) await this.data.commit(f);
       await this.#freezer.freezeAll();
+      await this.data.sync.syncNow();
       await this.#onClosing?.(this);
     } finally {
       for (const f of p.handles.files()) f.staging?.dispose();
@@ -247,6 +259,7 @@ export class WritableStore extends WritableView {
       p.content.close();
       p.dedup.clear();
       await p.pool.close();
+      await p.commitPool.close();
       p.meta.close();
       p.lock.release();
     }
