@@ -7,6 +7,7 @@
  * the same commit); all-zero sub-blocks become holes; new sub-blocks are appended to the
  * current open super-chunk (not yet durable, not yet in the metadata).
  */
+import { createHash } from "node:crypto";
 import type { ChunkerParams } from "../chunker/chunker-params.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import {
@@ -79,9 +80,14 @@ export async function chunkFile(
   for (const e of region.keep) plan.keep(e);
   const whole = region.keep.length === 0 && region.pieces.length === 1;
   let bytesHash: Buffer | undefined;
-  for (const p of region.pieces) {
-    if (p.kind === "hole") plan.hole(p.end - p.start);
-    else bytesHash = await chunkRun(deps, plan, { base, staging, whole }, p.start, p.end);
+  let padded = 0;
+  for (const [i, p] of region.pieces.entries()) {
+    if (p.kind === "hole") plan.hole(p.end - p.start - padded);
+    else {
+      const pad = i + 1 < region.pieces.length ? deps.params.minBytes : 0;
+      const src = { base, staging, whole, pad };
+      ({ digest: bytesHash, padded } = await chunkRun(deps, plan, src, p.start, p.end));
+    }
   }
   const { extents, newBlocks, hashed: hashedBytes } = plan;
   return { size, extents, newBlocks, hashedBytes, ...(whole && bytesHash && { bytesHash }) };
@@ -92,11 +98,16 @@ interface RunSource {
   readonly base: CommittedFile;
   readonly staging: StagingFile | undefined;
   readonly whole: boolean;
+  /**
+   * a hole follows: a last sub-block shorter than this takes zeros from it up to this
+   * length (only a file's last sub-block may be shorter than the chunker's minimum)
+   */
+  readonly pad: number;
 }
 
 /**
  * Cuts the data in [start, end) window by window (the run's end ends its last sub-block);
- * answers the run's SHA-256 when `src.whole`.
+ * answers the run's SHA-256 when `src.whole`, and the zeros taken from the next hole.
  */
 async function chunkRun(
   deps: ChunkDeps,
@@ -104,22 +115,48 @@ async function chunkRun(
   src: RunSource,
   start: number,
   end: number,
-): Promise<Buffer | undefined> {
+): Promise<{ digest: Buffer | undefined; padded: number }> {
   const run = deps.commitPool.run(end - start, deps.params, src.whole);
   let carry = new Uint8Array(0);
-  for (let pos = start; pos < end || carry.length > 0; ) {
+  for (let pos = start; ; ) {
     const n = Math.min(WINDOW_BYTES, end - pos);
     const buf = new Uint8Array(carry.length + n);
     buf.set(carry);
     const fresh = Buffer.from(buf.buffer, carry.length, n);
     await readRange(deps, src.base, src.staging, pos, fresh);
     pos += n;
-    const cuts = await run.cut(buf, pos >= end);
+    const last = pos >= end;
+    let cuts = await run.cut(buf, last);
+    if (!last) {
+      await plan.addCuts(cuts);
+      carry = cuts.data.slice(cuts.consumed);
+      continue;
+    }
+    const padded = padLast(cuts, src.pad);
+    if (padded > 0) cuts = padCuts(cuts, padded);
     await plan.addCuts(cuts);
-    if (pos >= end) return cuts.digest === undefined ? undefined : Buffer.from(cuts.digest);
-    carry = cuts.data.slice(cuts.consumed);
+    return { digest: cuts.digest && Buffer.from(cuts.digest), padded };
   }
-  return undefined;
+}
+
+/** Zeros the last sub-block of `c` needs to reach `pad` bytes (0 for a hole or none). */
+function padLast(c: CutReply, pad: number): number {
+  const i = c.lengths.length - 1;
+  if (i < 0 || c.zero[i] === 1 || c.lengths[i]! >= pad) return 0;
+  return pad - c.lengths[i]!;
+}
+
+/** `c` with its last sub-block extended by `n` zeros and hashed again. */
+function padCuts(c: CutReply, n: number): CutReply {
+  const i = c.lengths.length - 1;
+  const data = new Uint8Array(c.consumed + n);
+  data.set(c.data.subarray(0, c.consumed));
+  const lengths = c.lengths.slice();
+  lengths[i] = lengths[i]! + n;
+  const hashes = c.hashes.slice();
+  const lastBytes = data.subarray(c.consumed + n - lengths[i]!);
+  hashes.set(createHash("sha256").update(lastBytes).digest(), i * HASH_BYTES);
+  return { ...c, data, lengths, hashes, consumed: data.length, hashedBytes: c.hashedBytes + n };
 }
 
 /** The file's bytes at `offset` into `target`: staged (read asynchronously), committed, zeros. */
