@@ -63,18 +63,16 @@ export class OpenSuperChunks {
     fs.mkdirSync(this.#dir, { recursive: true });
   }
 
-  /** Adopts an existing open super-chunk (recovery), truncated to its committed length; sealed. */
-  adopt(id: SuperChunkId, rawBytes: number, subBlocks: number): void {
+  /**
+   * Adopts an existing open super-chunk (recovery), cut to its committed length; sealed.
+   * Answers the bytes that were missing: a raw file shorter than committed (a power cut
+   * after the database reached the disk ahead of it) is filled up with zeros, so the store
+   * opens; fsck then names the sub-blocks (and files) whose bytes no longer match.
+   */
+  adopt(id: SuperChunkId, rawBytes: number, subBlocks: number): number {
     const file = path.join(this.#dir, openFileName(id));
     const fd = fs.openSync(file, "r+");
-    if (fs.fstatSync(fd).size < rawBytes) {
-      fs.closeSync(fd);
-      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${file}: shorter than committed`, {
-        superChunkId: id,
-        path: file,
-        offset: rawBytes,
-      });
-    }
+    const missing = Math.max(0, rawBytes - fs.fstatSync(fd).size);
     fs.ftruncateSync(fd, rawBytes);
     fs.fsyncSync(fd);
     const c = { id, file, fd, committedBytes: rawBytes, committedCount: subBlocks };
@@ -85,6 +83,7 @@ export class OpenSuperChunks {
       appendCount: subBlocks,
     });
     this.#sealed.add(id);
+    return missing;
   }
 
   isOpen(id: number): boolean {
