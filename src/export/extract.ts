@@ -20,10 +20,10 @@ import {
   wrapFsError,
 } from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
-import { hashKey } from "../meta/hash-key.js";
+import { contentKeyMatches } from "../meta/extent-digest.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
-import { type InodeId, InodeKind } from "../types.js";
+import { type Extent, type InodeId, InodeKind } from "../types.js";
 import { checkRelPath, ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
 
 export interface ExtractHooks {
@@ -204,7 +204,11 @@ async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promis
       sha?.update(buf);
       off += buf.length;
     }
-    if (sha !== undefined && hashKey(sha.digest()) !== want) {
+    if (
+      sha !== undefined &&
+      want !== undefined &&
+      !contentKeyMatches(want.key, sha.digest(), want.extents)
+    ) {
       throw new CorruptError(
         "E_CORRUPT",
         `inode ${a.ino}: bytes do not hash to their content's key`,
@@ -279,10 +283,13 @@ function nsToSeconds(ns: bigint): number {
   return (Number(ns / 1000n) + 0.5) / 1e6;
 }
 
-/** The hash key of the content file `a` holds, or undefined for an empty file. */
-function contentKeyOf(reader: StoreReader, a: InodeAttr): bigint | undefined {
+/** The key of the content file `a` holds and its extents, or undefined for an empty file. */
+function contentKeyOf(
+  reader: StoreReader,
+  a: InodeAttr,
+): { key: bigint; extents: () => Extent[] } | undefined {
   const content = reader.meta.getInode(a.ino)?.content;
-  return content === null || content === undefined
-    ? undefined
-    : reader.meta.getContent(content)?.hkey;
+  if (content === null || content === undefined) return undefined;
+  const key = reader.meta.getContent(content)?.hkey;
+  return key === undefined ? undefined : { key, extents: () => reader.meta.getExtents(content) };
 }

@@ -8,7 +8,8 @@
  * permission bits itself (`default_permissions`), the store checks ownership rules.
  *
  * close(2): `flush` commits the file when its last handle closes and is awaited, so close
- * returns once the data is in the store. A handle read sequentially gives the store
+ * returns once the data is in the store (visible; durable at the next group sync, as on
+ * ext4 close is not durable); fsync and fsyncdir return once every change is durable. A handle read sequentially gives the store
  * prefetch hints, as on a read-only mount (read-pattern.ts). Failures go through OpGuard like the read-only ops.
  */
 import type { InodeAttr } from "../reader/fs-view.js";
@@ -126,7 +127,7 @@ export class FuseRwOps {
       },
       readdir: (p) => this.#readdir(p),
       releasedir: () => {},
-      fsyncdir: () => {},
+      fsyncdir: () => s.sync(),
       readlink: (p) => s.readlink(this.#ino(p)),
       statfs: () => toWritableStatfs(s.statfs()),
       access: (p) => void this.#attr(this.#ino(p)),

@@ -69,6 +69,15 @@ export class MetaConnection {
     }
   }
 
+  /**
+   * How far a commit waits for the disk: "FULL" (the default: each transaction fsyncs the
+   * WAL) or "NORMAL" (commits are visible at once and durable at the next WAL fsync or
+   * checkpoint; a read-write store syncs in groups). Outside a transaction.
+   */
+  setSynchronous(mode: "FULL" | "NORMAL"): void {
+    this.#db.pragma(`synchronous = ${mode}`);
+  }
+
   /** Rows changed through this connection since it was opened (SQLite total_changes()). */
   changeCount(): number {
     return this.#db.prepare("SELECT total_changes()").pluck().get() as number;

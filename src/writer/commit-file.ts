@@ -1,11 +1,13 @@
 /**
- * The second half of a commit: new sub-blocks made durable (fsync of the open
- * super-chunks' raw files), then ONE metadata transaction records the open
- * super-chunks' new lengths, the new sub-blocks, the content (or reuses an identical
- * one: whole-file dedup), the inode's size, content and times, and releases the old
- * content (its sub-blocks lose their references). A crash before the transaction leaves
- * the old file; after it, the new one.
+ * The second half of a commit: ONE metadata transaction records the open super-chunks'
+ * new lengths, the new sub-blocks, the content (or reuses one with the same extents:
+ * whole-file dedup, looked up by the hash of its extent list), the inode's size, content
+ * and times, and releases the old content (its sub-blocks lose their references). The
+ * transaction is visible at once and durable at the next group sync (group-sync.ts),
+ * which fsyncs the raw files before the database: a crash before it leaves the old file
+ * or the new one, never a mix.
  */
+import { extentDigest } from "../meta/extent-digest.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { ContentId, InodeRecord } from "../meta/records.js";
 import type { Extent, InodeId, SubBlockId } from "../types.js";
@@ -31,7 +33,6 @@ export function commitPlan(
 ): ContentId | undefined {
   let deleted: ContentId | undefined;
   try {
-    open.syncPending();
     meta.transaction(() => {
       open.recordLengths();
       // every appended sub-block gets its row, so an open super-chunk's rows tile its bytes
@@ -67,10 +68,13 @@ function toExtents(plan: ChunkPlan, ids: readonly SubBlockId[]): Extent[] {
 
 /** An existing content with the same bytes, or a new one. */
 function contentFor(meta: MetaDb, plan: ChunkPlan, extents: Extent[]): ContentId {
-  for (const c of meta.findContentCandidates(plan.hash)) {
-    if (c.size === plan.size && sameExtents(meta.getExtents(c.id), extents)) return c.id;
+  const key = extentDigest(extents);
+  for (const k of plan.bytesHash === undefined ? [key] : [key, plan.bytesHash]) {
+    for (const c of meta.findContentCandidates(k)) {
+      if (c.size === plan.size && sameExtents(meta.getExtents(c.id), extents)) return c.id;
+    }
   }
-  return meta.insertContent(plan.hash, plan.size, extents);
+  return meta.insertContent(key, plan.size, extents);
 }
 
 function sameExtents(a: readonly Extent[], b: readonly Extent[]): boolean {

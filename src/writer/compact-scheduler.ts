@@ -173,6 +173,8 @@ export class CompactScheduler {
     // the retired files go only once the metadata copy no longer names them
     const job = Promise.allSettled(earlier)
       .then(() => this.refreshCopy())
+      // the switch is durable (and the copy written) before the old files go
+      .then(() => this.p.open.syncDurable())
       .then(async () => {
         for (const id of retired) await blobs.delete(superChunkKey(id));
       });

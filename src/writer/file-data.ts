@@ -2,7 +2,8 @@
  * The data side of open files: open, read, write, truncate, flush, fsync, release.
  * Writes go to the file's staging; the commit (chunk, dedup, append, one transaction)
  * runs on fsync and when the file's last handle is flushed or released, under the
- * store's mutex. A file unlinked while open stays usable through its handles and is
+ * store's mutex. A commit is visible when it returns and durable at the next group sync
+ * (group-sync.ts); fsync syncs at once. A file unlinked while open stays usable through its handles and is
  * freed when its last handle goes.
  */
 import { UsageError } from "../errors.js";
@@ -12,6 +13,7 @@ import { nowNs } from "./caller.js";
 import { chunkFile } from "./chunk-file.js";
 import { commitPlan } from "./commit-file.js";
 import type { FreezeScheduler } from "./freeze-scheduler.js";
+import { GroupSync } from "./group-sync.js";
 import { type OpenFile, openModeOf } from "./open-files.js";
 import { StagingFile } from "./staging-file.js";
 import type { StoreParts } from "./store-parts-types.js";
@@ -21,12 +23,25 @@ import { inodeOf } from "./tree-deps.js";
 export const MAX_FILE_BYTES = 2 ** 50;
 const O_TRUNC = 0o1000;
 
+/** Work done by commits, for tests and statistics. */
+export interface CommitStats {
+  commits: number;
+  /** bytes cut and hashed (holes and unchanged extents cost none) */
+  bytesHashed: number;
+}
+
 /** Open-file operations of a writable store. */
 export class FileData {
+  readonly stats: CommitStats = { commits: 0, bytesHashed: 0 };
+  readonly sync: GroupSync;
+
   constructor(
     private readonly p: StoreParts,
     private readonly freezer: FreezeScheduler,
-  ) {}
+    onError: (err: unknown) => void,
+  ) {
+    this.sync = new GroupSync(p, onError);
+  }
 
   /** Deletes an inode whose last link and handle are gone; inside a transaction. */
   freeInode(rec: InodeRecord): void {
@@ -103,9 +118,10 @@ export class FileData {
     if (this.p.handles.isLast(fh)) await this.commit(file);
   }
 
-  /** Commits the file's unflushed writes durably. */
+  /** Commits the file's unflushed writes durably (with every change before them). */
   async fsync(fh: number): Promise<void> {
     await this.commit(this.p.handles.get(fh).file);
+    await this.sync.syncNow();
   }
 
   /** Closes `fh`; at the file's last handle: commits, drops staging, frees an unlinked inode. */
@@ -146,6 +162,8 @@ export class FileData {
       }
       const times = { mtimeNs: file.pendingMtime, ctimeNs: file.pendingCtime };
       const deleted = commitPlan(this.p.meta, this.p.open, file.ino, plan, times);
+      this.stats.commits++;
+      this.stats.bytesHashed += plan.hashedBytes;
       if (deleted !== undefined) this.p.content.forget(deleted);
       if (file.gen === gen) {
         staging?.dispose();

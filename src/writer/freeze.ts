@@ -132,6 +132,7 @@ export async function reapDead(deps: FreezeDeps): Promise<number> {
   deps.meta.transaction(() => {
     for (const id of dead) deps.meta.writes.deleteSuperChunk(id);
   });
+  await deps.open.syncDurable(); // the files go only once their rows' deletion is durable
   for (const id of dead) {
     deps.dedup.forget(id);
     await deps.blobs.delete(superChunkKey(id));

@@ -2,13 +2,19 @@
  * Open super-chunks: super-chunks still being filled, each a raw append file
  * `<store>/open/<id>.raw` (uncompressed sub-blocks back to back) named by a committed
  * `superchunks` row whose codec is "open" and whose raw_bytes is the committed length.
- * A commit appends new sub-blocks past that length, fsyncs, and records the new length in
- * its metadata transaction; bytes past the committed length are garbage after a crash and
- * are cut off at the next open. One open super-chunk is *current* (takes appends); a full
- * one is *sealed* and waits to be frozen.
+ * A commit appends new sub-blocks past that length and records the new length in its
+ * metadata transaction; bytes past the committed length are garbage after a crash and are
+ * cut off at the next open. One open super-chunk is *current* (takes appends); a full one
+ * is *sealed* and waits to be frozen.
+ *
+ * Durability (`syncDurable`, the group sync): the raw files' committed bytes are fsynced,
+ * then the database's WAL, so the metadata never becomes durable ahead of the bytes it
+ * names; raw files of dropped (frozen or deleted) super-chunks are removed only after
+ * that, once the transaction that dropped them is durable.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { openSuperChunkKey } from "../blobstore/blob-store.js";
 import { assert, CorruptError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
@@ -32,6 +38,8 @@ export interface OpenChunk {
   /** raw bytes and sub-blocks the metadata has recorded */
   committedBytes: number;
   committedCount: number;
+  /** committed raw bytes known to be on disk */
+  syncedBytes: number;
   /** including appends not committed yet */
   appendBytes: number;
   appendCount: number;
@@ -45,6 +53,8 @@ export class OpenSuperChunks {
   readonly #chunks = new Map<number, OpenChunk>();
   #current: OpenChunk | undefined;
   readonly #sealed = new Set<number>();
+  /** raw files of dropped super-chunks, removed at the next syncDurable */
+  readonly #dropped: string[] = [];
 
   constructor(storeDir: string, meta: MetaDb, targetBytes: number) {
     this.#dir = path.join(storeDir, OPEN_DIR);
@@ -53,23 +63,27 @@ export class OpenSuperChunks {
     fs.mkdirSync(this.#dir, { recursive: true });
   }
 
-  /** Adopts an existing open super-chunk (recovery), truncated to its committed length; sealed. */
-  adopt(id: SuperChunkId, rawBytes: number, subBlocks: number): void {
+  /**
+   * Adopts an existing open super-chunk (recovery), cut to its committed length; sealed.
+   * Answers the bytes that were missing: a raw file shorter than committed (a power cut
+   * after the database reached the disk ahead of it) is filled up with zeros, so the store
+   * opens; fsck then names the sub-blocks (and files) whose bytes no longer match.
+   */
+  adopt(id: SuperChunkId, rawBytes: number, subBlocks: number): number {
     const file = path.join(this.#dir, openFileName(id));
     const fd = fs.openSync(file, "r+");
-    if (fs.fstatSync(fd).size < rawBytes) {
-      fs.closeSync(fd);
-      throw new CorruptError("E_SUPERCHUNK_CORRUPT", `${file}: shorter than committed`, {
-        superChunkId: id,
-        path: file,
-        offset: rawBytes,
-      });
-    }
+    const missing = Math.max(0, rawBytes - fs.fstatSync(fd).size);
     fs.ftruncateSync(fd, rawBytes);
     fs.fsyncSync(fd);
     const c = { id, file, fd, committedBytes: rawBytes, committedCount: subBlocks };
-    this.#chunks.set(id, { ...c, appendBytes: rawBytes, appendCount: subBlocks });
+    this.#chunks.set(id, {
+      ...c,
+      syncedBytes: rawBytes,
+      appendBytes: rawBytes,
+      appendCount: subBlocks,
+    });
     this.#sealed.add(id);
+    return missing;
   }
 
   isOpen(id: number): boolean {
@@ -94,7 +108,7 @@ export class OpenSuperChunks {
     }
   }
 
-  /** Appends one sub-block (not durable until `syncPending`); returns where it went. */
+  /** Appends one sub-block (durable once committed and synced); returns where it went. */
   append(data: Uint8Array): { superChunk: SuperChunkId; offset: number } {
     const c = this.#target(data.byteLength);
     const offset = c.appendBytes;
@@ -137,6 +151,7 @@ export class OpenSuperChunks {
       fd,
       committedBytes: 0,
       committedCount: 0,
+      syncedBytes: 0,
       appendBytes: 0,
       appendCount: 0,
     };
@@ -144,9 +159,24 @@ export class OpenSuperChunks {
     return c;
   }
 
-  /** fsyncs every open super-chunk holding uncommitted appends. */
-  syncPending(): void {
-    for (const c of this.#chunks.values()) if (c.appendBytes > c.committedBytes) fs.fsyncSync(c.fd);
+  /**
+   * The group sync: makes every committed transaction durable. fsyncs the raw files whose
+   * committed bytes are not all on disk, then the database's WAL, then removes the raw
+   * files of dropped super-chunks. Runs under the store's mutex (no append or drop meanwhile).
+   */
+  async syncDurable(): Promise<void> {
+    for (const c of [...this.#chunks.values()]) {
+      const target = c.committedBytes;
+      if (target <= c.syncedBytes) continue;
+      await fsyncAsync(c.fd);
+      c.syncedBytes = target;
+    }
+    await fsyncPath(`${this.#meta.path}-wal`);
+    const gone = this.#dropped.splice(0);
+    if (gone.length > 0) {
+      for (const file of gone) fs.rmSync(file, { force: true });
+      fsyncDirSync(this.#dir);
+    }
   }
 
   /** Inside the commit transaction: records the new lengths. */
@@ -198,7 +228,10 @@ export class OpenSuperChunks {
     return this.#current?.committedBytes ?? 0;
   }
 
-  /** Forgets a frozen (or deleted) open super-chunk and removes its raw file. */
+  /**
+   * Forgets a frozen (or deleted) open super-chunk; its raw file is removed by the next
+   * `syncDurable` (a crash before it leaves an orphan that recovery removes).
+   */
   drop(id: number): void {
     const c = this.#chunks.get(id);
     if (c === undefined) return;
@@ -206,7 +239,7 @@ export class OpenSuperChunks {
     this.#sealed.delete(id);
     if (this.#current?.id === id) this.#current = undefined;
     fs.closeSync(c.fd);
-    fs.rmSync(c.file, { force: true });
+    this.#dropped.push(c.file);
   }
 
   /** Closes every raw file (they stay on disk). */
@@ -215,5 +248,23 @@ export class OpenSuperChunks {
     this.#chunks.clear();
     this.#sealed.clear();
     this.#current = undefined;
+  }
+}
+
+const fsyncAsync = promisify(fs.fsync);
+
+/** fsyncs the file at `file` if it exists (the WAL exists while the database is open). */
+async function fsyncPath(file: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw wrapFsError(err, file, "open for fsync");
+  }
+  try {
+    await fsyncAsync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * What a writable open does before serving anything: finish or undo whatever a crash
  * (or kill -9) left in flight. Staging files are discarded (never durable). Open
- * super-chunk rows are adopted: their raw files cut back to the committed length, a
+ * super-chunk rows are adopted: their raw files cut back to the committed length (or,
+ * after a power cut that kept the database ahead of them, filled up with zeros), a
  * half-written frozen copy removed, then frozen. Raw files and super-chunk files no
  * row names are orphans and are removed, and so are inodes no entry names (a file
  * unlinked while open). Finally dead frozen super-chunks are deleted.
@@ -20,6 +21,8 @@ import { STAGING_DIR } from "./staging-file.js";
 export interface RecoveryReport {
   stagingFiles: number;
   openSuperChunks: number;
+  /** committed raw bytes missing from open super-chunks' files (filled with zeros) */
+  missingRawBytes: number;
   orphanRawFiles: number;
   orphanBlobs: number;
   orphanInodes: number;
@@ -31,18 +34,20 @@ export async function recoverStore(dir: string, deps: FreezeDeps): Promise<Recov
   const report: RecoveryReport = {
     stagingFiles: clearDir(path.join(dir, STAGING_DIR)),
     openSuperChunks: 0,
+    missingRawBytes: 0,
     orphanRawFiles: 0,
     orphanBlobs: 0,
     orphanInodes: 0,
     deadSuperChunks: 0,
   };
-  const adopted = await adoptOpen(dir, deps);
+  const adopted = await adoptOpen(dir, deps, report);
   report.openSuperChunks = adopted.size;
   report.orphanRawFiles = removeStrayRaw(dir, adopted);
   report.orphanBlobs = await removeOrphanBlobs(deps);
   report.orphanInodes = removeOrphanInodes(deps);
   for (const c of deps.open.toFreeze(true)) await freezeChunk(deps, c);
   report.deadSuperChunks = await reapDead(deps);
+  await deps.open.syncDurable();
   return report;
 }
 
@@ -64,7 +69,11 @@ function safeReaddir(dir: string): string[] {
 }
 
 /** Adopts every committed open super-chunk; returns the raw file names kept. */
-async function adoptOpen(dir: string, deps: FreezeDeps): Promise<Set<string>> {
+async function adoptOpen(
+  dir: string,
+  deps: FreezeDeps,
+  report: RecoveryReport,
+): Promise<Set<string>> {
   const kept = new Set<string>();
   for (const id of deps.meta.writes.openSuperChunks()) {
     const rec = deps.meta.getSuperChunk(id)!;
@@ -81,7 +90,7 @@ async function adoptOpen(dir: string, deps: FreezeDeps): Promise<Set<string>> {
       continue;
     }
     await deps.blobs.delete(superChunkKey(id)); // a freeze that never committed
-    deps.open.adopt(id, rec.rawBytes, rec.subBlocks);
+    report.missingRawBytes += deps.open.adopt(id, rec.rawBytes, rec.subBlocks);
     kept.add(name);
   }
   return kept;

@@ -8,8 +8,11 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { wrapFsError } from "../errors.js";
 import { IntervalSet, type Segment } from "./interval-set.js";
+
+const readAsync = promisify(fs.read);
 
 /** Folder of staging files inside a store. */
 export const STAGING_DIR = "staging";
@@ -77,6 +80,20 @@ export class StagingFile {
       const got = fs.readSync(this.#fd, target, at + done, n - done, offset + done);
       if (got === 0) {
         target.fill(0, at + done, at + n);
+        return;
+      }
+      done += got;
+    }
+  }
+
+  /** Staged bytes at `offset` filling `target`, read off the serving thread (libuv's pool). */
+  async readStagedAsync(offset: number, target: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < target.length) {
+      const n = target.length - done;
+      const { bytesRead: got } = await readAsync(this.#fd, target, done, n, offset + done);
+      if (got === 0) {
+        target.fill(0, done);
         return;
       }
       done += got;

@@ -9,6 +9,7 @@ import type { ChunkerParams } from "../chunker/chunker-params.js";
 import type { ContentReader } from "../reader/content-reader.js";
 import type { StoreLock } from "../store/store-lock.js";
 import type { AsyncMutex } from "./async-mutex.js";
+import type { CommitPool } from "./commit-pool.js";
 import type { FreezeDeps } from "./freeze.js";
 import type { HandleTable } from "./open-files.js";
 import type { RecoveryReport } from "./recovery.js";
@@ -47,5 +48,7 @@ export interface StoreParts extends FreezeDeps {
   readonly reader: StagedReader;
   readonly handles: HandleTable;
   readonly mutex: AsyncMutex;
+  /** cuts and hashes commits' large windows off the serving thread */
+  readonly commitPool: CommitPool;
   readonly recovery: RecoveryReport;
 }

@@ -16,6 +16,7 @@ import { acquireStoreLock } from "../store/store-lock.js";
 import { readStoreSettings } from "../store/store-settings.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
 import { AsyncMutex } from "./async-mutex.js";
+import { CommitPool } from "./commit-pool.js";
 import { DedupCheck } from "./dedup-check.js";
 import { HandleTable } from "./open-files.js";
 import { OpenSuperChunks } from "./open-superchunks.js";
@@ -47,7 +48,8 @@ export async function openParts(dir: string, opts: StorePartsOptions): Promise<S
     const reader = new StagedReader(content);
     const mutex = new AsyncMutex();
     const handles = new HandleTable();
-    return { ...base, dir, lock, params, content, reader, handles, mutex, recovery };
+    const commitPool = new CommitPool();
+    return { ...base, dir, lock, params, content, reader, handles, mutex, commitPool, recovery };
   } catch (err) {
     open?.close();
     await pool?.close();

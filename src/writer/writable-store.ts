@@ -13,39 +13,18 @@ import type { InodeId } from "../types.js";
 import { InodeKind } from "../types.js";
 import * as attrs from "./attr-ops.js";
 import type { CallerContext, TimeSpec } from "./caller.js";
-import {
-  COMPACT_IDLE_MS,
-  type CompactOutcome,
-  type Compactor,
-  CompactScheduler,
-} from "./compact-scheduler.js";
-import { FileData } from "./file-data.js";
+import { COMPACT_IDLE_MS, type CompactOutcome, CompactScheduler } from "./compact-scheduler.js";
+import { type CommitStats, FileData } from "./file-data.js";
 import { FreezeScheduler } from "./freeze-scheduler.js";
 import * as ns from "./namespace-ops.js";
 import { rename } from "./rename-op.js";
 import { openParts } from "./store-parts.js";
-import type { StoreParts, StorePartsOptions } from "./store-parts-types.js";
+import type { StoreParts } from "./store-parts-types.js";
 import type { TreeDeps } from "./tree-deps.js";
+import type { WritableStoreOptions } from "./writable-store-options.js";
 import { WritableView } from "./writable-view.js";
 
-/** Options of WritableStore.open. */
-export interface WritableStoreOptions extends StorePartsOptions {
-  /** ms the open super-chunk waits, once no file has unflushed writes, before it is
-   * frozen; default 2000 (commits within it keep filling it: few super-chunks for `cp -a`) */
-  freezeIdleMs?: number;
-  /** called by close() once all is committed and frozen, before the database closes (a
-   * working copy publishes its last generation there) */
-  onClosing?: (store: WritableStore) => Promise<void>;
-  /** errors of background freezes (they are retried by the next freeze or open) */
-  onBackgroundError?: (err: unknown) => void;
-  /** regroups and recompresses fast-frozen super-chunks when idle and at close
-   * (maintain/compact.ts); default none: they stay until `repack --all` */
-  compactor?: Compactor;
-  /** milliseconds with no request before a compaction pass; default COMPACT_IDLE_MS (5 s) */
-  compactIdleMs?: number;
-  /** run a last compaction pass in close(); default true (when there is a compactor) */
-  compactAtClose?: boolean;
-}
+export type { WritableStoreOptions } from "./writable-store-options.js";
 
 /** A store open for reading and writing. */
 export class WritableStore extends WritableView {
@@ -58,14 +37,14 @@ export class WritableStore extends WritableView {
   /** errors of background freezes and reaps, newest last */
   readonly backgroundErrors: unknown[];
 
-  private constructor(p: StoreParts, opts: WritableStoreOptions) {
+  private constructor(p: StoreParts, opts: WritableStoreOptions<WritableStore>) {
     const errors: unknown[] = [];
     const onError = (err: unknown) => {
       errors.push(err);
       opts.onBackgroundError?.(err);
     };
     const freezer = new FreezeScheduler(p, opts.freezeIdleMs ?? 2000, onError);
-    const data = new FileData(p, freezer);
+    const data = new FileData(p, freezer, onError);
     super(p, data);
     this.backgroundErrors = errors;
     this.#freezer = freezer;
@@ -91,7 +70,10 @@ export class WritableStore extends WritableView {
    * await store.release(fh);
    * await store.close();
    */
-  static async open(dir: string, opts: WritableStoreOptions = {}): Promise<WritableStore> {
+  static async open(
+    dir: string,
+    opts: WritableStoreOptions<WritableStore> = {},
+  ): Promise<WritableStore> {
     return new WritableStore(await openParts(dir, opts), opts);
   }
 
@@ -231,6 +213,16 @@ export class WritableStore extends WritableView {
 
   // ---- store -----------------------------------------------------------------------
 
+  /** Makes every change so far durable (fsync(2) of a directory, syncfs). */
+  sync(): Promise<void> {
+    return this.data.sync.syncNow();
+  }
+
+  /** Work done by commits since the store was opened (bytes hashed, commits). */
+  get commitStats(): Readonly<CommitStats> {
+    return this.data.stats;
+  }
+
   /** Freezes every open super-chunk now (normally done after an idle grace, and at close). */
   freezeAll(): Promise<void> {
     return this.#freezer.freezeAll();
@@ -278,11 +270,13 @@ export class WritableStore extends WritableView {
     if (this.#closed) return;
     this.#closed = true;
     this.#freezer.close();
+    this.data.sync.close();
     const p = this.p;
     try {
       for (const f of [...p.handles.files()]) await this.data.commit(f);
       await this.#freezer.freezeAll();
       await this.#compact.close(this.#compactAtClose);
+      await this.data.sync.syncNow();
       await this.#onClosing?.(this);
     } finally {
       await this.#compact.close(false);
@@ -291,6 +285,7 @@ export class WritableStore extends WritableView {
       p.content.close();
       p.dedup.clear();
       await p.pool.close();
+      await p.commitPool.close();
       p.meta.close();
       p.lock.release();
     }
