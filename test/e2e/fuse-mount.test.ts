@@ -78,7 +78,8 @@ test("fuse - option list: use_ino, ro, subtype; rw variant; bad options refused"
     assert.ok(rw.includes(o), o);
   }
   assert.not.ok(rw.includes("ro"));
-  assert.not.ok(rw.includes("kernel_cache"));
+  // read-write mounts keep the kernel's caches too, invalidated on every change
+  assert.ok(rw.includes("kernel_cache"));
   for (const bad of ["a b", "bogus_opt", "rw", "max_read=lots", "fsname=x", "use_ino,x"]) {
     assert.throws(() => fuseOptionList({ fuseOptions: [bad] }), /unsupported mount option/, bad);
   }
