@@ -7,6 +7,7 @@
  * beside the output first (seal-source.ts), and its packed database taken as it keeps it.
  */
 import * as fs from "node:fs";
+import { parseSuperChunkKey } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
 import { isCode } from "../errors.js";
 import {
@@ -85,7 +86,8 @@ type Sealed = Omit<SealSummary, "seconds">;
 
 function summary(out: string, plan: ArchivePlan, archiveBytes: number): Sealed {
   const { superChunkBytes, metadataBytes } = plan;
-  const superChunks = plan.inputs.length - 1;
+  // every input but the database and the metadata copy is a super-chunk
+  const superChunks = plan.inputs.filter((i) => parseSuperChunkKey(i.key) !== undefined).length;
   return { archive: out, archiveBytes, superChunks, superChunkBytes, metadataBytes };
 }
 
