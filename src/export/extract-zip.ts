@@ -20,7 +20,8 @@ import type { StoreReader } from "../reader/store-reader.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { ZipTreeWriter } from "../zip/zip-tree-writer.js";
-import { type ExtractHooks, type ExtractSummary, type Item, selectItems } from "./extract.js";
+import type { ExtractHooks, ExtractSummary } from "./extract.js";
+import { type Item, selectItems } from "./select-items.js";
 
 /** Options of {@link extractToZip}. */
 export interface ExtractZipOptions {

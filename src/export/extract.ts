@@ -12,19 +12,17 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  CorruptError,
-  cleanupAfter,
-  type EngineWarning,
-  NotFoundError,
-  wrapFsError,
-} from "../errors.js";
+import { CorruptError, cleanupAfter, type EngineWarning, wrapFsError } from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
 import { contentKeyMatches } from "../meta/extent-digest.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
+import { type Item, selectItems } from "./select-items.js";
+
+export type { Item } from "./select-items.js";
+
 import { type Extent, type InodeId, InodeKind } from "../types.js";
-import { checkRelPath, ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
+import { ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
 
 export interface ExtractHooks {
   onProgress?: (p: {
@@ -48,12 +46,6 @@ export interface ExtractSummary {
 const READ_BYTES = 4 * 1024 * 1024;
 const SLASH = Buffer.from("/");
 
-/** One path of the store to restore, in walk order. */
-export interface Item {
-  readonly rel: Buffer;
-  readonly ino: InodeId;
-}
-
 /** Extracts `paths` (all when empty) of the store at `storeDir` below `dest`. */
 export async function extractTree(
   storeDir: string,
@@ -71,33 +63,6 @@ export async function extractTree(
     return summary;
   };
   return cleanupAfter(work, () => reader.close());
-}
-
-/** The store's entries below `paths` (all when empty), with the directories leading to them. */
-export function selectItems(reader: StoreReader, paths: readonly string[]): Item[] {
-  const all: Item[] = [];
-  for (const e of reader.meta.walk()) {
-    checkRelPath(e.path);
-    all.push({ rel: e.path, ino: e.ino });
-  }
-  if (paths.length === 0) return all;
-  const wanted = paths.map((p) => {
-    const clean = Buffer.from(p.replace(/^\/+|\/+$/g, ""));
-    if (clean.length > 0 && reader.lookupPath(clean) === undefined) {
-      throw new NotFoundError("E_NOT_FOUND", `${p}: not in the store`, { path: p });
-    }
-    return clean;
-  });
-  return all.filter((it) => wanted.some((w) => w.length === 0 || isUnderOrAncestor(it.rel, w)));
-}
-
-/** True when `rel` is `w`, inside `w`, or a directory on the way to `w`. */
-function isUnderOrAncestor(rel: Buffer, w: Buffer): boolean {
-  const under = (a: Buffer, b: Buffer) =>
-    a.length >= b.length &&
-    a.subarray(0, b.length).equals(b) &&
-    (a.length === b.length || a[b.length] === 0x2f);
-  return under(rel, w) || under(w, rel);
 }
 
 async function restore(

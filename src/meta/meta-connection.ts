@@ -122,6 +122,11 @@ export class MetaConnection {
     return h.digest("hex");
   }
 
+  /** Inodes that some entry names (nlink > 0): every one of them is reached from the root. */
+  countNamedInodes(): number {
+    return Number(this.#db.prepare("SELECT count(*) FROM inodes WHERE nlink > 0").pluck().get());
+  }
+
   serialize(): Buffer {
     return this.#db.serialize();
   }
