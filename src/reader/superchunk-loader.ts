@@ -17,7 +17,7 @@ import { CorruptError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { SuperChunkRecord } from "../meta/records.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
-import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
+import { readHeader } from "../superchunk/read-header.js";
 import { checkExpected } from "../superchunk/superchunk-expect.js";
 import type { SuperChunkHeader, SuperChunkLocation } from "../superchunk/superchunk-header.js";
 import { inflateSuperChunk } from "../superchunk/superchunk-reader.js";
@@ -33,7 +33,6 @@ const INPUT_POOL_BYTES = 8 * MIB;
 /** Compressed super-chunks are small (tens of KiB): their slabs come in steps of this. */
 const INPUT_CLASS_BYTES = 64 * 1024;
 /** One read covers the header of a super-chunk of up to ~1500 sub-blocks. */
-const HEADER_GUESS_BYTES = 64 * 1024;
 
 /** Working-set memory of the size asked, over memory of at least `slabBytes`. */
 export type Alloc = (size: number, slabBytes?: number) => Promise<Buffer>;
@@ -100,11 +99,7 @@ export class SuperChunkLoader {
   async loadHeader(id: number): Promise<SuperChunkHeader> {
     const key = superChunkKey(id);
     const where = { superChunkId: id, path: `${this.blobs.location}/${key}` };
-    const first = await this.blobs.get(key, { offset: 0, length: HEADER_GUESS_BYTES });
-    const len = headerLength(first, where);
-    const bytes =
-      len <= first.length ? first : await this.blobs.get(key, { offset: 0, length: len });
-    const header = decodeHeader(bytes.subarray(0, len), where);
+    const header = await readHeader((length) => this.blobs.get(key, { offset: 0, length }), where);
     checkExpected(header, this.#row(id, where), where);
     return header;
   }
