@@ -3,11 +3,10 @@
  * directory (its database file), an archive file or URL (the packed database entry,
  * inflated into memory), or an S3 store (the generation its pointer names, inflated into
  * memory). The opened store says where it keeps its database and, for a directory, where
- * its files are; callers need not know the kind.
+ * its files are; callers need not know the kind. A packed database is also checked
+ * against its metadata copy (store/meta-copy-check.ts).
  */
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import * as path from "node:path";
 import { type ArchiveSourceOptions, openArchive } from "../blobstore/archive-source.js";
 import type { BlobStore } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
@@ -19,7 +18,6 @@ import { decodePackedDatabase, encodePackedDatabase } from "../store/packed-db.j
 import {
   ARCHIVE_DB_KEY,
   checkComplete,
-  DB_FILE,
   databaseBytesOnDisk,
   openStore,
   packedDatabaseFile,
@@ -68,11 +66,7 @@ export async function openStoreSource(
   opts: StoreSourceOptions = {},
 ): Promise<StoreSource> {
   const kind = storeKindOf(location);
-  if (kind === "dir") {
-    const packed = packedDatabaseFile(location) !== undefined && !hasPlainDatabase(location);
-    const src = openDirSource(location, opts.readonly ?? false);
-    return packed && opts.readonly === true ? checkedAgainstCopy(src) : src;
-  }
+  if (kind === "dir") return checkedAgainstCopy(openDirSource(location, opts.readonly ?? false));
   if (opts.readonly !== true) {
     const what = kind === "s3" ? "an S3 store" : "an archive";
     throw new UsageError("E_READ_ONLY", `${location}: ${what} can only be opened read-only`, {
@@ -83,10 +77,20 @@ export async function openStoreSource(
   return checkedAgainstCopy(await openArchiveSource(location, opts));
 }
 
-/** `src` once its packed database is found to hold the tree of its metadata copy. */
-async function checkedAgainstCopy(src: StoreSource): Promise<StoreSource> {
+/** A store opened, and the image of its packed database when it was read from one. */
+interface Opened {
+  readonly src: StoreSource;
+  readonly image?: Buffer | undefined;
+}
+
+/**
+ * `src` once its packed database is found to hold the tree of its metadata copy; a plain
+ * database (no image: a writer's, possibly ahead of its copy) is not checked.
+ */
+async function checkedAgainstCopy({ src, image }: Opened): Promise<StoreSource> {
+  if (image === undefined) return src;
   try {
-    await checkTreeAgainstCopy(src.meta, src.blobs, src.location);
+    await checkTreeAgainstCopy(image, src.meta, src.blobs, src.location);
     return src;
   } catch (err) {
     await src.close().catch(() => undefined);
@@ -94,13 +98,9 @@ async function checkedAgainstCopy(src: StoreSource): Promise<StoreSource> {
   }
 }
 
-function hasPlainDatabase(dir: string): boolean {
-  return existsSync(path.join(dir, DB_FILE));
-}
-
-function openDirSource(dir: string, readonly: boolean): StoreSource {
-  const { meta, blobs } = openStore(dir, { readonly });
-  return {
+function openDirSource(dir: string, readonly: boolean): Opened {
+  const { meta, blobs, image } = openStore(dir, { readonly });
+  const src: StoreSource = {
     location: dir,
     meta,
     blobs,
@@ -119,17 +119,15 @@ function openDirSource(dir: string, readonly: boolean): StoreSource {
       if (failed !== undefined) throw failed;
     },
   };
+  return { src, image };
 }
 
-async function openArchiveSource(
-  location: string,
-  opts: ArchiveSourceOptions,
-): Promise<StoreSource> {
+async function openArchiveSource(location: string, opts: ArchiveSourceOptions): Promise<Opened> {
   const blobs = await openArchive(location, opts);
   try {
-    const meta = await archiveDatabase(blobs, location);
+    const { meta, image } = await archiveDatabase(blobs, location);
     checkComplete(meta, location);
-    return {
+    const src: StoreSource = {
       location,
       meta,
       blobs,
@@ -141,13 +139,17 @@ async function openArchiveSource(
         await blobs.close();
       },
     };
+    return { src, image };
   } catch (err) {
     await blobs.close();
     throw err;
   }
 }
 
-async function archiveDatabase(blobs: ZipBlobStore, location: string): Promise<MetaDb> {
+async function archiveDatabase(
+  blobs: ZipBlobStore,
+  location: string,
+): Promise<{ meta: MetaDb; image: Buffer }> {
   let packed: Buffer;
   try {
     packed = await blobs.get(ARCHIVE_DB_KEY);
@@ -161,7 +163,8 @@ async function archiveDatabase(blobs: ZipBlobStore, location: string): Promise<M
     );
   }
   const label = `${location}#${ARCHIVE_DB_KEY}`;
-  return MetaDb.fromBuffer(decodePackedDatabase(packed, label), label);
+  const image = decodePackedDatabase(packed, label);
+  return { meta: MetaDb.fromBuffer(image, label), image };
 }
 
 async function openS3Source(location: string, s3: S3Options | undefined): Promise<StoreSource> {

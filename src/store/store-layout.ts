@@ -29,6 +29,8 @@ export interface OpenStore {
   readonly dir: string;
   readonly meta: MetaDb;
   readonly blobs: DirBlobStore;
+  /** the SQLite image `meta` was read from, when opened read-only from the packed form */
+  readonly image?: Buffer;
 }
 
 /** True when `dir` holds a superchunk database, plain or packed (complete or not). */
@@ -42,12 +44,15 @@ export function looksLikeStore(dir: string): boolean {
  * packed copy, inflated into memory when read-only, turned back into the plain
  * file when writing.
  */
-function openDatabase(dir: string, readonly: boolean): MetaDb {
+function openDatabase(dir: string, readonly: boolean): { meta: MetaDb; image?: Buffer } {
   const db = path.join(dir, DB_FILE);
-  if (fs.existsSync(db)) return MetaDb.open(db, { readonly });
-  if (readonly) return MetaDb.fromBuffer(readPackedDatabase(`${db}${PACKED_DB_SUFFIX}`), db);
+  if (fs.existsSync(db)) return { meta: MetaDb.open(db, { readonly }) };
+  if (readonly) {
+    const image = readPackedDatabase(`${db}${PACKED_DB_SUFFIX}`);
+    return { meta: MetaDb.fromBuffer(image, db), image };
+  }
   unpackDatabaseFile(db);
-  return MetaDb.open(db, { readonly });
+  return { meta: MetaDb.open(db, { readonly }) };
 }
 
 /**
@@ -70,9 +75,9 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
       { path: dir },
     );
   }
-  let meta: MetaDb;
+  let opened: { meta: MetaDb; image?: Buffer };
   try {
-    meta = openDatabase(dir, opts.readonly ?? false);
+    opened = openDatabase(dir, opts.readonly ?? false);
   } catch (err) {
     // a damaged database of a store that keeps a metadata copy: say how to restore it
     if (!(err instanceof EngineError) || !hasMetaCopy(dir)) throw err;
@@ -80,8 +85,9 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
     const Family = err.code === "E_NOT_A_STORE" ? NotFoundError : CorruptError;
     throw new Family(err.code, `${err.message}${REBUILD_HINT(dir)}`, err.data, err);
   }
+  const { meta, image } = opened;
   checkComplete(meta, dir);
-  return { dir, meta, blobs: new DirBlobStore(dir) };
+  return { dir, meta, blobs: new DirBlobStore(dir), ...(image === undefined ? {} : { image }) };
 }
 
 /** The hint added to a missing or damaged database's error when the store keeps a copy. */

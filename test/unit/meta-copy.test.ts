@@ -4,9 +4,11 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { FileByteSource } from "../../src/blobstore/byte-source.js";
+import { DirBlobStore } from "../../src/blobstore/dir-blob-store.js";
 import { ZipBlobStore } from "../../src/blobstore/zip-blob-store.js";
 import { extractTree } from "../../src/export/extract.js";
 import { sealStore } from "../../src/export/seal.js";
+import { openStoreSource } from "../../src/location/store-source.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import { restoreStore } from "../../src/maintain/fsck-restore.js";
 import { packTree } from "../../src/pack/pack.js";
@@ -53,6 +55,28 @@ test("meta-copy - pack writes copy 1, byte for byte the packed database's image"
   const r = await fsckStore(store);
   assert.ok(fsckClean(r), "the copy is no orphan");
   assert.is(r.warnings, 0);
+});
+
+test("meta-copy - opening a packed store checks its copy by the copy's header alone", async () => {
+  const { store } = await packedSample();
+  const get = DirBlobStore.prototype.get;
+  let whole = 0;
+  let ranged = 0;
+  DirBlobStore.prototype.get = function (this: DirBlobStore, key, range) {
+    if (key.startsWith("sc/meta/")) {
+      if (range === undefined) whole++;
+      else ranged++;
+    }
+    return get.call(this, key, range);
+  };
+  try {
+    const src = await openStoreSource(store, { readonly: true });
+    await src.close();
+  } finally {
+    DirBlobStore.prototype.get = get;
+  }
+  // the database is byte for byte its copy: one read of the copy's header, no inflate
+  assert.equal({ whole, ranged }, { whole: 0, ranged: 1 });
 });
 
 test("meta-copy - deleted database: clear error, then fsck --rebuild restores the tree", async () => {
