@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the bundled fixtures: pack fixtures/sample into a store,
 # extract it again and check it is identical, then mount the store, list and
-# read a file through the mount, write a copy of a file into it (the mount is
-# read-write), unmount, and check the copy through a read-only mount; finally
+# read a file through the mount (read-only, the default), remount it read-write
+# (-w) and write a copy of a file into it, unmount, and check the copy through a
+# read-only mount; finally
 # seal the store into one zip archive and mount that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,14 +30,18 @@ ls -l "$mnt" "$mnt/release-1.1/docs"
 echo "-- $mnt/README.txt:"
 cat "$mnt/README.txt"
 diff -r fixtures/sample "$mnt" && echo "mounted tree is identical to fixtures/sample"
+sc umount "$mnt"
+echo
+echo "== superchunk mount -w $work/store $mnt"
+sc mount -w "$work/store" "$mnt"
 cp "$mnt/README.txt" "$mnt/README-copy.txt"
-echo "wrote README-copy.txt through the mount"
+echo "wrote README-copy.txt through the read-write mount"
 echo
 echo "== superchunk umount $mnt"
 sc umount "$mnt"
 echo
-echo "== superchunk mount $work/store $mnt --read-only"
-sc mount "$work/store" "$mnt" --read-only
+echo "== superchunk mount $work/store $mnt"
+sc mount "$work/store" "$mnt"
 cmp "$mnt/README-copy.txt" fixtures/sample/README.txt && echo "the copy written before is there"
 sc umount "$mnt"
 echo

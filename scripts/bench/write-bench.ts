@@ -120,7 +120,7 @@ async function superchunkRow(p: WriteBenchPaths): Promise<WriteRow> {
   const mnt = join(p.work, "rw-mnt");
   mkdirSync(mnt, { recursive: true });
   assertSuccess("superchunk init", await runProcess(p.node, [p.cli, "init", store]));
-  const rw = { cmd: p.node, args: [p.cli, "mount", store, mnt, "--foreground"] };
+  const rw = { cmd: p.node, args: [p.cli, "mount", store, mnt, "-w", "--foreground"] };
   // superchunk's umount waits until the server has frozen and committed everything
   const unmount = { cmd: p.node, args: [p.cli, "umount", mnt] };
   const spec = { mount: rw, unmount, exitWaitMs: FREEZE_WAIT_MS };

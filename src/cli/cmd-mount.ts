@@ -29,25 +29,28 @@ const usage = `Usage: superchunk mount <store> <mountpoint> [options]
 Serves a store as a file system through FUSE. Returns once the mount is ready
 and keeps serving from a background process; 'superchunk umount <mountpoint>'
 stops it (and waits until every write is committed). The mountpoint must be an
-existing empty directory. <store> is a store directory, mounted read-write
-(it holds the store's writer lock while mounted), an archive written by
-'superchunk seal' or the http(s) URL of one (both read-only; URLs are read with
-Range requests, bytes fetched are logged at unmount), or a store in an S3-compatible
-object store, s3://bucket/prefix: read-only by default (the generation its pointer
-names when mounted), read-write with --read-write (one writer at a time holds the
-store's lease; changes are committed to a local work directory, and published as a
-new generation once the mount has been quiet for 2 s, at least every minute, and
-at unmount); endpoint, region and credentials from --endpoint or the AWS_*
-environment: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, ...).
+existing empty directory. Every mount is read-only unless --read-write (-w) is
+given: writes get EROFS and nothing in the store changes (no file, lock or
+database write). <store> is a store directory (read-write with -w: it holds the
+store's writer lock while mounted), an archive written by 'superchunk seal' or the
+http(s) URL of one (always read-only; URLs are read with Range requests, bytes
+fetched are logged at unmount), or a store in an S3-compatible object store,
+s3://bucket/prefix (read-only: the generation its pointer names when mounted;
+with -w one writer at a time holds the store's lease; changes are committed to a
+local work directory, and published as a new generation once the mount has been
+quiet for 2 s, at least every minute, and at unmount); endpoint, region and
+credentials from --endpoint or the AWS_* environment: AWS_ENDPOINT_URL,
+AWS_REGION, AWS_ACCESS_KEY_ID, AWS_PROFILE, ...).
 
 Options:
-  --read-only          serve a store directory read-only (writes get EROFS)
-  --read-write         s3:// stores: mount read-write (takes the writer's lease)
+  -w, --read-write     mount read-write: a store directory (takes the writer's
+                       lock) or an s3:// store (takes the writer's lease)
+  --read-only          the default; accepted so scripts may say so
   --work-dir DIR       s3:// read-write: the local work directory (default
                        $XDG_CACHE_HOME/superchunk/s3/<id>, kept for crash recovery)
   --publish-idle SECS  s3:// read-write: quiet time before a generation is
                        published (default 2)
-  --compact-idle SECS  store directories: quiet time before the super-chunks the
+  --compact-idle SECS  store directories with -w: quiet time before the super-chunks the
                        mount wrote are regrouped by similarity and recompressed at
                        the store's level, in the background (default 5; also done
                        at unmount; 0 turns compaction off: \`repack --all\` does it)
@@ -84,8 +87,9 @@ export interface MountArgs {
   readonly foreground: boolean;
   readonly fuseOptions: readonly string[];
   readonly debug: boolean;
+  /** --read-only: the default, accepted (E_USAGE with --read-write) */
   readonly readOnly: boolean;
-  /** s3:// stores: --read-write, and the work directory when given */
+  /** --read-write (-w): store directories and s3:// stores; the s3 work directory when given */
   readonly readWrite: boolean;
   readonly workDir: string | undefined;
   readonly publishIdleMs: number | undefined;
@@ -105,7 +109,7 @@ export interface MountArgs {
 function parseMountArgs(args: string[]): MountArgs | undefined {
   const { values, positionals } = parseCommandArgs(args, {
     "read-only": { type: "boolean" },
-    "read-write": { type: "boolean" },
+    "read-write": { type: "boolean", short: "w" },
     "work-dir": { type: "string" },
     "publish-idle": { type: "string" },
     "compact-idle": { type: "string" },

@@ -2,8 +2,9 @@
  * Opening the store at a location to be served as a file system: read-only (a
  * StoreReader over any kind), read-write (a WritableStore over a store directory, or over
  * an S3 store's local working copy, publishing generations), or read-only following an S3
- * store's newer generations. A store directory is writable unless asked read-only; an S3
- * store only when asked (its writer takes the lease); an archive never.
+ * store's newer generations. Every kind is served read-only unless asked read-write: a
+ * store directory (then its writer takes the lock), an S3 store (its writer takes the
+ * lease); an archive never. A read-only view writes nothing into the store.
  */
 import type { HttpSourceOptions } from "../blobstore/http-byte-source.js";
 import type { S3Options } from "../blobstore/s3-client.js";
@@ -40,9 +41,9 @@ export function canFollow(location: string): boolean {
 
 /** How openStoreView opens a store, and the settings of each way. */
 export interface StoreViewOptions {
-  /** serve a store that is writable by default (a directory) read-only */
+  /** read-only, the default; kept so callers may say so (E_USAGE with `readWrite`) */
   readOnly?: boolean;
-  /** open a store that is read-only by default (S3) for writing; E_USAGE for other kinds */
+  /** open a store directory or an S3 store for writing; E_USAGE for an archive */
   readWrite?: boolean;
   /** poll an S3 store's pointer and serve each newer generation (read-only) */
   follow?: S3FollowOptions | undefined;
@@ -76,7 +77,7 @@ export type StoreView =
 
 /**
  * Opens the store at `location` to be served as a file system (see the file comment for
- * which way). E_USAGE for `readWrite` on a store that is not in S3 or with `readOnly`,
+ * which way). E_USAGE for `readWrite` on an archive or with `readOnly`,
  * E_NOT_A_STORE when there is no store, E_STORE_LOCKED while another writer holds it.
  *
  * @example
@@ -84,12 +85,19 @@ export type StoreView =
  */
 export async function openStoreView(location: string, o: StoreViewOptions): Promise<StoreView> {
   const kind = storeKindOf(location);
-  if (o.readWrite === true && (o.readOnly === true || kind !== "s3")) {
-    throw new UsageError("E_USAGE", "--read-write is for s3:// stores, without --read-only");
+  if (o.readWrite === true && o.readOnly === true) {
+    throw new UsageError("E_USAGE", "--read-write and --read-only together: choose one");
+  }
+  if (o.readWrite === true && kind !== "s3" && kind !== "dir") {
+    throw new UsageError(
+      "E_USAGE",
+      `--read-write is for store directories and s3:// stores; ${location} is an archive, always read-only`,
+      { path: location },
+    );
   }
   const background =
     o.onBackgroundError === undefined ? {} : { onBackgroundError: o.onBackgroundError };
-  if (o.readWrite === true) {
+  if (o.readWrite === true && kind === "s3") {
     const { openS3Writable } = await import("../s3store/s3-writable.js");
     const { store } = await openS3Writable(location, {
       ...o.s3,
@@ -102,7 +110,7 @@ export async function openStoreView(location: string, o: StoreViewOptions): Prom
     });
     return { mode: "read-write", view: store };
   }
-  if (o.readOnly !== true && kind === "dir") {
+  if (o.readWrite === true && kind === "dir") {
     const store = await WritableStore.open(location, {
       cacheBytes: o.cacheBytes,
       purpose: o.purpose,

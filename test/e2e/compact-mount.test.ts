@@ -75,7 +75,7 @@ cTest(
     const store = path.join(tmpDir("compact-store"), "store");
     initStore(store, SETTINGS);
     mnt = mountDir("compact");
-    served = await serveStore(store, mnt, ["--compact-idle", "1"]);
+    served = await serveStore(store, mnt, ["-w", "--compact-idle", "1"]);
     await run("cp", ["-a", src, path.join(mnt, "tree")]);
     // the last open super-chunk freezes after its grace; compaction writes ids above all
     await waitFor("the last freeze", () => openRaw(store) === 0);
@@ -95,7 +95,7 @@ cTest(
       "the kill came before the switch: every old file is still there",
     );
     // reopen without compaction: recovery drops the orphans; every file intact; fsck clean
-    served = await serveStore(store, mnt, ["--compact-idle", "0"]);
+    served = await serveStore(store, mnt, ["-w", "--compact-idle", "0"]);
     assert.equal(compareMounted(src, path.join(mnt, "tree")), [], "every file intact");
     assert.is(await umountCommand.run([mnt], captureIO({ runDir: true }).io), 0);
     assert.is(await served.exited, 0, served.stderr());
@@ -103,7 +103,7 @@ cTest(
     let report = await fsckStore(store, {});
     assert.ok(fsckClean(report), JSON.stringify(report.problems ?? report).slice(0, 800));
     // the next mount compacts (here: at unmount) and the store ends near a fresh pack
-    served = await serveStore(store, mnt, ["--compact-idle", "3600"]);
+    served = await serveStore(store, mnt, ["-w", "--compact-idle", "3600"]);
     assert.equal(compareMounted(src, path.join(mnt, "tree")), [], "every file intact");
     assert.is(await umountCommand.run([mnt], captureIO({ runDir: true }).io), 0);
     assert.is(await served.exited, 0, served.stderr());

@@ -41,7 +41,7 @@ test.before(async () => {
   initStore(store);
   mnt = mountDir("posix");
   fs.chmodSync(path.dirname(mnt), 0o755);
-  served = await serveStore(store, mnt, ["-o", "allow_other"]);
+  served = await serveStore(store, mnt, ["-w", "-o", "allow_other"]);
   fs.chmodSync(mnt, 0o777);
 });
 

@@ -48,7 +48,7 @@ test.before(async () => {
   store = path.join(tmpDir("rwc-store"), "store");
   initStore(store, { superChunkBytes: 2 * MIB });
   mnt = mountDir("rwc");
-  served = await serveStore(store, mnt);
+  served = await serveStore(store, mnt, ["-w"]);
 });
 
 teardown(async () => {
@@ -180,7 +180,7 @@ rwTest(
     const done = lines().map((l) => l.split(" ") as [string, string]);
     const synced = done.filter(([how]) => how === "synced").map(([, f]) => f);
     assert.ok(synced.length >= 20, `${synced.length} files fsynced before the kill`);
-    served = await serveStore(store, mnt); // the store opens (recovery)
+    served = await serveStore(store, mnt, ["-w"]); // the store opens (recovery)
     const want = (i: number) => seededBytesLike(10000 + ((i * 7919) % 150000), i + 1);
     for (const f of synced) {
       assert.ok(fs.readFileSync(m("loop", f)).equals(want(Number(f.slice(1)))), f);

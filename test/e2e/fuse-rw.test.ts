@@ -48,7 +48,8 @@ async function unmount(): Promise<void> {
 /** Serves the store again (read-write unless told), after unmounting the current one. */
 async function remount(args: string[] = []): Promise<void> {
   await unmount();
-  served = await serveStore(store, mnt, ["-o", "allow_other", ...args]);
+  const mode = args.includes("--read-only") ? [] : ["-w"];
+  served = await serveStore(store, mnt, [...mode, "-o", "allow_other", ...args]);
 }
 
 const m = (...parts: string[]) => path.join(mnt, ...parts);
@@ -70,7 +71,7 @@ test.before(async () => {
   mnt = mountDir("rw");
   // other users must reach the mountpoint (the permission test runs as uid 65534)
   fs.chmodSync(path.dirname(mnt), 0o755);
-  served = await serveStore(store, mnt, ["-o", "allow_other"]);
+  served = await serveStore(store, mnt, ["-w", "-o", "allow_other"]);
 });
 
 teardown(async () => {
@@ -84,7 +85,7 @@ rwTest("fuse-rw - a store directory mounts read-write; a second rw mount is refu
   assert.match(line.split(" ")[5]!, /^rw\b/);
   const other = mountDir("rw-second");
   try {
-    await mountCommand.run([store, other, "--foreground"], cliIO());
+    await mountCommand.run([store, other, "-w", "--foreground"], cliIO());
     assert.unreachable("second mount");
   } catch (e) {
     assert.is((e as EngineError).code, "E_STORE_LOCKED");
@@ -414,7 +415,7 @@ rwTest("fuse-rw - kill -9 during a copy: every file whose close returned is inta
   const done = lines();
   assert.ok(done.length >= 40, `${done.length} files copied before the kill`);
   assert.ok(done.length < 400, "the kill came before the copy finished");
-  served = await serveStore(store, mnt, ["-o", "allow_other"]);
+  served = await serveStore(store, mnt, ["-w", "-o", "allow_other"]);
   for (const f of done) {
     const got = fs.readFileSync(m("crash", f));
     assert.ok(got.equals(fs.readFileSync(path.join(from, f))), f);
@@ -428,7 +429,7 @@ rwTest("fuse-rw - SIGTERM and umount: the server commits, unmounts and exits 0",
   process.kill(served!.pid, "SIGTERM");
   assert.is(await served!.exited, 0, served!.stderr());
   assert.not.ok(isMounted(mnt));
-  served = await serveStore(store, mnt);
+  served = await serveStore(store, mnt, ["-w"]);
   assert.is(fs.readFileSync(m("by-sigterm"), "utf8"), "term");
   fs.writeFileSync(m("last"), "last words");
   await unmount();

@@ -62,7 +62,7 @@ fuseTest("fuse3 - renameat2 flags on a read-write mount", async () => {
   const store = path.join(tmpDir("f3-store"), "store");
   initStore(store, { superChunkBytes: 2 * MIB });
   const mnt = mountDir("f3-rw");
-  const served: ServedStore = await serveStore(store, mnt);
+  const served: ServedStore = await serveStore(store, mnt, ["-w"]);
   try {
     const p = (n: string) => path.join(mnt, n);
     fs.writeFileSync(p("a"), "A");

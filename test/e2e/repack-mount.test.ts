@@ -66,7 +66,11 @@ mountTest(
     const gone = all.filter((_, i) => i % 2 === 0);
     const mnt = mountDir("rpm");
     // no compaction at unmount: this test is about repack reclaiming the dead bytes
-    let served: ServedStore | undefined = await serveStore(store, mnt, ["--compact-idle", "0"]);
+    let served: ServedStore | undefined = await serveStore(store, mnt, [
+      "-w",
+      "--compact-idle",
+      "0",
+    ]);
     try {
       for (const f of gone) fs.unlinkSync(path.join(mnt, f));
       assert.is(await umountCommand.run([mnt], cliIO()), 0);

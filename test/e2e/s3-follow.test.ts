@@ -102,7 +102,7 @@ async function nextTree(change: (root: string) => string[]): Promise<string> {
   const cp = spawnSync("cp", ["-a", trees.at(-1)!, next]);
   assert.is(cp.status, 0, String(cp.stderr));
   const rw = mountDir("follow-rw");
-  const served = await serveStore(work, rw);
+  const served = await serveStore(work, rw, ["-w"]);
   let touched: string[] = [];
   try {
     for (const root of [next, rw]) {

@@ -62,7 +62,7 @@ t(
     fs.renameSync(fb, fa);
     fs.renameSync(`${fa}.tmp`, fb);
 
-    for (const mode of [["--read-only"], []]) {
+    for (const mode of [[], ["-w"]]) {
       const mnt = mountDir("vmnt");
       const served = await serveStore(store, mnt, ["--cache-size", "16M", ...mode]);
       let eio = 0;

@@ -121,7 +121,7 @@ export async function judgeMount(
   const bad = (why: string): MountVerdict => ({ outcome: "VIOLATION", why, notes: [] });
   let served: ServedStore;
   try {
-    // a store directory mounts read-write unless told; an archive is always read-only
+    // every mount is read-only by default; a store directory says so explicitly too
     const ro = fs.statSync(target).isDirectory() ? ["--read-only"] : [];
     served = await withDeadline(serveStore(target, mnt, ["--cache-size", "8M", ...ro]), deadlineMs);
   } catch (err) {
