@@ -16,6 +16,7 @@ import { ZipBlobStore } from "../blobstore/zip-blob-store.js";
 import { CorruptError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { SuperChunkRecord } from "../meta/records.js";
+import { checkDestParent } from "../store/dest-parent.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
 import { encodePackedDatabase } from "../store/packed-db.js";
@@ -53,6 +54,7 @@ export function checkArchiveDest(out: string, force: boolean): void {
   try {
     st = fs.statSync(out);
   } catch {
+    checkDestParent(out);
     return;
   }
   if (!force || !st.isFile()) {

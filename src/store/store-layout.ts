@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import { CorruptError, EngineError, FormatError, NotFoundError, UsageError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
+import { checkDestParent } from "./dest-parent.js";
 import { META_COPY_PREFIX } from "./meta-copy.js";
 import { PACKED_DB_SUFFIX, readPackedDatabase, unpackDatabaseFile } from "./packed-db.js";
 
@@ -42,17 +43,35 @@ export function looksLikeStore(dir: string): boolean {
 /**
  * Opens the store's database: the plain file when there is one; otherwise the
  * packed copy, inflated into memory when read-only, turned back into the plain
- * file when writing.
+ * file when writing. Read-only opens write nothing into the store: SQLite would create
+ * the -wal and -shm files of a plain database, so one without a -wal file (no writer
+ * has it open; its last writer checkpointed it) is read into memory instead; with a
+ * -wal file (a writer at work, or one that stopped without closing) SQLite reads the
+ * file and its log as they are.
  */
 function openDatabase(dir: string, readonly: boolean): { meta: MetaDb; image?: Buffer } {
   const db = path.join(dir, DB_FILE);
-  if (fs.existsSync(db)) return { meta: MetaDb.open(db, { readonly }) };
+  if (fs.existsSync(db)) {
+    if (readonly && !fs.existsSync(`${db}-wal`)) return { meta: plainImage(db) };
+    return { meta: MetaDb.open(db, { readonly }) };
+  }
   if (readonly) {
     const image = readPackedDatabase(`${db}${PACKED_DB_SUFFIX}`);
     return { meta: MetaDb.fromBuffer(image, db), image };
   }
   unpackDatabaseFile(db);
   return { meta: MetaDb.open(db, { readonly }) };
+}
+
+/** The plain database file `db` read into memory (read-only); as MetaDb.open when unreadable. */
+function plainImage(db: string): MetaDb {
+  let image: Buffer;
+  try {
+    image = fs.readFileSync(db);
+  } catch {
+    return MetaDb.open(db, { readonly: true }); // names the problem as a normal open does
+  }
+  return MetaDb.fromBuffer(image, db);
 }
 
 /**
@@ -132,6 +151,7 @@ export function checkNewStoreDest(dest: string): void {
   try {
     st = fs.statSync(dest);
   } catch {
+    checkDestParent(dest);
     return;
   }
   if (!st.isDirectory()) {
