@@ -3,10 +3,12 @@
  * export/ that restores the tree (or `--zip` writes it as an ordinary zip).
  */
 import { UsageError } from "../errors.js";
-import { type ExtractHooks, extractTree } from "../export/extract.js";
+import { type ExtractHooks, extractTree, type UnreadableFile } from "../export/extract.js";
 import { extractToZip } from "../export/extract-zip.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { ExtractTracker } from "./extract-interrupt.js";
+import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
 import { ProgressBar } from "./progress.js";
 
 const usage = `Usage: superchunk extract <store> <dest-dir> [path-in-store...]
@@ -24,6 +26,10 @@ symlinks and directories kept, hard links written as separate files), which
 'unzip' restores; it is not replaced unless --force is given.
 
 Options:
+  --continue-on-error
+               when a file's content cannot be read from the store (a damaged
+               super-chunk), list it on stderr (and under "unreadable" with --json)
+               and go on with the rest; exit status 3 when any was listed
   --zip        write <dest> as a zip file instead of a directory
   --force      with --zip: replace an existing <dest> file
   --json       print the summary as JSON
@@ -40,6 +46,7 @@ export const extractCommand: Command = {
       quiet: { type: "boolean" },
       zip: { type: "boolean" },
       force: { type: "boolean" },
+      "continue-on-error": { type: "boolean" },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -50,24 +57,51 @@ export const extractCommand: Command = {
     const [store, dest, ...paths] = positionals as [string, string, ...string[]];
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
     let warnings = 0;
+    const unreadable: UnreadableFile[] = [];
+    const tracker = new ExtractTracker(dest);
     const hooks: ExtractHooks = {
-      onProgress: (p) => bar.update({ phase: "extract", ...p }),
+      onProgress: (p) => {
+        tracker.done = p.filesDone;
+        bar.update({ phase: "extract", ...p });
+      },
+      onWriting: (p) => {
+        tracker.writing = p;
+      },
       onWarning: (w) => {
         warnings++;
         bar.done();
         io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
       },
     };
-    const s = values.zip
-      ? await extractToZip(store, dest, paths, { force: values.force ?? false }, hooks)
-      : await extractTree(store, dest, paths, hooks);
+    if (values["continue-on-error"] && values.zip)
+      throw new UsageError("E_USAGE", "--continue-on-error is for extracting into a directory");
+    if (values["continue-on-error"]) {
+      hooks.onUnreadable = (f) => {
+        unreadable.push(f);
+        bar.done();
+        io.stderr.write(`superchunk: could not extract ${f.path}: ${f.message} [${f.code}]\n`);
+      };
+    }
+    if (values.zip) noteLeftovers(dest, io);
+    const s = await interruptible(io, values.zip ? removePartialsOf(dest) : tracker.cleanup, () =>
+      values.zip
+        ? extractToZip(store, dest, paths, { force: values.force ?? false }, hooks)
+        : extractTree(store, dest, paths, hooks),
+    );
     bar.done();
-    if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-    else if (!values.quiet) {
+    if (values.json) {
+      const out = values["continue-on-error"] ? { ...s, unreadable } : s;
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    } else if (!values.quiet) {
       io.stdout.write(
         `extracted ${s.files} files, ${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${formatBytes(s.bytes)} in ${s.seconds.toFixed(1)} s\n`,
       );
     }
-    return warnings > 0 ? EXIT.partial : EXIT.ok;
+    if (unreadable.length > 0) {
+      io.stderr.write(
+        `superchunk: ${unreadable.length} ${unreadable.length === 1 ? "file" : "files"} could not be extracted (listed above)\n`,
+      );
+    }
+    return warnings > 0 || unreadable.length > 0 ? EXIT.partial : EXIT.ok;
   },
 };

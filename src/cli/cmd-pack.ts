@@ -11,6 +11,7 @@ import { type PackToSummary, packTo } from "../pack/pack-to.js";
 import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
 import { ProgressBar } from "./progress.js";
 
 const usage = `Usage: superchunk pack <source-dir> <store-dir> [options]
@@ -46,7 +47,8 @@ Options:
   --quiet                 no progress bar, no summary
   -h, --help              show this help
 
-Exit status: 0 done, 1 failed, 2 bad usage, 3 done but some files were skipped.`;
+Exit status: 0 done, 1 failed, 2 bad usage, 3 done but some files were skipped,
+130/143 interrupted by SIGINT/SIGTERM (what was built so far is removed).`;
 
 export const packCommand: Command = {
   name: "pack",
@@ -110,7 +112,10 @@ export const packCommand: Command = {
         io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
       },
     };
-    const summary = await packTo(positionals[0]!, dest, opts, hooks, s3);
+    noteLeftovers(dest, io);
+    const summary = await interruptible(io, removePartialsOf(dest), () =>
+      packTo(positionals[0]!, dest, opts, hooks, s3),
+    );
     bar.done();
     if (values.json)
       io.stdout.write(

@@ -7,8 +7,10 @@ import { UsageError } from "../errors.js";
 import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { interruptible } from "./interrupt.js";
 import { parsePercent } from "./percent.js";
 import { ProgressBar } from "./progress.js";
+import { repackCleanup } from "./repack-interrupt.js";
 import { s3Options } from "./s3-options.js";
 
 const usage = `Usage: superchunk repack <store> [options]
@@ -80,7 +82,8 @@ export const repackCommand: Command = {
     if (values.order !== undefined) opts.order = values.order as RepackOptions["order"];
     if (values.threads !== undefined)
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
-    const s = await repackStore(positionals[0]!, opts);
+    const cleanup = repackCleanup(positionals[0]!, opts.dryRun === true);
+    const s = await interruptible(io, cleanup, () => repackStore(positionals[0]!, opts));
     bar.done();
     if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else if (!values.quiet) io.stdout.write(renderRepack(s));

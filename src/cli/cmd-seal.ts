@@ -5,8 +5,10 @@
 import type { S3Options } from "../blobstore/s3-client.js";
 import { UsageError } from "../errors.js";
 import { type SealSummary, sealStore } from "../export/seal.js";
+import { releaseOwnLock } from "../store/store-lock.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
 import { s3Options } from "./s3-options.js";
 
 const usage = `Usage: superchunk seal <store> <out.zip> [options]
@@ -59,6 +61,15 @@ function parseSealArgs(args: string[], io: CliIO): SealArgs | undefined {
   };
 }
 
+/** An interrupted seal removes its temporary files and releases the store's lock if it holds it. */
+function sealCleanup(store: string, out: string): () => string {
+  const removeTemps = removePartialsOf(out);
+  return () => {
+    releaseOwnLock(store);
+    return removeTemps();
+  };
+}
+
 /** One line about a sealed archive. */
 export function renderSealSummary(s: SealSummary): string {
   const fetched = s.fetchedBytes === undefined ? "" : `, fetched ${formatBytes(s.fetchedBytes)}`;
@@ -75,7 +86,10 @@ export const sealCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    const s = await sealStore(a.store, a.out, { force: a.force, s3: a.s3 });
+    noteLeftovers(a.out, io);
+    const s = await interruptible(io, sealCleanup(a.store, a.out), () =>
+      sealStore(a.store, a.out, { force: a.force, s3: a.s3 }),
+    );
     if (a.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else if (!a.quiet) io.stdout.write(renderSealSummary(s));
     return EXIT.ok;

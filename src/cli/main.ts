@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { EngineError } from "../errors.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { commands } from "./commands.js";
+import { wasInterrupted } from "./interrupt.js";
 
 const VERSION = "0.1.0";
 
@@ -115,7 +116,7 @@ export function runProcess(argv: string[], io: CliIO, list: readonly Command[] =
   const dbgIO = { ...io, env: debug ? { ...io.env, SUPERCHUNK_DEBUG: "1" } : io.env };
   let settled = false;
   const unfinished = () => {
-    if (settled) return;
+    if (settled || wasInterrupted()) return; // a signal ended it, with its own line and status
     settled = true;
     io.stderr.write(`${label}: command ended without finishing [E_INTERNAL]\n`);
     if (debug) io.stderr.write(`active: ${process.getActiveResourcesInfo().join(", ")}\n`);

@@ -18,8 +18,10 @@ import { contentKeyMatches } from "../meta/extent-digest.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
 import { type Item, selectItems } from "./select-items.js";
+import { type UnreadableFile, unreadableFile } from "./unreadable.js";
 
 export type { Item } from "./select-items.js";
+export type { UnreadableFile } from "./unreadable.js";
 
 import { type Extent, type InodeId, InodeKind } from "../types.js";
 import { ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
@@ -32,6 +34,13 @@ export interface ExtractHooks {
     bytesTotal: number;
   }) => void;
   onWarning?: (w: EngineWarning) => void;
+  /** the path of a regular file about to be written, then undefined once it is done */
+  onWriting?: (path: string | undefined) => void;
+  /**
+   * --continue-on-error: when given, a file whose content cannot be read from the store is
+   * removed and reported here, and the extract goes on (unreadable.ts); else it ends it
+   */
+  onUnreadable?: (f: UnreadableFile) => void;
 }
 
 export interface ExtractSummary {
@@ -86,8 +95,7 @@ async function restore(
     const linked = firstPath.get(it.ino);
     if (linked && a.kind !== InodeKind.dir) {
       replaceWith(abs, () => fs.linkSync(linked, abs));
-    } else {
-      await create(reader, abs, a, s, hooks);
+    } else if (await create(reader, abs, a, s, hooks)) {
       firstPath.set(it.ino, abs);
       attrs.push({ abs, a });
     }
@@ -117,31 +125,41 @@ async function create(
   a: InodeAttr,
   s: ExtractSummary,
   hooks: ExtractHooks,
-) {
+): Promise<boolean> {
   const where = abs.toString();
   try {
     switch (a.kind) {
       case InodeKind.dir:
         ensureDir(abs);
         s.dirs++;
-        return;
-      case InodeKind.file:
-        s.bytes += await writeFile(reader, abs, a);
+        return true;
+      case InodeKind.file: {
+        const written = await writeFile(reader, abs, a, hooks);
+        if (written === undefined) return false; // unreadable, reported
+        s.bytes += written;
         s.files++;
-        return;
+        return true;
+      }
       case InodeKind.symlink:
         replaceWith(abs, () => fs.symlinkSync(reader.readlink(a.ino), abs));
         s.symlinks++;
-        return;
+        return true;
       default:
         if (makeSpecial(abs, a, hooks)) s.other++;
+        return true;
     }
   } catch (err) {
     throw wrapFsError(err, where, "extract");
   }
 }
 
-async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promise<number> {
+/** Writes a regular file; undefined when its content was unreadable and onUnreadable took it. */
+async function writeFile(
+  reader: StoreReader,
+  abs: Buffer,
+  a: InodeAttr,
+  hooks: ExtractHooks,
+): Promise<number | undefined> {
   let fd = -1;
   replaceWith(abs, () => {
     fd = fs.openSync(
@@ -150,6 +168,7 @@ async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promis
       0o600,
     );
   });
+  hooks.onWriting?.(abs.toString());
   // the whole file's bytes must hash to its content's key: extents in the wrong order, or
   // any other edit that passes each sub-block's own check, end in E_CORRUPT
   const want = contentKeyOf(reader, a);
@@ -183,8 +202,17 @@ async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promis
       );
     }
     return a.size;
-  } finally {
+  } catch (err) {
+    const bad = hooks.onUnreadable && unreadableFile(abs.toString(), err);
+    if (!bad) throw err;
     fs.closeSync(fd);
+    fd = -1;
+    fs.rmSync(abs, { force: true });
+    hooks.onUnreadable?.(bad);
+    return undefined;
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+    hooks.onWriting?.(undefined);
   }
 }
 

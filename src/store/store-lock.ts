@@ -110,3 +110,18 @@ function makeLock(file: string, info: StoreLockInfo): StoreLock {
     },
   };
 }
+
+/**
+ * Removes `dir`'s lock when this process holds it (for a process about to exit on a
+ * signal, whose StoreLock objects will not be released); anything else is left alone.
+ */
+export function releaseOwnLock(dir: string): void {
+  const file = path.join(dir, LOCK_FILE);
+  let info: StoreLockInfo | undefined;
+  try {
+    info = parseLock(fs.readFileSync(file, "utf8"));
+  } catch {
+    return;
+  }
+  if (info?.pid === process.pid && info.host === os.hostname()) fs.rmSync(file, { force: true });
+}
