@@ -12,7 +12,13 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CorruptError, cleanupAfter, type EngineWarning, wrapFsError } from "../errors.js";
+import {
+  CorruptError,
+  cleanupAfter,
+  type EngineWarning,
+  throwIfAborted,
+  wrapFsError,
+} from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
 import { contentKeyMatches } from "../meta/extent-digest.js";
 import type { InodeAttr } from "../reader/fs-view.js";
@@ -23,6 +29,7 @@ export type { Item } from "./select-items.js";
 
 import { type Extent, type InodeId, InodeKind } from "../types.js";
 import { ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
+import { ExtractUndo } from "./extract-undo.js";
 
 export interface ExtractHooks {
   onProgress?: (p: {
@@ -32,6 +39,11 @@ export interface ExtractHooks {
     bytesTotal: number;
   }) => void;
   onWarning?: (w: EngineWarning) => void;
+  /**
+   * Stops the extract between files and between 4 MiB reads: it rejects with AbortError
+   * E_ABORTED after removing everything it had made (extract-undo.ts).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ExtractSummary {
@@ -54,11 +66,14 @@ export async function extractTree(
   hooks: ExtractHooks = {},
 ): Promise<ExtractSummary> {
   const started = process.hrtime.bigint();
+  throwIfAborted(hooks.signal, "extract");
   const reader = await openStoreReaderAt(storeDir);
   const work = async () => {
     const items = selectItems(reader, paths);
+    const undo = new ExtractUndo(dest, !fs.existsSync(dest));
     fs.mkdirSync(dest, { recursive: true });
-    const summary = await restore(reader, items, Buffer.from(path.resolve(dest)), hooks);
+    const abs = Buffer.from(path.resolve(dest));
+    const summary = await ExtractUndo.guard(undo, () => restore(reader, items, abs, hooks, undo));
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return summary;
   };
@@ -70,6 +85,7 @@ async function restore(
   items: Item[],
   dest: Buffer,
   hooks: ExtractHooks,
+  undo: ExtractUndo,
 ): Promise<ExtractSummary> {
   const s: ExtractSummary = { files: 0, dirs: 0, symlinks: 0, other: 0, bytes: 0, seconds: 0 };
   const firstPath = new Map<number, Buffer>();
@@ -83,6 +99,9 @@ async function restore(
     dirs.checkParent(it.rel);
     const a = reader.getattr(it.ino)!;
     if (a.kind === InodeKind.dir) dirs.made(it.rel);
+    if (it.rel.length > 0 && (a.kind !== InodeKind.dir || ExtractUndo.missing(abs))) {
+      undo.made(abs, a.kind === InodeKind.dir);
+    }
     const linked = firstPath.get(it.ino);
     if (linked && a.kind !== InodeKind.dir) {
       replaceWith(abs, () => fs.linkSync(linked, abs));
@@ -97,6 +116,7 @@ async function restore(
       bytesDone: s.bytes,
       bytesTotal,
     });
+    throwIfAborted(hooks.signal, "extract");
   }
   for (let i = attrs.length - 1; i >= 0; i--) applyAttrs(attrs[i]!.abs, attrs[i]!.a, hooks);
   return s;
@@ -126,7 +146,7 @@ async function create(
         s.dirs++;
         return;
       case InodeKind.file:
-        s.bytes += await writeFile(reader, abs, a);
+        s.bytes += await writeFile(reader, abs, a, hooks.signal);
         s.files++;
         return;
       case InodeKind.symlink:
@@ -141,7 +161,12 @@ async function create(
   }
 }
 
-async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promise<number> {
+async function writeFile(
+  reader: StoreReader,
+  abs: Buffer,
+  a: InodeAttr,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   let fd = -1;
   replaceWith(abs, () => {
     fd = fs.openSync(
@@ -157,6 +182,7 @@ async function writeFile(reader: StoreReader, abs: Buffer, a: InodeAttr): Promis
   try {
     // each step writes bytes the content holds: a size the content does not back ends it
     for (let off = 0; off < a.size; ) {
+      throwIfAborted(signal, "extract");
       const buf = await reader.read(a.ino, off, Math.min(READ_BYTES, a.size - off));
       if (buf.length === 0) {
         throw new CorruptError("E_CORRUPT", `inode ${a.ino}: content ends at ${off} of ${a.size}`, {
