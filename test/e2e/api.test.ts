@@ -219,6 +219,14 @@ test("api - importing the entry loads no FUSE binding", () => {
   if (n !== -1) assert.ok(n > 0, "a loaded binding shows in the maps");
 });
 
+test("api - examples/library.mjs runs against the package entry and exits 0", () => {
+  const example = fileURLToPath(new URL("../../../examples/library.mjs", import.meta.url));
+  // inside the package "superchunk" resolves to itself (package.json exports)
+  const r = spawnSync(process.execPath, [example], { encoding: "utf8" });
+  assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /\nok\n$/);
+});
+
 t("api - mount read-only, read through the mount, unmount", async () => {
   const { src, store } = await packed();
   const mnt = mountDir("api");
