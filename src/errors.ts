@@ -13,6 +13,8 @@ export type ErrorCode =
   | "E_DEST_EXISTS"
   | "E_PATH_ESCAPE"
   | "E_STORE_LOCKED"
+  // the caller's AbortSignal fired: the operation stopped and removed what it had written
+  | "E_ABORTED"
   // file-system operations (read-write mount); errno in src/fuse/errno.ts
   | "E_EXISTS"
   | "E_NOT_EMPTY"
@@ -140,6 +142,38 @@ export class InternalError extends EngineError {
     super("internal", "E_INTERNAL", message, data, cause);
     this.name = "InternalError";
   }
+}
+
+/**
+ * The operation was stopped by its caller's AbortSignal and removed what it had written
+ * (a usage-family error: the caller asked for it). Named "AbortError", as the DOM's is,
+ * so `err.name === "AbortError"` checks work for both; `cause` is the signal's reason.
+ */
+export class AbortError extends EngineError {
+  constructor(message = "the operation was aborted", data?: Data, cause?: unknown) {
+    super("usage", "E_ABORTED", message, data, cause);
+    this.name = "AbortError";
+  }
+}
+
+/** Throws AbortError E_ABORTED when `signal` has fired (nothing when it is undefined). */
+export function throwIfAborted(signal: AbortSignal | undefined, what = "the operation"): void {
+  if (signal?.aborted) throw new AbortError(`${what} was aborted`, {}, signal.reason);
+}
+
+/**
+ * A progress callback that calls `onProgress` (when given), then throws AbortError once
+ * `signal` has fired: a long operation's progress reports double as its abort points.
+ */
+export function abortingProgress<P>(
+  signal: AbortSignal,
+  what: string,
+  onProgress?: (p: P) => void,
+): (p: P) => void {
+  return (p) => {
+    onProgress?.(p);
+    throwIfAborted(signal, what);
+  };
 }
 
 /**

@@ -4,24 +4,14 @@
  * mount-daemon.ts starts a server in the background with the same arguments.
  */
 import * as path from "node:path";
-import { EngineError, UsageError } from "../errors.js";
-import {
-  checkFuseAvailable,
-  checkMountpoint,
-  type FuseMount,
-  mountFsView,
-  mountWritable,
-} from "../fuse/fuse-mount.js";
-import { checkFuseOption } from "../fuse/fuse-options.js";
+import { type OpenedMount, openAndMount } from "../api/mount-open.js";
+import { UsageError } from "../errors.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
-import { openStoreView } from "../location/store-view.js";
-import { compactor } from "../maintain/compact.js";
-import type { FsView } from "../reader/fs-view.js";
 import { COMPACT_IDLE_MS } from "../writer/index.js";
 import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { startBackground } from "./mount-daemon.js";
-import { followOptions, followSecondsOf, mountFollowing } from "./mount-follow.js";
+import { followOptions, followSecondsOf } from "./mount-follow.js";
 import { serveForeground } from "./mount-server.js";
 
 const usage = `Usage: superchunk mount <store> <mountpoint> [options]
@@ -173,58 +163,27 @@ export const mountCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (a.foreground) return serveForeground(a.store, () => openAndMount(a, io), io);
+    if (a.foreground) return serveForeground(a.store, () => openMount(a, io), io);
     const nonEmpty = a.fuseOptions.includes("nonempty");
     return startBackground(args, { store: a.store, mountpoint: a.mountpoint, nonEmpty }, io);
   },
 };
 
-/** Every check, then the mount; on failure nothing stays open or mounted. */
-async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mount: FuseMount }> {
-  let view: FsView | undefined;
-  try {
-    await checkFuseAvailable();
-    await checkMountpoint(a.mountpoint, a.fuseOptions.includes("nonempty"));
-    for (const o of a.fuseOptions) checkFuseOption(o);
-    const log = (line: string) => io.stderr.write(`${line}\n`);
-    const opts = { log, fuseOptions: a.fuseOptions, fsName: a.store, debug: a.debug };
-    const follow = a.followSeconds === undefined ? undefined : followOptions(a.followSeconds, log);
-    const opened = await openStoreView(a.store, {
-      readOnly: a.readOnly,
-      readWrite: a.readWrite,
-      follow,
-      cacheBytes: a.cacheBytes,
-      fetchAheadBytes: a.fetchAheadBytes,
-      purpose: `mount ${a.mountpoint}`,
-      log,
-      onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
-      ...(a.compactIdleMs === 0 ? {} : { compactor: compactor(), compactIdleMs: a.compactIdleMs }),
-      s3: {
-        env: io.env,
-        ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
-        ...(a.pathStyle ? { forcePathStyle: true } : {}),
-      },
-      http: {
-        ...(a.httpTimeoutMs === undefined ? {} : { timeoutMs: a.httpTimeoutMs }),
-        ...(a.httpRetries === undefined ? {} : { retries: a.httpRetries }),
-      },
-      workDir: a.workDir,
-      publishIdleMs: a.publishIdleMs,
-    });
-    view = opened.view;
-    if (opened.mode === "read-write") {
-      return { view, mount: await mountWritable(opened.view, a.mountpoint, opts) };
-    }
-    if (opened.mode === "follow" && follow !== undefined) {
-      return { view, mount: await mountFollowing(opened.view, a.mountpoint, opts, follow) };
-    }
-    return { view, mount: await mountFsView(view, a.mountpoint, opts) };
-  } catch (err) {
-    await view?.close().catch(() => {});
-    throw err;
-  }
-}
-
-function describe(err: unknown): string {
-  return err instanceof EngineError ? `${err.code}: ${err.message}` : String(err);
+/** Opens and mounts the store as `a` says (api/mount-open.ts). */
+function openMount(a: MountArgs, io: CliIO): Promise<OpenedMount> {
+  const log = (line: string) => io.stderr.write(`${line}\n`);
+  return openAndMount({
+    ...a,
+    follow: a.followSeconds === undefined ? undefined : followOptions(a.followSeconds, log),
+    s3: {
+      env: io.env,
+      ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
+      ...(a.pathStyle ? { forcePathStyle: true } : {}),
+    },
+    http: {
+      ...(a.httpTimeoutMs === undefined ? {} : { timeoutMs: a.httpTimeoutMs }),
+      ...(a.httpRetries === undefined ? {} : { retries: a.httpRetries }),
+    },
+    log,
+  });
 }

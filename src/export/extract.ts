@@ -8,11 +8,16 @@
  * the way are replaced rather than followed, files are created with
  * O_EXCL|O_NOFOLLOW, and a file is written only as far as its content reaches.
  */
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CorruptError, cleanupAfter, type EngineWarning, wrapFsError } from "../errors.js";
+import {
+  CorruptError,
+  cleanupAfter,
+  type EngineWarning,
+  throwIfAborted,
+  wrapFsError,
+} from "../errors.js";
 import { openStoreReaderAt } from "../location/store-view.js";
 import { contentKeyMatches } from "../meta/extent-digest.js";
 import type { InodeAttr } from "../reader/fs-view.js";
@@ -25,6 +30,8 @@ export type { UnreadableFile } from "./unreadable.js";
 
 import { type Extent, type InodeId, InodeKind } from "../types.js";
 import { ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
+import { ExtractUndo } from "./extract-undo.js";
+import { applyAttrs, makeSpecial } from "./node-attrs.js";
 
 export interface ExtractHooks {
   onProgress?: (p: {
@@ -41,6 +48,11 @@ export interface ExtractHooks {
    * removed and reported here, and the extract goes on (unreadable.ts); else it ends it
    */
   onUnreadable?: (f: UnreadableFile) => void;
+  /**
+   * Stops the extract between files and between 4 MiB reads: it rejects with AbortError
+   * E_ABORTED after removing everything it had made (extract-undo.ts).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ExtractSummary {
@@ -63,11 +75,14 @@ export async function extractTree(
   hooks: ExtractHooks = {},
 ): Promise<ExtractSummary> {
   const started = process.hrtime.bigint();
+  throwIfAborted(hooks.signal, "extract");
   const reader = await openStoreReaderAt(storeDir);
   const work = async () => {
     const items = selectItems(reader, paths);
+    const undo = new ExtractUndo(dest, !fs.existsSync(dest));
     fs.mkdirSync(dest, { recursive: true });
-    const summary = await restore(reader, items, Buffer.from(path.resolve(dest)), hooks);
+    const abs = Buffer.from(path.resolve(dest));
+    const summary = await ExtractUndo.guard(undo, () => restore(reader, items, abs, hooks, undo));
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return summary;
   };
@@ -79,6 +94,7 @@ async function restore(
   items: Item[],
   dest: Buffer,
   hooks: ExtractHooks,
+  undo: ExtractUndo,
 ): Promise<ExtractSummary> {
   const s: ExtractSummary = { files: 0, dirs: 0, symlinks: 0, other: 0, bytes: 0, seconds: 0 };
   const firstPath = new Map<number, Buffer>();
@@ -92,6 +108,9 @@ async function restore(
     dirs.checkParent(it.rel);
     const a = reader.getattr(it.ino)!;
     if (a.kind === InodeKind.dir) dirs.made(it.rel);
+    if (it.rel.length > 0 && (a.kind !== InodeKind.dir || ExtractUndo.missing(abs))) {
+      undo.made(abs, a.kind === InodeKind.dir);
+    }
     const linked = firstPath.get(it.ino);
     if (linked && a.kind !== InodeKind.dir) {
       replaceWith(abs, () => fs.linkSync(linked, abs));
@@ -105,6 +124,7 @@ async function restore(
       bytesDone: s.bytes,
       bytesTotal,
     });
+    throwIfAborted(hooks.signal, "extract");
   }
   for (let i = attrs.length - 1; i >= 0; i--) applyAttrs(attrs[i]!.abs, attrs[i]!.a, hooks);
   return s;
@@ -176,6 +196,7 @@ async function writeFile(
   try {
     // each step writes bytes the content holds: a size the content does not back ends it
     for (let off = 0; off < a.size; ) {
+      throwIfAborted(hooks.signal, "extract");
       const buf = await reader.read(a.ino, off, Math.min(READ_BYTES, a.size - off));
       if (buf.length === 0) {
         throw new CorruptError("E_CORRUPT", `inode ${a.ino}: content ends at ${off} of ${a.size}`, {
@@ -214,66 +235,6 @@ async function writeFile(
     if (fd >= 0) fs.closeSync(fd);
     hooks.onWriting?.(undefined);
   }
-}
-
-function makeSpecial(abs: Buffer, a: InodeAttr, hooks: ExtractHooks): boolean {
-  const p = abs.toString();
-  let args: string[];
-  if (a.kind === InodeKind.fifo) args = [p, "p"];
-  else if (a.kind === InodeKind.chardev || a.kind === InodeKind.blockdev) {
-    if (process.getuid?.() !== 0) {
-      hooks.onWarning?.({
-        path: p,
-        code: "E_UNSUPPORTED",
-        message: `${p}: device node needs root, skipped`,
-      });
-      return false;
-    }
-    args = [
-      p,
-      a.kind === InodeKind.chardev ? "c" : "b",
-      String(major(a.rdev)),
-      String(minor(a.rdev)),
-    ];
-  } else {
-    hooks.onWarning?.({ path: p, code: "E_UNSUPPORTED", message: `${p}: socket not restored` });
-    return false;
-  }
-  replaceWith(abs, () => {
-    const r = spawnSync("mknod", args, { stdio: ["ignore", "ignore", "pipe"] });
-    if (r.status !== 0) throw new Error(`mknod failed: ${r.stderr?.toString().trim()}`);
-  });
-  return true;
-}
-
-/** Linux dev_t encoding (glibc gnu_dev_major/minor). */
-function major(dev: number): number {
-  const d = BigInt(dev);
-  return Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
-}
-function minor(dev: number): number {
-  const d = BigInt(dev);
-  return Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
-}
-
-function applyAttrs(abs: Buffer, a: InodeAttr, hooks: ExtractHooks): void {
-  try {
-    if (process.getuid?.() === 0) fs.lchownSync(abs, a.uid, a.gid);
-    if (a.kind !== InodeKind.symlink) fs.chmodSync(abs, a.mode);
-    fs.lutimesSync(abs, nsToSeconds(a.atimeNs), nsToSeconds(a.mtimeNs));
-  } catch (err) {
-    const e = wrapFsError(err, abs.toString(), "set attributes");
-    hooks.onWarning?.({ path: abs.toString(), code: e.code, message: e.message });
-  }
-}
-
-/**
- * Seconds as a double for utimes. A double near 2e9 s resolves about 240 ns and
- * libuv truncates to whole nanoseconds, so aim at the middle of the microsecond:
- * the restored time is then exact to the microsecond.
- */
-function nsToSeconds(ns: bigint): number {
-  return (Number(ns / 1000n) + 0.5) / 1e6;
 }
 
 /** The key of the content file `a` holds and its extents, or undefined for an empty file. */

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { superChunkKey } from "../blobstore/blob-store.js";
-import { CorruptError, wrapFsError } from "../errors.js";
+import { CorruptError, throwIfAborted, wrapFsError } from "../errors.js";
 import type { StoreSource } from "../location/store-source.js";
 import type { SuperChunkRecord } from "../meta/records.js";
 import { decodeHeader } from "../superchunk/decode-header.js";
@@ -33,6 +33,7 @@ export async function stageSuperChunks(
   src: StoreSource,
   stageDir: string,
   concurrency = SEAL_FETCH_CONCURRENCY,
+  signal?: AbortSignal,
 ): Promise<StagedSuperChunks> {
   const scs = src.meta.listSuperChunks().sort((a, b) => a.id - b.id);
   const inputs = scs.map((sc) => ({
@@ -43,7 +44,7 @@ export async function stageSuperChunks(
   let failed = false;
   const worker = async () => {
     for (let i = next++; i < scs.length && !failed; i = next++) {
-      await stageOne(src, scs[i]!, inputs[i]!).catch((err: unknown) => {
+      await stageOne(src, scs[i]!, inputs[i]!, signal).catch((err: unknown) => {
         failed = true;
         throw err;
       });
@@ -62,7 +63,9 @@ async function stageOne(
   src: StoreSource,
   sc: SuperChunkRecord,
   input: { key: string; file: string },
+  signal: AbortSignal | undefined,
 ): Promise<void> {
+  throwIfAborted(signal, "seal");
   const data = await src.blobs.get(input.key);
   if (data.length !== sc.storedBytes) {
     const where = `${src.location}/${input.key}`;

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import { parseSuperChunkKey } from "../blobstore/blob-store.js";
 import type { S3Options } from "../blobstore/s3-client.js";
-import { isCode } from "../errors.js";
+import { isCode, throwIfAborted } from "../errors.js";
 import {
   type ArchivePlan,
   checkArchiveDest,
@@ -34,6 +34,8 @@ export interface SealOptions {
   s3?: S3Options;
   /** super-chunks fetched at once from a store that is not a directory; default 4 */
   fetchConcurrency?: number;
+  /** stops the seal (AbortError E_ABORTED); nothing is left at or beside the output */
+  signal?: AbortSignal | undefined;
 }
 
 /** What sealStore wrote. */
@@ -66,6 +68,7 @@ export async function sealStore(
   opts: SealOptions = {},
 ): Promise<SealSummary> {
   const started = process.hrtime.bigint();
+  throwIfAborted(opts.signal, "seal");
   checkArchiveDest(out, opts.force === true);
   const src = await openStoreSource(resolveStoreLocation(location), {
     readonly: true,
@@ -113,7 +116,7 @@ async function sealFetched(src: StoreSource, out: string, opts: SealOptions): Pr
   const stage = tempPath(out, "stage");
   try {
     fs.mkdirSync(stage, { mode: 0o700 });
-    const staged = await stageSuperChunks(src, stage, opts.fetchConcurrency);
+    const staged = await stageSuperChunks(src, stage, opts.fetchConcurrency, opts.signal);
     const gen = copyGenerationOf(src.meta);
     const copy = copyEntriesOfPacked(packedDatabase, gen, src.location);
     const db = { key: ARCHIVE_DB_KEY, data: packedDatabase };

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import { FileByteSource } from "../blobstore/byte-source.js";
 import { ZipBlobStore } from "../blobstore/zip-blob-store.js";
-import { CorruptError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
+import { CorruptError, NotFoundError, throwIfAborted, UsageError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { SuperChunkRecord } from "../meta/records.js";
 import { checkDestParent } from "../store/dest-parent.js";
@@ -39,6 +39,8 @@ export interface ArchiveWriteOptions {
   force?: boolean;
   /** write zip64 records even when not needed (tests); default false */
   forceZip64?: boolean;
+  /** stops the write before and after the zip is written: AbortError, nothing installed */
+  signal?: AbortSignal | undefined;
 }
 
 /** A hidden name beside `out`: `.<name>.<what>-<pid>-<rand>`. */
@@ -153,8 +155,10 @@ export async function writeArchive(
   const dir = path.dirname(path.resolve(out));
   const tmp = tempPath(out, "partial");
   try {
+    throwIfAborted(opts.signal, "writing the archive");
     const bytes = await writeZipArchive(tmp, inputs, { forceZip64: opts.forceZip64 === true });
     await verifyArchive(tmp, inputs);
+    throwIfAborted(opts.signal, "writing the archive");
     install(tmp, out, opts.force === true);
     fsyncDirSync(dir);
     return bytes;

@@ -54,6 +54,8 @@ export interface StoreTargetOptions {
   s3?: S3UploadOptions;
   /** s3:// targets: progress of the upload */
   onUpload?: S3UploadProgress;
+  /** archive targets: stops the archive's write (AbortError; nothing left behind) */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -66,11 +68,11 @@ export interface StoreTargetOptions {
 export function storeTargetFor(dest: string, opts: StoreTargetOptions): StoreTarget {
   const kind = newStoreKindOf(dest, true);
   if (kind === "s3") return s3Target(dest, opts);
-  if (kind === "archive") return archiveTarget(dest);
+  if (kind === "archive") return archiveTarget(dest, opts.signal);
   return { location: dest, build: (fill) => fill(dest) };
 }
 
-function archiveTarget(out: string): StoreTarget {
+function archiveTarget(out: string, signal: AbortSignal | undefined): StoreTarget {
   return {
     location: out,
     async build(fill) {
@@ -81,7 +83,7 @@ function archiveTarget(out: string): StoreTarget {
       try {
         const summary = await fill(tmpStore);
         const started = process.hrtime.bigint();
-        const archiveBytes = await writeDirArchive(tmpStore, out);
+        const archiveBytes = await writeDirArchive(tmpStore, out, { signal });
         const sealSeconds = Number(process.hrtime.bigint() - started) / 1e9;
         return {
           ...summary,

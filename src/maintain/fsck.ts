@@ -16,7 +16,7 @@
 import * as fs from "node:fs";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { cleanupAfter, UsageError } from "../errors.js";
+import { abortingProgress, cleanupAfter, throwIfAborted, UsageError } from "../errors.js";
 import {
   type MaintainedStore,
   maintainStoreAt,
@@ -47,6 +47,11 @@ export interface FsckOptions {
   onProgress?: (p: FsckProgress) => void;
   /** for s3:// locations: endpoint, region, credentials, timeouts */
   s3?: S3MaintainOptions;
+  /**
+   * Stops a check between super-chunks (AbortError E_ABORTED); repairs are stopped only
+   * before they start, never half-way.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -59,7 +64,15 @@ export interface FsckOptions {
  */
 export async function fsckStore(dir: string, opts: FsckOptions = {}): Promise<FsckReport> {
   const repairs = opts.fix === true || opts.rebuildIndex === true || opts.repairFrom !== undefined;
-  if (!repairs) return checkOnly(resolveStoreLocation(dir), opts);
+  throwIfAborted(opts.signal, "fsck");
+  if (!repairs) {
+    const { signal, onProgress } = opts;
+    const checking =
+      signal === undefined
+        ? opts
+        : { ...opts, onProgress: abortingProgress(signal, "fsck", onProgress) };
+    return checkOnly(resolveStoreLocation(dir), checking);
+  }
   const maintenance = { purpose: "fsck", s3: opts.s3, archiveRefusal: REPAIR_REFUSAL };
   return maintainStoreAt(dir, maintenance, (ms) => repairOpened(ms, opts), repaired);
 }

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
-import { assert, CorruptError } from "../errors.js";
+import { assert, CorruptError, isCode } from "../errors.js";
 import type { StoreRewrite } from "../meta/store-rewrite.js";
 import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
 import {
@@ -75,11 +75,26 @@ export async function applyRewrite(
   ctx: RewriteContext,
   plan: RewritePlan,
 ): Promise<WrittenChunk[]> {
-  const { written, placed } = await writeGroups(ctx, plan.groups);
-  ctx.beforeCommit?.();
+  let done: Awaited<ReturnType<typeof writeGroups>>;
+  try {
+    done = await writeGroups(ctx, plan.groups);
+    ctx.beforeCommit?.();
+  } catch (err) {
+    // aborted by the caller: the files written so far go (a crash leaves them as orphans)
+    if (isCode(err, "E_ABORTED")) await removeNew(ctx, plan.groups.length);
+    throw err;
+  }
+  const { written, placed } = done;
   commitSwitch(ctx.rewrite, written, placed, plan);
   for (const id of plan.retire) await ctx.blobs.delete(superChunkKey(id));
   return written;
+}
+
+/** Removes the files of new super-chunks `ctx.firstId` .. + `count` - 1 (best effort). */
+async function removeNew(ctx: RewriteContext, count: number): Promise<void> {
+  for (let g = 0; g < count; g++) {
+    await ctx.blobs.delete(superChunkKey((ctx.firstId + g) as SuperChunkId)).catch(() => {});
+  }
 }
 
 /**

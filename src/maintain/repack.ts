@@ -13,6 +13,7 @@
  */
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
+import { abortingProgress, throwIfAborted } from "../errors.js";
 import {
   type MaintainedStore,
   maintainStoreAt,
@@ -56,6 +57,11 @@ export interface RepackOptions {
   beforeCommit?: () => void;
   /** for s3:// stores: endpoint, region, credentials, work directory */
   s3?: S3MaintainOptions;
+  /**
+   * Stops the repack between super-chunks read and written and before the switch: it
+   * rejects with AbortError E_ABORTED, the new files removed, the store as it was.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** What a repack did (or, dry, would do). */
@@ -172,8 +178,14 @@ export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
  * const s = await repackStore("/srv/store", { all: true, codec: "xz", level: 9 });
  * console.log(`reclaimed ${s.reclaimedBytes} bytes`);
  */
-export async function repackStore(dir: string, o: RepackOptions = {}): Promise<RepackSummary> {
+export async function repackStore(dir: string, caller: RepackOptions = {}): Promise<RepackSummary> {
   const started = process.hrtime.bigint();
+  const { signal } = caller;
+  const o =
+    signal === undefined
+      ? caller
+      : { ...caller, onProgress: abortingProgress(signal, "repack", caller.onProgress) };
+  throwIfAborted(o.signal, "repack");
   const maintenance = { purpose: "repack", packAtClose: true, s3: o.s3 };
   if (o.dryRun) return previewStoreAt(dir, maintenance, (meta) => repackPreview(meta, o));
   const s = await maintainStoreAt(
@@ -249,7 +261,10 @@ async function rewrite(
             bytesDone: raw,
             bytesTotal: 0,
           }),
-        ...(o.beforeCommit ? { beforeCommit: o.beforeCommit } : {}),
+        beforeCommit: () => {
+          throwIfAborted(o.signal, "repack");
+          o.beforeCommit?.();
+        },
       },
       {
         groups: rewriteGroups,

@@ -3,7 +3,7 @@
  * their defaults) and pack's own, with their defaults in {@link packOptions}.
  */
 import * as os from "node:os";
-import { type EngineWarning, UsageError } from "../errors.js";
+import { abortingProgress, type EngineWarning, UsageError } from "../errors.js";
 import { type StoreSettings, storeSettings } from "../store/store-settings.js";
 import { ZIP_LIMITS_DEFAULT, type ZipLimits } from "../zip/zip-entries.js";
 
@@ -30,6 +30,18 @@ export interface PackProgress {
 export interface PackHooks {
   onProgress?: (p: PackProgress) => void;
   onWarning?: (w: EngineWarning) => void;
+  /**
+   * Stops the pack: checked at each phase and after each file scanned and super-chunk
+   * written; the pack then rejects with AbortError E_ABORTED and removes its partial store.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** `hooks` whose onProgress, after the caller's, throws AbortError once `signal` fired. */
+export function abortableHooks(hooks: PackHooks): PackHooks {
+  const { signal, onProgress } = hooks;
+  if (signal === undefined) return hooks;
+  return { ...hooks, onProgress: abortingProgress(signal, "pack", onProgress) };
 }
 
 /** Fills defaults and validates; UsageError E_USAGE on a bad value. */

@@ -35,6 +35,7 @@ export function packTo(
     purpose: `pack ${path.resolve(source)}`,
     s3,
     ...(hooks.onProgress === undefined ? {} : { onUpload: hooks.onProgress }),
+    signal: hooks.signal,
   });
   return target.build((dir) => packTree(source, dir, opts, hooks));
 }

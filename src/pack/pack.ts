@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { type EngineWarning, UsageError, wrapFsError } from "../errors.js";
+import { type EngineWarning, throwIfAborted, UsageError, wrapFsError } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
 import { planSuperChunks } from "../similarity/plan.js";
@@ -28,7 +28,7 @@ import { writeStoreSettings } from "../store/store-settings.js";
 import { FORMAT_VERSION } from "../types.js";
 import { commitPack } from "./pack-commit.js";
 import type { PackIndex } from "./pack-index.js";
-import { type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
+import { abortableHooks, type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
 import { scanTree } from "./pack-scan.js";
 import { writeSuperChunks } from "./pack-write.js";
 import { ScanPool } from "./scan-pool.js";
@@ -60,14 +60,19 @@ export interface PackSummary {
   order: string;
 }
 
-/** Packs `source` (a directory, or a zip file: see zip-source.ts) into a new store at `dest`. */
+/**
+ * Packs `source` (a directory, or a zip file: see zip-source.ts) into a new store at `dest`.
+ * `hooks.signal` stops it (AbortError E_ABORTED), the partial store removed.
+ */
 export async function packTree(
   source: string,
   dest: string,
   partial: Partial<PackOptions> = {},
-  hooks: PackHooks = {},
+  callerHooks: PackHooks = {},
 ): Promise<PackSummary> {
   const started = process.hrtime.bigint();
+  const hooks = abortableHooks(callerHooks);
+  throwIfAborted(hooks.signal, "pack");
   const opts = packOptions(partial);
   checkSource(source);
   checkNewStoreDest(dest);
@@ -79,6 +84,7 @@ export async function packTree(
   try {
     const summary = await build(source, tmp, opts, hooks);
     removeZipStaging(tmp);
+    throwIfAborted(hooks.signal, "pack");
     installStore(tmp, dest);
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return summary;
