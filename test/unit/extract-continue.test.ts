@@ -28,7 +28,8 @@ test("extract-continue - a damaged super-chunk: the rest extracted, the others l
   const src = path.join(root, "src");
   fs.mkdirSync(src);
   const names = Array.from({ length: 10 }, (_, i) => `f${i}.bin`);
-  names.forEach((n, i) => fs.writeFileSync(path.join(src, n), seededBytes(400_000, 50 + i)));
+  for (const [i, n] of names.entries())
+    fs.writeFileSync(path.join(src, n), seededBytes(400_000, 50 + i));
   const store = path.join(root, "store");
   const packed = await cli("pack", src, store, "--quiet", "--superchunk-size", "1M");
   assert.is(packed.code, 0, packed.err);
