@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { type EngineWarning, UsageError, wrapFsError } from "../errors.js";
+import type { EngineWarning } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
 import { planSuperChunks } from "../similarity/plan.js";
@@ -30,10 +30,10 @@ import { commitPack } from "./pack-commit.js";
 import type { PackIndex } from "./pack-index.js";
 import { type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
 import { scanTree } from "./pack-scan.js";
+import { checkSources, type OwnOutput, walkSources } from "./pack-sources.js";
 import { writeSuperChunks } from "./pack-write.js";
 import { ScanPool } from "./scan-pool.js";
-import { walkTree } from "./walker.js";
-import { looksLikeZip, removeZipStaging, stageZipSource } from "./zip-source.js";
+import { removeZipStaging } from "./zip-source.js";
 
 export interface PackSummary {
   files: number;
@@ -42,6 +42,8 @@ export interface PackSummary {
   other: number;
   hardLinks: number;
   skipped: number;
+  /** entries left out by the exclude patterns or one-file-system (their contents not counted) */
+  excluded: number;
   logicalBytes: number;
   uniqueBytes: number;
   subBlocks: number;
@@ -60,16 +62,20 @@ export interface PackSummary {
   order: string;
 }
 
-/** Packs `source` (a directory, or a zip file: see zip-source.ts) into a new store at `dest`. */
+/**
+ * Packs `source` (a directory, or a zip file: see zip-source.ts; or several sources, each
+ * stored under its base name: see pack-sources.ts) into a new store at `dest`.
+ */
 export async function packTree(
-  source: string,
+  source: string | readonly string[],
   dest: string,
   partial: Partial<PackOptions> = {},
   hooks: PackHooks = {},
 ): Promise<PackSummary> {
   const started = process.hrtime.bigint();
   const opts = packOptions(partial);
-  checkSource(source);
+  const sources = typeof source === "string" ? [source] : source;
+  checkSources(sources);
   checkNewStoreDest(dest);
   const tmp = path.join(
     path.dirname(path.resolve(dest)),
@@ -77,7 +83,7 @@ export async function packTree(
   );
   fs.mkdirSync(tmp);
   try {
-    const summary = await build(source, tmp, opts, hooks);
+    const summary = await build(sources, { buildDir: tmp, dest }, opts, hooks);
     removeZipStaging(tmp);
     installStore(tmp, dest);
     summary.seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -88,12 +94,16 @@ export async function packTree(
   }
 }
 
-async function build(source: string, tmp: string, opts: PackOptions, hooks: PackHooks) {
+async function build(
+  sources: readonly string[],
+  own: OwnOutput,
+  opts: PackOptions,
+  hooks: PackHooks,
+) {
   hooks.onProgress?.({ phase: "walk", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const onWarning = (w: EngineWarning) => hooks.onWarning?.(w);
-  const entries = fs.statSync(source).isDirectory()
-    ? walkTree(source, onWarning)
-    : await stageZipSource(source, tmp, opts.zipLimits, onWarning);
+  const { entries, excluded } = await walkSources(sources, own, opts, onWarning);
+  const tmp = own.buildDir;
   const clock = new PhaseClock();
   const scanPool = new ScanPool(opts.threads);
   let index: PackIndex;
@@ -149,7 +159,7 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
     // the metadata bytes reported are both
     const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
     const phases = { scan, plan, write, commit: clock.lap() };
-    return { ...summarize(index, written, dbBytes, opts), phases };
+    return { ...summarize(index, written, dbBytes, opts), excluded, phases };
   } finally {
     meta.close();
   }
@@ -159,21 +169,6 @@ function writeMetaKeys(meta: MetaDb, opts: PackOptions, state: string): void {
   meta.setMeta(MetaKey.formatVersion, String(FORMAT_VERSION));
   writeStoreSettings(meta, opts);
   meta.setMeta(STATE_KEY, state);
-}
-
-function checkSource(source: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(source);
-  } catch (err) {
-    const e = wrapFsError(err, source, "stat source");
-    throw new UsageError("E_SOURCE_MISSING", `${source}: source not found`, { path: source }, e);
-  }
-  if (!st.isDirectory() && !(st.isFile() && looksLikeZip(source))) {
-    throw new UsageError("E_SOURCE_NOT_DIR", `${source}: source is not a directory`, {
-      path: source,
-    });
-  }
 }
 
 /** Makes the finished store durable and renames it over `dest` (missing or empty). */
@@ -200,7 +195,7 @@ function summarize(
   w: Awaited<ReturnType<typeof writeSuperChunks>>,
   dbBytes: number,
   opts: PackOptions,
-): Omit<PackSummary, "phases"> {
+): Omit<PackSummary, "phases" | "excluded"> {
   const kinds = { files: 0, dirs: 0, symlinks: 0, other: 0 };
   index.entries.forEach((e, i) => {
     if (index.skipped.has(i)) return;
