@@ -18,7 +18,7 @@ export const PACK_FILTER_FLAGS = {
 /** The lines of pack's --help about them. */
 export const PACK_FILTER_HELP = `  --exclude PATTERN       leave out entries matching PATTERN (repeatable): a pattern
                           without '/' matches a name at any depth ('*.o',
-                          'node_modules'), one with '/' the path from the source root
+                          'node_modules'), one with '/' the path from its source's root
                           ('build/*', 'src/**/*.tmp'); '*' and '?' stop at '/', '**'
                           crosses directories, a trailing '/' matches directories only;
                           an excluded directory is not read
