@@ -18,13 +18,16 @@ read-only, never written. <store> is a store directory, an archive (.zip file
 or http(s) URL) or s3://bucket/prefix.
 
 Options:
-  -l, --long         mode, links, owner and group ids, size (device numbers for
-                     devices), modification time, name and '-> target' for symlinks
-  -R, --recursive    also list every directory below, as paths from the one listed
-  --json             print {version, store, path, entries: [{name, path, type, mode,
-                     uid, gid, size, nlink, mtime, mtimeNs, target}]}; type is file,
-                     dir, symlink or other; mode the permission bits; names that are
-                     not UTF-8 also as base64 (rawName, rawPath, rawTarget)
+  -l, --long         mode, links, owner and group ids, size (device
+                     numbers for devices), modification time, name,
+                     '-> target' for symlinks
+  -R, --recursive    also list every directory below, as paths from the
+                     one listed
+  --json             print {version, store, path, entries: [{name, path,
+                     type, mode, uid, gid, size, nlink, mtime, mtimeNs,
+                     target}]}; type is file, dir, symlink or other; mode
+                     the permission bits; names that are not UTF-8 also in
+                     base64 (rawName, rawPath, rawTarget)
   --endpoint URL     s3:// stores: the S3 endpoint (path-style addressing)
   --path-style       s3:// stores: path-style addressing without --endpoint
   -h, --help         show this help`;

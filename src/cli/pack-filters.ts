@@ -16,16 +16,17 @@ export const PACK_FILTER_FLAGS = {
 } as const;
 
 /** The lines of pack's --help about them. */
-export const PACK_FILTER_HELP = `  --exclude PATTERN       leave out entries matching PATTERN (repeatable): a pattern
-                          without '/' matches a name at any depth ('*.o',
-                          'node_modules'), one with '/' the path from its source's root
-                          ('build/*', 'src/**/*.tmp'); '*' and '?' stop at '/', '**'
-                          crosses directories, a trailing '/' matches directories only;
-                          an excluded directory is not read
-  --exclude-from FILE     read exclude patterns from FILE, one a line ('#' comments
-                          and blank lines skipped)
-  --one-file-system       do not cross into other file systems (mount points inside a
-                          source are left out)`;
+export const PACK_FILTER_HELP = `  --exclude PATTERN       leave out what PATTERN matches (repeatable):
+                          without '/' a name at any depth ('*.o',
+                          'node_modules'), with '/' a path from its
+                          source's root ('build/*', 'src/**/*.tmp');
+                          '*' and '?' stop at '/', '**' crosses
+                          directories, a trailing '/' matches only
+                          directories; excluded directories are not read
+  --exclude-from FILE     exclude patterns from FILE, one a line ('#'
+                          comments and blank lines skipped)
+  --one-file-system       do not cross into other file systems (mount
+                          points inside a source are left out)`;
 
 /** The exclude and one-file-system options of the parsed flags; E_USAGE for an unreadable file. */
 export function packFilterOptions(values: {
