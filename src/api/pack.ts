@@ -31,6 +31,10 @@ export interface PackOptions {
   order?: "similarity" | "path";
   /** worker threads for scanning and compressing; default the number of cores */
   threads?: number;
+  /** patterns of entries to leave out, as `superchunk pack --exclude` takes them */
+  exclude?: readonly string[];
+  /** do not cross into other file systems below a source; default false */
+  oneFileSystem?: boolean;
   /** a zip source may inflate to at most this many bytes (default 64 GiB) */
   zipMaxBytes?: number;
   /** `s3://` stores: endpoint, region, credentials (default from the AWS_* environment) */
@@ -63,7 +67,7 @@ export async function pack(
   options?: PackOptions,
 ): Promise<PackResult> {
   const o = optionsObject(options);
-  const source = oneSource(sources);
+  const source = sourceList(sources);
   needString(store, "store");
   const warnings: EngineWarning[] = [];
   const onWarning = optionalFunction(o.onWarning, "onWarning");
@@ -80,22 +84,13 @@ export async function pack(
   return { ...summary, warnings };
 }
 
-/** The one source path; several are refused until pack/ walks more than one tree. */
-function oneSource(sources: string | readonly string[]): string {
+/** The source paths: one, or several (each stored under its base name). */
+function sourceList(sources: string | readonly string[]): string[] {
   const list = typeof sources === "string" ? [sources] : sources;
   if (!Array.isArray(list) || list.length === 0) {
     throw new UsageError("E_USAGE", "sources: expected a path or a non-empty array of paths");
   }
-  if (list.length > 1) {
-    throw new UsageError(
-      "E_USAGE",
-      "sources: packing several sources into one store is not supported yet",
-      {
-        sources: [...list],
-      },
-    );
-  }
-  return needString(list[0], "sources[0]");
+  return list.map((s, i) => needString(s, `sources[${i}]`));
 }
 
 /** The engine's options from the API's. */
@@ -111,6 +106,8 @@ function engineOptions(o: PackOptions): Partial<EngineOptions> {
   if (o.superChunkSize !== undefined) e.superChunkBytes = o.superChunkSize;
   if (o.order !== undefined) e.order = o.order;
   if (o.threads !== undefined) e.threads = o.threads;
+  if (o.exclude !== undefined) e.exclude = [...o.exclude];
+  if (o.oneFileSystem !== undefined) e.oneFileSystem = o.oneFileSystem;
   if (o.zipMaxBytes !== undefined)
     e.zipLimits = { ...ZIP_LIMITS_DEFAULT, maxTotalBytes: o.zipMaxBytes };
   return e;

@@ -16,7 +16,10 @@ const usage = `Usage: superchunk extract <store> <dest-dir> [path-in-store...]
 Restores the files of a store (or only the given paths, with the directories
 leading to them) below <dest-dir>, which is created when missing: contents,
 modes, times, symlinks, hard links, FIFOs, device nodes and, when run as root,
-ownership. Nothing is ever written outside <dest-dir>. <store> is a store
+ownership. Nothing is ever written outside <dest-dir>. A path that is not in the
+store but holds a pattern ('GL/*.h', 'src/**/*.c': '*' and '?' stop at '/', '**'
+crosses directories) stands for every path it matches; quote it from the shell.
+A path or pattern that names nothing in the store is an error. <store> is a store
 directory, an archive written by 'superchunk seal', an http(s) URL of one, or
 s3://bucket/prefix (endpoint, region and credentials from the AWS_* environment:
 AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE).

@@ -1,5 +1,5 @@
 /**
- * `superchunk pack <source> <store>`: the flags, the progress bar, and the call to pack/
+ * `superchunk pack <source>... <store>`: the flags, the progress bar, and the call to pack/
  * that builds a store directory, an archive or an S3 store from a tree or a zip.
  */
 import { chunkerParams } from "../chunker/chunker-params.js";
@@ -12,9 +12,10 @@ import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
+import { PACK_FILTER_FLAGS, PACK_FILTER_HELP, packFilterOptions } from "./pack-filters.js";
 import { ProgressBar } from "./progress.js";
 
-const usage = `Usage: superchunk pack <source-dir> <store-dir> [options]
+const usage = `Usage: superchunk pack <source-dir>... <store-dir> [options]
 
 Packs a directory tree into a new store: files are cut into content-defined
 sub-blocks, deduplicated, grouped by similarity into super-chunks and compressed.
@@ -31,6 +32,10 @@ profile (AWS_PROFILE).
 whole first (unsafe names, duplicates, lying sizes, zip bombs are refused), then
 unpacked into a private staging directory inside the store being built, which
 needs its uncompressed size in temporary disk space.
+With several sources, each (a directory, file or symlink, never unpacked) is
+stored under its base name at the top of the store; two sources with the same
+base name are refused. The store being built is never stored, even when it lies
+inside a source.
 
 Options:
   --codec NAME            zstd (default), xz, lz4 or none
@@ -40,6 +45,7 @@ Options:
   --fixed-chunks          cut fixed-size sub-blocks instead of content-defined ones
   --order ORDER           similarity (default) or path
   --threads N             worker threads (default: number of cores)
+${PACK_FILTER_HELP}
   --zip-max-size SIZE     zip source: refuse more than SIZE uncompressed (default 64G)
   --endpoint URL          s3:// destinations: the S3 endpoint (path-style addressing)
   --path-style            s3:// destinations: path-style addressing without --endpoint
@@ -68,14 +74,15 @@ export const packCommand: Command = {
       "path-style": { type: "boolean" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
+      ...PACK_FILTER_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (positionals.length !== 2)
+    if (positionals.length < 2)
       throw new UsageError("E_USAGE", "pack needs <source-dir> and <store-dir>");
-    const opts: Partial<PackOptions> = {};
+    const opts: Partial<PackOptions> = packFilterOptions(values);
     if (values.codec !== undefined) opts.codec = values.codec as CodecName;
     if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
     if (values["superchunk-size"] !== undefined) {
@@ -98,7 +105,8 @@ export const packCommand: Command = {
     }
     const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
     const warnings: EngineWarning[] = [];
-    const dest = positionals[1]!;
+    const sources = positionals.slice(0, -1);
+    const dest = positionals[positionals.length - 1]!;
     const s3 = {
       env: io.env,
       ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
@@ -114,7 +122,7 @@ export const packCommand: Command = {
     };
     noteLeftovers(dest, io);
     const summary = await interruptible(io, removePartialsOf(dest), () =>
-      packTo(positionals[0]!, dest, opts, hooks, s3),
+      packTo(sources, dest, opts, hooks, s3),
     );
     bar.done();
     if (values.json)
@@ -140,7 +148,7 @@ function peakRss(): number {
 export function renderSummary(s: PackSummary): string {
   const ratio = (n: number) => (s.logicalBytes > 0 ? (n / s.logicalBytes).toFixed(4) : "-");
   const lines = [
-    `files          ${s.files} (${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${s.hardLinks} hard links${s.skipped ? `, ${s.skipped} skipped` : ""})`,
+    `files          ${s.files} (${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${s.hardLinks} hard links${s.skipped ? `, ${s.skipped} skipped` : ""}${s.excluded ? `, ${s.excluded} excluded` : ""})`,
     `logical        ${formatBytes(s.logicalBytes)}`,
     `unique         ${formatBytes(s.uniqueBytes)}  (dedup ${s.dedupRatio.toFixed(2)}x, ${s.subBlocks} sub-blocks)`,
     `super-chunks   ${s.superChunks}, ${formatBytes(s.superChunkBytes)}  (compression ${s.compressionRatio.toFixed(2)}x, ${s.codec} ${s.level}, ${s.order} order)`,

@@ -3,6 +3,7 @@ import type { Command } from "./cli-io.js";
 import { extractCommand } from "./cmd-extract.js";
 import { fsckCommand } from "./cmd-fsck.js";
 import { initCommand } from "./cmd-init.js";
+import { lsCommand } from "./cmd-ls.js";
 import { mountCommand } from "./cmd-mount.js";
 import { packCommand } from "./cmd-pack.js";
 import { repackCommand } from "./cmd-repack.js";
@@ -14,6 +15,7 @@ export const commands: readonly Command[] = [
   packCommand,
   initCommand,
   extractCommand,
+  lsCommand,
   mountCommand,
   umountCommand,
   statsCommand,

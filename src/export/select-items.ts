@@ -1,10 +1,13 @@
 /**
  * What extract restores: the store's entries below the paths asked for (all when none),
- * with the directories leading to them, each name checked; a whole tree must also reach
+ * with the directories leading to them, each name checked. A path that is not in the
+ * store but holds glob syntax (`GL/*.h`, `src/**\/*.c`: glob/path-glob.ts) stands for
+ * every path it matches; one matching nothing is E_NOT_FOUND naming it; a whole tree must also reach
  * every named inode (entries lost from a directory end in E_CORRUPT, never in a tree with
  * files silently missing).
  */
 import { CorruptError, NotFoundError } from "../errors.js";
+import { globMatcher, isGlob } from "../glob/path-glob.js";
 import { ROOT_INO } from "../meta/schema.js";
 import type { StoreReader } from "../reader/store-reader.js";
 import type { InodeId } from "../types.js";
@@ -36,23 +39,42 @@ export function selectItems(reader: StoreReader, paths: readonly string[]): Item
     );
   }
   if (paths.length === 0) return all;
-  const wanted = paths.map((p) => {
-    const clean = Buffer.from(p.replace(/^\/+|\/+$/g, ""));
-    if (clean.length > 0 && reader.lookupPath(clean) === undefined) {
-      throw new NotFoundError("E_NOT_FOUND", `${p}: not in the store`, { path: p });
-    }
-    return clean;
+  const wanted = paths.flatMap((p) => wantedFor(reader, all, p));
+  if (wanted.some((w) => w.length === 0)) return all;
+  // kept: a wanted path, anything below one, and the directories on the way to one
+  const keys = new Set(wanted.map((w) => w.toString("latin1")));
+  const onTheWay = new Set(wanted.flatMap((w) => ancestorsOf(w.toString("latin1"))));
+  return all.filter((it) => {
+    const rel = it.rel.toString("latin1");
+    return onTheWay.has(rel) || keys.has(rel) || ancestorsOf(rel).some((a) => keys.has(a));
   });
-  return all.filter((it) => wanted.some((w) => w.length === 0 || isUnderOrAncestor(it.rel, w)));
 }
 
-/** True when `rel` is `w`, inside `w`, or a directory on the way to `w`. */
-function isUnderOrAncestor(rel: Buffer, w: Buffer): boolean {
-  const under = (a: Buffer, b: Buffer) =>
-    a.length >= b.length &&
-    a.subarray(0, b.length).equals(b) &&
-    (a.length === b.length || a[b.length] === 0x2f);
-  return under(rel, w) || under(w, rel);
+/**
+ * The store paths `p` names: itself when it is in the store (or the root), else every path
+ * it matches as a glob; E_NOT_FOUND naming `p` when there is none.
+ */
+function wantedFor(reader: StoreReader, all: readonly Item[], p: string): Buffer[] {
+  const clean = p.replace(/^\/+|\/+$/g, "");
+  if (clean.length === 0 || reader.lookupPath(Buffer.from(clean)) !== undefined)
+    return [Buffer.from(clean)];
+  if (!isGlob(clean)) throw new NotFoundError("E_NOT_FOUND", `${p}: not in the store`, { path: p });
+  const match = globMatcher(clean);
+  const hits = all.filter((it) => match(it.rel.toString())).map((it) => it.rel);
+  if (hits.length === 0)
+    throw new NotFoundError(
+      "E_NOT_FOUND",
+      `${p}: not found in the store (no path matches the pattern)`,
+      { path: p },
+    );
+  return hits;
+}
+
+/** "a", "a/b" for "a/b/c" (the directories on the way, root excluded). */
+function ancestorsOf(rel: string): string[] {
+  const out: string[] = [];
+  for (let i = rel.indexOf("/"); i >= 0; i = rel.indexOf("/", i + 1)) out.push(rel.slice(0, i));
+  return out;
 }
 
 function storeLabel(reader: StoreReader): string {

@@ -16,6 +16,13 @@ export interface PackOptions extends StoreSettings {
   threads: number;
   /** what a zip source may inflate to (ratio and total caps); default ZIP_LIMITS_DEFAULT */
   zipLimits: ZipLimits;
+  /**
+   * patterns of entries to leave out (glob/path-glob.ts `excludeMatcher`: a name at any
+   * depth, or a path from the source root with '/'); default none
+   */
+  exclude: readonly string[];
+  /** leave out entries on another file system than their source (mount points); default false */
+  oneFileSystem: boolean;
 }
 
 export interface PackProgress {
@@ -51,5 +58,11 @@ export function packOptions(p: Partial<PackOptions> = {}): PackOptions {
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new UsageError("E_USAGE", `threads must be between 1 and 256, got ${threads}`);
   }
-  return { ...settings, threads, zipLimits: { ...ZIP_LIMITS_DEFAULT, ...p.zipLimits } };
+  return {
+    ...settings,
+    threads,
+    zipLimits: { ...ZIP_LIMITS_DEFAULT, ...p.zipLimits },
+    exclude: p.exclude ?? [],
+    oneFileSystem: p.oneFileSystem ?? false,
+  };
 }

@@ -17,7 +17,7 @@ import type { PackHooks, PackOptions } from "./pack-options.js";
 export type PackToSummary = TargetSummary<PackSummary>;
 
 /**
- * Packs `source` into a new store at `dest` (a directory, `.zip` archive or
+ * Packs `source` (one source, or several: see pack.ts) into a new store at `dest` (a directory, `.zip` archive or
  * `s3://bucket/prefix`; `s3` holds the S3 settings). E_DEST_EXISTS when something is there.
  *
  * @example
@@ -25,14 +25,14 @@ export type PackToSummary = TargetSummary<PackSummary>;
  * await packTo("linux-src", "s3://archives/linux", {}, {}, { endpoint: "http://127.0.0.1:7480" });
  */
 export function packTo(
-  source: string,
+  source: string | readonly string[],
   dest: string,
   opts: Partial<PackOptions> = {},
   hooks: PackHooks = {},
   s3: S3UploadOptions = {},
 ): Promise<PackToSummary> {
   const target = storeTargetFor(dest, {
-    purpose: `pack ${path.resolve(source)}`,
+    purpose: `pack ${(typeof source === "string" ? [source] : source).map((s) => path.resolve(s)).join(" ")}`,
     s3,
     ...(hooks.onProgress === undefined ? {} : { onUpload: hooks.onProgress }),
     signal: hooks.signal,

@@ -30,10 +30,10 @@ import { commitPack } from "./pack-commit.js";
 import type { PackIndex } from "./pack-index.js";
 import { abortableHooks, type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
 import { scanTree } from "./pack-scan.js";
+import { checkSources, type OwnOutput, walkSources } from "./pack-sources.js";
 import { writeSuperChunks } from "./pack-write.js";
 import { ScanPool } from "./scan-pool.js";
-import { walkTree } from "./walker.js";
-import { looksLikeZip, removeZipStaging, stageZipSource } from "./zip-source.js";
+import { removeZipStaging } from "./zip-source.js";
 
 export interface PackSummary {
   files: number;
@@ -42,6 +42,8 @@ export interface PackSummary {
   other: number;
   hardLinks: number;
   skipped: number;
+  /** entries left out by the exclude patterns or one-file-system (their contents not counted) */
+  excluded: number;
   logicalBytes: number;
   uniqueBytes: number;
   subBlocks: number;
@@ -61,11 +63,12 @@ export interface PackSummary {
 }
 
 /**
- * Packs `source` (a directory, or a zip file: see zip-source.ts) into a new store at `dest`.
+ * Packs `source` (a directory, or a zip file: see zip-source.ts; or several sources, each
+ * stored under its base name: see pack-sources.ts) into a new store at `dest`.
  * `hooks.signal` stops it (AbortError E_ABORTED), the partial store removed.
  */
 export async function packTree(
-  source: string,
+  source: string | readonly string[],
   dest: string,
   partial: Partial<PackOptions> = {},
   callerHooks: PackHooks = {},
@@ -74,7 +77,8 @@ export async function packTree(
   const hooks = abortableHooks(callerHooks);
   throwIfAborted(hooks.signal, "pack");
   const opts = packOptions(partial);
-  checkSource(source);
+  const sources = typeof source === "string" ? [source] : source;
+  checkSources(sources);
   checkNewStoreDest(dest);
   const tmp = path.join(
     path.dirname(path.resolve(dest)),
@@ -82,7 +86,7 @@ export async function packTree(
   );
   fs.mkdirSync(tmp);
   try {
-    const summary = await build(source, tmp, opts, hooks);
+    const summary = await build(sources, { buildDir: tmp, dest }, opts, hooks);
     removeZipStaging(tmp);
     throwIfAborted(hooks.signal, "pack");
     installStore(tmp, dest);
@@ -94,12 +98,16 @@ export async function packTree(
   }
 }
 
-async function build(source: string, tmp: string, opts: PackOptions, hooks: PackHooks) {
+async function build(
+  sources: readonly string[],
+  own: OwnOutput,
+  opts: PackOptions,
+  hooks: PackHooks,
+) {
   hooks.onProgress?.({ phase: "walk", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const onWarning = (w: EngineWarning) => hooks.onWarning?.(w);
-  const entries = fs.statSync(source).isDirectory()
-    ? walkTree(source, onWarning)
-    : await stageZipSource(source, tmp, opts.zipLimits, onWarning);
+  const { entries, excluded } = await walkSources(sources, own, opts, onWarning);
+  const tmp = own.buildDir;
   const clock = new PhaseClock();
   const scanPool = new ScanPool(opts.threads);
   let index: PackIndex;
@@ -155,7 +163,7 @@ async function build(source: string, tmp: string, opts: PackOptions, hooks: Pack
     // the metadata bytes reported are both
     const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
     const phases = { scan, plan, write, commit: clock.lap() };
-    return { ...summarize(index, written, dbBytes, opts), phases };
+    return { ...summarize(index, written, dbBytes, opts), excluded, phases };
   } finally {
     meta.close();
   }
@@ -165,21 +173,6 @@ function writeMetaKeys(meta: MetaDb, opts: PackOptions, state: string): void {
   meta.setMeta(MetaKey.formatVersion, String(FORMAT_VERSION));
   writeStoreSettings(meta, opts);
   meta.setMeta(STATE_KEY, state);
-}
-
-function checkSource(source: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(source);
-  } catch (err) {
-    const e = wrapFsError(err, source, "stat source");
-    throw new UsageError("E_SOURCE_MISSING", `${source}: source not found`, { path: source }, e);
-  }
-  if (!st.isDirectory() && !(st.isFile() && looksLikeZip(source))) {
-    throw new UsageError("E_SOURCE_NOT_DIR", `${source}: source is not a directory`, {
-      path: source,
-    });
-  }
 }
 
 /** Makes the finished store durable and renames it over `dest` (missing or empty). */
@@ -206,7 +199,7 @@ function summarize(
   w: Awaited<ReturnType<typeof writeSuperChunks>>,
   dbBytes: number,
   opts: PackOptions,
-): Omit<PackSummary, "phases"> {
+): Omit<PackSummary, "phases" | "excluded"> {
   const kinds = { files: 0, dirs: 0, symlinks: 0, other: 0 };
   index.entries.forEach((e, i) => {
     if (index.skipped.has(i)) return;

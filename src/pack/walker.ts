@@ -1,7 +1,8 @@
 /**
  * Walks a source tree depth-first, parents before children, names sorted by their
  * bytes. Paths are Buffers end to end so names that are not valid UTF-8 survive.
- * Unreadable directories are reported through `onWarning` and skipped.
+ * Unreadable directories are reported through `onWarning` and skipped. An entry `keep`
+ * refuses is left out, and a directory left out is not read.
  */
 
 import type { BigIntStats } from "node:fs";
@@ -22,8 +23,15 @@ export interface WalkEntry {
 
 const SLASH = Buffer.from("/");
 
-/** All entries below `root` (including the root itself, first). */
-export function walkTree(root: string, onWarning: (w: EngineWarning) => void): WalkEntry[] {
+/** Decides whether an entry below the root is walked (and, for a directory, read). */
+export type WalkFilter = (e: Omit<WalkEntry, "parent">) => boolean;
+
+/** All entries below `root` (including the root itself, first) that `keep` accepts. */
+export function walkTree(
+  root: string,
+  onWarning: (w: EngineWarning) => void,
+  keep: WalkFilter = () => true,
+): WalkEntry[] {
   const rootAbs = Buffer.from(root);
   const out: WalkEntry[] = [
     { parent: -1, name: Buffer.alloc(0), rel: Buffer.alloc(0), abs: rootAbs, stat: lstat(rootAbs) },
@@ -45,7 +53,7 @@ export function walkTree(root: string, onWarning: (w: EngineWarning) => void): W
         continue;
       }
       const rel = dir.rel.length === 0 ? name : Buffer.concat([dir.rel, SLASH, name]);
-      out.push({ parent: dirIndex, name, rel, abs, stat });
+      if (keep({ name, rel, abs, stat })) out.push({ parent: dirIndex, name, rel, abs, stat });
     }
     // push directories in reverse so they are visited in name order
     for (let i = out.length - 1; i >= firstChild; i--)

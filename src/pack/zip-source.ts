@@ -21,7 +21,7 @@ import { ZipEntries, type ZipEntryInfo, type ZipLimits } from "../zip/zip-entrie
 export { ZIP_LIMITS_DEFAULT, type ZipLimits } from "../zip/zip-entries.js";
 
 import { type EngineWarning, wrapFsError } from "../errors.js";
-import { type WalkEntry, walkTree } from "./walker.js";
+import { type WalkEntry, type WalkFilter, walkTree } from "./walker.js";
 
 /** Name of the staging directory inside the partial store. */
 export const ZIP_STAGING_DIR = ".zip-source";
@@ -46,13 +46,14 @@ export function looksLikeZip(file: string): boolean {
 
 /**
  * Validates `zipPath`, stages its entries below `<buildDir>/.zip-source` and returns
- * the walk of the staged tree carrying the zip's modes and times.
+ * the walk of the staged tree carrying the zip's modes and times (less what `keep` refuses).
  */
 export async function stageZipSource(
   zipPath: string,
   buildDir: string,
   limits: Partial<ZipLimits>,
   onWarning: (w: EngineWarning) => void,
+  keep?: WalkFilter,
 ): Promise<WalkEntry[]> {
   const zip = await ZipEntries.open(zipPath, limits);
   const root = path.join(buildDir, ZIP_STAGING_DIR);
@@ -66,7 +67,7 @@ export async function stageZipSource(
   }
   const byPath = new Map(zip.entries.map((e) => [e.path.toString("latin1"), e] as const));
   const rootTime = fs.statSync(zipPath).mtimeMs;
-  return walkTree(root, onWarning).map((w) => {
+  return walkTree(root, onWarning, keep).map((w) => {
     const info = byPath.get(w.rel.toString("latin1"));
     return { ...w, stat: withAttrs(w.stat, info?.mode ?? DIR_MODE, info?.mtimeMs ?? rootTime) };
   });

@@ -35,6 +35,7 @@ const RANK = [
   "similarity",
   "codec",
   "chunker",
+  "glob",
   "hash",
   "workers",
   ".",
@@ -49,6 +50,7 @@ const OWNER: Record<string, string> = {
   yauzl: "zip",
   yazl: "zip",
   "@aws-sdk/client-s3": "blobstore",
+  picomatch: "glob",
 };
 
 const MAX_LINES = 300;
