@@ -7,7 +7,8 @@ import { type ExtractHooks, extractTree } from "../export/extract.js";
 import { extractToZip } from "../export/extract-zip.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
-import { ProgressBar } from "./progress.js";
+import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
+import { EXTRACT_PLAN } from "./progress-plans.js";
 
 const usage = `Usage: superchunk extract <store> <dest-dir> [path-in-store...]
 
@@ -27,6 +28,7 @@ Options:
   --zip        write <dest> as a zip file instead of a directory
   --force      with --zip: replace an existing <dest> file
   --json       print the summary as JSON
+  --progress MODE  bar (default on a terminal), json (JSON lines on stderr) or none
   --quiet      no progress bar, no summary
   -h, --help   show this help`;
 
@@ -40,6 +42,7 @@ export const extractCommand: Command = {
       quiet: { type: "boolean" },
       zip: { type: "boolean" },
       force: { type: "boolean" },
+      ...PROGRESS_OPTION,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -48,20 +51,20 @@ export const extractCommand: Command = {
     if (positionals.length < 2)
       throw new UsageError("E_USAGE", "extract needs <store-dir> and <dest-dir>");
     const [store, dest, ...paths] = positionals as [string, string, ...string[]];
-    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const mode = progressMode(values.progress, io, values.quiet === true || values.json === true);
+    const bar = new Progress(mode, "extract", EXTRACT_PLAN, io);
     let warnings = 0;
     const hooks: ExtractHooks = {
       onProgress: (p) => bar.update({ phase: "extract", ...p }),
       onWarning: (w) => {
         warnings++;
-        bar.done();
-        io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
+        bar.warn(w);
       },
     };
     const s = values.zip
       ? await extractToZip(store, dest, paths, { force: values.force ?? false }, hooks)
       : await extractTree(store, dest, paths, hooks);
-    bar.done();
+    bar.finish();
     if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else if (!values.quiet) {
       io.stdout.write(

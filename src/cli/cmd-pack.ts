@@ -11,7 +11,8 @@ import { type PackToSummary, packTo } from "../pack/pack-to.js";
 import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
-import { ProgressBar } from "./progress.js";
+import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
+import { packPlan } from "./progress-plans.js";
 
 const usage = `Usage: superchunk pack <source-dir> <store-dir> [options]
 
@@ -43,6 +44,7 @@ Options:
   --endpoint URL          s3:// destinations: the S3 endpoint (path-style addressing)
   --path-style            s3:// destinations: path-style addressing without --endpoint
   --json                  print the summary as JSON
+  --progress MODE         bar (default on a terminal), json (JSON lines on stderr) or none
   --quiet                 no progress bar, no summary
   -h, --help              show this help
 
@@ -66,6 +68,7 @@ export const packCommand: Command = {
       "path-style": { type: "boolean" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
+      ...PROGRESS_OPTION,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -94,7 +97,8 @@ export const packCommand: Command = {
       const maxTotalBytes = parseSize(values["zip-max-size"], "--zip-max-size");
       opts.zipLimits = { ...ZIP_LIMITS_DEFAULT, maxTotalBytes };
     }
-    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const mode = progressMode(values.progress, io, values.quiet === true || values.json === true);
+    const bar = new Progress(mode, "pack", packPlan(opts.codec ?? "zstd", opts.level), io);
     const warnings: EngineWarning[] = [];
     const dest = positionals[1]!;
     const s3 = {
@@ -106,12 +110,11 @@ export const packCommand: Command = {
       onProgress: (p) => bar.update(p),
       onWarning: (w) => {
         warnings.push(w);
-        bar.done();
-        io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
+        bar.warn(w);
       },
     };
     const summary = await packTo(positionals[0]!, dest, opts, hooks, s3);
-    bar.done();
+    bar.finish();
     if (values.json)
       io.stdout.write(
         `${JSON.stringify({ ...summary, peakRssBytes: peakRss(), warnings }, null, 2)}\n`,

@@ -8,7 +8,8 @@ import { type RepackOptions, type RepackSummary, repackStore } from "../maintain
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { parsePercent } from "./percent.js";
-import { ProgressBar } from "./progress.js";
+import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
+import { repackPlan } from "./progress-plans.js";
 import { s3Options } from "./s3-options.js";
 
 const usage = `Usage: superchunk repack <store> [options]
@@ -32,6 +33,7 @@ Options:
   --threads N             compression threads (default 2)
   --dry-run               only show what would be rewritten and the space reclaimed
   --json                  print the summary as JSON
+  --progress MODE         bar (default on a terminal), json (JSON lines on stderr) or none
   --quiet                 no progress bar, no summary
   --endpoint URL          s3:// stores: the S3 endpoint (path-style addressing)
   --path-style            s3:// stores: path-style addressing without --endpoint
@@ -55,13 +57,16 @@ export const repackCommand: Command = {
       quiet: { type: "boolean" },
       endpoint: { type: "string" },
       "path-style": { type: "boolean" },
+      ...PROGRESS_OPTION,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError("E_USAGE", "repack needs <store>");
-    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const mode = progressMode(values.progress, io, values.quiet === true || values.json === true);
+    const level = values.level === undefined ? undefined : Number(values.level);
+    const bar = new Progress(mode, "repack", repackPlan(values.codec, level), io);
     const opts: RepackOptions = {
       minDead: parsePercent(values["min-dead"] ?? "10%", "--min-dead"),
       all: values.all === true,
@@ -81,7 +86,7 @@ export const repackCommand: Command = {
     if (values.threads !== undefined)
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
     const s = await repackStore(positionals[0]!, opts);
-    bar.done();
+    bar.finish();
     if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     else if (!values.quiet) io.stdout.write(renderRepack(s));
     return EXIT.ok;
