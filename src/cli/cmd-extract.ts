@@ -7,6 +7,8 @@ import { type ExtractHooks, extractTree } from "../export/extract.js";
 import { extractToZip } from "../export/extract-zip.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { extractPayload } from "./json-payloads.js";
+import { writeJsonReport } from "./json-report.js";
 import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
 import { EXTRACT_PLAN } from "./progress-plans.js";
 
@@ -37,6 +39,7 @@ export const extractCommand: Command = {
   summary: "restore files from a store",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       json: { type: "boolean" },
       quiet: { type: "boolean" },
@@ -65,8 +68,10 @@ export const extractCommand: Command = {
       ? await extractToZip(store, dest, paths, { force: values.force ?? false }, hooks)
       : await extractTree(store, dest, paths, hooks);
     bar.finish();
-    if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-    else if (!values.quiet) {
+    if (values.json) {
+      const ctx = { store, storeId: s.storeId, destination: dest, startTime };
+      writeJsonReport(io, "extract", ctx, extractPayload(s, values.zip ? "zip" : "dir", warnings));
+    } else if (!values.quiet) {
       io.stdout.write(
         `extracted ${s.files} files, ${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${formatBytes(s.bytes)} in ${s.seconds.toFixed(1)} s\n`,
       );

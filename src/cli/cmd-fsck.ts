@@ -8,6 +8,8 @@ import type { FsckProblem, FsckReport } from "../maintain/fsck-report.js";
 import { type RestoreOutcome, renderRestore, restoreStore } from "../maintain/fsck-restore.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import type { CliIO, Command } from "./cli-io.js";
+import { writeJsonReport } from "./json-report.js";
+import { fsckPayload } from "./json-stats.js";
 import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
 import { FSCK_PLAN } from "./progress-plans.js";
 import { s3Options } from "./s3-options.js";
@@ -56,6 +58,7 @@ export const fsckCommand: Command = {
   summary: "verify a store's checksums, hashes and counts; repair",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       "repair-from": { type: "string" },
       "rebuild-index": { type: "boolean" },
@@ -101,8 +104,10 @@ export const fsckCommand: Command = {
       return FSCK_EXIT.failed;
     }
     bar.finish();
-    if (values.json) io.stdout.write(`${JSON.stringify(restored ?? report, null, 2)}\n`);
-    else {
+    if (values.json) {
+      const ctx = { store: positionals[0]!, storeId: report.storeId, startTime };
+      writeJsonReport(io, "fsck", ctx, fsckPayload(report, fsckClean(report), restored));
+    } else {
       if (restored !== undefined && values.quiet !== true) io.stdout.write(renderRestore(restored));
       io.stdout.write(renderFsck(report, values.quiet === true));
     }

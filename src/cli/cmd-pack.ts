@@ -11,6 +11,9 @@ import { type PackToSummary, packTo } from "../pack/pack-to.js";
 import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { packPayload } from "./json-payloads.js";
+import { writeJsonReport } from "./json-report.js";
+import { formatPercent } from "./percent.js";
 import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
 import { packPlan } from "./progress-plans.js";
 
@@ -55,6 +58,7 @@ export const packCommand: Command = {
   summary: "pack a directory into a new store",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       codec: { type: "string" },
       level: { type: "string" },
@@ -115,11 +119,10 @@ export const packCommand: Command = {
     };
     const summary = await packTo(positionals[0]!, dest, opts, hooks, s3);
     bar.finish();
-    if (values.json)
-      io.stdout.write(
-        `${JSON.stringify({ ...summary, peakRssBytes: peakRss(), warnings }, null, 2)}\n`,
-      );
-    else if (!values.quiet) io.stdout.write(renderSummary(summary) + renderUpload(summary));
+    if (values.json) {
+      const ctx = { store: dest, storeId: summary.storeId, source: [positionals[0]!], startTime };
+      writeJsonReport(io, "pack", ctx, packPayload(summary, peakRss(), warnings));
+    } else if (!values.quiet) io.stdout.write(renderSummary(summary) + renderUpload(summary));
     return summary.skipped > 0 || warnings.length > 0 ? EXIT.partial : EXIT.ok;
   },
 };
@@ -136,7 +139,7 @@ function peakRss(): number {
 
 /** The one-screen summary printed after a pack. */
 export function renderSummary(s: PackSummary): string {
-  const ratio = (n: number) => (s.logicalBytes > 0 ? (n / s.logicalBytes).toFixed(4) : "-");
+  const ratio = (n: number) => formatPercent(n / s.logicalBytes);
   const lines = [
     `files          ${s.files} (${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${s.hardLinks} hard links${s.skipped ? `, ${s.skipped} skipped` : ""})`,
     `logical        ${formatBytes(s.logicalBytes)}`,

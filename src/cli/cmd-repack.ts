@@ -7,6 +7,8 @@ import { UsageError } from "../errors.js";
 import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
+import { repackPayload } from "./json-payloads.js";
+import { writeJsonReport } from "./json-report.js";
 import { parsePercent } from "./percent.js";
 import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
 import { repackPlan } from "./progress-plans.js";
@@ -44,6 +46,7 @@ export const repackCommand: Command = {
   summary: "rewrite super-chunks: drop dead data, merge, regroup, recompress",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       "min-dead": { type: "string" },
       all: { type: "boolean" },
@@ -87,8 +90,10 @@ export const repackCommand: Command = {
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
     const s = await repackStore(positionals[0]!, opts);
     bar.finish();
-    if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-    else if (!values.quiet) io.stdout.write(renderRepack(s));
+    if (values.json) {
+      const ctx = { store: positionals[0]!, storeId: s.storeId, startTime };
+      writeJsonReport(io, "repack", ctx, repackPayload(s));
+    } else if (!values.quiet) io.stdout.write(renderRepack(s));
     return EXIT.ok;
   },
 };

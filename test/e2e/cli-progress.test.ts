@@ -91,7 +91,7 @@ test("cli-progress - --progress=json from the CLI: status lines, one summary", (
   }
   assert.ok(status.some((o) => o.phase === "scan" && o.total_files === 300));
   assert.is(objs.at(-1)!.message_type, "summary");
-  assert.type(JSON.parse(r.stdout), "object");
+  assert.is(JSON.parse(r.stdout).command, "pack");
   const bad = spawnSync(process.execPath, [MAIN, "pack", src, `${store}2`, "--progress=fancy"], {
     encoding: "utf8",
   });
