@@ -39,8 +39,9 @@ const UNIT = /(Count|Bytes|Seconds|Ratio|Fraction)(Before|After)?$/;
 
 /** Every number in `o` (nested too) sits under a name that says its unit. */
 function unitNamed(o: unknown, where: string, out: string[]): void {
-  if (Array.isArray(o)) o.forEach((x, i) => unitNamed(x, `${where}[${i}]`, out));
-  else if (o !== null && typeof o === "object") {
+  if (Array.isArray(o)) {
+    for (const [i, x] of o.entries()) unitNamed(x, `${where}[${i}]`, out);
+  } else if (o !== null && typeof o === "object") {
     for (const [k, v] of Object.entries(o)) {
       // phaseSeconds, codecs: maps whose keys are names, values in the unit of the map's name
       if (typeof v === "number" && !UNIT.test(k) && !UNITLESS.has(k) && !where.endsWith("Seconds"))
@@ -67,7 +68,14 @@ test("json-report - one envelope, one id and the same names across the commands"
   fs.mkdirSync(src);
   makeSampleTree(src);
   const store = path.join(root, "store");
-  const pack = await runJson(packCommand, [src, store, "--superchunk-size", "256K", "--level", "3"]);
+  const pack = await runJson(packCommand, [
+    src,
+    store,
+    "--superchunk-size",
+    "256K",
+    "--level",
+    "3",
+  ]);
   const id = pack.storeId as string;
   assert.match(id, UUID);
   checkEnvelope(pack, "pack", store, id);
