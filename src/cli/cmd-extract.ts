@@ -9,7 +9,10 @@ import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { ExtractTracker } from "./extract-interrupt.js";
 import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
-import { ProgressBar } from "./progress.js";
+import { extractPayload } from "./json-payloads.js";
+import { writeJsonReport } from "./json-report.js";
+import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
+import { EXTRACT_PLAN } from "./progress-plans.js";
 
 const usage = `Usage: superchunk extract <store> <dest-dir> [path-in-store...]
 
@@ -36,6 +39,7 @@ Options:
   --zip        write <dest> as a zip file instead of a directory
   --force      with --zip: replace an existing <dest> file
   --json       print the summary as JSON
+  --progress MODE  bar (default on a terminal), json (JSON lines on stderr) or none
   --quiet      no progress bar, no summary
   -h, --help   show this help`;
 
@@ -44,12 +48,14 @@ export const extractCommand: Command = {
   summary: "restore files from a store",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       json: { type: "boolean" },
       quiet: { type: "boolean" },
       zip: { type: "boolean" },
       force: { type: "boolean" },
       "continue-on-error": { type: "boolean" },
+      ...PROGRESS_OPTION,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -58,7 +64,8 @@ export const extractCommand: Command = {
     if (positionals.length < 2)
       throw new UsageError("E_USAGE", "extract needs <store-dir> and <dest-dir>");
     const [store, dest, ...paths] = positionals as [string, string, ...string[]];
-    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const mode = progressMode(values.progress, io, values.quiet === true || values.json === true);
+    const bar = new Progress(mode, "extract", EXTRACT_PLAN, io);
     let warnings = 0;
     const unreadable: UnreadableFile[] = [];
     const tracker = new ExtractTracker(dest);
@@ -72,8 +79,7 @@ export const extractCommand: Command = {
       },
       onWarning: (w) => {
         warnings++;
-        bar.done();
-        io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
+        bar.warn(w);
       },
     };
     if (values["continue-on-error"] && values.zip)
@@ -91,10 +97,12 @@ export const extractCommand: Command = {
         ? extractToZip(store, dest, paths, { force: values.force ?? false }, hooks)
         : extractTree(store, dest, paths, hooks),
     );
-    bar.done();
+    bar.finish();
     if (values.json) {
-      const out = values["continue-on-error"] ? { ...s, unreadable } : s;
-      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      const ctx = { store, storeId: s.storeId, destination: dest, startTime };
+      const payload = extractPayload(s, values.zip ? "zip" : "dir", warnings);
+      const out = values["continue-on-error"] ? { ...payload, unreadable } : payload;
+      writeJsonReport(io, "extract", ctx, out);
     } else if (!values.quiet) {
       io.stdout.write(
         `extracted ${s.files} files, ${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${formatBytes(s.bytes)} in ${s.seconds.toFixed(1)} s\n`,

@@ -8,7 +8,10 @@ import type { FsckProblem, FsckReport } from "../maintain/fsck-report.js";
 import { type RestoreOutcome, renderRestore, restoreStore } from "../maintain/fsck-restore.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import type { CliIO, Command } from "./cli-io.js";
-import { ProgressBar } from "./progress.js";
+import { writeJsonReport } from "./json-report.js";
+import { fsckPayload } from "./json-stats.js";
+import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
+import { FSCK_PLAN } from "./progress-plans.js";
 import { s3Options } from "./s3-options.js";
 
 const usage = `Usage: superchunk fsck <store> [options]
@@ -38,6 +41,7 @@ Options:
   --endpoint URL      s3:// stores: the S3 endpoint (path-style addressing)
   --path-style        s3:// stores: path-style addressing without --endpoint
   --json              print the report as JSON
+  --progress MODE     bar (default on a terminal), json (JSON lines on stderr) or none
   --quiet             print only the verdict
   -h, --help          show this help
 
@@ -54,6 +58,7 @@ export const fsckCommand: Command = {
   summary: "verify a store's checksums, hashes and counts; repair",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       "repair-from": { type: "string" },
       "rebuild-index": { type: "boolean" },
@@ -63,13 +68,15 @@ export const fsckCommand: Command = {
       quiet: { type: "boolean" },
       endpoint: { type: "string" },
       "path-style": { type: "boolean" },
+      ...PROGRESS_OPTION,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return FSCK_EXIT.clean;
     }
     if (positionals.length !== 1) throw new UsageError("E_USAGE", "fsck needs <store>");
-    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const mode = progressMode(values.progress, io, values.quiet === true || values.json === true);
+    const bar = new Progress(mode, "fsck", FSCK_PLAN, io);
     const opts: FsckOptions = {
       fix: values.fix === true,
       rebuildIndex: values["rebuild-index"] === true,
@@ -96,9 +103,11 @@ export const fsckCommand: Command = {
       io.stderr.write(`superchunk fsck: could not run: ${msg} [${code}]\n`);
       return FSCK_EXIT.failed;
     }
-    bar.done();
-    if (values.json) io.stdout.write(`${JSON.stringify(restored ?? report, null, 2)}\n`);
-    else {
+    bar.finish();
+    if (values.json) {
+      const ctx = { store: positionals[0]!, storeId: report.storeId, startTime };
+      writeJsonReport(io, "fsck", ctx, fsckPayload(report, fsckClean(report), restored));
+    } else {
       if (restored !== undefined && values.quiet !== true) io.stdout.write(renderRestore(restored));
       io.stdout.write(renderFsck(report, values.quiet === true));
     }

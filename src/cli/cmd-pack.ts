@@ -12,8 +12,12 @@ import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
+import { packPayload } from "./json-payloads.js";
+import { writeJsonReport } from "./json-report.js";
 import { PACK_FILTER_FLAGS, PACK_FILTER_HELP, packFilterOptions } from "./pack-filters.js";
-import { ProgressBar } from "./progress.js";
+import { formatPercent } from "./percent.js";
+import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
+import { packPlan } from "./progress-plans.js";
 
 const usage = `Usage: superchunk pack <source-dir>... <store-dir> [options]
 
@@ -50,6 +54,7 @@ ${PACK_FILTER_HELP}
   --endpoint URL          s3:// destinations: the S3 endpoint (path-style addressing)
   --path-style            s3:// destinations: path-style addressing without --endpoint
   --json                  print the summary as JSON
+  --progress MODE         bar (default on a terminal), json (JSON lines on stderr) or none
   --quiet                 no progress bar, no summary
   -h, --help              show this help
 
@@ -61,6 +66,7 @@ export const packCommand: Command = {
   summary: "pack a directory into a new store",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       codec: { type: "string" },
       level: { type: "string" },
@@ -75,6 +81,7 @@ export const packCommand: Command = {
       json: { type: "boolean" },
       quiet: { type: "boolean" },
       ...PACK_FILTER_FLAGS,
+      ...PROGRESS_OPTION,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -103,7 +110,8 @@ export const packCommand: Command = {
       const maxTotalBytes = parseSize(values["zip-max-size"], "--zip-max-size");
       opts.zipLimits = { ...ZIP_LIMITS_DEFAULT, maxTotalBytes };
     }
-    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const mode = progressMode(values.progress, io, values.quiet === true || values.json === true);
+    const bar = new Progress(mode, "pack", packPlan(opts.codec ?? "zstd", opts.level), io);
     const warnings: EngineWarning[] = [];
     const sources = positionals.slice(0, -1);
     const dest = positionals[positionals.length - 1]!;
@@ -116,20 +124,18 @@ export const packCommand: Command = {
       onProgress: (p) => bar.update(p),
       onWarning: (w) => {
         warnings.push(w);
-        bar.done();
-        io.stderr.write(`superchunk: warning: ${w.message} [${w.code}]\n`);
+        bar.warn(w);
       },
     };
     noteLeftovers(dest, io);
     const summary = await interruptible(io, removePartialsOf(dest), () =>
       packTo(sources, dest, opts, hooks, s3),
     );
-    bar.done();
-    if (values.json)
-      io.stdout.write(
-        `${JSON.stringify({ ...summary, peakRssBytes: peakRss(), warnings }, null, 2)}\n`,
-      );
-    else if (!values.quiet) io.stdout.write(renderSummary(summary) + renderUpload(summary));
+    bar.finish();
+    if (values.json) {
+      const ctx = { store: dest, storeId: summary.storeId, source: sources, startTime };
+      writeJsonReport(io, "pack", ctx, packPayload(summary, peakRss(), warnings));
+    } else if (!values.quiet) io.stdout.write(renderSummary(summary) + renderUpload(summary));
     return summary.skipped > 0 || warnings.length > 0 ? EXIT.partial : EXIT.ok;
   },
 };
@@ -146,7 +152,7 @@ function peakRss(): number {
 
 /** The one-screen summary printed after a pack. */
 export function renderSummary(s: PackSummary): string {
-  const ratio = (n: number) => (s.logicalBytes > 0 ? (n / s.logicalBytes).toFixed(4) : "-");
+  const ratio = (n: number) => formatPercent(n / s.logicalBytes);
   const lines = [
     `files          ${s.files} (${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other, ${s.hardLinks} hard links${s.skipped ? `, ${s.skipped} skipped` : ""}${s.excluded ? `, ${s.excluded} excluded` : ""})`,
     `logical        ${formatBytes(s.logicalBytes)}`,

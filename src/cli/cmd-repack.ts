@@ -8,8 +8,11 @@ import { type RepackOptions, type RepackSummary, repackStore } from "../maintain
 import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { interruptible } from "./interrupt.js";
+import { repackPayload } from "./json-payloads.js";
+import { writeJsonReport } from "./json-report.js";
 import { parsePercent } from "./percent.js";
-import { ProgressBar } from "./progress.js";
+import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
+import { repackPlan } from "./progress-plans.js";
 import { repackCleanup } from "./repack-interrupt.js";
 import { s3Options } from "./s3-options.js";
 
@@ -34,6 +37,7 @@ Options:
   --threads N             compression threads (default 2)
   --dry-run               only show what would be rewritten and the space reclaimed
   --json                  print the summary as JSON
+  --progress MODE         bar (default on a terminal), json (JSON lines on stderr) or none
   --quiet                 no progress bar, no summary
   --endpoint URL          s3:// stores: the S3 endpoint (path-style addressing)
   --path-style            s3:// stores: path-style addressing without --endpoint
@@ -44,6 +48,7 @@ export const repackCommand: Command = {
   summary: "rewrite super-chunks: drop dead data, merge, regroup, recompress",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       "min-dead": { type: "string" },
       all: { type: "boolean" },
@@ -57,13 +62,16 @@ export const repackCommand: Command = {
       quiet: { type: "boolean" },
       endpoint: { type: "string" },
       "path-style": { type: "boolean" },
+      ...PROGRESS_OPTION,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
     if (positionals.length !== 1) throw new UsageError("E_USAGE", "repack needs <store>");
-    const bar = new ProgressBar(io.stderr, io.isTTY && !values.quiet && !values.json);
+    const mode = progressMode(values.progress, io, values.quiet === true || values.json === true);
+    const level = values.level === undefined ? undefined : Number(values.level);
+    const bar = new Progress(mode, "repack", repackPlan(values.codec, level), io);
     const opts: RepackOptions = {
       minDead: parsePercent(values["min-dead"] ?? "10%", "--min-dead"),
       all: values.all === true,
@@ -84,9 +92,11 @@ export const repackCommand: Command = {
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
     const cleanup = repackCleanup(positionals[0]!, opts.dryRun === true);
     const s = await interruptible(io, cleanup, () => repackStore(positionals[0]!, opts));
-    bar.done();
-    if (values.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-    else if (!values.quiet) io.stdout.write(renderRepack(s));
+    bar.finish();
+    if (values.json) {
+      const ctx = { store: positionals[0]!, storeId: s.storeId, startTime };
+      writeJsonReport(io, "repack", ctx, repackPayload(s));
+    } else if (!values.quiet) io.stdout.write(renderRepack(s));
     return EXIT.ok;
   },
 };

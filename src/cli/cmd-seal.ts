@@ -9,6 +9,8 @@ import { releaseOwnLock } from "../store/store-lock.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
+import { sealPayload } from "./json-payloads.js";
+import { writeJsonReport } from "./json-report.js";
 import { s3Options } from "./s3-options.js";
 
 const usage = `Usage: superchunk seal <store> <out.zip> [options]
@@ -81,6 +83,7 @@ export const sealCommand: Command = {
   summary: "write a store as a single zip archive",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const a = parseSealArgs(args, io);
     if (a === undefined) {
       io.stdout.write(`${usage}\n`);
@@ -90,8 +93,10 @@ export const sealCommand: Command = {
     const s = await interruptible(io, sealCleanup(a.store, a.out), () =>
       sealStore(a.store, a.out, { force: a.force, s3: a.s3 }),
     );
-    if (a.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-    else if (!a.quiet) io.stdout.write(renderSealSummary(s));
+    if (a.json) {
+      const ctx = { store: a.store, storeId: s.storeId, destination: a.out, startTime };
+      writeJsonReport(io, "seal", ctx, sealPayload(s));
+    } else if (!a.quiet) io.stdout.write(renderSealSummary(s));
     return EXIT.ok;
   },
 };

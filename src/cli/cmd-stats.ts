@@ -10,7 +10,9 @@ import { pathStatsAt, storeStatsAt } from "../stats/stats-source.js";
 import type { StoreStats } from "../stats/stats-store.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
-import { parsePercent } from "./percent.js";
+import { writeJsonReport } from "./json-report.js";
+import { pathStatsPayload, storeStatsPayload } from "./json-stats.js";
+import { formatPercent, parsePercent } from "./percent.js";
 import { s3Options } from "./s3-options.js";
 
 const usage = `Usage: superchunk stats <store> [path-in-store] [options]
@@ -37,6 +39,7 @@ export const statsCommand: Command = {
   summary: "show sizes, ratios, sharing and dead bytes of a store",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
+    const startTime = new Date();
     const { values, positionals } = parseCommandArgs(args, {
       json: { type: "boolean" },
       html: { type: "string" },
@@ -55,7 +58,9 @@ export const statsCommand: Command = {
     const [store, inStore] = positionals as [string, string | undefined];
     if (inStore !== undefined) {
       const p = await pathStatsAt(store, inStore, { s3: s3Options(values, io) });
-      io.stdout.write(values.json ? `${JSON.stringify(p, null, 2)}\n` : renderPathStats(p));
+      if (values.json)
+        writeJsonReport(io, "stats", { store, storeId: p.storeId, startTime }, pathStatsPayload(p));
+      else io.stdout.write(renderPathStats(p));
       return EXIT.ok;
     }
     const top = values.top === undefined ? 10 : Number.parseInt(values.top, 10);
@@ -67,7 +72,9 @@ export const statsCommand: Command = {
       s3: s3Options(values, io),
     });
     if (values.html !== undefined) fs.writeFileSync(values.html, renderStatsHtml(s, store));
-    io.stdout.write(values.json ? `${JSON.stringify(s, null, 2)}\n` : renderStoreStats(s));
+    if (values.json)
+      writeJsonReport(io, "stats", { store, storeId: s.storeId, startTime }, storeStatsPayload(s));
+    else io.stdout.write(renderStoreStats(s));
     return EXIT.ok;
   },
 };
@@ -81,7 +88,7 @@ export function renderStoreStats(s: StoreStats): string {
     `unique         ${b(s.uniqueBytes)}  (dedup ${s.dedupRatio.toFixed(2)}x)`,
     `stored         ${b(s.storedBytes)}  (compression ${s.compressionRatio.toFixed(2)}x of ${b(s.rawBytes)} raw)`,
     `metadata       ${b(s.metadataBytes)}`,
-    `total          ${b(s.totalBytes)}  (${s.sizeRatio.toFixed(4)} of logical)`,
+    `total          ${b(s.totalBytes)}  (${formatPercent(s.totalBytes / s.logicalBytes)} of logical)`,
     `super-chunks   ${s.superChunkCount}; raw min/median/max ${b(s.superChunkRaw.min)} / ${b(s.superChunkRaw.median)} / ${b(s.superChunkRaw.max)}; stored ${b(s.superChunkStored.min)} / ${b(s.superChunkStored.median)} / ${b(s.superChunkStored.max)}`,
     `live / dead    ${b(s.liveBytes)} / ${b(s.deadBytes)}; ${s.repackCandidates} super-chunks over ${(s.repackThreshold * 100).toFixed(0)}% dead (${b(s.reclaimableBytes)} reclaimable)`,
     `codecs         ${Object.entries(s.codecs)

@@ -13,3 +13,14 @@ export function parsePercent(text: string, flag: string): number {
   if (!(f >= 0 && f <= 1)) throw new UsageError("E_USAGE", `${flag}: must be between 0% and 100%`);
   return f;
 }
+
+/**
+ * A fraction as a percentage with sensible precision: 0.2413 → "24.1%", 0.00052 →
+ * "0.052%", 7.66 → "766%"; "-" when not a finite number (nothing to compare with).
+ */
+export function formatPercent(fraction: number): string {
+  if (!Number.isFinite(fraction)) return "-";
+  const p = fraction * 100;
+  if (p === 0 || p >= 100) return `${Math.round(p)}%`;
+  return p >= 1 ? `${p.toFixed(1)}%` : `${p.toPrecision(2)}%`;
+}

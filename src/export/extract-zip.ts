@@ -18,6 +18,7 @@ import { openStoreReaderAt } from "../location/store-view.js";
 import type { InodeAttr } from "../reader/fs-view.js";
 import type { StoreReader } from "../reader/store-reader.js";
 import { fsyncDirSync } from "../store/durable.js";
+import { storeIdOf } from "../store/store-id.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { ZipTreeWriter } from "../zip/zip-tree-writer.js";
 import type { ExtractHooks, ExtractSummary } from "./extract.js";
@@ -99,7 +100,11 @@ function addItems(
   writer: ZipTreeWriter,
   hooks: ExtractHooks,
 ): ExtractSummary {
-  const s: ExtractSummary = { files: 0, dirs: 0, symlinks: 0, other: 0, bytes: 0, seconds: 0 };
+  const s: ExtractSummary = {
+    storeId: storeIdOf(reader.meta),
+    // the root counts, as pack and stats count it (the zip holds no entry for it)
+    ...{ files: 0, dirs: 1, symlinks: 0, other: 0, bytes: 0, seconds: 0 },
+  };
   const progress = { done: 0, bytes: 0, total: 0 };
   for (const it of items) {
     if (it.rel.length === 0) continue; // the root is the zip itself

@@ -28,6 +28,7 @@ import { type UnreadableFile, unreadableFile } from "./unreadable.js";
 export type { Item } from "./select-items.js";
 export type { UnreadableFile } from "./unreadable.js";
 
+import { storeIdOf } from "../store/store-id.js";
 import { type Extent, type InodeId, InodeKind } from "../types.js";
 import { ensureDir, MadeDirs, replaceWith } from "./dest-paths.js";
 import { ExtractUndo } from "./extract-undo.js";
@@ -56,6 +57,8 @@ export interface ExtractHooks {
 }
 
 export interface ExtractSummary {
+  /** the store's id (store/store-id.ts) */
+  storeId: string | null;
   files: number;
   dirs: number;
   symlinks: number;
@@ -96,7 +99,11 @@ async function restore(
   hooks: ExtractHooks,
   undo: ExtractUndo,
 ): Promise<ExtractSummary> {
-  const s: ExtractSummary = { files: 0, dirs: 0, symlinks: 0, other: 0, bytes: 0, seconds: 0 };
+  const s: ExtractSummary = {
+    storeId: storeIdOf(reader.meta),
+    // the root, <dest> itself, counts as pack and stats count it
+    ...{ files: 0, dirs: 1, symlinks: 0, other: 0, bytes: 0, seconds: 0 },
+  };
   const firstPath = new Map<number, Buffer>();
   const attrs: { abs: Buffer; a: InodeAttr }[] = [];
   // every inode is read (and checked) before anything is written

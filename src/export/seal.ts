@@ -20,6 +20,7 @@ import {
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreSource, type StoreSource } from "../location/store-source.js";
 import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
+import { storeIdOf } from "../store/store-id.js";
 import { ARCHIVE_DB_KEY } from "../store/store-layout.js";
 import { acquireStoreLock, type StoreLock } from "../store/store-lock.js";
 import { stageSuperChunks } from "./seal-source.js";
@@ -40,6 +41,8 @@ export interface SealOptions {
 
 /** What sealStore wrote. */
 export interface SealSummary {
+  /** the store's id (store/store-id.ts) */
+  storeId: string | null;
   archive: string;
   archiveBytes: number;
   superChunks: number;
@@ -79,13 +82,14 @@ export async function sealStore(
       src.dir === undefined
         ? await sealFetched(src, out, opts)
         : await sealLocal(src.dir, src, out, opts);
-    return { ...sealed, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { storeId: storeIdOf(src.meta), ...sealed, seconds };
   } finally {
     await src.close();
   }
 }
 
-type Sealed = Omit<SealSummary, "seconds">;
+type Sealed = Omit<SealSummary, "seconds" | "storeId">;
 
 function summary(out: string, plan: ArchivePlan, archiveBytes: number): Sealed {
   const { superChunkBytes, metadataBytes } = plan;

@@ -16,6 +16,7 @@ import {
 } from "../meta/store-snapshot.js";
 import { readTreeRows } from "../meta/tree-rows.js";
 import { isMetaCopyKey } from "../store/meta-copy.js";
+import { storeIdOf } from "../store/store-id.js";
 import { readStoreSettings } from "../store/store-settings.js";
 import { checkContentHashes } from "./fsck-content.js";
 import {
@@ -108,7 +109,10 @@ export async function checkStore(
   problems.push(...(await checkContentHashes(meta, blobs, pool, snap, keys, damaged, tree.paths)));
   const affected = affectedFiles(snap, damaged, tree.paths);
   attachAffected(problems, affected, rowsBySc);
-  const report = summarize(snap, problems, damaged, affected, bytes);
+  const report = {
+    storeId: storeIdOf(meta),
+    ...summarize(snap, problems, damaged, affected, bytes),
+  };
   report.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { report, snap, bad, rowsBySc, orphanKeys, damaged };
 }
@@ -195,7 +199,7 @@ function summarize(
   damaged: Set<number>,
   affected: Map<number, AffectedFile[]>,
   bytes: number,
-): FsckReport {
+): Omit<FsckReport, "storeId"> {
   const files = new Set<string>();
   for (const list of affected.values()) for (const f of list) for (const p of f.paths) files.add(p);
   for (const p of problems) {

@@ -95,6 +95,8 @@ export interface FsckRepairs {
 
 /** The outcome of one fsck run. */
 export interface FsckReport {
+  /** the store's id (store/store-id.ts) */
+  storeId: string | null;
   superChunks: number;
   subBlocks: number;
   /** stored bytes read and verified */

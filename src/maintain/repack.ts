@@ -24,6 +24,7 @@ import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { type PackOptions, packOptions } from "../pack/pack-options.js";
 import { planSuperChunks } from "../similarity/plan.js";
+import { storeIdOf } from "../store/store-id.js";
 import { readStoreSettings, writeStoreSettings } from "../store/store-settings.js";
 import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
@@ -66,6 +67,8 @@ export interface RepackOptions {
 
 /** What a repack did (or, dry, would do). */
 export interface RepackSummary {
+  /** the store's id (store/store-id.ts) */
+  storeId: string | null;
   dryRun: boolean;
   superChunksBefore: number;
   superChunksAfter: number;
@@ -135,6 +138,7 @@ function choose(
 }
 
 function summary(
+  meta: MetaDb,
   snap: StoreSnapshot,
   sel: RepackSelection,
   p: PackOptions,
@@ -142,6 +146,7 @@ function summary(
 ): RepackSummary {
   const before = [...snap.superChunks.values()].reduce((a, s) => a + s.storedBytes, 0);
   return {
+    storeId: storeIdOf(meta),
     dryRun,
     superChunksBefore: snap.superChunks.size,
     superChunksAfter: snap.superChunks.size - sel.superChunks.length,
@@ -168,7 +173,7 @@ function summary(
 export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
   const snap = snapshotStore(meta);
   const p = resolve(meta, o);
-  return summary(snap, choose(meta, snap, o, p), p, true);
+  return summary(meta, snap, choose(meta, snap, o, p), p, true);
 }
 
 /**
@@ -204,7 +209,7 @@ export async function repackOpened(ms: MaintainedStore, o: RepackOptions): Promi
   const purged = ms.rewrite.transaction(() => ms.rewrite.purgeDeadContents());
   const snap = snapshotStore(ms.meta);
   const sel = choose(ms.meta, snap, o, p);
-  const s = summary(snap, sel, p, false);
+  const s = summary(ms.meta, snap, sel, p, false);
   s.contentsPurged = purged;
   if (sel.superChunks.length > 0) await rewrite(ms, snap, sel, p, o, s);
   if (o.all) recordSettings(ms.meta, p);

@@ -3,6 +3,7 @@
  * version we read, pragmas, and the two read-only paths that cannot use WAL shared
  * memory (a read-only directory, and a database image held in memory, e.g. a zip entry).
  */
+import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { FormatError, IoError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
@@ -50,6 +51,7 @@ function initSchema(db: Sqlite): void {
     put.run(MetaKey.formatVersion, String(FORMAT_VERSION));
     put.run(MetaKey.createdNs, String(BigInt(Date.now()) * 1_000_000n));
     put.run(MetaKey.state, "building");
+    put.run(MetaKey.storeId, randomUUID());
   }).immediate();
 }
 

@@ -27,6 +27,8 @@ export const MetaKey = {
   createdNs: "created_ns",
   /** StoreState. */
   state: "state",
+  /** The store's id, a random UUID written at creation; absent in older stores. */
+  storeId: "store_id",
 } as const;
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey];
 

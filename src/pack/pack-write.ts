@@ -51,6 +51,13 @@ export async function writeSuperChunks(
   const inFlight: Promise<void>[] = [];
   let bytesDone = 0;
   let storedBytes = 0;
+  hooks.onProgress?.({
+    phase: "write",
+    filesDone: 0,
+    filesTotal: groups.length,
+    bytesDone: 0,
+    bytesTotal: index.uniqueBytes,
+  });
   try {
     for (let g = 0; g < groups.length; g++) {
       const id = g + 1;
@@ -63,7 +70,6 @@ export async function writeSuperChunks(
       for (const u of groups[g]!) {
         uSuperChunk[u] = id;
         uOffset[u] = builder.add(index.uHash[u]! as SubBlockHash, reader.read(u));
-        bytesDone += index.uLength[u]!;
       }
       const job = builder.finalize().then(async ({ bytes, header }) => {
         await blobs.put(superChunkKey(id), bytes);
@@ -75,17 +81,19 @@ export async function writeSuperChunks(
           storedBytes: bytes.length,
           count: header.entries.length,
         });
+        // reported when written (compression is the slow part), not when handed over
+        bytesDone += header.rawBytes;
+        hooks.onProgress?.({
+          phase: "write",
+          filesDone: written.length,
+          filesTotal: groups.length,
+          bytesDone,
+          bytesTotal: index.uniqueBytes,
+        });
       });
       job.catch(() => {}); // observed below; keeps an early failure from going unhandled
       inFlight.push(job);
       if (inFlight.length > opts.threads) await inFlight.shift();
-      hooks.onProgress?.({
-        phase: "write",
-        filesDone: g + 1,
-        filesTotal: groups.length,
-        bytesDone,
-        bytesTotal: index.uniqueBytes,
-      });
     }
     await Promise.all(inFlight);
   } finally {

@@ -17,6 +17,7 @@ import { planSuperChunks } from "../similarity/plan.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { META_COPY_GENERATION_KEY } from "../store/meta-copy.js";
 import { packDatabaseWithCopy } from "../store/meta-copy-write.js";
+import { storeIdOf } from "../store/store-id.js";
 import {
   checkNewStoreDest,
   DB_FILE,
@@ -36,6 +37,8 @@ import { ScanPool } from "./scan-pool.js";
 import { removeZipStaging } from "./zip-source.js";
 
 export interface PackSummary {
+  /** the new store's id (store/store-id.ts) */
+  storeId: string | null;
   files: number;
   dirs: number;
   symlinks: number;
@@ -155,6 +158,7 @@ async function build(
       bytesTotal: 0,
     });
     commitPack(meta, index, written);
+    const storeId = storeIdOf(meta);
     meta.setMeta(STATE_KEY, STATE_COMPLETE);
     meta.setMeta(META_COPY_GENERATION_KEY, "1");
     meta.compact(); // VACUUM + WAL checkpoint: the file packed below holds live pages only
@@ -163,7 +167,7 @@ async function build(
     // the metadata bytes reported are both
     const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
     const phases = { scan, plan, write, commit: clock.lap() };
-    return { ...summarize(index, written, dbBytes, opts), excluded, phases };
+    return { storeId, ...summarize(index, written, dbBytes, opts), excluded, phases };
   } finally {
     meta.close();
   }
@@ -199,10 +203,11 @@ function summarize(
   w: Awaited<ReturnType<typeof writeSuperChunks>>,
   dbBytes: number,
   opts: PackOptions,
-): Omit<PackSummary, "phases" | "excluded"> {
+): Omit<PackSummary, "phases" | "excluded" | "storeId"> {
   const kinds = { files: 0, dirs: 0, symlinks: 0, other: 0 };
   index.entries.forEach((e, i) => {
-    if (index.skipped.has(i)) return;
+    // a file counts once, as stats and extract count it; its other names are hard links
+    if (index.skipped.has(i) || index.hardLinkOf.has(i)) return;
     if (e.stat.isFile()) kinds.files++;
     else if (e.stat.isDirectory()) kinds.dirs++;
     else if (e.stat.isSymbolicLink()) kinds.symlinks++;

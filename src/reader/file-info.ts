@@ -72,18 +72,26 @@ export function fileInfo(meta: MetaDb, ino: InodeId): FileInfo | undefined {
   return info;
 }
 
-/** The text of the xattr: one `key=value` per line, numbers in bytes. */
+/** Version of the xattr's JSON object (spec/JSON.md, "user.superchunk.info"). */
+export const FILE_INFO_VERSION = 1;
+
+/**
+ * The text of the xattr: one JSON object on one line, the unit in every number's name
+ * (spec/JSON.md, "user.superchunk.info").
+ */
 export function formatFileInfo(info: FileInfo): string {
-  return [
-    `size=${info.size}`,
-    `extents=${info.extents}`,
-    `holes=${info.holes} (${info.holeBytes} bytes)`,
-    `superchunks=${info.superChunks.length} [${info.superChunks.join(",")}]`,
-    `unique=${info.uniqueBytes}`,
-    `shared=${info.sharedBytes}`,
-    `cold-read-inflates=${info.inflatedBytes}`,
-    "",
-  ].join("\n");
+  return `${JSON.stringify({
+    version: FILE_INFO_VERSION,
+    sizeBytes: info.size,
+    extentCount: info.extents,
+    holeCount: info.holes,
+    holeBytes: info.holeBytes,
+    superChunkCount: info.superChunks.length,
+    superChunkIds: info.superChunks,
+    uniqueBytes: info.uniqueBytes,
+    sharedBytes: info.sharedBytes,
+    coldReadInflatedBytes: info.inflatedBytes,
+  })}\n`;
 }
 
 /** Name of the read-only extended attribute a mount shows on every regular file. */

@@ -52,6 +52,8 @@ export interface CodecTotals {
 
 /** Everything `superchunk stats <store>` reports. */
 export interface StoreStats {
+  /** the store's id (store/store-id.ts) */
+  storeId: string | null;
   files: number;
   dirs: number;
   symlinks: number;
@@ -107,7 +109,7 @@ export type PathIndex = Map<number, string>;
 export function computeStoreStats(
   snap: StoreSnapshot,
   paths: PathIndex,
-  meta: { dbBytes: number; targetBytes: number },
+  meta: { dbBytes: number; targetBytes: number; storeId: string | null },
   opts: StoreStatsOptions = {},
 ): StoreStats {
   const threshold = opts.repackThreshold ?? 0.1;
@@ -123,6 +125,7 @@ export function computeStoreStats(
   );
   const candidates = scs.filter((s) => deadFraction(s) > threshold);
   return {
+    storeId: meta.storeId,
     ...kinds,
     logicalBytes,
     uniqueBytes: liveBytes,

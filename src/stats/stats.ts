@@ -8,6 +8,7 @@
 import { NotFoundError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
+import { storeIdOf } from "../store/store-id.js";
 import { databaseBytesOnDisk, openStore } from "../store/store-layout.js";
 import { readStoreSettings } from "../store/store-settings.js";
 import { type InodeId, InodeKind } from "../types.js";
@@ -32,6 +33,8 @@ export interface TouchedSuperChunk {
 
 /** Figures of one path in a store (a file, or every file below a directory). */
 export interface PathStats {
+  /** the store's id (store/store-id.ts) */
+  storeId: string | null;
   path: string;
   kind: "file" | "dir" | "symlink" | "other";
   usage: UsageFacts;
@@ -77,7 +80,8 @@ export function storeStatsOf(
 ): StoreStats {
   const snap = snapshotStore(meta);
   const target = readStoreSettings(meta).superChunkBytes;
-  return computeStoreStats(snap, pathIndex(meta), { dbBytes, targetBytes: target }, opts);
+  const figures = { dbBytes, targetBytes: target, storeId: storeIdOf(meta) };
+  return computeStoreStats(snap, pathIndex(meta), figures, opts);
 }
 
 /**
@@ -119,6 +123,7 @@ function pathStatsOf(meta: MetaDb, snap: StoreSnapshot, ino: InodeId, p: string)
   });
   const { rawBytes, storedBytes } = superChunkBytes(snap, usage.superChunks);
   return {
+    storeId: storeIdOf(meta),
     path: p,
     kind: kindName(kind),
     usage,

@@ -35,6 +35,8 @@ test("cli - pack --json summary and extract", async () => {
   assert.is(r.code, 0, r.err);
   const s = JSON.parse(r.out);
   assert.ok(s.storedBytes > 0 && s.logicalBytes > s.uniqueBytes);
+  assert.is(s.version, 1);
+  assert.is(s.command, "pack");
   const x = await cli("extract", path.join(root, "store"), path.join(root, "out"), "--quiet");
   assert.is(x.code, 0, x.err);
 });

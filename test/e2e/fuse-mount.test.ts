@@ -519,12 +519,15 @@ e2eTest("fuse e2e - user.superchunk.info shows a file's extents and sharing", as
   const { stdout } = await run("python3", ["-c", py, path.join(mnt2, "a/b/c/copy-of-big.bin")]);
   const [names, ...info] = stdout.split("\n");
   assert.ok(names!.split(",").includes("user.superchunk.info"), names);
-  const facts = Object.fromEntries(info.filter(Boolean).map((l) => l.split("=", 2)));
+  const facts = JSON.parse(info.join("\n"));
   const size = (await fsp.stat(path.join(src, "a/b/c/copy-of-big.bin"))).size;
-  assert.is(Number(facts.size), size);
+  assert.is(facts.version, 1);
+  assert.is(facts.sizeBytes, size);
+  assert.is(facts.superChunkIds.length, facts.superChunkCount);
+  assert.ok(facts.superChunkCount > 0);
   // a copy of big.bin: everything it references is shared with big.bin
-  assert.is(Number(facts.unique), 0);
-  assert.ok(Number(facts.shared) > 0);
+  assert.is(facts.uniqueBytes, 0);
+  assert.ok(facts.sharedBytes > 0);
 });
 
 e2eTest("fuse e2e - 8 concurrent readers of the real store get the right bytes", async () => {

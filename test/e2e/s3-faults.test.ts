@@ -14,10 +14,10 @@ import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
 import type { S3Options } from "../../src/blobstore/s3-client.js";
 import { fsckCommand } from "../../src/cli/cmd-fsck.js";
+import type { FsckJson } from "../../src/cli/json-stats.js";
 import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { openStoreReaderAt } from "../../src/location/store-view.js";
-import type { FsckReport } from "../../src/maintain/fsck-report.js";
 import { packTo as packToS3 } from "../../src/pack/pack-to.js";
 import {
   acquireS3Lease,
@@ -228,13 +228,13 @@ t("s3-faults - fsck names a damaged super-chunk object and its files", async () 
   });
   const broken = captureIO();
   assert.is(await fsckCommand.run([loc, "--json"], broken.io), 1, broken.err());
-  const report = JSON.parse(broken.out()) as FsckReport;
-  const named = report.problems.filter((x) => x.superChunk === victim);
+  const report = JSON.parse(broken.out()) as FsckJson;
+  const named = report.problems.filter((x) => x.superChunkId === victim);
   assert.ok(
     named.some((x) => x.code === "E_SUPERCHUNK_CORRUPT"),
     JSON.stringify(report.problems),
   );
-  assert.equal([...new Set(report.problems.map((x) => x.superChunk))], [victim]);
+  assert.equal([...new Set(report.problems.map((x) => x.superChunkId))], [victim]);
   for (const f of ["a/b/big.bin", "a/b/c/copy-of-big.bin"]) {
     assert.ok(report.affectedFiles.includes(f), report.affectedFiles.join(", "));
   }

@@ -15,8 +15,9 @@ import { S3BlobStore } from "../../src/blobstore/s3-blob-store.js";
 import { ZipBlobStore } from "../../src/blobstore/zip-blob-store.js";
 import { packCommand } from "../../src/cli/cmd-pack.js";
 import { sealCommand } from "../../src/cli/cmd-seal.js";
+import type { SealJson } from "../../src/cli/json-payloads.js";
 import { extractTree } from "../../src/export/extract.js";
-import { type SealSummary, sealStore } from "../../src/export/seal.js";
+import { sealStore } from "../../src/export/seal.js";
 import { readPointer } from "../../src/s3store/s3-store.js";
 import { storeStatsAt } from "../../src/stats/stats-source.js";
 import type { StoreStats } from "../../src/stats/stats-store.js";
@@ -77,7 +78,7 @@ t(
     const { io, out } = captureIO();
     const args = [TREE, zip, "--json", "--endpoint", ceph!.endpoint];
     assert.is(await sealCommand.run(args, io), 0);
-    const s = JSON.parse(out()) as SealSummary;
+    const s = JSON.parse(out()) as SealJson;
     unzipTest(zip);
     const { names, data } = await zipEntries(zip);
     assert.is(names.at(-1), "superchunk.db.zst", "database entry last");
@@ -88,7 +89,7 @@ t(
       [...ids].sort((a, b) => a - b),
       "super-chunks in id order",
     );
-    assert.ok(ids.length > 1 && ids.length === s.superChunks, `super-chunks: ${ids.length}`);
+    assert.ok(ids.length > 1 && ids.length === s.superChunkCount, `super-chunks: ${ids.length}`);
     const blobs = S3BlobStore.open(TREE);
     try {
       const pointer = (await readPointer(blobs))!;

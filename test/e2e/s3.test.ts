@@ -14,10 +14,10 @@ import { fsckCommand } from "../../src/cli/cmd-fsck.js";
 import { packCommand } from "../../src/cli/cmd-pack.js";
 import { statsCommand } from "../../src/cli/cmd-stats.js";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
+import type { PackJson } from "../../src/cli/json-payloads.js";
+import type { FsckJson, StoreStatsJson } from "../../src/cli/json-stats.js";
 import { extractTree } from "../../src/export/extract.js";
 import { openStoreReaderAt } from "../../src/location/store-view.js";
-import type { FsckReport } from "../../src/maintain/fsck-report.js";
-import type { PackSummary } from "../../src/pack/pack.js";
 import { packTo as packToS3 } from "../../src/pack/pack-to.js";
 import { commitGeneration } from "../../src/s3store/s3-commit.js";
 import { acquireS3Lease, LEASE_KEY, readS3Lease } from "../../src/s3store/s3-lease.js";
@@ -27,9 +27,7 @@ import {
   pointerBody,
   readPointer,
 } from "../../src/s3store/s3-store.js";
-import type { S3UploadFigures } from "../../src/s3store/s3-upload.js";
 import { pathStatsAt } from "../../src/stats/stats-source.js";
-import type { StoreStats } from "../../src/stats/stats-store.js";
 import { isMetaCopyKey } from "../../src/store/meta-copy.js";
 import { captureIO, rejectsWith } from "../helpers/cli-capture.js";
 import { isMounted, mountDir, serveStore } from "../helpers/mount.js";
@@ -44,8 +42,7 @@ const tf = needing("fuse");
 const BUCKET = "superchunk-test";
 const TREE = `s3://${BUCKET}/tree`;
 let src = "";
-type PackS3Summary = PackSummary & S3UploadFigures;
-let packed: PackS3Summary | undefined;
+let packed: PackJson | undefined;
 
 /** Captured output of a command run, with the tests' run directory. */
 function sink() {
@@ -69,12 +66,12 @@ t("s3 - pack to S3 uploads the super-chunks, then one generation, then the point
   const { io, out } = sink();
   const args = [src, TREE, "--json", "--superchunk-size", "256K", "--endpoint", ceph!.endpoint];
   assert.is(await packCommand.run(args, io), 0);
-  packed = JSON.parse(out()) as PackS3Summary;
+  packed = JSON.parse(out()) as PackJson;
   const blobs = S3BlobStore.open(TREE);
   try {
     const all = await keysOf(blobs, "sc/");
     const sc = all.filter((k) => !isMetaCopyKey(k)); // the rest is the metadata copy
-    assert.is(sc.length, packed.superChunks);
+    assert.is(sc.length, packed.superChunkCount);
     assert.equal(await keysOf(blobs, "meta/"), [generationKey(1), POINTER_KEY].sort());
     const pointer = await readPointer(blobs);
     assert.is(pointer?.generation, 1);
@@ -83,12 +80,13 @@ t("s3 - pack to S3 uploads the super-chunks, then one generation, then the point
     let bytes = 0;
     for (const k of [...all, generationKey(1), POINTER_KEY]) bytes += await blobs.size(k);
     assert.is(packed.uploadedBytes, bytes, "uploaded bytes = what the bucket holds");
-    assert.is(packed.uploadedObjects, all.length + 2);
+    assert.is(packed.uploadedObjectCount, all.length + 2);
+    assert.is(packed.store, TREE);
   } finally {
     await blobs.close();
   }
   console.log(
-    `s3: pack to S3 ${packed.seconds.toFixed(2)} s (upload+commit ${packed.uploadSeconds.toFixed(2)} s), ${packed.uploadedObjects} objects, ${packed.uploadedBytes} bytes uploaded, ${packed.logicalBytes} logical`,
+    `s3: pack to S3 ${packed.elapsedSeconds.toFixed(2)} s (upload+commit ${packed.uploadSeconds?.toFixed(2)} s), ${packed.uploadedObjectCount} objects, ${packed.uploadedBytes} bytes uploaded, ${packed.logicalBytes} logical`,
   );
 });
 
@@ -110,21 +108,21 @@ t("s3 - stats of an S3 store match stats of the same tree packed to a directory"
   const stats = async (store: string) => {
     const { io, out } = sink();
     assert.is(await statsCommand.run([store, "--json", "--endpoint", ceph!.endpoint], io), 0);
-    return JSON.parse(out()) as StoreStats;
+    return JSON.parse(out()) as StoreStatsJson;
   };
-  const figures = (s: StoreStats) => ({
-    files: s.files,
-    dirs: s.dirs,
+  const figures = (s: StoreStatsJson) => ({
+    fileCount: s.fileCount,
+    dirCount: s.dirCount,
     logicalBytes: s.logicalBytes,
     uniqueBytes: s.uniqueBytes,
     storedBytes: s.storedBytes,
     superChunkCount: s.superChunkCount,
   });
   const [inS3, inDir, inZip] = [await stats(TREE), await stats(dir), await stats(zip)];
-  assert.ok(inDir.files > 0 && inDir.superChunkCount > 1, "the tree is not trivial");
+  assert.ok(inDir.fileCount > 0 && inDir.superChunkCount > 1, "the tree is not trivial");
   assert.equal(figures(inS3), figures(inDir));
   assert.equal(figures(inZip), figures(inDir));
-  assert.is(inS3.superChunkCount, packed?.superChunks);
+  assert.is(inS3.superChunkCount, packed?.superChunkCount);
   assert.ok(inS3.metadataBytes > 0, "metadata = the generation object");
   const p = await pathStatsAt(TREE, "a/b/big.bin");
   assert.equal(p.usage, (await pathStatsAt(dir, "a/b/big.bin")).usage);
@@ -158,10 +156,10 @@ t(
     }
     const broken = sink();
     assert.is(await fsckCommand.run([loc, "--json"], broken.io), 1, broken.err());
-    const report = JSON.parse(broken.out()) as FsckReport;
+    const report = JSON.parse(broken.out()) as FsckJson;
     const missing = report.problems.filter((x) => x.code === "E_SUPERCHUNK_MISSING");
     assert.equal(
-      missing.map((x) => x.superChunk),
+      missing.map((x) => x.superChunkId),
       [victim],
     );
     assert.ok(report.affectedFiles.includes("a/b/big.bin"), report.affectedFiles.join(", "));

@@ -101,7 +101,11 @@ test("stats - cold-read amplification is the raw size of the super-chunks a file
     assert.is(info.uniqueBytes, p.usage.uniqueBytes);
     assert.is(info.sharedBytes, p.usage.sharedBytes);
     assert.is(info.superChunks.length, ids.size);
-    assert.match(formatFileInfo(info), /^size=\d+\nextents=\d+/);
+    const xattr = JSON.parse(formatFileInfo(info));
+    assert.is(xattr.version, 1);
+    assert.is(xattr.sizeBytes, info.size);
+    assert.equal(xattr.superChunkIds, info.superChunks);
+    assert.is(xattr.uniqueBytes, info.uniqueBytes);
     assert.is(fileInfo(meta, meta.resolvePath("a")!), undefined);
   } finally {
     meta.close();
@@ -115,7 +119,9 @@ test("stats - CLI prints text and JSON, and names a missing path", async () => {
   assert.match(t.out(), /dedup \d+\.\d\dx/);
   const j = captureIO({ env: {} });
   assert.is(await statsCommand.run([store, "--json"], j.io), 0);
-  assert.is(JSON.parse(j.out()).superChunkCount > 0, true);
+  const json = JSON.parse(j.out());
+  assert.is(json.superChunkCount > 0, true);
+  assert.is(json.storedBytes, json.superChunkBytes + json.metadataBytes);
   await statsCommand.run([store, "no/such/file"], captureIO({ env: {} }).io).then(
     () => assert.unreachable("a missing path is an error"),
     (err) => assert.ok(isCode(err, "E_NOT_FOUND"), String(err)),

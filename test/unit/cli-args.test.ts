@@ -1,9 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { formatBytes, parseInteger, parseSize } from "../../src/cli/args.js";
-import { ProgressBar, renderProgress } from "../../src/cli/progress.js";
 import { isCode } from "../../src/errors.js";
-import { captureStream } from "../helpers/cli-capture.js";
 
 test("cli-args - sizes with units", () => {
   assert.is(parseSize("4M", "--x"), 4 * 1024 * 1024);
@@ -41,35 +39,6 @@ test("cli-args - integers within bounds", () => {
   }
   assert.is(formatBytes(1536), "1.50 KiB");
   assert.is(formatBytes(12), "12 B");
-});
-
-test("progress - line shows phase, counts, bytes, rate and ETA", () => {
-  const line = renderProgress(
-    {
-      phase: "scan",
-      filesDone: 5,
-      filesTotal: 10,
-      bytesDone: 50 * 1024 * 1024,
-      bytesTotal: 100 * 1024 * 1024,
-    },
-    5,
-  );
-  assert.match(line, "scan");
-  assert.match(line, " 50%");
-  assert.match(line, "5/10");
-  assert.match(line, "10.0 MiB/s");
-  assert.match(line, "ETA 5s");
-});
-
-test("progress - drawn only on a terminal", () => {
-  const { stream: out, text: written } = captureStream();
-  const p = { phase: "write", filesDone: 1, filesTotal: 2, bytesDone: 1, bytesTotal: 2 };
-  new ProgressBar(out, false).update(p);
-  assert.is(written(), "");
-  const bar = new ProgressBar(out, true);
-  bar.update(p);
-  bar.done();
-  assert.match(written(), "write");
 });
 
 test.run();

@@ -212,7 +212,9 @@ test("repack - CLI --dry-run --json", async () => {
   assert.is(await repackCommand.run([store, "--all", "--dry-run", "--json"], io), 0);
   const s = JSON.parse(out());
   assert.is(s.dryRun, true);
-  assert.ok(s.selected > 0);
+  assert.is(s.command, "repack");
+  assert.ok(s.rewrittenSuperChunkCount > 0);
+  assert.ok(s.superChunkBytesAfter < s.superChunkBytesBefore);
 });
 
 test.run();
