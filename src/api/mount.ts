@@ -83,8 +83,8 @@ export async function mount(
   const { view, mount: m } = await openAndMount({
     store: location,
     mountpoint: abs,
-    readOnly: !readWrite,
-    readWrite: readWrite && kind === "s3",
+    readOnly: false,
+    readWrite,
     cacheBytes: o.cacheSize ?? 512 * 1024 * 1024,
     fetchAheadBytes: undefined,
     fuseOptions: [...(o.fuseOptions ?? [])],

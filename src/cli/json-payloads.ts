@@ -37,6 +37,7 @@ export function packPayload(s: PackToSummary, peakRssBytes: number, warnings: En
     ...kindCounts(s),
     hardLinkCount: s.hardLinks,
     skippedCount: s.skipped,
+    excludedCount: s.excluded,
     logicalBytes: s.logicalBytes,
     uniqueBytes: s.uniqueBytes,
     subBlockCount: s.subBlocks,

@@ -88,7 +88,7 @@ test("pack --exclude - left out, counted, excluded directories not read", async 
     assert.ok(paths.includes(kept), kept);
   // main.o, lib/util.o, node_modules, build/out.bin, build/keep: had node_modules been
   // read, its native.o would count too
-  assert.is(JSON.parse(r.out).excluded, 5);
+  assert.is(JSON.parse(r.out).excludedCount, 5);
   const text = await cli("pack", "--threads", "1", "--exclude", "*.o", src, `${store}2`);
   assert.match(text.out, /, 3 excluded\)/);
 });
@@ -201,7 +201,7 @@ const MOUNT = IS_ROOT && spawnSync("mount", ["--version"]).status === 0;
       const paths = await walkStore(`${root}/s`);
       assert.not.ok(paths.includes("mnt") || paths.includes("mnt/on-tmpfs"));
       assert.ok(paths.includes("lib/util.c"));
-      assert.is(JSON.parse(r.out).excluded, 1);
+      assert.is(JSON.parse(r.out).excludedCount, 1);
     } finally {
       const u = spawnSync("umount", [mnt]);
       if (u.status !== 0) spawnSync("umount", ["-l", mnt]);
