@@ -20,7 +20,7 @@ import {
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreSource, type StoreSource } from "../location/store-source.js";
 import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
-import { ARCHIVE_DB_KEY } from "../store/store-layout.js";
+import { ARCHIVE_DB_KEY, checkParentDir } from "../store/store-layout.js";
 import { acquireStoreLock, type StoreLock } from "../store/store-lock.js";
 import { stageSuperChunks } from "./seal-source.js";
 
@@ -110,6 +110,7 @@ async function sealLocal(
 /** Any other store: super-chunks fetched into a staging directory beside `out`. */
 async function sealFetched(src: StoreSource, out: string, opts: SealOptions): Promise<Sealed> {
   const packedDatabase = await src.packedDatabase();
+  checkParentDir(out);
   const stage = tempPath(out, "stage");
   try {
     fs.mkdirSync(stage, { mode: 0o700 });

@@ -19,7 +19,12 @@ import type { SuperChunkRecord } from "../meta/records.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
 import { encodePackedDatabase } from "../store/packed-db.js";
-import { ARCHIVE_DB_KEY, openStore, packedDatabaseFile } from "../store/store-layout.js";
+import {
+  ARCHIVE_DB_KEY,
+  checkParentDir,
+  openStore,
+  packedDatabaseFile,
+} from "../store/store-layout.js";
 import { decodeHeader, headerLength } from "../superchunk/decode-header.js";
 import { checkExpected } from "../superchunk/superchunk-expect.js";
 import { superChunkCorrupt } from "../superchunk/superchunk-header.js";
@@ -149,6 +154,7 @@ export async function writeArchive(
   opts: ArchiveWriteOptions = {},
 ): Promise<number> {
   const dir = path.dirname(path.resolve(out));
+  checkParentDir(out);
   const tmp = tempPath(out, "partial");
   try {
     const bytes = await writeZipArchive(tmp, inputs, { forceZip64: opts.forceZip64 === true });

@@ -12,6 +12,7 @@ import type { S3Options } from "../blobstore/s3-client.js";
 import { UsageError } from "../errors.js";
 import type { S3UploadFigures, S3UploadOptions, S3UploadProgress } from "../s3store/s3-upload.js";
 import { type InitOptions, type InitSummary, initStore } from "../store/store-init.js";
+import { checkParentDir } from "../store/store-layout.js";
 import { tempPath, writeDirArchive } from "./archive-write.js";
 import { newStoreKindOf } from "./store-kind.js";
 
@@ -75,6 +76,7 @@ function archiveTarget(out: string): StoreTarget {
     async build(fill) {
       if (fs.existsSync(out))
         throw new UsageError("E_DEST_EXISTS", `${out}: already exists`, { path: out });
+      checkParentDir(out);
       const tmpStore = tempPath(out, "store");
       try {
         const summary = await fill(tmpStore);

@@ -132,6 +132,7 @@ export function checkNewStoreDest(dest: string): void {
   try {
     st = fs.statSync(dest);
   } catch {
+    checkParentDir(dest);
     return;
   }
   if (!st.isDirectory()) {
@@ -145,6 +146,18 @@ export function checkNewStoreDest(dest: string): void {
       path: dest,
     });
   }
+}
+
+/**
+ * Throws E_NOT_FOUND naming `dest` and its parent when the directory `dest` would be created
+ * in does not exist (before temporary names beside `dest` could appear in an error).
+ */
+export function checkParentDir(dest: string): void {
+  const parent = path.dirname(path.resolve(dest));
+  if (fs.statSync(parent, { throwIfNoEntry: false })?.isDirectory()) return;
+  throw new NotFoundError("E_NOT_FOUND", `${dest}: directory ${parent} does not exist`, {
+    path: dest,
+  });
 }
 
 /**
