@@ -107,6 +107,7 @@ export function renderRepack(s: RepackSummary): string {
   if (s.dryRun) {
     lines.push(
       `retired files  ${b(s.retiredStoredBytes)} stored, to be replaced by the rewritten live data`,
+      `stored         ${b(s.storedBytesBefore)} -> ~${b(s.storedBytesAfter)} (~${b(s.reclaimedBytes)} reclaimed, the live data compressed as the repack would)`,
     );
   } else {
     lines.push(

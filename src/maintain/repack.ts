@@ -11,6 +11,7 @@
  * writer lock: E_STORE_LOCKED while a read-write mount holds it. The store is opened for
  * maintenance by location/ (an S3 store on a working copy, published afterwards).
  */
+import type { BlobStore } from "../blobstore/blob-store.js";
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import {
@@ -25,6 +26,7 @@ import { type PackOptions, packOptions } from "../pack/pack-options.js";
 import { planSuperChunks } from "../similarity/plan.js";
 import { readStoreSettings, writeStoreSettings } from "../store/store-settings.js";
 import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
+import { REPACK_SAMPLE_BYTES, rewrittenStoredBytes } from "./repack-estimate.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
 import { applyRewrite, type RewriteItem } from "./repack-write.js";
@@ -41,6 +43,8 @@ export interface RepackOptions {
   all?: boolean;
   /** only say what would be rewritten */
   dryRun?: boolean;
+  /** dry run: raw bytes of new super-chunks built, unwritten, to measure; default 32 MiB */
+  sampleBytes?: number;
   /** codec threads; default 2 */
   threads?: number;
   /** inflated old super-chunks kept while regrouping; default 256 MiB */
@@ -73,7 +77,10 @@ export interface RepackSummary {
   deadBytesDropped: number;
   contentsPurged: number;
   storedBytesBefore: number;
-  /** after the repack; for a dry run the estimate "before minus the retired files" (a lower bound) */
+  /**
+   * after the repack; for a dry run an estimate: before, minus the retired files, plus their
+   * live data as a sample of the new super-chunks compresses (repack-estimate.ts)
+   */
   storedBytesAfter: number;
   /** stored bytes of the super-chunks retired */
   retiredStoredBytes: number;
@@ -158,11 +165,26 @@ function summary(
   };
 }
 
-/** What a repack of the store `meta` describes would do (the summary of a dry run). */
-export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
+/**
+ * What a repack of the store `meta` (super-chunks in `blobs`) would do: the summary of a dry
+ * run, its stored bytes after measured on a sample of the new super-chunks; writes nothing.
+ */
+export async function repackPreview(
+  meta: MetaDb,
+  blobs: BlobStore,
+  o: RepackOptions,
+): Promise<RepackSummary> {
   const snap = snapshotStore(meta);
   const p = resolve(meta, o);
-  return summary(snap, choose(meta, snap, o, p), p, true);
+  const sel = choose(meta, snap, o, p);
+  const s = summary(snap, sel, p, true);
+  const rewritten = await rewrittenStoredBytes(meta, blobs, snap, sel, p, {
+    cacheBytes: o.cacheBytes ?? 256 * MIB,
+    sampleBytes: o.sampleBytes ?? REPACK_SAMPLE_BYTES,
+  });
+  s.storedBytesAfter += rewritten;
+  s.reclaimedBytes -= rewritten;
+  return s;
 }
 
 /**
@@ -175,7 +197,8 @@ export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
 export async function repackStore(dir: string, o: RepackOptions = {}): Promise<RepackSummary> {
   const started = process.hrtime.bigint();
   const maintenance = { purpose: "repack", packAtClose: true, s3: o.s3 };
-  if (o.dryRun) return previewStoreAt(dir, maintenance, (meta) => repackPreview(meta, o));
+  if (o.dryRun)
+    return previewStoreAt(dir, maintenance, (meta, blobs) => repackPreview(meta, blobs, o));
   const s = await maintainStoreAt(
     dir,
     maintenance,
