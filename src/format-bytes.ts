@@ -1,4 +1,7 @@
-/** Human-readable byte counts, shared by the CLI and the HTML report. */
+/**
+ * Human-readable byte counts, shared by the CLI and the HTML report. Kept rather than the
+ * `bytes` package: that prints 1024-based sizes as "KB"/"MB"; this prints KiB/MiB.
+ */
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
 

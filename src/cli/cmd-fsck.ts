@@ -8,6 +8,7 @@ import type { FsckProblem, FsckReport } from "../maintain/fsck-report.js";
 import { type RestoreOutcome, renderRestore, restoreStore } from "../maintain/fsck-restore.js";
 import { formatBytes, parseCommandArgs } from "./args.js";
 import type { CliIO, Command } from "./cli-io.js";
+import { hintFor } from "./hints.js";
 import { writeJsonReport } from "./json-report.js";
 import { fsckPayload } from "./json-stats.js";
 import { PROGRESS_OPTION, Progress, progressMode } from "./progress.js";
@@ -50,7 +51,11 @@ read-write mount runs).
 Exit status: 0 clean, 1 problems found (or left after repairs; a damaged database
 included), 2 could not run.`;
 
-/** Exit statuses of fsck (its own: "could not run" is 2 whatever the error). */
+/**
+ * Exit statuses of fsck: its verdict, as grep's and cmp's (0 / 1 / 2), not the error
+ * code's status of exit-status.ts: "problems found" must never look like "could not look",
+ * so "could not run" is 2 whatever the error (the code on the line says why).
+ */
 const FSCK_EXIT = { clean: 0, problems: 1, failed: 2 } as const;
 
 export const fsckCommand: Command = {
@@ -101,6 +106,8 @@ export const fsckCommand: Command = {
         return FSCK_EXIT.problems;
       }
       io.stderr.write(`superchunk fsck: could not run: ${msg} [${code}]\n`);
+      const hint = err instanceof EngineError ? hintFor(err, "fsck") : undefined;
+      if (hint !== undefined) io.stderr.write(`hint: ${hint}\n`);
       return FSCK_EXIT.failed;
     }
     bar.finish();
@@ -139,6 +146,10 @@ export function renderFsck(r: FsckReport, quiet = false): string {
         `damaged sub-blocks: ${r.damagedSubBlocks.length}; files affected: ${r.affectedFiles.length}`,
       );
       for (const f of r.affectedFiles) out.push(`    ${f}`);
+      if (r.after === undefined)
+        out.push(
+          "hint: restore them from a copy of the files: superchunk fsck STORE --repair-from COPY",
+        );
     }
     const x = r.repairs;
     if (r.after !== undefined) {

@@ -3,11 +3,18 @@
  * store (a directory or `s3://bucket/prefix`) to be filled through a read-write mount.
  */
 import { chunkerParams } from "../chunker/chunker-params.js";
-import type { CodecName } from "../codec/codec.js";
+import { codecNames } from "../codec/codec-registry.js";
 import { UsageError } from "../errors.js";
 import { initStoreAt } from "../location/store-target.js";
 import type { InitOptions } from "../store/store-init.js";
-import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
+import {
+  formatBytes,
+  parseChoice,
+  parseChunkSize,
+  parseCommandArgs,
+  parseInteger,
+  parseSize,
+} from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { s3Options } from "./s3-options.js";
 
@@ -52,14 +59,14 @@ export const initCommand: Command = {
     }
     if (positionals.length !== 1) throw new UsageError("E_USAGE", "init needs <store>");
     const opts: Partial<InitOptions> = {};
-    if (values.codec !== undefined) opts.codec = values.codec as CodecName;
+    if (values.codec !== undefined) opts.codec = parseChoice(values.codec, "codec", codecNames());
     if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
     if (values["superchunk-size"] !== undefined) {
       opts.superChunkBytes = parseSize(values["superchunk-size"], "--superchunk-size");
     }
     const avg = values["chunk-size"];
     opts.chunk = chunkerParams({
-      ...(avg === undefined ? {} : { avgBytes: parseSize(avg, "--chunk-size") }),
+      ...(avg === undefined ? {} : { avgBytes: parseChunkSize(avg) }),
       mode: values["fixed-chunks"] ? "fixed" : "cdc",
     });
     const s = await initStoreAt(positionals[0]!, opts, s3Options(values, io));

@@ -3,13 +3,21 @@
  * that builds a store directory, an archive or an S3 store from a tree or a zip.
  */
 import { chunkerParams } from "../chunker/chunker-params.js";
-import type { CodecName } from "../codec/codec.js";
+import { codecNames } from "../codec/codec-registry.js";
 import { type EngineWarning, UsageError } from "../errors.js";
 import type { PackSummary } from "../pack/pack.js";
 import type { PackHooks, PackOptions } from "../pack/pack-options.js";
 import { type PackToSummary, packTo } from "../pack/pack-to.js";
 import { ZIP_LIMITS_DEFAULT } from "../pack/zip-source.js";
-import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
+import {
+  formatBytes,
+  ORDERS,
+  parseChoice,
+  parseChunkSize,
+  parseCommandArgs,
+  parseInteger,
+  parseSize,
+} from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { interruptible, noteLeftovers, removePartialsOf } from "./interrupt.js";
 import { packPayload } from "./json-payloads.js";
@@ -90,20 +98,18 @@ export const packCommand: Command = {
     if (positionals.length < 2)
       throw new UsageError("E_USAGE", "pack needs <source-dir> and <store-dir>");
     const opts: Partial<PackOptions> = packFilterOptions(values);
-    if (values.codec !== undefined) opts.codec = values.codec as CodecName;
+    if (values.codec !== undefined) opts.codec = parseChoice(values.codec, "codec", codecNames());
     if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
     if (values["superchunk-size"] !== undefined) {
       opts.superChunkBytes = parseSize(values["superchunk-size"], "--superchunk-size");
     }
     const avg =
-      values["chunk-size"] === undefined
-        ? undefined
-        : parseSize(values["chunk-size"], "--chunk-size");
+      values["chunk-size"] === undefined ? undefined : parseChunkSize(values["chunk-size"]);
     opts.chunk = chunkerParams({
       ...(avg ? { avgBytes: avg } : {}),
       mode: values["fixed-chunks"] ? "fixed" : "cdc",
     });
-    if (values.order !== undefined) opts.order = values.order as PackOptions["order"];
+    if (values.order !== undefined) opts.order = parseChoice(values.order, "order", ORDERS);
     if (values.threads !== undefined)
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
     if (values["zip-max-size"] !== undefined) {

@@ -2,10 +2,17 @@
  * `superchunk repack <store>`: the flags, the call to maintain/'s repack (or its dry run),
  * and the rendering of what it rewrote and reclaimed.
  */
-import type { CodecName } from "../codec/codec.js";
+import { codecNames } from "../codec/codec-registry.js";
 import { UsageError } from "../errors.js";
 import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";
-import { formatBytes, parseCommandArgs, parseInteger, parseSize } from "./args.js";
+import {
+  formatBytes,
+  ORDERS,
+  parseChoice,
+  parseCommandArgs,
+  parseInteger,
+  parseSize,
+} from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { interruptible } from "./interrupt.js";
 import { repackPayload } from "./json-payloads.js";
@@ -82,12 +89,12 @@ export const repackCommand: Command = {
         ...(values.quiet || values.json ? {} : { log: (l: string) => io.stderr.write(`${l}\n`) }),
       },
     };
-    if (values.codec !== undefined) opts.codec = values.codec as CodecName;
+    if (values.codec !== undefined) opts.codec = parseChoice(values.codec, "codec", codecNames());
     if (values.level !== undefined) opts.level = parseInteger(values.level, "--level", -100, 100);
     if (values["superchunk-size"] !== undefined) {
       opts.superChunkBytes = parseSize(values["superchunk-size"], "--superchunk-size");
     }
-    if (values.order !== undefined) opts.order = values.order as RepackOptions["order"];
+    if (values.order !== undefined) opts.order = parseChoice(values.order, "order", ORDERS);
     if (values.threads !== undefined)
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
     const cleanup = repackCleanup(positionals[0]!, opts.dryRun === true);
@@ -113,6 +120,7 @@ export function renderRepack(s: RepackSummary): string {
   if (s.dryRun) {
     lines.push(
       `retired files  ${b(s.retiredStoredBytes)} stored, to be replaced by the rewritten live data`,
+      `stored         ${b(s.storedBytesBefore)} -> ~${b(s.storedBytesAfter)} (~${b(s.reclaimedBytes)} reclaimed, the live data compressed as the repack would)`,
     );
   } else {
     lines.push(

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * cli/: the only place that touches argv, stdout, exit codes and progress bars.
- * main dispatches to one command per file and maps errors to exit statuses. Every error is
- * one line with its code; a stack trace only with `--debug` (before the command name) or
+ * main dispatches to one command per file and maps errors to exit statuses, by code, with
+ * exit-status.ts's table (the same for every command). Every error is one line with its
+ * code, then a `hint:` line when the next step is known (hints.ts), an unknown command with
+ * the nearest one; a stack trace only with `--debug` (before the command name) or
  * SUPERCHUNK_DEBUG=1. Run as a process (`runProcess`), it never exits 0 unless the command
  * finished: a command whose promise is still pending when nothing is left to run (the event
  * loop emptied) ends with status 1 and `command ended without finishing [E_INTERNAL]`.
@@ -12,7 +14,10 @@ import { fileURLToPath } from "node:url";
 import { EngineError } from "../errors.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { commands } from "./commands.js";
+import { exitStatusOf } from "./exit-status.js";
+import { hintFor } from "./hints.js";
 import { wasInterrupted } from "./interrupt.js";
+import { didYouMean } from "./suggest.js";
 
 const VERSION = "0.1.0";
 
@@ -52,10 +57,14 @@ export async function runCli(
   }
   const cmd = list.find((c) => c.name === name);
   if (!cmd) {
-    io.stderr.write(
-      `superchunk: unknown command '${name}' [E_USAGE]\nRun 'superchunk --help' for the list.\n`,
+    const hint = didYouMean(
+      name,
+      list.map((c) => c.name),
     );
-    return EXIT.usage;
+    io.stderr.write(
+      `superchunk: unknown command '${name}'${hint} [E_USAGE]\nRun 'superchunk --help' for the list.\n`,
+    );
+    return exitStatusOf("E_USAGE");
   }
   try {
     return await cmd.run(rest, io);
@@ -68,12 +77,14 @@ function reportError(err: unknown, cmd: Command, io: CliIO): number {
   if (err instanceof EngineError) {
     io.stderr.write(`superchunk ${cmd.name}: ${oneLine(err.message)} [${err.code}]\n`);
     if (err.code === "E_USAGE") io.stderr.write(`Run 'superchunk ${cmd.name} --help' for usage.\n`);
+    const hint = hintFor(err, cmd.name);
+    if (hint !== undefined) io.stderr.write(`hint: ${hint}\n`);
     debugStack(err, io);
-    return err.family === "usage" ? EXIT.usage : EXIT.failure;
+    return exitStatusOf(err.code);
   }
   io.stderr.write(`superchunk ${cmd.name}: internal error: ${describe(err)} [E_INTERNAL]\n`);
   debugStack(err, io);
-  return EXIT.failure;
+  return exitStatusOf("E_INTERNAL");
 }
 
 /** The message of `err` on one line. */

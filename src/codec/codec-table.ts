@@ -25,9 +25,14 @@ export function registerCodec(codec: Codec): void {
 export function getCodec(nameOrId: string | number): Codec {
   const codec = typeof nameOrId === "number" ? byId.get(nameOrId) : byName.get(nameOrId);
   if (codec === undefined) {
-    throw new UnsupportedError("E_CODEC_UNKNOWN", `unknown codec ${JSON.stringify(nameOrId)}`, {
-      codec: nameOrId,
-    });
+    const valid = typeof nameOrId === "string" ? ` (valid: ${codecNames().join(", ")})` : "";
+    throw new UnsupportedError(
+      "E_CODEC_UNKNOWN",
+      `unknown codec ${JSON.stringify(nameOrId)}${valid}`,
+      {
+        codec: nameOrId,
+      },
+    );
   }
   return codec;
 }

@@ -19,6 +19,7 @@ import {
 } from "../location/archive-write.js";
 import { resolveStoreLocation } from "../location/store-kind.js";
 import { openStoreSource, type StoreSource } from "../location/store-source.js";
+import { checkDestParent } from "../store/dest-parent.js";
 import { copyEntriesOfPacked, copyGenerationOf } from "../store/meta-copy-write.js";
 import { storeIdOf } from "../store/store-id.js";
 import { ARCHIVE_DB_KEY } from "../store/store-layout.js";
@@ -117,6 +118,7 @@ async function sealLocal(
 /** Any other store: super-chunks fetched into a staging directory beside `out`. */
 async function sealFetched(src: StoreSource, out: string, opts: SealOptions): Promise<Sealed> {
   const packedDatabase = await src.packedDatabase();
+  checkDestParent(out);
   const stage = tempPath(out, "stage");
   try {
     fs.mkdirSync(stage, { mode: 0o700 });

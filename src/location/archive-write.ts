@@ -153,6 +153,7 @@ export async function writeArchive(
   opts: ArchiveWriteOptions = {},
 ): Promise<number> {
   const dir = path.dirname(path.resolve(out));
+  checkDestParent(out);
   const tmp = tempPath(out, "partial");
   try {
     throwIfAborted(opts.signal, "writing the archive");

@@ -7,6 +7,7 @@
  * read-only: E_UNSUPPORTED.
  */
 
+import type { BlobStore } from "../blobstore/blob-store.js";
 import { UnsupportedError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { S3MaintainOptions } from "../s3store/s3-maintain.js";
@@ -63,26 +64,26 @@ export async function maintainStoreAt<T>(
 }
 
 /**
- * Runs `fn` on the database of the store at `location`, opened read-only, refusing the
- * stores maintainStoreAt refuses (what a dry run of a maintenance would see; no lock, no
- * lease).
+ * Runs `fn` on the database and super-chunks of the store at `location`, opened read-only,
+ * refusing the stores maintainStoreAt refuses (what a dry run of a maintenance would see; no
+ * lock, no lease).
  */
 export async function previewStoreAt<T>(
   location: string,
   opts: MaintainAtOptions,
-  fn: (meta: MetaDb) => T,
+  fn: (meta: MetaDb, blobs: BlobStore) => T | Promise<T>,
 ): Promise<T> {
   if (maintainableKind(location, opts) === "dir") {
-    const { meta } = openStore(location, { readonly: true });
+    const { meta, blobs } = openStore(location, { readonly: true });
     try {
-      return fn(meta);
+      return await fn(meta, blobs);
     } finally {
       meta.close();
     }
   }
   const src = await openStoreSource(location, { readonly: true, s3: opts.s3 ?? {} });
   try {
-    return fn(src.meta);
+    return await fn(src.meta, src.blobs);
   } finally {
     await src.close();
   }

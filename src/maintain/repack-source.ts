@@ -5,6 +5,7 @@
  * it verifies them all before anything is written, and gives each live sub-block's full
  * hash (from the header) and, for the similarity planner, its sketch.
  */
+import { LRUCache } from "lru-cache";
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
@@ -17,27 +18,27 @@ import { type InflatedSuperChunk, inflateSuperChunk } from "../superchunk/superc
 import type { SubBlockHash } from "../types.js";
 import type { RepackSelection } from "./repack-select.js";
 
-/** Inflated old super-chunks, least recently used first out. */
+/** Inflated old super-chunks, least recently used first out (lru-cache, bounded by bytes). */
 export class RepackSource {
-  readonly #cache = new Map<number, InflatedSuperChunk>();
-  #bytes = 0;
+  readonly #cache: LRUCache<number, InflatedSuperChunk>;
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly pool: CodecPool,
-    private readonly capacityBytes: number,
+    capacityBytes: number,
     /** the row naming each super-chunk: its file must match it (checkExpected) */
     private readonly rowOf: (id: number) => SuperChunkExpectation | undefined,
-  ) {}
+  ) {
+    this.#cache = new LRUCache({
+      maxSize: Math.max(1, capacityBytes),
+      sizeCalculation: (v) => Math.max(1, v.raw.length),
+    });
+  }
 
   /** The verified header and raw payload of super-chunk `id`, from the cache or inflated. */
   async get(id: number): Promise<InflatedSuperChunk> {
     const hit = this.#cache.get(id);
-    if (hit !== undefined) {
-      this.#cache.delete(id);
-      this.#cache.set(id, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const key = superChunkKey(id);
     const file = await this.blobs.get(key);
     const row = this.rowOf(id);
@@ -47,19 +48,12 @@ export class RepackSource {
     }
     const got = await inflateSuperChunk(file, this.pool, where, { expect: row });
     this.#cache.set(id, got);
-    this.#bytes += got.raw.length;
-    for (const [k, v] of this.#cache) {
-      if (this.#bytes <= this.capacityBytes || k === id) break;
-      this.#cache.delete(k);
-      this.#bytes -= v.raw.length;
-    }
     return got;
   }
 
   /** Drops every cached payload. */
   clear(): void {
     this.#cache.clear();
-    this.#bytes = 0;
   }
 }
 

@@ -54,6 +54,11 @@ export interface RewriteContext {
   readonly beforeCommit?: () => void;
 }
 
+/** What writeGroups needs of a RewriteContext: a dry run passes a `put` that only counts. */
+export type GroupWriteContext = Omit<RewriteContext, "blobs" | "rewrite" | "beforeCommit"> & {
+  readonly blobs: Pick<BlobStore, "put">;
+};
+
 /** One super-chunk written by a switch. */
 export interface WrittenChunk {
   readonly id: SuperChunkId;
@@ -102,7 +107,7 @@ async function removeNew(ctx: RewriteContext, count: number): Promise<void> {
  * `ctx.firstId` on; answers the files (by id) and where each sub-block went.
  */
 export async function writeGroups(
-  ctx: RewriteContext,
+  ctx: GroupWriteContext,
   groups: RewritePlan["groups"],
 ): Promise<{ written: WrittenChunk[]; placed: Placement[] }> {
   const written: WrittenChunk[] = [];
@@ -136,7 +141,7 @@ export async function writeGroups(
 }
 
 async function fillBuilder(
-  ctx: RewriteContext,
+  ctx: GroupWriteContext,
   items: readonly RewriteItem[],
   id: SuperChunkId,
   placed: Placement[],

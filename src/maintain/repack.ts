@@ -11,6 +11,7 @@
  * writer lock: E_STORE_LOCKED while a read-write mount holds it. The store is opened for
  * maintenance by location/ (an S3 store on a working copy, published afterwards).
  */
+import type { BlobStore } from "../blobstore/blob-store.js";
 import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { abortingProgress, throwIfAborted } from "../errors.js";
@@ -27,72 +28,13 @@ import { planSuperChunks } from "../similarity/plan.js";
 import { storeIdOf } from "../store/store-id.js";
 import { readStoreSettings, writeStoreSettings } from "../store/store-settings.js";
 import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
+import { REPACK_SAMPLE_BYTES, rewrittenStoredBytes } from "./repack-estimate.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
+import type { RepackOptions, RepackSummary } from "./repack-types.js";
 import { applyRewrite, type RewriteItem } from "./repack-write.js";
 
-/** Options of repack; unset codec, level, size and order are the store's own. */
-export interface RepackOptions {
-  /** dead share above which a super-chunk is rewritten; default 0.1 */
-  minDead?: number;
-  codec?: CodecName;
-  level?: number;
-  superChunkBytes?: number;
-  order?: "similarity" | "path";
-  /** regroup and recompress every super-chunk */
-  all?: boolean;
-  /** only say what would be rewritten */
-  dryRun?: boolean;
-  /** codec threads; default 2 */
-  threads?: number;
-  /** inflated old super-chunks kept while regrouping; default 256 MiB */
-  cacheBytes?: number;
-  onProgress?: (p: {
-    phase: "read" | "write";
-    filesDone: number;
-    filesTotal: number;
-    bytesDone: number;
-    bytesTotal: number;
-  }) => void;
-  /** test hook: runs after the new files are durable, before the metadata switch */
-  beforeCommit?: () => void;
-  /** for s3:// stores: endpoint, region, credentials, work directory */
-  s3?: S3MaintainOptions;
-  /**
-   * Stops the repack between super-chunks read and written and before the switch: it
-   * rejects with AbortError E_ABORTED, the new files removed, the store as it was.
-   */
-  signal?: AbortSignal | undefined;
-}
-
-/** What a repack did (or, dry, would do). */
-export interface RepackSummary {
-  /** the store's id (store/store-id.ts) */
-  storeId: string | null;
-  dryRun: boolean;
-  superChunksBefore: number;
-  superChunksAfter: number;
-  /** super-chunks rewritten (retired) */
-  selected: number;
-  /** new super-chunks written */
-  written: number;
-  subBlocksMoved: number;
-  liveBytesMoved: number;
-  subBlocksDropped: number;
-  deadBytesDropped: number;
-  contentsPurged: number;
-  storedBytesBefore: number;
-  /** after the repack; for a dry run the estimate "before minus the retired files" (a lower bound) */
-  storedBytesAfter: number;
-  /** stored bytes of the super-chunks retired */
-  retiredStoredBytes: number;
-  reclaimedBytes: number;
-  codec: string;
-  level: number;
-  order: string;
-  superChunkBytes: number;
-  seconds: number;
-}
+export type { RepackOptions, RepackSummary } from "./repack-types.js";
 
 /** Options resolved against the store's recorded settings. */
 function resolve(meta: MetaDb, o: RepackOptions): PackOptions {
@@ -169,11 +111,26 @@ function summary(
   };
 }
 
-/** What a repack of the store `meta` describes would do (the summary of a dry run). */
-export function repackPreview(meta: MetaDb, o: RepackOptions): RepackSummary {
+/**
+ * What a repack of the store `meta` (super-chunks in `blobs`) would do: the summary of a dry
+ * run, its stored bytes after measured on a sample of the new super-chunks; writes nothing.
+ */
+export async function repackPreview(
+  meta: MetaDb,
+  blobs: BlobStore,
+  o: RepackOptions,
+): Promise<RepackSummary> {
   const snap = snapshotStore(meta);
   const p = resolve(meta, o);
-  return summary(meta, snap, choose(meta, snap, o, p), p, true);
+  const sel = choose(meta, snap, o, p);
+  const s = summary(meta, snap, sel, p, true);
+  const rewritten = await rewrittenStoredBytes(meta, blobs, snap, sel, p, {
+    cacheBytes: o.cacheBytes ?? 256 * MIB,
+    sampleBytes: o.sampleBytes ?? REPACK_SAMPLE_BYTES,
+  });
+  s.storedBytesAfter += rewritten;
+  s.reclaimedBytes -= rewritten;
+  return s;
 }
 
 /**
@@ -192,7 +149,8 @@ export async function repackStore(dir: string, caller: RepackOptions = {}): Prom
       : { ...caller, onProgress: abortingProgress(signal, "repack", caller.onProgress) };
   throwIfAborted(o.signal, "repack");
   const maintenance = { purpose: "repack", packAtClose: true, s3: o.s3 };
-  if (o.dryRun) return previewStoreAt(dir, maintenance, (meta) => repackPreview(meta, o));
+  if (o.dryRun)
+    return previewStoreAt(dir, maintenance, (meta, blobs) => repackPreview(meta, blobs, o));
   const s = await maintainStoreAt(
     dir,
     maintenance,

@@ -7,9 +7,14 @@
 
 import { formatBytes } from "../format-bytes.js";
 import type { StoreStats } from "./stats-store.js";
-import { type Bar, barRows, columnChart, esc, stackedColumns } from "./svg-charts.js";
-
-const count = (v: number) => String(Math.round(v));
+import {
+  type Bar,
+  barRows,
+  columnChart,
+  esc,
+  type StackedItem,
+  stackedColumns,
+} from "./svg-charts.js";
 
 /** Super-chunks by raw size as a share of the target, in 10 % bins (the last is ≥ 100 %). */
 function fillBars(s: StoreStats): Bar[] {
@@ -49,10 +54,24 @@ function dirBars(s: StoreStats): Bar[] {
   return rest > 0 ? [...head, { label: "(others)", value: rest }] : head;
 }
 
+/**
+ * Bytes by how many file references reach them: the part in identical whole files (one
+ * content, several files) stacked on the rest (shared between different files' contents,
+ * or not shared).
+ */
+function sharingColumns(s: StoreStats): StackedItem[] {
+  return s.fileSharing.map((b) => ({
+    label: b.label,
+    a: b.bytes - b.wholeFileBytes,
+    b: b.wholeFileBytes,
+    title: `${b.label} file references: ${b.subBlocks} sub-blocks, ${formatBytes(b.bytes)} (${formatBytes(b.wholeFileBytes)} in identical whole files)`,
+  }));
+}
+
 /** Live and dead bytes per super-chunk; runs of consecutive ones summed beyond 320 columns. */
-function liveDeadColumns(s: StoreStats): { label: string; a: number; b: number }[] {
+function liveDeadColumns(s: StoreStats): StackedItem[] {
   const per = Math.max(1, Math.ceil(s.superChunks.length / 320));
-  const out: { label: string; a: number; b: number }[] = [];
+  const out: StackedItem[] = [];
   for (let i = 0; i < s.superChunks.length; i += per) {
     const run = s.superChunks.slice(i, i + per);
     const first = run[0]!.id;
@@ -71,6 +90,10 @@ function summaryRows(s: StoreStats): [string, string][] {
     ["files", `${s.files} (${s.dirs} dirs, ${s.symlinks} symlinks, ${s.other} other)`],
     ["logical", formatBytes(s.logicalBytes)],
     ["unique", `${formatBytes(s.uniqueBytes)} (dedup ${s.dedupRatio.toFixed(2)}×)`],
+    [
+      "identical files",
+      `${s.duplicateFiles.files} files identical to another (${formatBytes(s.duplicateFiles.bytes)} of copies stored once)`,
+    ],
     ["stored", `${formatBytes(s.storedBytes)} (compression ${s.compressionRatio.toFixed(2)}×)`],
     ["metadata", formatBytes(s.metadataBytes)],
     ["total", `${formatBytes(s.totalBytes)} (${s.sizeRatio.toFixed(4)} of logical)`],
@@ -102,30 +125,75 @@ td:nth-child(n+2){font-variant-numeric:tabular-nums}.chart{display:block}`;
  * fs.writeFileSync("report.html", renderStatsHtml(storeStats(dir), dir));
  */
 export function renderStatsHtml(s: StoreStats, title: string): string {
-  const sharing = s.sharing.map((b) => ({
-    label: b.label,
-    value: b.bytes,
-    title: `referenced ${b.label} times: ${b.subBlocks} sub-blocks, ${formatBytes(b.bytes)}`,
-  }));
-  const liveDead = liveDeadColumns(s);
   const plot = (h: string, svg: string) => `<section><h2>${esc(h)}</h2>${svg}</section>`;
+  const scs = { name: "super-chunks", color: "#3b7dd8" };
   const body = [
     `<h1>superchunk store ${esc(title)}</h1>`,
     table(["", ""], summaryRows(s)),
-    plot("Super-chunk fill (raw size / target)", columnChart("fill", "fill", fillBars(s), count)),
     plot(
-      "Compression ratio per super-chunk",
-      columnChart("ratio", "ratio", ratioBars(s), count, "#7b3bd8"),
+      "Super-chunk fill (raw size / target)",
+      columnChart(
+        {
+          cls: "fill",
+          title: "fill",
+          x: "raw size / target size",
+          y: "super-chunks",
+          unit: "count",
+        },
+        fillBars(s),
+        scs,
+      ),
     ),
     plot(
-      "Sub-block sharing (bytes by reference count)",
-      columnChart("sharing", "sharing", sharing, formatBytes, "#3ba5a5"),
+      "Compression ratio per super-chunk",
+      columnChart(
+        { cls: "ratio", title: "ratio", x: "raw / stored", y: "super-chunks", unit: "count" },
+        ratioBars(s),
+        { ...scs, color: "#7b3bd8" },
+      ),
+    ),
+    plot(
+      "Sharing (bytes by file references)",
+      stackedColumns(
+        {
+          cls: "sharing",
+          title: "sharing",
+          x: "file references",
+          y: "unique bytes",
+          unit: "bytes",
+        },
+        sharingColumns(s),
+        [
+          { name: "not in identical files", color: "#3ba5a5" },
+          { name: "identical whole files", color: "#d8a03b" },
+        ],
+      ),
     ),
     plot(
       "Live and dead bytes per super-chunk",
-      stackedColumns("livedead", "live/dead", liveDead, formatBytes),
+      stackedColumns(
+        {
+          cls: "livedead",
+          title: "live/dead",
+          x: "super-chunks, by id",
+          y: "raw bytes",
+          unit: "bytes",
+        },
+        liveDeadColumns(s),
+        [
+          { name: "live", color: "#3ba55c" },
+          { name: "dead", color: "#d83b3b" },
+        ],
+      ),
     ),
-    plot("Stored bytes by top-level directory", barRows("dirs", "dirs", dirBars(s), formatBytes)),
+    plot(
+      "Stored bytes by top-level directory",
+      barRows(
+        { cls: "dirs", title: "dirs", x: "directory", y: "stored bytes", unit: "bytes" },
+        dirBars(s),
+        { name: "stored bytes", color: "#d8733b" },
+      ),
+    ),
     "<h2>Files with the most unique bytes</h2>",
     table(
       ["path", "size", "unique", "shared", "extents", "super-chunks"],

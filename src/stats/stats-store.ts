@@ -7,6 +7,13 @@
 import type { SuperChunkRecord } from "../meta/records.js";
 import type { StoreSnapshot } from "../meta/store-snapshot.js";
 import { type InodeId, InodeKind } from "../types.js";
+import {
+  bucketOf,
+  duplicateFiles,
+  type FileSharingBucket,
+  fileSharingHistogram,
+  type SharingBucket,
+} from "./stats-sharing.js";
 import { storedCost, usageOf } from "./stats-usage.js";
 
 /** Smallest, median and largest of a list of sizes (all 0 when empty). */
@@ -16,14 +23,7 @@ export interface Spread {
   max: number;
 }
 
-/** Sub-blocks referenced between `minRefs` and `maxRefs` times (extents over all files). */
-export interface SharingBucket {
-  label: string;
-  minRefs: number;
-  maxRefs: number;
-  subBlocks: number;
-  bytes: number;
-}
+export type { SharingBucket } from "./stats-sharing.js";
 
 /** One file's place in the store. */
 export interface FileFacts {
@@ -89,6 +89,10 @@ export interface StoreStats {
   reclaimableBytes: number;
   codecs: Record<string, CodecTotals>;
   sharing: SharingBucket[];
+  /** the same bytes by file references, whole-file duplicates apart (stats-sharing.ts) */
+  fileSharing: FileSharingBucket[];
+  /** files identical to another file, and the bytes their copies would take */
+  duplicateFiles: { files: number; bytes: number };
   topFiles: FileFacts[];
   byTopDir: DirShare[];
   superChunks: SuperChunkRecord[];
@@ -147,6 +151,8 @@ export function computeStoreStats(
     reclaimableBytes: candidates.reduce((a, s) => a + s.rawBytes - s.liveBytes, 0),
     codecs: codecTotals(scs),
     sharing: sharingHistogram(snap),
+    fileSharing: fileSharingHistogram(snap),
+    duplicateFiles: duplicateFiles(snap),
     topFiles: topFiles(snap, paths, opts.topFiles ?? 10),
     byTopDir: byTopDir(snap, paths),
     superChunks: scs,
@@ -192,18 +198,16 @@ function codecTotals(scs: readonly SuperChunkRecord[]): Record<string, CodecTota
 
 /** Buckets 0 (dead), 1, 2, 3–4, 5–8, 9–16, … up to the largest refcount. */
 export function sharingHistogram(snap: StoreSnapshot): SharingBucket[] {
-  const buckets: SharingBucket[] = [
-    { label: "0 (dead)", minRefs: 0, maxRefs: 0, subBlocks: 0, bytes: 0 },
-    { label: "1", minRefs: 1, maxRefs: 1, subBlocks: 0, bytes: 0 },
-  ];
+  const make = (label: string, minRefs: number, maxRefs: number): SharingBucket => ({
+    label,
+    minRefs,
+    maxRefs,
+    subBlocks: 0,
+    bytes: 0,
+  });
+  const buckets = [make("0 (dead)", 0, 0), make("1", 1, 1)];
   for (const sb of snap.subBlocks.values()) {
-    while (buckets[buckets.length - 1]!.maxRefs < sb.refcount) {
-      const lo = buckets[buckets.length - 1]!.maxRefs + 1;
-      const hi = 2 ** Math.ceil(Math.log2(lo));
-      const label = lo === hi ? String(lo) : `${lo}–${hi}`;
-      buckets.push({ label, minRefs: lo, maxRefs: hi, subBlocks: 0, bytes: 0 });
-    }
-    const b = buckets.find((x) => sb.refcount >= x.minRefs && sb.refcount <= x.maxRefs)!;
+    const b = bucketOf(buckets, sb.refcount, make);
     b.subBlocks++;
     b.bytes += sb.length;
   }

@@ -3,6 +3,8 @@
  * read-write mount, repack, fsck repairs) holds `superchunk.lock`: a file created
  * exclusively, holding who holds it. A lock whose process is gone (killed) is stale
  * and is taken over. Readers never lock.
+ * Kept rather than proper-lockfile: that judges staleness by a refreshed mtime and records no
+ * holder, while E_STORE_LOCKED must name who holds the store (pid, host, purpose).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";

@@ -1,25 +1,21 @@
-/** A FIFO async mutex: one holder at a time (commits, freezes and reaping of the store). */
+/**
+ * The store's FIFO async mutex: one holder at a time (commits, freezes and reaping of the
+ * store). async-mutex's Mutex (the writer/ folder is its only importer) with the `run` and
+ * `busy` the writer calls.
+ */
+import { Mutex } from "async-mutex";
 
-/** Serializes async critical sections. */
+/** Serializes async critical sections, in the order they were asked for. */
 export class AsyncMutex {
-  #tail: Promise<void> = Promise.resolve();
-  #held = 0;
+  readonly #mutex = new Mutex();
 
   /** True while some section runs or waits. */
   get busy(): boolean {
-    return this.#held > 0;
+    return this.#mutex.isLocked();
   }
 
   /** Runs `fn` once every earlier section has finished; resolves with its result. */
   run<T>(fn: () => Promise<T> | T): Promise<T> {
-    this.#held++;
-    const result = this.#tail.then(fn);
-    this.#tail = result.then(
-      () => {},
-      () => {},
-    );
-    return result.finally(() => {
-      this.#held--;
-    });
+    return this.#mutex.runExclusive(fn);
   }
 }

@@ -49,7 +49,7 @@ test("cli - bad input gives one line with a stable code and exit status", async 
   const cases: [string[], number, string][] = [
     [["pack", path.join(root, "missing"), path.join(root, "s")], 2, "E_SOURCE_MISSING"],
     [["pack", src, src], 2, "E_DEST_NOT_EMPTY"],
-    [["pack", src, path.join(root, "s"), "--codec", "brotli"], 1, "E_CODEC_UNKNOWN"],
+    [["pack", src, path.join(root, "s"), "--codec", "brotli"], 2, "E_USAGE"],
     [["pack", src, path.join(root, "s"), "--superchunk-size", "lots"], 2, "E_USAGE"],
     [["extract", src, path.join(root, "o")], 1, "E_NOT_A_STORE"],
     [["extract", path.join(root, "nowhere"), path.join(root, "o")], 1, "E_NOT_A_STORE"],

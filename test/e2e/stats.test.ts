@@ -183,6 +183,75 @@ function nonWhitePixels(png: Buffer): number {
   return count;
 }
 
+/** The SVG of the chart of class `cls` in `html`. */
+function chartOf(html: string, cls: string): string {
+  const m = new RegExp(`<svg class="chart ${cls}"[\\s\\S]*?</svg>`).exec(html);
+  assert.ok(m, `chart ${cls}`);
+  return m![0];
+}
+
+/**
+ * Every chart has axis titles (with a unit on byte axes), a legend, and round ticks: from 0
+ * in equal steps of 1, 2 or 5 times a power of ten. The sharing chart shows identical whole
+ * files as their own, non-empty series.
+ */
+function checkCharts(html: string): void {
+  const texts = (svg: string, cls: string) =>
+    [...svg.matchAll(new RegExp(`<text class="${cls}"[^>]*>([^<]*)</text>`, "g"))].map(
+      (m) => m[1]!,
+    );
+  for (const cls of ["fill", "ratio", "sharing", "livedead", "dirs"]) {
+    const svg = chartOf(html, cls);
+    const titles = texts(svg, "axis-title");
+    assert.is(titles.length, 2, `${cls}: two axis titles`);
+    if (["sharing", "livedead", "dirs"].includes(cls))
+      assert.ok(
+        titles.some((t) => /\((B|KiB|MiB|GiB)\)$/.test(t)),
+        `${cls}: unit in ${titles}`,
+      );
+    assert.ok(texts(svg, "legend").length >= 1, `${cls}: a legend`);
+    const ticks = texts(svg, "tick").map(Number);
+    assert.ok(ticks.length >= 2, `${cls}: ticks ${ticks}`);
+    assert.is(ticks[0], 0, `${cls}: ticks from 0`);
+    const step = ticks[1]! - ticks[0]!;
+    const mant = step / 10 ** Math.floor(Math.log10(step));
+    assert.ok(
+      [1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9),
+      `${cls}: step ${step}`,
+    );
+    for (const [i, t] of ticks.entries())
+      assert.ok(Math.abs(t - i * step) < 1e-9 * step, `${cls}: ${ticks}`);
+  }
+  const sharing = chartOf(html, "sharing");
+  assert.ok(texts(sharing, "legend").includes("identical whole files"));
+  // the legend writes each name, then its swatch
+  const legendRe =
+    /<text class="legend"[^>]*>identical whole files<\/text><rect class="swatch"[^>]*fill="([^"]+)"/;
+  const fill = legendRe.exec(sharing)?.[1];
+  assert.ok(fill, "a swatch for identical whole files");
+  const bars = [...sharing.matchAll(/<rect class="bar"[^>]*height="([\d.]+)" fill="([^"]+)"/g)];
+  assert.ok(
+    bars.some((m) => m[2] === fill && Number(m[1]) > 0),
+    "identical whole files drawn",
+  );
+}
+
+test("stats - whole-file duplicates are counted and charted apart", async () => {
+  const { store } = await packed();
+  const s = storeStats(store);
+  // big.bin and a/b/c/copy-of-big.bin: one content, two files
+  assert.ok(s.duplicateFiles.files >= 2, JSON.stringify(s.duplicateFiles));
+  assert.ok(s.duplicateFiles.bytes >= 5 * 1024 * 1024, JSON.stringify(s.duplicateFiles));
+  const whole = s.fileSharing.reduce((a, b) => a + b.wholeFileBytes, 0);
+  assert.ok(whole >= 5 * 1024 * 1024, `whole-file bytes ${whole}`);
+  assert.is(
+    s.fileSharing.reduce((a, b) => a + b.bytes, 0),
+    s.sharing.reduce((a, b) => a + b.bytes, 0),
+    "the same bytes, bucketed by file references",
+  );
+  checkCharts(renderStatsHtml(s, store));
+});
+
 test("stats - the HTML report renders its SVG plots in headless Chromium", async () => {
   const { store } = await packed();
   const root = tmpDir("html");
@@ -218,6 +287,7 @@ test("stats - the HTML report renders its SVG plots in headless Chromium", async
     assert.match(dom.stdout, new RegExp(`<svg class="chart ${cls}"`), `${cls} plot in the DOM`);
   }
   assert.ok((dom.stdout.match(/<rect class="bar"/g) ?? []).length >= 10, "bars drawn");
+  checkCharts(dom.stdout);
   const shot = path.join(root, "shot.png");
   const r = spawnSync(
     bin,

@@ -4,8 +4,8 @@
  * extract (into a fresh directory) must either exit 0 having restored a tree identical to
  * the source (content, type, mode, links, times), or fail: exit ≠ 0 with exactly one error
  * line ending in a code (`... [E_CODE]`; warning lines may come before it, coded too), no
- * stack trace. Exit 3 (done, some entries skipped with a warning) may leave entries out
- * but nothing wrong. Never: a change outside the destination (an escape), no answer
+ * stack trace (a `hint:` line after it is allowed). Exit 3 (done, some entries skipped
+ * with a warning) may leave entries out but nothing wrong. Never: a change outside the destination (an escape), no answer
  * before the deadline (a hang, or a command that never settles), a crash.
  * fsck must answer, without a stack trace: 0 clean, 1 problems, 2 could not run (one
  * coded line); and whenever extract met damage (any outcome but identical) it must report
@@ -33,10 +33,12 @@ export interface Verdict<T> {
 const CODED = /\[E_[A-Z0-9_]+\]$/;
 const WARNING = /^superchunk: warning: /;
 const STACK = /^\s+at\s|\n\s+at\s/m;
+/** The next step, printed under an error when it is known. */
+const HINT = /^hint: /;
 
 /** Why `err` is not a proper failure report (one coded error line), or undefined. */
 export function failureReportProblem(err: string): string | undefined {
-  const lines = err.split("\n").filter((l) => l.trim().length > 0);
+  const lines = err.split("\n").filter((l) => l.trim().length > 0 && !HINT.test(l));
   if (lines.length === 0) return "no error message";
   if (STACK.test(err)) return `a stack trace: ${firstLines(err)}`;
   const uncoded = lines.find((l) => !CODED.test(l));
@@ -88,7 +90,7 @@ export function judgeFsck(r: RunResult, extract: ExtractOutcome): Verdict<FsckOu
       : { outcome: "clean", why: "", notes: [] };
   }
   if (r.code === 1) {
-    const stray = r.err.split("\n").find((l) => l.trim() !== "" && !CODED.test(l));
+    const stray = r.err.split("\n").find((l) => l.trim() !== "" && !CODED.test(l) && !HINT.test(l));
     if (stray !== undefined)
       return bad(`exit 1 with an uncoded line ${JSON.stringify(clip(stray))}`);
     if (!/problems remain/.test(r.out))

@@ -125,6 +125,30 @@ test("repack - dead bytes are dropped and the store shrinks", async () => {
   await sameAs(store, src, root);
 });
 
+test("repack - --dry-run predicts the bytes reclaimed within 10 %", async () => {
+  // dead sub-blocks whole files and amid live ones (rewritten files), with and without --all
+  const cases: [string[], { all?: boolean; codec?: "xz" }][] = [
+    [["v3/random.bin", "v3/f0.txt"], {}],
+    [["v1/f1.txt", "v3/f2.txt", "v2/f0.txt"], {}],
+    [["v1/f1.txt", "v2/f0.txt"], { all: true, codec: "xz" }],
+  ];
+  for (const [drops, opts] of cases) {
+    const { root, src, store } = await packed();
+    for (const rel of drops) dropFile(store, src, rel);
+    const dry = await repackStore(store, { ...opts, dryRun: true });
+    const real = await repackStore(store, opts);
+    const what = `${drops.join(" ")} ${JSON.stringify(opts)}: dry ${dry.reclaimedBytes}, real ${real.reclaimedBytes} (retired ${real.retiredStoredBytes})`;
+    console.log(`    ${what}`);
+    assert.ok(real.reclaimedBytes > 0, what);
+    assert.ok(
+      Math.abs(dry.reclaimedBytes - real.reclaimedBytes) <= 0.1 * real.reclaimedBytes,
+      what,
+    );
+    assert.is(dry.storedBytesBefore - dry.reclaimedBytes, dry.storedBytesAfter);
+    await sameAs(store, src, root);
+  }
+});
+
 test("repack - refused while the store is locked", async () => {
   const { store } = await packed();
   const lock = acquireStoreLock(store, "mount /mnt/x");
