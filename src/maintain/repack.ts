@@ -12,14 +12,12 @@
  * maintenance by location/ (an S3 store on a working copy, published afterwards).
  */
 import type { BlobStore } from "../blobstore/blob-store.js";
-import type { CodecName } from "../codec/codec.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { abortingProgress, throwIfAborted } from "../errors.js";
 import {
   type MaintainedStore,
   maintainStoreAt,
   previewStoreAt,
-  type S3MaintainOptions,
 } from "../location/maintain-at.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
