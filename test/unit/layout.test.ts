@@ -44,6 +44,7 @@ const OWNER: Record<string, string> = {
   yauzl: "zip",
   yazl: "zip",
   "@aws-sdk/client-s3": "blobstore",
+  "node-gyp-build": "fuse",
 };
 
 const MAX_LINES = 300;
