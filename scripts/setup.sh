@@ -40,7 +40,8 @@ fi
 
 need=()
 # the tool: libfuse 3 and fusermount3 for `mount` (pack, extract and the rest need neither)
-ldconfig -p 2>/dev/null | grep -q 'libfuse3\.so\.3' || need+=(libfuse3-3)
+# (grep without -q: an early exit would fail the pipeline with SIGPIPE under pipefail)
+ldconfig -p 2>/dev/null | grep 'libfuse3\.so\.3' >/dev/null || need+=(libfuse3-3)
 has fusermount3 || need+=(fuse3)
 has mkfifo || need+=(coreutils)
 if [ "$npm_needed" = 1 ] || [ "$binding_needed" = 1 ]; then
