@@ -126,8 +126,8 @@ export function nativeAddonFile(env: NodeJS.ProcessEnv): string {
     const platform = `${process.platform}-${process.arch}`;
     throw new UnsupportedError(
       "E_NO_FUSE",
-      `mount needs the FUSE binding, and this package has none for ${platform} ` +
-        "(prebuilt for linux-x64; elsewhere build it from a checkout: npm run build:native)",
+      `mount needs the FUSE binding, and ${PACKAGE_ROOT} has none for ${platform} ` +
+        "(the package ships one for linux-x64; a checkout builds it with 'npm run build:native')",
       { platform, root: PACKAGE_ROOT },
       err,
     );
