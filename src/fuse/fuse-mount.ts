@@ -18,17 +18,16 @@
  * names of a changed hard-linked file are invalidated before the change is answered
  * (kernel-cache.ts).
  */
-import { constants as fsc } from "node:fs";
-import { access, readdir, realpath, stat } from "node:fs/promises";
-import { IoError, NotFoundError, UnsupportedError, UsageError } from "../errors.js";
+import { readdir, realpath, stat } from "node:fs/promises";
+import { IoError, NotFoundError, UsageError } from "../errors.js";
 import type { FsView } from "../reader/fs-view.js";
 import type { WritableStore } from "../writer/index.js";
 import { errnoFor } from "./errno.js";
 import { FuseOps } from "./fuse-ops.js";
 import { type FuseOptionParams, fuseOptionList, type MountMode } from "./fuse-options.js";
+import { checkFuseAvailable } from "./fuse-runtime.js";
 import { FuseRwOps } from "./fuse-rw-ops.js";
 import { findMount } from "./mount-table.js";
-import { loadNativeAddon } from "./native-addon.js";
 import { mountNative } from "./native-fuse.js";
 import type { NativeFuseOps, NativeMount } from "./native-types.js";
 import { runUnmount } from "./unmount-cmd.js";
@@ -59,20 +58,7 @@ export interface FuseMount {
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 
-/** Throws UnsupportedError E_NO_FUSE when this machine cannot serve FUSE mounts. */
-export async function checkFuseAvailable(): Promise<void> {
-  try {
-    await access("/dev/fuse", fsc.R_OK | fsc.W_OK);
-  } catch (err) {
-    throw new UnsupportedError(
-      "E_NO_FUSE",
-      "FUSE is not available: cannot open /dev/fuse",
-      { device: "/dev/fuse" },
-      err,
-    );
-  }
-  loadNativeAddon();
-}
+export { checkFuseAvailable } from "./fuse-runtime.js";
 
 /**
  * Resolves a mountpoint and checks it can take a mount: it exists, is a directory, is empty

@@ -1,8 +1,16 @@
 /**
- * Loads the native FUSE binding (build/Release/superchunk_fuse.node, built by node-gyp from
- * native/ and binding.gyp) relative to this compiled file: dist/src/fuse/ → ../../../build/.
+ * Loads the native FUSE binding (native/*.c, binding.gyp), only when a mount needs it: nothing
+ * here runs at import time, so every command but `mount` works on a machine without libfuse.
+ * node-gyp-build picks the file from the package root (dist/src/fuse/ → ../../../): a local
+ * build in build/Release (a checkout after `npm run build:native`), else the N-API prebuild
+ * the package ships in prebuilds/<platform>-<arch>/. SUPERCHUNK_FUSE_ADDON names another file
+ * to load instead (a custom build; tests point it at one that cannot load). A failure is one
+ * E_NO_FUSE error that says what to install, not the loader's dlopen text.
  */
 import { createRequire } from "node:module";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import nodeGypBuild from "node-gyp-build";
 import { UnsupportedError } from "../errors.js";
 
 /** Op codes of native/sfuse.h (keep in sync). */
@@ -90,21 +98,58 @@ export interface NativeAddon {
   readonly UTIME_OMIT: number;
 }
 
-const ADDON_PATH = "../../../build/Release/superchunk_fuse.node";
+/** The package root: where build/ and prebuilds/ are. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+/** What to install when libfuse or its helpers are missing (Debian and Ubuntu). */
+export const FUSE_INSTALL_HINT = "apt-get install fuse3";
 let addon: NativeAddon | undefined;
 
-/** The loaded addon; UnsupportedError E_NO_FUSE when it is not built or libfuse is missing. */
-export function loadNativeAddon(): NativeAddon {
+/** The loaded addon; UnsupportedError E_NO_FUSE when it has no build here or libfuse is missing. */
+export function loadNativeAddon(env: NodeJS.ProcessEnv = process.env): NativeAddon {
   if (addon) return addon;
+  const file = nativeAddonFile(env);
   try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (err) {
+    throw loadError(file, err);
+  }
+  return addon;
+}
+
+/** The file to load: SUPERCHUNK_FUSE_ADDON, else node-gyp-build's choice for this platform. */
+export function nativeAddonFile(env: NodeJS.ProcessEnv): string {
+  const forced = env.SUPERCHUNK_FUSE_ADDON;
+  if (forced) return forced;
+  try {
+    return nodeGypBuild.path(PACKAGE_ROOT);
+  } catch (err) {
+    const platform = `${process.platform}-${process.arch}`;
     throw new UnsupportedError(
       "E_NO_FUSE",
-      "the native FUSE binding is not available (build it with node-gyp; needs libfuse3)",
-      { addon: new URL(ADDON_PATH, import.meta.url).pathname },
+      `mount needs the FUSE binding, and ${PACKAGE_ROOT} has none for ${platform} ` +
+        "(the package ships one for linux-x64; a checkout builds it with 'npm run build:native')",
+      { platform, root: PACKAGE_ROOT },
       err,
     );
   }
-  return addon;
+}
+
+/** The E_NO_FUSE error for a binding file that would not load. */
+function loadError(file: string, err: unknown): UnsupportedError {
+  const text = err instanceof Error ? err.message : String(err);
+  const lib = /(libfuse3?\.so[.\d]*): cannot open shared object file/.exec(text)?.[1];
+  const message =
+    lib !== undefined
+      ? `mount needs libfuse 3 (${lib} is not installed): install it with '${FUSE_INSTALL_HINT}'`
+      : `mount cannot load the FUSE binding ${file}: ${firstLine(text)}`;
+  return new UnsupportedError(
+    "E_NO_FUSE",
+    message,
+    { addon: file, install: FUSE_INSTALL_HINT },
+    err,
+  );
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0] ?? s;
 }

@@ -51,6 +51,7 @@ const OWNER: Record<string, string> = {
   yazl: "zip",
   "@aws-sdk/client-s3": "blobstore",
   picomatch: "glob",
+  "node-gyp-build": "fuse",
 };
 
 const MAX_LINES = 300;
