@@ -14,11 +14,7 @@
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
 import { abortingProgress, throwIfAborted } from "../errors.js";
-import {
-  type MaintainedStore,
-  maintainStoreAt,
-  previewStoreAt,
-} from "../location/maintain-at.js";
+import { type MaintainedStore, maintainStoreAt, previewStoreAt } from "../location/maintain-at.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { type PackOptions, packOptions } from "../pack/pack-options.js";

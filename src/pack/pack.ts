@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DirBlobStore } from "../blobstore/dir-blob-store.js";
 import { CodecPool } from "../codec/codec-pool.js";
-import { type EngineWarning, throwIfAborted, } from "../errors.js";
+import { type EngineWarning, throwIfAborted } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
 import { planSuperChunks } from "../similarity/plan.js";

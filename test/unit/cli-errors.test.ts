@@ -117,7 +117,10 @@ test("cli errors - a destination in a missing directory is named, never a tempor
   const out = path.join(nowhere, "sealed.zip");
   const s = await cli("seal", store, out);
   assert.is(s.code, 1);
-  assert.is(s.err, `superchunk seal: ${out}: the directory ${nowhere} does not exist (create it first) [E_NOT_FOUND]\n`);
+  assert.is(
+    s.err,
+    `superchunk seal: ${out}: the directory ${nowhere} does not exist (create it first) [E_NOT_FOUND]\n`,
+  );
   assert.not.match(s.err, "partial");
 });
 
