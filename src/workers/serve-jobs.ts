@@ -41,7 +41,7 @@ export function serveJobs<Req, Res>(handle: JobHandler<Req, Res>): void {
 
 /**
  * Posts `reply` moving the `transfer` buffers, or copying them when they cannot move:
- * Node 24 refuses to transfer memory a native addon allocated (lz4-napi's
+ * Node 22 and 24 refuse to transfer memory a native addon allocated (lz4-napi's
  * results), which Node 20 moved.
  */
 function postMoving(port: MessagePort, reply: unknown, transfer: readonly ArrayBuffer[]): void {
