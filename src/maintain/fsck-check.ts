@@ -130,10 +130,16 @@ async function verifyAll(
   const verdicts: ScVerdict[] = [];
   let bytes = 0;
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < scs.length) {
+    while (next < scs.length && !failed) {
       const sc = scs[next++]!;
-      const v = await verifySuperChunk(sc, rowsBySc.get(sc.id) ?? [], blobs, pool);
+      const v = await verifySuperChunk(sc, rowsBySc.get(sc.id) ?? [], blobs, pool).catch(
+        (err: unknown) => {
+          failed = true;
+          throw err;
+        },
+      );
       verdicts.push(v);
       bytes += v.storedBytes;
       onProgress?.({
@@ -145,7 +151,11 @@ async function verifyAll(
       });
     }
   };
-  await Promise.all(Array.from({ length: pool.threads + 1 }, worker));
+  // every worker has stopped before this throws: a read still running when the caller
+  // closes the store would open the archive again and leave its file handle to GC
+  const settled = await Promise.allSettled(Array.from({ length: pool.threads + 1 }, worker));
+  const failure = settled.find((s) => s.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
   verdicts.sort((a, b) => a.id - b.id);
   return { verdicts, bytes };
 }

@@ -6,7 +6,7 @@
  */
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { toWire } from "../error-wire.js";
 import { InternalError } from "../errors.js";
 import type { JobMessage, JobReply } from "./job-protocol.js";
@@ -35,8 +35,22 @@ export function serveJobs<Req, Res>(handle: JobHandler<Req, Res>): void {
   if (port === null) throw new InternalError("a worker body must run in a worker thread");
   lowerPriority((workerData as { niceness?: number } | null)?.niceness);
   port.on("message", (msg: JobMessage<Req>) => {
-    void answer(msg, handle, (reply, transfer) => port.postMessage(reply, transfer));
+    void answer(msg, handle, (reply, transfer) => postMoving(port, reply, transfer));
   });
+}
+
+/**
+ * Posts `reply` moving the `transfer` buffers, or copying them when they cannot move:
+ * Node 22 and 24 refuse to transfer memory a native addon allocated (lz4-napi's
+ * results), which Node 20 moved.
+ */
+function postMoving(port: MessagePort, reply: unknown, transfer: readonly ArrayBuffer[]): void {
+  try {
+    port.postMessage(reply, transfer);
+  } catch (err) {
+    if (transfer.length === 0 || (err as Error | null)?.name !== "DataCloneError") throw err;
+    port.postMessage(reply);
+  }
 }
 
 type Post<Res> = (reply: JobReply<Res>, transfer: readonly ArrayBuffer[]) => void;

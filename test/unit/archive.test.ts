@@ -18,6 +18,7 @@ import { sealStore } from "../../src/export/seal.js";
 import { storeKindOf } from "../../src/location/store-kind.js";
 import { openStoreSource } from "../../src/location/store-source.js";
 import { openStoreReaderAt } from "../../src/location/store-view.js";
+import { fsckStore } from "../../src/maintain/fsck.js";
 import { writeZipArchive } from "../../src/zip/zip-writer.js";
 import { type SealedFixture, sealedFixture } from "../helpers/archive-fixture.js";
 import { captureIO, rejectsWith } from "../helpers/cli-capture.js";
@@ -157,7 +158,7 @@ test("archive - pack to a .zip destination writes an archive and no store", asyn
   await rejectsWith(packCommand.run([src, out, "--quiet"], io), "E_DEST_EXISTS");
 });
 
-test("archive - a damaged super-chunk entry is E_ZIP_CORRUPT; a cut archive does not open", async () => {
+test("archive - a damaged super-chunk entry is E_ZIP_CORRUPT (fsck stops, the archive closed); a cut archive does not open", async () => {
   const dir = tmpDir("arch-bad");
   const bad = path.join(dir, "bad.zip");
   fs.copyFileSync(fx.archive, bad);
@@ -175,9 +176,25 @@ test("archive - a damaged super-chunk entry is E_ZIP_CORRUPT; a cut archive does
   } finally {
     await z2.close();
   }
+  // fsck stops at the damaged entry; no verify still running reopens the archive after
+  await rejectsWith(fsckStore(bad, { threads: 2 }), "E_ZIP_CORRUPT");
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(openFdsOn(bad), [], "fsck left the archive open");
   const cut = path.join(dir, "cut.zip");
   fs.writeFileSync(cut, fs.readFileSync(fx.archive).subarray(0, 200_000));
   await rejectsWith(openStoreSource(cut, { readonly: true }), "E_ZIP_CORRUPT");
 });
+
+/** This process's descriptors open on `file`. */
+function openFdsOn(file: string): string[] {
+  const fds = fs.readdirSync("/proc/self/fd");
+  return fds.filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false; // closed since listed (the listing's own descriptor)
+    }
+  });
+}
 
 test.run();
