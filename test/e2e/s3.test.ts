@@ -115,7 +115,7 @@ t("s3 - stats of an S3 store match stats of the same tree packed to a directory"
     dirCount: s.dirCount,
     logicalBytes: s.logicalBytes,
     uniqueBytes: s.uniqueBytes,
-    storedBytes: s.storedBytes,
+    superChunkBytes: s.superChunkBytes,
     superChunkCount: s.superChunkCount,
   });
   const [inS3, inDir, inZip] = [await stats(TREE), await stats(dir), await stats(zip)];
