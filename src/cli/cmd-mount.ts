@@ -22,7 +22,7 @@ import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { startBackground } from "./mount-daemon.js";
 import { followOptions, followSecondsOf, mountFollowing } from "./mount-follow.js";
-import { serveForeground } from "./mount-server.js";
+import { type ServeHooks, serveForeground } from "./mount-server.js";
 
 const usage = `Usage: superchunk mount <store> <mountpoint> [options]
 
@@ -49,8 +49,11 @@ Options:
                        published (default 2)
   --compact-idle SECS  store directories: quiet time before the super-chunks the
                        mount wrote are regrouped by similarity and recompressed at
-                       the store's level, in the background (default 5; also done
-                       at unmount; 0 turns compaction off: \`repack --all\` does it)
+                       the store's level, in the background (default 5; 0 turns
+                       compaction off: \`repack --all\` does it). Also done after
+                       the unmount: 'umount' returns once every write is committed
+                       and the server compacts on alone, stopping as soon as anyone
+                       opens the store (a mount, extract, fsck, ...)
   --follow             s3:// read-only: serve each newer generation once a poll of
                        the store's pointer sees it, without remounting (the kernel
                        caches names and attributes for 1 s only, file pages not at all)
@@ -169,14 +172,18 @@ export const mountCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (a.foreground) return serveForeground(a.store, () => openAndMount(a, io), io);
+    if (a.foreground) return serveForeground(a.store, (h) => openAndMount(a, io, h), io);
     const nonEmpty = a.fuseOptions.includes("nonempty");
     return startBackground(args, { store: a.store, mountpoint: a.mountpoint, nonEmpty }, io);
   },
 };
 
 /** Every check, then the mount; on failure nothing stays open or mounted. */
-async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mount: FuseMount }> {
+async function openAndMount(
+  a: MountArgs,
+  io: CliIO,
+  hooks: ServeHooks,
+): Promise<{ view: FsView; mount: FuseMount }> {
   let view: FsView | undefined;
   try {
     await checkFuseAvailable();
@@ -195,6 +202,7 @@ async function openAndMount(a: MountArgs, io: CliIO): Promise<{ view: FsView; mo
       log,
       onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
       ...(a.compactIdleMs === 0 ? {} : { compactor: compactor(), compactIdleMs: a.compactIdleMs }),
+      onCommitted: hooks.onCommitted,
       s3: {
         env: io.env,
         ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),

@@ -17,6 +17,7 @@ import { CorruptError, EngineError, FormatError, NotFoundError, UsageError } fro
 import { MetaDb } from "../meta/meta-db.js";
 import { META_COPY_PREFIX } from "./meta-copy.js";
 import { PACKED_DB_SUFFIX, readPackedDatabase, unpackDatabaseFile } from "./packed-db.js";
+import { stopYieldingHolder } from "./store-lock.js";
 
 export const DB_FILE = "superchunk.db";
 export const STATE_KEY = "state";
@@ -58,7 +59,9 @@ function openDatabase(dir: string, readonly: boolean): { meta: MetaDb; image?: B
 /**
  * Opens a complete store. E_NOT_A_STORE when `dir` is missing or holds no
  * database, E_FORMAT_VERSION when it was written by a newer format,
- * E_STORE_INCOMPLETE when it was never finished.
+ * E_STORE_INCOMPLETE when it was never finished. Read-only, it first stops a holder of
+ * the writer's lock that yields (a compaction after unmount, see store-lock.ts): every
+ * reader of a store directory opens here.
  */
 export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenStore {
   let st: fs.Stats;
@@ -75,6 +78,7 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
       { path: dir },
     );
   }
+  if (opts.readonly === true) stopYieldingHolder(dir);
   let opened: { meta: MetaDb; image?: Buffer };
   try {
     opened = openDatabase(dir, opts.readonly ?? false);
