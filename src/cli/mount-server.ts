@@ -56,11 +56,17 @@ export async function serveForeground(
   if (startedByStarter()) process.chdir("/");
   let served: Served;
   let mountpoint: string | undefined;
+  // SIGTERM or SIGINT during the compaction after the unmount
+  let onStop: (sig: NodeJS.Signals) => void = () => {};
+  const stop = new Promise<NodeJS.Signals>((resolve) => {
+    onStop = resolve;
+  });
   const onCommitted = async (closing: ClosingStore) => {
     // nothing served (the open failed), or nothing to compact: umount waits for the exit
     if (mountpoint === undefined || !closing.compacts) return;
     closing.yieldLock(`compaction after unmount of ${mountpoint}`);
-    exitOnStopSignal(io, mountpoint);
+    process.on("SIGTERM", onStop);
+    process.on("SIGINT", onStop);
     await removeRecord(dir, mountpoint, process.pid);
     io.stderr.write(
       `superchunk mount: all committed; compacting ${store} in the background (stops when the store is opened)\n`,
@@ -86,18 +92,26 @@ export async function serveForeground(
   );
   const why = await untilStopped(mount);
   io.stderr.write(`superchunk mount: ${why}: unmounting ${mount.mountpoint}${fetched(view)}\n`);
+  let stoppedBy: NodeJS.Signals | undefined;
   try {
     await mount.unmount();
   } finally {
-    await view.close();
-    await removeRecord(dir, mount.mountpoint, process.pid);
+    stoppedBy = await Promise.race([view.close().then(() => undefined), stop]);
+    if (stoppedBy === undefined) await removeRecord(dir, mount.mountpoint, process.pid);
+  }
+  if (stoppedBy !== undefined) {
+    io.stderr.write(
+      `superchunk mount: ${stoppedBy}: compaction after unmount of ${mount.mountpoint} stopped; a later read-write mount resumes it\n`,
+    );
+    // the rest of the close is the pass, cut short (crash-safe): exit once this has returned
+    setImmediate(() => process.exit());
   }
   return EXIT.ok;
 }
 
 /**
  * Resolves with the reason serving should stop. The signal handlers stay: a SIGTERM that
- * comes while the store is being closed (umount sends one right after unmounting) must not
+ * comes while the store is being closed (`umount --lazy` sends one after detaching) must not
  * kill the process before its writes are committed.
  */
 function untilStopped(mount: FuseMount): Promise<string> {
@@ -109,21 +123,6 @@ function untilStopped(mount: FuseMount): Promise<string> {
     process.on("SIGHUP", onSignal);
     mount.gone.then(() => stop("unmounted from outside"));
   });
-}
-
-/**
- * From now on SIGTERM and SIGINT end the process at once (exit status 0: the unmount is
- * done and every write committed; only the optional compaction after it is cut short).
- */
-function exitOnStopSignal(io: CliIO, mnt: string): void {
-  const exit = (sig: NodeJS.Signals) => {
-    io.stderr.write(
-      `superchunk mount: ${sig}: compaction after unmount of ${mnt} stopped; a later read-write mount resumes it\n`,
-    );
-    process.exit(EXIT.ok);
-  };
-  process.on("SIGTERM", exit);
-  process.on("SIGINT", exit);
 }
 
 /** ", fetched N bytes in M requests" for a view over an archive, else "". */
