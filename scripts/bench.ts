@@ -226,12 +226,12 @@ async function codecLimit(setup: Setup): Promise<CodecLimit | null> {
 }
 
 /** The write columns, in their own scratch folder. */
-async function runWrites(setup: Setup, results: ToolResult[]): Promise<WriteRow[]> {
+async function runWrites(setup: Setup, results: ToolResult[], runs: number): Promise<WriteRow[]> {
   const work = join(WORK_DIR, "write");
   mkdirSync(work, { recursive: true });
   const cli = pathsOf("superchunk", setup.corpus.dir).cli;
   const rows = await runWriteBench(
-    { corpus: setup.corpus.dir, work, cli, node: process.execPath, dropCaches },
+    { corpus: setup.corpus.dir, work, cli, node: process.execPath, dropCaches, runs },
     log,
   );
   if (!results.some((r) => r.id === "superchunk")) log("write: no superchunk pack to compare");
@@ -280,7 +280,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const setup = await setUp(args);
   const limit = args.tools.length > 0 && args.codecLimit ? await codecLimit(setup) : null;
   const results = await runAll(args, setup.corpus.dir, setup.ctx);
-  const writes = args.write ? await runWrites(setup, results) : [];
+  const writes = args.write ? await runWrites(setup, results, args.runs) : [];
   const c = setup.corpus;
   const trees = c.folders.map((f, i) => (f.endsWith(c.versions[i]!) ? f : `${f} ${c.versions[i]}`));
   const scope =
@@ -290,7 +290,8 @@ async function main(argv: readonly string[]): Promise<void> {
   process.stdout.write(`\n${head}${formatReport(results, tctx)}`);
   if (writes.length > 0) {
     const pack = results.find((r) => r.id === "superchunk")?.sizeBytes ?? null;
-    process.stdout.write(`\nWrites (cp -a into each target, then read back):\n\n`);
+    const runs = `median (min–max) of ${args.runs} run${args.runs === 1 ? "" : "s"}`;
+    process.stdout.write(`\nWrites (cp -a into each target, then read back; ${runs}):\n\n`);
     process.stdout.write(formatWriteReport(writes, pack));
   }
   await writeResults(args, setup, results, started, tctx, writes);

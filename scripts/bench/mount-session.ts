@@ -123,7 +123,8 @@ async function waitForMount(dir: string, state: MountState): Promise<void> {
 }
 
 async function reap(exit: Promise<unknown>, state: MountState, waitMs: number): Promise<void> {
-  const waited = await Promise.race([exit.then(() => true), sleep(waitMs, false)]);
+  // unref'd: a long wait that lost the race must not keep the bench alive at its end
+  const waited = await Promise.race([exit.then(() => true), sleep(waitMs, false, { ref: false })]);
   if (waited || state.pid === null || state.ended !== null) return;
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     try {

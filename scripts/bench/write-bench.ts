@@ -1,35 +1,42 @@
 /**
  * The write columns: copy the corpus in with `cp -a` and read it back (`tar cf - . | wc -c`,
- * caches dropped first where permitted) on three targets, in one run:
+ * caches dropped first where permitted) on three targets, each `runs` times (fresh copies;
+ * the report gives median (min–max), ratios of medians):
  * - "disk": a folder on the local disk (the copy ends with `sync` of that file system);
  * - "bindfs": the same through bindfs, a FUSE passthrough (the price of FUSE alone);
- * - "superchunk": an empty store made by `superchunk init`, mounted read-write; the copy's
- *   time includes the unmount that freezes what is still open. The store's size afterwards,
- *   and after `superchunk repack --all`, is compared with `superchunk pack` of the same tree.
+ * - "superchunk": an empty store made by `superchunk init`, mounted read-write in the
+ *   background by the CLI; the copy's time ends when `superchunk umount` returns (every write
+ *   committed). The server then compacts alone; once it has exited the store's size is
+ *   compared with `superchunk pack` of the same tree, and the copy is read back through a
+ *   read-only mount and through a read-write one (write-store.ts). The last run's store is
+ *   then repacked with `superchunk repack --all` (timed, sized).
  * Times are wall seconds; the report prints them as ratios to the disk.
  */
 
-import { mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { withMount } from "./mount-session.js";
 import { tarRead } from "./readers.js";
 import { assertSuccess, runProcess } from "./spawn.js";
+import { formatSpread, type Spread, withRun } from "./spread.js";
+import { dirBytes, storeRun } from "./write-store.js";
 
-/** How long the read-write mount may take to freeze what it holds after the unmount. */
-const FREEZE_WAIT_MS = 600_000;
-
-/** One target's figures. */
+/** One target's figures, each a spread over the runs. */
 export interface WriteRow {
   readonly target: "disk" | "bindfs" | "superchunk";
-  /** `cp -a` (plus sync, or the unmount that commits) in seconds; null when not run */
-  copySeconds: number | null;
-  /** cold read-back of the copied tree in seconds */
-  readSeconds: number | null;
+  /** `cp -a` plus sync, or plus `superchunk umount` returning, in seconds */
+  copy?: Spread;
+  /** cold read-back of the copied tree in seconds (superchunk: through a read-only mount) */
+  read?: Spread;
   /** bytes of the tar stream read back (equal to the corpus's) */
   readBytes: number | null;
-  /** superchunk only: bytes of the store after the copy (super-chunks + database) */
-  storeBytes: number | null;
-  /** superchunk only: `repack --all` of that store, seconds, and its bytes afterwards */
+  /** superchunk only: cold read-back through a read-write mount, seconds */
+  rwRead?: Spread;
+  /** superchunk only: seconds from umount returning to the server's exit (its compaction) */
+  compact?: Spread;
+  /** superchunk only: bytes of the store after cp -a and the compaction at unmount */
+  store?: Spread;
+  /** superchunk only: `repack --all` of the last run's store, seconds, and its bytes after */
   repackSeconds: number | null;
   repackedBytes: number | null;
   notes: string[];
@@ -42,30 +49,12 @@ export interface WriteBenchPaths {
   readonly cli: string;
   readonly node: string;
   readonly dropCaches: () => Promise<boolean>;
+  /** runs of each target (default 1) */
+  readonly runs?: number;
 }
 
 function row(target: WriteRow["target"]): WriteRow {
-  return {
-    target,
-    copySeconds: null,
-    readSeconds: null,
-    readBytes: null,
-    storeBytes: null,
-    repackSeconds: null,
-    repackedBytes: null,
-    notes: [],
-  };
-}
-
-/** Sum of the sizes of the regular files under `dir`. */
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) n += dirBytes(p);
-    else if (e.isFile()) n += statSync(p).size;
-  }
-  return n;
+  return { target, readBytes: null, repackSeconds: null, repackedBytes: null, notes: [] };
 }
 
 async function copyInto(corpus: string, dest: string): Promise<number> {
@@ -74,110 +63,131 @@ async function copyInto(corpus: string, dest: string): Promise<number> {
   return r.seconds;
 }
 
-async function readBack(p: WriteBenchPaths, dir: string, out: WriteRow): Promise<void> {
+async function coldRead(
+  p: WriteBenchPaths,
+  dir: string,
+): Promise<{ seconds: number; bytes: number }> {
   await p.dropCaches();
-  const t = await tarRead(dir, ".");
-  out.readSeconds = t.seconds;
+  return tarRead(dir, ".");
+}
+
+async function readBack(p: WriteBenchPaths, dir: string, out: WriteRow): Promise<void> {
+  const t = await coldRead(p, dir);
+  out.read = withRun(out.read, t.seconds);
   out.readBytes = t.bytes;
 }
 
-async function diskRow(p: WriteBenchPaths): Promise<WriteRow> {
-  const out = row("disk");
-  const dest = join(p.work, "disk");
-  mkdirSync(dest, { recursive: true });
+/** A fresh empty folder `name` under the work folder (the previous run's copy removed). */
+function fresh(p: WriteBenchPaths, name: string): string {
+  const dir = join(p.work, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function diskRun(p: WriteBenchPaths, out: WriteRow): Promise<void> {
+  const dest = fresh(p, "disk");
   const started = process.hrtime.bigint();
   await copyInto(p.corpus, dest);
   assertSuccess("sync", await runProcess("sync", ["-f", dest]));
-  out.copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  out.copy = withRun(out.copy, Number(process.hrtime.bigint() - started) / 1e9);
   await readBack(p, dest, out);
-  return out;
 }
 
-async function bindfsRow(p: WriteBenchPaths): Promise<WriteRow> {
-  const out = row("bindfs");
-  const backing = join(p.work, "bindfs-backing");
+async function bindfsRun(p: WriteBenchPaths, out: WriteRow): Promise<void> {
+  const backing = fresh(p, "bindfs-backing");
   const mnt = join(p.work, "bindfs-mnt");
-  mkdirSync(backing, { recursive: true });
   mkdirSync(mnt, { recursive: true });
   const mount = { cmd: "bindfs", args: ["-f", "--no-allow-other", backing, mnt] };
-  try {
-    await withMount({ mount }, mnt, join(p.work, "bindfs"), async () => {
-      const started = process.hrtime.bigint();
-      await copyInto(p.corpus, mnt);
-      assertSuccess("sync", await runProcess("sync", ["-f", mnt]));
-      out.copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    });
-    await withMount({ mount }, mnt, join(p.work, "bindfs-read"), () => readBack(p, mnt, out));
-  } catch (e) {
-    out.notes.push(`bindfs: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return out;
+  await withMount({ mount }, mnt, join(p.work, "bindfs"), async () => {
+    const started = process.hrtime.bigint();
+    await copyInto(p.corpus, mnt);
+    assertSuccess("sync", await runProcess("sync", ["-f", mnt]));
+    out.copy = withRun(out.copy, Number(process.hrtime.bigint() - started) / 1e9);
+  });
+  await withMount({ mount }, mnt, join(p.work, "bindfs-read"), () => readBack(p, mnt, out));
 }
 
-async function superchunkRow(p: WriteBenchPaths): Promise<WriteRow> {
-  const out = row("superchunk");
+async function superchunkRun(p: WriteBenchPaths, out: WriteRow, last: boolean): Promise<void> {
+  rmSync(join(p.work, "rw-store"), { recursive: true, force: true });
+  const r = await storeRun({ ...p, copy: copyInto, readBack: (d) => coldRead(p, d) }, "rw");
+  out.copy = withRun(out.copy, r.copySeconds);
+  out.compact = withRun(out.compact, r.compactSeconds);
+  out.store = withRun(out.store, r.storeBytes);
+  out.read = withRun(out.read, r.roRead.seconds);
+  out.readBytes = r.roRead.bytes;
+  out.rwRead = withRun(out.rwRead, r.rwRead.seconds);
+  if (!last) return;
   const store = join(p.work, "rw-store");
-  const mnt = join(p.work, "rw-mnt");
-  mkdirSync(mnt, { recursive: true });
-  assertSuccess("superchunk init", await runProcess(p.node, [p.cli, "init", store]));
-  const rw = { cmd: p.node, args: [p.cli, "mount", store, mnt, "-w", "--foreground"] };
-  // superchunk's umount waits until the server has frozen and committed everything
-  const unmount = { cmd: p.node, args: [p.cli, "umount", mnt] };
-  const spec = { mount: rw, unmount, exitWaitMs: FREEZE_WAIT_MS };
-  const started = process.hrtime.bigint();
-  await withMount(spec, mnt, join(p.work, "rw-copy"), () => copyInto(p.corpus, mnt));
-  // withMount returns after the unmount, which freezes and commits what is still open
-  out.copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  out.storeBytes = dirBytes(store);
-  const ro = { cmd: p.node, args: [p.cli, "mount", store, mnt, "--read-only", "--foreground"] };
-  await withMount({ mount: ro, unmount }, mnt, join(p.work, "rw-read"), () =>
-    readBack(p, mnt, out),
-  );
   const repack = await runProcess(p.node, [p.cli, "repack", store, "--all", "--quiet"]);
   assertSuccess("superchunk repack --all", repack);
   out.repackSeconds = repack.seconds;
   out.repackedBytes = dirBytes(store);
-  return out;
 }
 
-/** Runs the three targets one after the other; a target that fails carries a note. */
+const TARGETS = [
+  ["disk", (p: WriteBenchPaths, out: WriteRow) => diskRun(p, out)],
+  ["bindfs", (p: WriteBenchPaths, out: WriteRow) => bindfsRun(p, out)],
+  ["superchunk", superchunkRun],
+] as const;
+
+/**
+ * Runs the three targets one after the other, `p.runs` rounds; a target that fails carries a
+ * note and is not run again.
+ */
 export async function runWriteBench(
   p: WriteBenchPaths,
   log: (line: string) => void,
 ): Promise<WriteRow[]> {
-  const rows: WriteRow[] = [];
-  for (const [name, fn] of [
-    ["disk", diskRow],
-    ["bindfs", bindfsRow],
-    ["superchunk", superchunkRow],
-  ] as const) {
-    log(`write ${name} ...`);
-    try {
-      rows.push(await fn(p));
-    } catch (e) {
-      const r = row(name);
-      r.notes.push(e instanceof Error ? e.message : String(e));
-      rows.push(r);
+  const rows = TARGETS.map(([name]) => row(name));
+  const failed = new Set<string>();
+  const runs = p.runs ?? 1;
+  for (let run = 1; run <= runs; run++) {
+    for (const [i, [name, fn]] of TARGETS.entries()) {
+      if (failed.has(name)) continue;
+      const r = rows[i]!;
+      log(`write ${name} (run ${run}/${runs}) ...`);
+      try {
+        await fn(p, r, run === runs);
+      } catch (e) {
+        failed.add(name);
+        r.notes.push(e instanceof Error ? e.message : String(e));
+      }
+      const copy = r.copy?.runs.at(-1)?.toFixed(2);
+      log(`write ${name}: copy ${copy} s, read ${r.read?.runs.at(-1)?.toFixed(2)} s`);
     }
-    const r = rows.at(-1)!;
-    log(`write ${name}: copy ${r.copySeconds?.toFixed(2)} s, read ${r.readSeconds?.toFixed(2)} s`);
   }
   return rows;
 }
 
-/** The markdown table of the write columns, as ratios to the local disk. */
+/** The markdown table of the write columns, as ratios (of medians) to the local disk. */
 export function formatWriteReport(rows: readonly WriteRow[], packBytes: number | null): string {
   const disk = rows.find((r) => r.target === "disk");
-  const ratio = (v: number | null, base: number | null | undefined) =>
-    v === null || base === null || base === undefined ? "–" : (v / base).toFixed(2);
+  const ratio = (
+    v: Spread | number | null | undefined,
+    base: Spread | number | null | undefined,
+  ) => {
+    const a = typeof v === "number" ? v : v?.median;
+    const b = typeof base === "number" ? base : base?.median;
+    return a === undefined || b === undefined || b === 0 ? "–" : (a / b).toFixed(2);
+  };
   const lines = [
     "| target | cp -a s | × disk | read-back s | × disk | store bytes | × pack |",
     "|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
+    const what =
+      r.target === "superchunk"
+        ? "superchunk (store after cp -a and the compaction at unmount)"
+        : r.target;
     lines.push(
-      `| ${r.target} | ${r.copySeconds?.toFixed(2) ?? "–"} | ${ratio(r.copySeconds, disk?.copySeconds)} | ${r.readSeconds?.toFixed(2) ?? "–"} | ${ratio(r.readSeconds, disk?.readSeconds)} | ${r.storeBytes ?? "–"} | ${ratio(r.storeBytes, packBytes)} |`,
+      `| ${what} | ${formatSpread(r.copy, 2)} | ${ratio(r.copy, disk?.copy)} | ${formatSpread(r.read, 2)} | ${ratio(r.read, disk?.read)} | ${formatSpread(r.store, 0)} | ${ratio(r.store, packBytes)} |`,
     );
+    if (r.rwRead !== undefined) {
+      lines.push(
+        `| ${r.target}, read back through a read-write mount | | | ${formatSpread(r.rwRead, 2)} | ${ratio(r.rwRead, disk?.read)} | | |`,
+      );
+    }
   }
   for (const r of rows) {
     if (r.repackSeconds === null) continue;
@@ -185,6 +195,17 @@ export function formatWriteReport(rows: readonly WriteRow[], packBytes: number |
       `| ${r.target} after repack --all (${r.repackSeconds.toFixed(1)} s) | | | | | ${r.repackedBytes} | ${ratio(r.repackedBytes, packBytes)} |`,
     );
   }
+  const sc = rows.find((r) => r.target === "superchunk");
+  const after: string[] = [];
+  if (sc?.rwRead !== undefined && sc.read !== undefined)
+    after.push(
+      `- read-write mount read-all ÷ read-only mount read-all: ${ratio(sc.rwRead, sc.read)}`,
+    );
+  if (sc?.compact !== undefined)
+    after.push(
+      `- superchunk: the compaction after unmount ran ${formatSpread(sc.compact, 1)} s after umount returned`,
+    );
   const notes = rows.flatMap((r) => r.notes.map((n) => `- ${r.target}: ${n}`));
-  return `${lines.join("\n")}\n${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}`;
+  const tail = [...after, ...notes];
+  return `${lines.join("\n")}\n${tail.length > 0 ? `\n${tail.join("\n")}\n` : ""}`;
 }

@@ -17,7 +17,7 @@ import {
   mountWritable,
 } from "../fuse/fuse-mount.js";
 import { checkFuseOption } from "../fuse/fuse-options.js";
-import { openStoreView } from "../location/store-view.js";
+import { openStoreView, type StoreViewOptions } from "../location/store-view.js";
 import { compactor } from "../maintain/compact.js";
 import type { FsView } from "../reader/fs-view.js";
 import type { S3FollowOptions } from "../s3store/s3-follow.js";
@@ -46,6 +46,11 @@ export interface OpenMountOptions {
   readonly publishIdleMs: number | undefined;
   /** log lines of the mount (failed ops, background errors) */
   readonly log: (line: string) => void;
+  /**
+   * read-write store directories: called at close once everything is committed and durable,
+   * before the last compaction pass (the mount server lets `umount` return then)
+   */
+  readonly onCommitted?: StoreViewOptions["onCommitted"];
 }
 
 /** A store opened and mounted: the view served and the mount. */
@@ -73,6 +78,7 @@ export async function openAndMount(a: OpenMountOptions): Promise<OpenedMount> {
       log,
       onBackgroundError: (err) => log(`superchunk: background: ${describe(err)}`),
       ...(a.compactIdleMs === 0 ? {} : { compactor: compactor(), compactIdleMs: a.compactIdleMs }),
+      ...(a.onCommitted === undefined ? {} : { onCommitted: a.onCommitted }),
       s3: a.s3,
       http: a.http,
       workDir: a.workDir,

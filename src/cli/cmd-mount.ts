@@ -12,7 +12,7 @@ import { parseCommandArgs, parseInteger, parseSize } from "./args.js";
 import { type CliIO, type Command, EXIT } from "./cli-io.js";
 import { startBackground } from "./mount-daemon.js";
 import { followOptions, followSecondsOf } from "./mount-follow.js";
-import { serveForeground } from "./mount-server.js";
+import { type ServeHooks, serveForeground } from "./mount-server.js";
 
 const usage = `Usage: superchunk mount <store> <mountpoint> [options]
 
@@ -42,8 +42,11 @@ Options:
                        published (default 2)
   --compact-idle SECS  store directories with -w: quiet time before the super-chunks the
                        mount wrote are regrouped by similarity and recompressed at
-                       the store's level, in the background (default 5; also done
-                       at unmount; 0 turns compaction off: \`repack --all\` does it)
+                       the store's level, in the background (default 5; 0 turns
+                       compaction off: \`repack --all\` does it). Also done after
+                       the unmount: 'umount' returns once every write is committed
+                       and the server compacts on alone, stopping as soon as anyone
+                       opens the store (a mount, extract, fsck, ...)
   --follow             s3:// read-only: serve each newer generation once a poll of
                        the store's pointer sees it, without remounting (the kernel
                        caches names and attributes for 1 s only, file pages not at all)
@@ -163,14 +166,14 @@ export const mountCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (a.foreground) return serveForeground(a.store, () => openMount(a, io), io);
+    if (a.foreground) return serveForeground(a.store, (h) => openMount(a, io, h), io);
     const nonEmpty = a.fuseOptions.includes("nonempty");
     return startBackground(args, { store: a.store, mountpoint: a.mountpoint, nonEmpty }, io);
   },
 };
 
 /** Opens and mounts the store as `a` says (api/mount-open.ts). */
-function openMount(a: MountArgs, io: CliIO): Promise<OpenedMount> {
+function openMount(a: MountArgs, io: CliIO, hooks: ServeHooks): Promise<OpenedMount> {
   const log = (line: string) => io.stderr.write(`${line}\n`);
   return openAndMount({
     ...a,
@@ -185,5 +188,6 @@ function openMount(a: MountArgs, io: CliIO): Promise<OpenedMount> {
       ...(a.httpRetries === undefined ? {} : { retries: a.httpRetries }),
     },
     log,
+    onCommitted: hooks.onCommitted,
   });
 }

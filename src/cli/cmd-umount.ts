@@ -1,6 +1,8 @@
 /**
  * `superchunk umount <mountpoint>`: unmounts and waits for the process that served the
- * mount to finish (its open super-chunks frozen, its store closed).
+ * mount to finish: to exit, or (a read-write mount) to remove its mount record once every
+ * write is committed and durable, after which it may run a last compaction pass alone
+ * (mount-server.ts).
  */
 import { readFile, realpath } from "node:fs/promises";
 import { IoError, NotFoundError, UsageError } from "../errors.js";
@@ -13,15 +15,17 @@ import { type CliIO, type Command, EXIT } from "./cli-io.js";
 const usage = `Usage: superchunk umount <mountpoint> [options]
 
 Unmounts a store mounted with 'superchunk mount' and waits until the process
-serving it has exited. Fails while files on the mount are open, unless --lazy.
+serving it is done: exited, or (read-write) every write committed and durable;
+it may then go on compacting the store in the background, and stops as soon as
+anyone opens the store. Fails while files on the mount are open, unless --lazy.
 
 Options:
   --lazy       detach now even if busy; the mount goes away once no longer used
   -h, --help   show this help`;
 
 /**
- * ms umount waits for the serving process to exit. Generous: a read-write server commits the
- * files still open with unflushed writes and freezes its open super-chunks before it exits.
+ * ms umount waits for the serving process to be done. Generous: a read-write server commits
+ * the files still open with unflushed writes and freezes its open super-chunks first.
  */
 const EXIT_TIMEOUT_MS = 600_000;
 const POLL_MS = 50;
@@ -50,10 +54,12 @@ export const umountCommand: Command = {
     const rec = await readRecord(dir, abs);
     await unmountIfMounted(abs, given, rec, values.lazy === true);
     if (rec && (await isServer(rec))) {
-      signal(rec.pid, "SIGTERM");
-      await waitForExit(rec.pid);
+      // a lazily detached mount may still serve open files: tell the server to stop. After a
+      // plain unmount it stops by itself, and a signal could cut its compaction short
+      if (values.lazy === true) signal(rec.pid, "SIGTERM");
+      await waitUntilDone(dir, rec);
     }
-    await removeRecord(dir, abs);
+    await removeRecord(dir, abs, rec?.pid);
     return EXIT.ok;
   },
 };
@@ -117,14 +123,20 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Waits until `pid` has exited (or is a zombie waiting to be reaped). */
-async function waitForExit(pid: number): Promise<void> {
+/**
+ * Waits until the server of `rec` has exited (or is a zombie waiting to be reaped), or has
+ * removed its record (everything committed) while its mountpoint is no longer mounted.
+ */
+async function waitUntilDone(dir: string, rec: MountRecord): Promise<void> {
+  const { pid, mountpoint } = rec;
   const deadline = Date.now() + EXIT_TIMEOUT_MS;
   while (alive(pid) && !(await isZombie(pid))) {
+    const now = await readRecord(dir, mountpoint);
+    if (now?.pid !== pid && (await findMount(mountpoint)) === undefined) return;
     if (Date.now() > deadline) {
       throw new IoError(
         "E_IO",
-        `the mount server (pid ${pid}) did not exit within ${EXIT_TIMEOUT_MS / 1000} s`,
+        `the mount server (pid ${pid}) did not finish within ${EXIT_TIMEOUT_MS / 1000} s`,
         { pid },
       );
     }

@@ -3,7 +3,12 @@
  * --foreground` (typed by the user, or started by the mount daemon, see mount-daemon.ts).
  * It opens and mounts, records the mount in the run directory, tells its starter (over the
  * IPC channel, when there is one) that it serves or why it failed, then serves until a signal
- * or an outside unmount, and unmounts and closes before it exits.
+ * or an outside unmount, and unmounts and closes before it exits. A read-write store's close
+ * ends with a compaction pass: once everything is committed and durable (before that pass)
+ * the server removes its mount record, which is what `umount` waits for, marks the store's
+ * lock as yielding, and runs the pass in the background; meanwhile SIGTERM or SIGINT (sent
+ * by anyone who opens the store, see store/store-lock.ts) ends the process at once, which
+ * leaves the store as a crash would (a pass is crash-safe; the next mount resumes it).
  *
  * Terms: the *starter* is the `mount` process that spawned this one in the background and
  * waits for its {@link ServerMessage}; errors cross as {@link WireError} (error-wire.ts).
@@ -15,6 +20,7 @@ import { toWire, type WireError } from "../error-wire.js";
 import type { FuseMount } from "../fuse/fuse-mount.js";
 import { removeRecord, runDir, writeRecord } from "../fuse/mount-registry.js";
 import type { FsView } from "../reader/fs-view.js";
+import type { ClosingStore } from "../writer/index.js";
 import { type CliIO, EXIT } from "./cli-io.js";
 
 /** What a server sends its starter over IPC: once, then it disconnects. */
@@ -26,6 +32,15 @@ export interface Served {
   readonly mount: FuseMount;
 }
 
+/** What the server lends `open`: a hook into the close of a writable store. */
+export interface ServeHooks {
+  /**
+   * A writable store's onCommitted (WritableStoreOptions): after the unmount, once all is
+   * committed, the record goes (umount returns) and the last compaction pass yields.
+   */
+  readonly onCommitted: (closing: ClosingStore) => Promise<void>;
+}
+
 /**
  * Opens and mounts with `open` (which leaves nothing open or mounted when it fails), serves
  * until SIGINT/SIGTERM/SIGHUP or an outside unmount, then unmounts and closes. `store` names
@@ -33,20 +48,38 @@ export interface Served {
  */
 export async function serveForeground(
   store: string,
-  open: () => Promise<Served>,
+  open: (hooks: ServeHooks) => Promise<Served>,
   io: CliIO,
 ): Promise<number> {
   const dir = path.resolve(runDir(io.env, uid()));
   // started in the background: the paths are resolved, leave the user's directory alone
   if (startedByStarter()) process.chdir("/");
   let served: Served;
+  let mountpoint: string | undefined;
+  // SIGTERM or SIGINT during the compaction after the unmount
+  let onStop: (sig: NodeJS.Signals) => void = () => {};
+  const stop = new Promise<NodeJS.Signals>((resolve) => {
+    onStop = resolve;
+  });
+  const onCommitted = async (closing: ClosingStore) => {
+    // nothing served (the open failed), or nothing to compact: umount waits for the exit
+    if (mountpoint === undefined || !closing.compacts) return;
+    closing.yieldLock(`compaction after unmount of ${mountpoint}`);
+    process.on("SIGTERM", onStop);
+    process.on("SIGINT", onStop);
+    await removeRecord(dir, mountpoint, process.pid);
+    io.stderr.write(
+      `superchunk mount: all committed; compacting ${store} in the background (stops when the store is opened)\n`,
+    );
+  };
   try {
-    served = await open();
+    served = await open({ onCommitted });
   } catch (err) {
     tellStarter({ type: "error", error: toWire(err) });
     throw err;
   }
   const { view, mount } = served;
+  mountpoint = mount.mountpoint;
   await writeRecord(dir, {
     pid: process.pid,
     mountpoint: mount.mountpoint,
@@ -59,18 +92,26 @@ export async function serveForeground(
   );
   const why = await untilStopped(mount);
   io.stderr.write(`superchunk mount: ${why}: unmounting ${mount.mountpoint}${fetched(view)}\n`);
+  let stoppedBy: NodeJS.Signals | undefined;
   try {
     await mount.unmount();
   } finally {
-    await view.close();
-    await removeRecord(dir, mount.mountpoint, process.pid);
+    stoppedBy = await Promise.race([view.close().then(() => undefined), stop]);
+    if (stoppedBy === undefined) await removeRecord(dir, mount.mountpoint, process.pid);
+  }
+  if (stoppedBy !== undefined) {
+    io.stderr.write(
+      `superchunk mount: ${stoppedBy}: compaction after unmount of ${mount.mountpoint} stopped; a later read-write mount resumes it\n`,
+    );
+    // the rest of the close is the pass, cut short (crash-safe): exit once this has returned
+    setImmediate(() => process.exit());
   }
   return EXIT.ok;
 }
 
 /**
  * Resolves with the reason serving should stop. The signal handlers stay: a SIGTERM that
- * comes while the store is being closed (umount sends one right after unmounting) must not
+ * comes while the store is being closed (`umount --lazy` sends one after detaching) must not
  * kill the process before its writes are committed.
  */
 function untilStopped(mount: FuseMount): Promise<string> {

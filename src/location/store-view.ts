@@ -11,7 +11,7 @@ import type { S3Options } from "../blobstore/s3-client.js";
 import { UsageError } from "../errors.js";
 import { readerFor, type StoreReader, type StoreReaderOptions } from "../reader/store-reader.js";
 import type { FollowingS3Reader, S3FollowOptions } from "../s3store/s3-follow.js";
-import { type Compactor, WritableStore } from "../writer/index.js";
+import { type ClosingStore, type Compactor, WritableStore } from "../writer/index.js";
 import { type StoreKind, storeKindOf } from "./store-kind.js";
 import { openStoreSource, type StoreSourceOptions } from "./store-source.js";
 
@@ -60,6 +60,11 @@ export interface StoreViewOptions {
   compactor?: Compactor;
   /** quiet time before a compaction pass; default the writer's (COMPACT_IDLE_MS) */
   compactIdleMs?: number;
+  /**
+   * a writable store directory: called at close once everything is committed and durable,
+   * before the last compaction pass (WritableStoreOptions.onCommitted)
+   */
+  onCommitted?: (closing: ClosingStore) => void | Promise<void>;
   /** s3:// stores: endpoint, region, credentials, timeouts */
   s3?: S3Options;
   /** http(s) archives: timeouts, retries */
@@ -116,6 +121,7 @@ export async function openStoreView(location: string, o: StoreViewOptions): Prom
       purpose: o.purpose,
       ...(o.compactor === undefined ? {} : { compactor: o.compactor }),
       ...(o.compactIdleMs === undefined ? {} : { compactIdleMs: o.compactIdleMs }),
+      ...(o.onCommitted === undefined ? {} : { onCommitted: o.onCommitted }),
       ...background,
     });
     return { mode: "read-write", view: store };

@@ -18,6 +18,7 @@ import { MetaDb } from "../meta/meta-db.js";
 import { checkDestParent } from "./dest-parent.js";
 import { META_COPY_PREFIX } from "./meta-copy.js";
 import { PACKED_DB_SUFFIX, readPackedDatabase, unpackDatabaseFile } from "./packed-db.js";
+import { stopYieldingHolder } from "./store-lock.js";
 
 export const DB_FILE = "superchunk.db";
 export const STATE_KEY = "state";
@@ -77,7 +78,9 @@ function plainImage(db: string): MetaDb {
 /**
  * Opens a complete store. E_NOT_A_STORE when `dir` is missing or holds no
  * database, E_FORMAT_VERSION when it was written by a newer format,
- * E_STORE_INCOMPLETE when it was never finished.
+ * E_STORE_INCOMPLETE when it was never finished. Read-only, it first stops a holder of
+ * the writer's lock that yields (a compaction after unmount, see store-lock.ts): every
+ * reader of a store directory opens here.
  */
 export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenStore {
   let st: fs.Stats;
@@ -94,6 +97,7 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
       { path: dir },
     );
   }
+  if (opts.readonly === true) stopYieldingHolder(dir);
   let opened: { meta: MetaDb; image?: Buffer };
   try {
     opened = openDatabase(dir, opts.readonly ?? false);

@@ -5,6 +5,12 @@
  * and is taken over. Readers never lock.
  * Kept rather than proper-lockfile: that judges staleness by a refreshed mtime and records no
  * holder, while E_STORE_LOCKED must name who holds the store (pid, host, purpose).
+ *
+ * A holder may *yield*: a read-write mount, once unmounted and everything committed, keeps
+ * the lock for its last compaction pass and rewrites the file with `"yields": true`. Anyone
+ * who then opens the store (a writer taking the lock, or a reader: the pass deletes the
+ * super-chunks it retires, which a reader that opened the database before the switch would
+ * miss) first stops it with SIGTERM and waits for it to go (stopYieldingHolder).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -21,20 +27,41 @@ export interface StoreLockInfo {
   readonly purpose: string;
   /** ISO time the lock was taken. */
   readonly since: string;
+  /** The holder only finishes optional work (compaction after unmount): stop it, don't wait. */
+  readonly yields?: boolean;
 }
 
 /** A held lock; release() removes the file (idempotent). */
 export interface StoreLock {
   readonly info: StoreLockInfo;
+  /**
+   * Marks the lock as yielding from now on, doing `purpose` (the file is rewritten
+   * atomically): whoever opens the store next stops this process instead of waiting.
+   */
+  yieldTo(purpose: string): void;
   release(): void;
 }
+
+/** How long an opener waits for a yielding holder to go once told to stop. */
+export const YIELD_WAIT_MS = 30_000;
+const YIELD_POLL_MS = 20;
 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !isZombie(pid);
+}
+
+/** True when `pid` has exited and waits to be reaped (its parent may be the one waiting). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
   }
 }
 
@@ -42,7 +69,8 @@ function parseLock(text: string): StoreLockInfo | undefined {
   try {
     const v = JSON.parse(text) as Partial<StoreLockInfo>;
     if (typeof v.pid !== "number" || typeof v.purpose !== "string") return undefined;
-    return { pid: v.pid, host: v.host ?? "", purpose: v.purpose, since: v.since ?? "" };
+    const info = { pid: v.pid, host: v.host ?? "", purpose: v.purpose, since: v.since ?? "" };
+    return v.yields === true ? { ...info, yields: true } : info;
   } catch {
     return undefined;
   }
@@ -70,8 +98,46 @@ function describe(info: StoreLockInfo): string {
 }
 
 /**
- * Takes `dir`'s lock for this process. E_STORE_LOCKED naming the holder when another
- * live process holds it; a stale lock is replaced.
+ * Stops a yielding holder of `dir`'s lock (another live process of this host, see the
+ * file comment): sends it SIGTERM, then waits (synchronously, sleeping) until it has
+ * released the lock or exited. Nothing to do when the store is not locked, or locked by a
+ * holder that does not yield (that one is waited for by nobody: writers get E_STORE_LOCKED,
+ * readers go on). True when it stopped one; E_STORE_LOCKED when the holder is still there
+ * after `waitMs`.
+ */
+export function stopYieldingHolder(dir: string, waitMs = YIELD_WAIT_MS): boolean {
+  const holder = readStoreLock(dir);
+  if (holder?.yields !== true || holder.host !== os.hostname() || holder.pid === process.pid)
+    return false;
+  try {
+    process.kill(holder.pid, "SIGTERM");
+  } catch (err) {
+    // gone meanwhile (stopped), or not ours to stop
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+  const deadline = Date.now() + waitMs;
+  while (readStoreLock(dir)?.pid === holder.pid) {
+    if (Date.now() > deadline) {
+      throw new UsageError(
+        "E_STORE_LOCKED",
+        `${dir}: store is in use by ${describe(holder)}, which did not stop within ${waitMs / 1000} s`,
+        { path: dir, holder },
+      );
+    }
+    sleepSync(YIELD_POLL_MS);
+  }
+  return true;
+}
+
+/** Blocks this thread for `ms` without spinning. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Takes `dir`'s lock for this process. A yielding holder is stopped first
+ * (stopYieldingHolder); E_STORE_LOCKED naming the holder when another live process holds
+ * it; a stale lock is replaced.
  */
 export function acquireStoreLock(dir: string, purpose: string): StoreLock {
   const file = path.join(dir, LOCK_FILE);
@@ -81,7 +147,7 @@ export function acquireStoreLock(dir: string, purpose: string): StoreLock {
     purpose,
     since: new Date().toISOString(),
   };
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.writeFileSync(file, `${JSON.stringify(info)}\n`, { flag: "wx" });
       return makeLock(file, info);
@@ -90,6 +156,7 @@ export function acquireStoreLock(dir: string, purpose: string): StoreLock {
         throw wrapFsError(err, file, "taking the store lock");
     }
     const holder = readStoreLock(dir);
+    if (holder !== undefined && stopYieldingHolder(dir)) continue;
     if (holder !== undefined) {
       throw new UsageError("E_STORE_LOCKED", `${dir}: store is in use by ${describe(holder)}`, {
         path: dir,
@@ -101,10 +168,25 @@ export function acquireStoreLock(dir: string, purpose: string): StoreLock {
   throw new UsageError("E_STORE_LOCKED", `${dir}: could not take the store lock`, { path: dir });
 }
 
-function makeLock(file: string, info: StoreLockInfo): StoreLock {
+function makeLock(file: string, taken: StoreLockInfo): StoreLock {
   let held = true;
+  let info = taken;
   return {
-    info,
+    get info() {
+      return info;
+    },
+    yieldTo(purpose: string): void {
+      if (!held) return;
+      info = { ...info, purpose, yields: true };
+      const tmp = `${file}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tmp, `${JSON.stringify(info)}\n`);
+        fs.renameSync(tmp, file);
+      } catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw wrapFsError(err, file, "marking the store lock as yielding");
+      }
+    },
     release(): void {
       if (!held) return;
       held = false;

@@ -11,6 +11,11 @@
  *   open; a pass that yielded (a commit changed what it planned) is retried after the next
  *   idle grace.
  * - One pass at a time; close() waits for a running one, then runs a last one (unmount).
+ *   That last pass comes after everything is committed, frozen and durable (close() calls
+ *   onCommitted there): a mount server then removes its mount record, so `umount` returns,
+ *   marks the store's lock as yielding, and compacts alone in the background; whoever
+ *   opens the store next stops it with SIGTERM (store/store-lock.ts), which is safe at any
+ *   point (below), and the next mount's idle pass resumes what is still pending.
  * - Readers never wait: a switch drops the cached locations of the super-chunks it retired
  *   (extent tables, working set, dedup headers), and their files are deleted only once every
  *   read that started before the switch has finished (until then those reads may still
@@ -19,6 +24,7 @@
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import type { MetaDb } from "../meta/meta-db.js";
+import { readCompactPending } from "../store/compact-pending.js";
 import type { StoreParts } from "./store-parts-types.js";
 
 /** What one compaction pass did. */
@@ -107,6 +113,11 @@ export class CompactScheduler {
       this.#running = undefined;
     }
     return this.lastOutcome;
+  }
+
+  /** True when there is a compactor and super-chunks wait for it (a pass has work). */
+  hasWork(): boolean {
+    return this.compactor !== undefined && readCompactPending(this.p.meta).length > 0;
   }
 
   /** Stops the timer, waits for a running pass, runs a last one, deletes retired files. */

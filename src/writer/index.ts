@@ -34,3 +34,4 @@ export type { RecoveryReport } from "./recovery.js";
 export { RENAME_EXCHANGE, RENAME_NOREPLACE } from "./rename-op.js";
 export type { StoreStatfs } from "./store-info.js";
 export { WritableStore, type WritableStoreOptions } from "./writable-store.js";
+export type { ClosingStore } from "./writable-store-options.js";

@@ -34,6 +34,7 @@ export class WritableStore extends WritableView {
   readonly #tree: TreeDeps;
   #closed = false;
   readonly #onClosing: ((store: WritableStore) => Promise<void>) | undefined;
+  readonly #onCommitted: WritableStoreOptions["onCommitted"];
   /** errors of background freezes and reaps, newest last */
   readonly backgroundErrors: unknown[];
 
@@ -53,6 +54,7 @@ export class WritableStore extends WritableView {
     this.#compact = new CompactScheduler(p, opts.compactor, idle, onError, refreshCopy);
     this.#compactAtClose = opts.compactAtClose ?? true;
     this.#onClosing = opts.onClosing;
+    this.#onCommitted = opts.onCommitted;
     this.#tree = {
       meta: p.meta,
       isOpen: (ino) => p.handles.file(ino) !== undefined,
@@ -264,7 +266,8 @@ export class WritableStore extends WritableView {
 
   /**
    * Commits every file with unflushed writes, frees inodes unlinked while open, freezes
-   * every open super-chunk, closes the database and releases the lock. Idempotent.
+   * every open super-chunk, makes it durable (then calls onCommitted), runs a last
+   * compaction pass, closes the database and releases the lock. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -275,6 +278,9 @@ export class WritableStore extends WritableView {
     try {
       for (const f of [...p.handles.files()]) await this.data.commit(f);
       await this.#freezer.freezeAll();
+      await this.data.sync.syncNow();
+      const compacts = this.#compactAtClose && this.#compact.hasWork();
+      await this.#onCommitted?.({ compacts, yieldLock: (why) => p.lock.yieldTo(why) });
       await this.#compact.close(this.#compactAtClose);
       await this.data.sync.syncNow();
       await this.#onClosing?.(this);
