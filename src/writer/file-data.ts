@@ -147,6 +147,9 @@ export class FileData {
 
   /** Commits one open file (no-op when clean or unlinked); under the store's mutex. */
   commit(file: OpenFile): Promise<void> {
+    // a clean file (every read-only handle) has nothing to commit: no wait for the mutex,
+    // which a commit or a compaction switch of other files may hold
+    if (!file.dirty) return Promise.resolve();
     return this.p.mutex.run(async () => {
       if (!file.dirty) return;
       const rec = this.p.meta.getInode(file.ino);
