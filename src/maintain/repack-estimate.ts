@@ -11,11 +11,11 @@ import { CodecPool } from "../codec/codec-pool.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import type { StoreSnapshot } from "../meta/store-snapshot.js";
 import type { PackOptions } from "../pack/pack-options.js";
-import { planSuperChunks } from "../similarity/plan.js";
 import { MIB, type SuperChunkId } from "../types.js";
+import { planRewrite } from "./repack-plan.js";
 import type { RepackSelection } from "./repack-select.js";
-import { RepackSource, readLive } from "./repack-source.js";
-import { type RewriteItem, writeGroups } from "./repack-write.js";
+import { RepackSource } from "./repack-source.js";
+import { writeGroups } from "./repack-write.js";
 
 /** Raw bytes of new super-chunks a dry run builds to measure the compression; default. */
 export const REPACK_SAMPLE_BYTES = 32 * MIB;
@@ -38,15 +38,7 @@ export async function rewrittenStoredBytes(
     meta.getSuperChunk(id as SuperChunkId),
   );
   try {
-    const { items, hashes } = await readLive(sel, source, p.order === "similarity");
-    const groups = planSuperChunks(items, { targetBytes: p.superChunkBytes, order: p.order });
-    const all: RewriteItem[][] = groups.map((g) =>
-      Array.from(g, (i) => ({
-        id: sel.live[i]!.sb.id,
-        hash: hashes[i]!,
-        length: items[i]!.length,
-      })),
-    );
+    const { groups: all, fetch } = await planRewrite(sel, source, snap, p);
     const sample = evenSample(all, opts.sampleBytes);
     const { written } = await writeGroups(
       {
@@ -55,11 +47,7 @@ export async function rewrittenStoredBytes(
         codec: p.codec,
         level: p.level,
         firstId: snap.lastSuperChunkId + 1,
-        fetch: async (it) => {
-          const sb = snap.subBlocks.get(it.id)!;
-          const { raw } = await source.get(sb.superChunk);
-          return raw.subarray(sb.offset, sb.offset + sb.length);
-        },
+        fetch,
       },
       sample,
     );

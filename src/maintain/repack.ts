@@ -18,15 +18,15 @@ import { type MaintainedStore, maintainStoreAt, previewStoreAt } from "../locati
 import type { MetaDb } from "../meta/meta-db.js";
 import { type StoreSnapshot, snapshotStore } from "../meta/store-snapshot.js";
 import { type PackOptions, packOptions } from "../pack/pack-options.js";
-import { planSuperChunks } from "../similarity/plan.js";
 import { storeIdOf } from "../store/store-id.js";
 import { readStoreSettings, writeStoreSettings } from "../store/store-settings.js";
 import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
 import { REPACK_SAMPLE_BYTES, rewrittenStoredBytes } from "./repack-estimate.js";
+import { planRewrite } from "./repack-plan.js";
 import { liveRefs, type RepackSelection, selectionOf, selectSuperChunks } from "./repack-select.js";
-import { RepackSource, readLive } from "./repack-source.js";
+import { RepackSource } from "./repack-source.js";
 import type { RepackOptions, RepackSummary } from "./repack-types.js";
-import { applyRewrite, type RewriteItem } from "./repack-write.js";
+import { applyRewrite } from "./repack-write.js";
 
 export type { RepackOptions, RepackSummary } from "./repack-types.js";
 
@@ -181,20 +181,13 @@ async function rewrite(
     ms.meta.getSuperChunk(id as SuperChunkId),
   );
   try {
-    const { items, hashes } = await readLive(sel, source, p.order === "similarity", (done, total) =>
+    const { groups, fetch } = await planRewrite(sel, source, snap, p, (done, total) =>
       o.onProgress?.({
         phase: "read",
         filesDone: done,
         filesTotal: total,
         bytesDone: 0,
         bytesTotal: 0,
-      }),
-    );
-    const groups = planSuperChunks(items, { targetBytes: p.superChunkBytes, order: p.order });
-    const rewriteGroups: RewriteItem[][] = groups.map((g) =>
-      Array.from(g, (i) => {
-        const sb = sel.live[i]!.sb;
-        return { id: sb.id, hash: hashes[i]!, length: sb.length };
       }),
     );
     const written = await applyRewrite(
@@ -205,11 +198,7 @@ async function rewrite(
         codec: p.codec,
         level: p.level,
         firstId: snap.lastSuperChunkId + 1,
-        fetch: async (it) => {
-          const sb = snap.subBlocks.get(it.id)!;
-          const { raw } = await source.get(sb.superChunk);
-          return raw.subarray(sb.offset, sb.offset + sb.length);
-        },
+        fetch,
         onWritten: (done, total, raw) =>
           o.onProgress?.({
             phase: "write",
@@ -224,7 +213,7 @@ async function rewrite(
         },
       },
       {
-        groups: rewriteGroups,
+        groups,
         drop: sel.dead.map((d) => d.id as SubBlockId),
         retire: sel.superChunks.map((x) => x.id as SuperChunkId),
       },
