@@ -5,7 +5,9 @@
  * listing can call it too.
  */
 import { NotFoundError } from "../errors.js";
+import { listMeta } from "../export/list-store.js";
 import type { FsView, InodeAttr } from "../reader/fs-view.js";
+import type { StoreReader } from "../reader/store-reader.js";
 import { type InodeId, InodeKind } from "../types.js";
 
 /** What kind of file an entry is. */
@@ -88,23 +90,17 @@ function toEntry(view: FsView, a: InodeAttr, rel: string): Entry {
 }
 
 /**
- * The entries below `path`: a directory's children sorted by name (all its descendants,
- * depth first, with `recursive`), or the entry itself for anything else.
+ * The entries below `path` of the store `reader` reads (named `store` in errors): a
+ * directory's children sorted by name (all its descendants, depth first, with `recursive`),
+ * or the entry itself for anything else. The walk is `superchunk ls`'s (export/list-store.ts):
+ * raw names checked, a directory cycle in a damaged store refused with E_CORRUPT.
  */
-export function listEntries(view: FsView, path: string, recursive = false): Entry[] {
-  const rel = treePath(path);
-  const ino = inodeAt(view, rel);
-  const self = entryOf(view, ino, rel);
-  if (self.kind !== "dir") return [self];
-  const out: Entry[] = [];
-  const walk = (dir: InodeId, prefix: string) => {
-    for (const { name, ino: child } of view.readdir(dir)) {
-      const childRel = prefix === "" ? name.toString() : `${prefix}/${name.toString()}`;
-      const e = entryOf(view, child, childRel);
-      out.push(e);
-      if (recursive && e.kind === "dir") walk(child, childRel);
-    }
-  };
-  walk(ino, rel);
-  return out;
+export function listEntries(
+  reader: StoreReader,
+  store: string,
+  path: string,
+  recursive = false,
+): Entry[] {
+  const listed = listMeta(reader.meta, store, treePath(path), recursive);
+  return listed.entries.map((e) => entryOf(reader, e.inode.ino, e.path.toString()));
 }

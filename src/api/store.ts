@@ -88,7 +88,7 @@ class ReadOnlyStore implements Store {
   ) {}
 
   async ls(path = "", options: LsOptions = {}): Promise<Entry[]> {
-    return listEntries(this.open(), path, options.recursive === true);
+    return listEntries(this.open(), this.location, path, options.recursive === true);
   }
 
   async stat(path: string): Promise<Entry> {

@@ -53,12 +53,21 @@ export async function listStore(
 ): Promise<ListResult> {
   const src = await openStoreSource(location, { readonly: true, http: opts.http, s3: opts.s3 });
   return cleanupAfter(
-    async () => listIn(src.meta, location, inStore, opts.recursive ?? false),
+    async () => listMeta(src.meta, location, inStore, opts.recursive ?? false),
     () => src.close(),
   );
 }
 
-function listIn(meta: MetaDb, store: string, inStore: string, recursive: boolean): ListResult {
+/**
+ * listStore over a store already open (`meta`, the store named `store` in errors): also the
+ * walk of the library's `ls` (api/entry.ts), so both check names and refuse cycles alike.
+ */
+export function listMeta(
+  meta: MetaDb,
+  store: string,
+  inStore: string,
+  recursive: boolean,
+): ListResult {
   const clean = inStore.replace(/^\/+|\/+$/g, "");
   const ino = meta.resolvePath(clean);
   const rec = ino === undefined ? undefined : meta.readInode(ino);

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type Database from "better-sqlite3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { ls } from "../../src/api/ls.js";
 import { EngineError, type ErrorCode, isCode } from "../../src/errors.js";
 import { MadeDirs } from "../../src/export/dest-paths.js";
 import { extractTree } from "../../src/export/extract.js";
@@ -258,6 +259,12 @@ test("damaged-db - a cycle is E_CORRUPT for extract; a path walk through it ends
   } finally {
     await r.close();
   }
+  // the library's recursive ls walks the same tree: refused, not walked forever
+  const listed = await ls(s.store, "", { recursive: true }).then(
+    () => undefined,
+    (e) => e,
+  );
+  assert.ok(isCode(listed, "E_CORRUPT"), String(listed));
   await refusedStore(addEntry("b", Buffer.from("self"), "b"));
   await refusedStore(addEntry("d", Buffer.from("again"), "b"));
 });
