@@ -5,14 +5,12 @@
  * read-write mount) stops that compaction and reads every file; a kill -9 during it leaves a
  * store that opens, fsck clean, nothing lost.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as assert from "uvu/assert";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
-import type { ServerMessage } from "../../src/cli/mount-server.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import { readCompactPending } from "../../src/store/compact-pending.js";
 import { initStore } from "../../src/store/store-init.js";
@@ -20,7 +18,7 @@ import { openStore } from "../../src/store/store-layout.js";
 import { readStoreLock } from "../../src/store/store-lock.js";
 import { KIB } from "../../src/types.js";
 import { captureIO } from "../helpers/cli-capture.js";
-import { isMounted, mountDir, runDirForTests, type ServedStore } from "../helpers/mount.js";
+import { isMounted, mountDir, type ServedStore, serveStoreCli } from "../helpers/mount.js";
 import { compareMounted } from "../helpers/mount-compare.js";
 import { suiteNeeding } from "../helpers/services.js";
 import { tmpDir } from "../helpers/tree.js";
@@ -40,34 +38,8 @@ teardown(async () => {
   for (const s of live) process.kill(s.pid, "SIGKILL");
 });
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-
-/**
- * `superchunk mount <store> <mnt> --foreground [args]` in a child process, as the CLI runs it
- * (umount knows its server by that command line), ready once it reports so.
- */
-function serveCli(store: string, mnt: string, args: string[]): Promise<ServedStore> {
-  const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  const child = spawn(process.execPath, [MAIN, "mount", store, mnt, "--foreground", ...args], {
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
-    env,
-  });
-  let err = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.once("message", (m: ServerMessage) => {
-      if (m.type === "ready") resolve({ pid: child.pid!, stderr: () => err, exited });
-      else reject(new Error(`${m.error.code}: ${m.error.message}`));
-    });
-    exited.then((code) => reject(new Error(`server exited (${code}) before ready: ${err}`)));
-  });
-}
-
 async function serve(store: string, mnt: string, args: string[]): Promise<ServedStore> {
-  const s = await serveCli(store, mnt, args);
+  const s = await serveStoreCli(store, mnt, args);
   live.add(s);
   s.exited.then(() => live.delete(s));
   return s;

@@ -75,11 +75,26 @@ export interface ServedStore {
  */
 export function serveStore(store: string, mnt: string, args: string[] = []): Promise<ServedStore> {
   const script = fileURLToPath(new URL("./serve-store.js", import.meta.url));
+  return startServer([script, store, mnt, ...args]);
+}
+
+/**
+ * The same through the real CLI (`superchunk mount <store> <mnt> --foreground [args]`), whose
+ * command line `superchunk umount` recognises as a mount server's.
+ */
+export function serveStoreCli(
+  store: string,
+  mnt: string,
+  args: string[] = [],
+): Promise<ServedStore> {
+  const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+  return startServer([main, "mount", store, mnt, "--foreground", ...args]);
+}
+
+/** Runs node with `argv` (a mount server reporting over IPC) until it says ready or fails. */
+function startServer(argv: string[]): Promise<ServedStore> {
   const env = { ...process.env, SUPERCHUNK_RUN_DIR: runDirForTests() };
-  const child = spawn(process.execPath, [script, store, mnt, ...args], {
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
-    env,
-  });
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", "ignore", "pipe", "ipc"], env });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => {
     err += d.toString();
