@@ -65,6 +65,8 @@ Options:
   -o OPTIONS           extra FUSE options, comma separated: allow_other, allow_root,
                        nonempty, max_read=N, ... (may be repeated)
   --debug              trace every FUSE request on stderr (in the background: the log)
+  --op-stats           at unmount, print the requests served by op (count, time from
+                       hand-off to answer, bytes) and the working set's loads
   -h, --help           show this help
 
 The background server logs to a file in the run directory ($SUPERCHUNK_RUN_DIR,
@@ -80,6 +82,8 @@ export interface MountArgs {
   readonly foreground: boolean;
   readonly fuseOptions: readonly string[];
   readonly debug: boolean;
+  /** --op-stats: print the requests served at unmount */
+  readonly opStats: boolean;
   /** --read-only: the default, accepted (E_USAGE with --read-write) */
   readonly readOnly: boolean;
   /** --read-write (-w): store directories and s3:// stores; the s3 work directory when given */
@@ -111,6 +115,7 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     foreground: { type: "boolean" },
     o: { type: "string", short: "o", multiple: true },
     debug: { type: "boolean" },
+    "op-stats": { type: "boolean" },
     endpoint: { type: "string" },
     "path-style": { type: "boolean" },
     follow: { type: "boolean" },
@@ -135,6 +140,7 @@ function parseMountArgs(args: string[]): MountArgs | undefined {
     foreground: values.foreground === true,
     fuseOptions,
     debug: values.debug === true,
+    opStats: values["op-stats"] === true,
     readOnly: values["read-only"] === true,
     readWrite: values["read-write"] === true,
     workDir: values["work-dir"] === undefined ? undefined : path.resolve(values["work-dir"]),
@@ -166,7 +172,9 @@ export const mountCommand: Command = {
       io.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (a.foreground) return serveForeground(a.store, (h) => openMount(a, io, h), io);
+    if (a.foreground) {
+      return serveForeground(a.store, (h) => openMount(a, io, h), io, { opStats: a.opStats });
+    }
     const nonEmpty = a.fuseOptions.includes("nonempty");
     return startBackground(args, { store: a.store, mountpoint: a.mountpoint, nonEmpty }, io);
   },

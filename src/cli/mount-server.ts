@@ -19,7 +19,9 @@ import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
 import { toWire, type WireError } from "../error-wire.js";
 import type { FuseMount } from "../fuse/fuse-mount.js";
 import { removeRecord, runDir, writeRecord } from "../fuse/mount-registry.js";
+import { formatOpStats } from "../fuse/op-stats.js";
 import type { FsView } from "../reader/fs-view.js";
+import type { WorkingSetStats } from "../workingset/working-set-types.js";
 import type { ClosingStore } from "../writer/index.js";
 import { type CliIO, EXIT } from "./cli-io.js";
 
@@ -50,6 +52,7 @@ export async function serveForeground(
   store: string,
   open: (hooks: ServeHooks) => Promise<Served>,
   io: CliIO,
+  opts: { opStats?: boolean } = {},
 ): Promise<number> {
   const dir = path.resolve(runDir(io.env, uid()));
   // started in the background: the paths are resolved, leave the user's directory alone
@@ -95,6 +98,7 @@ export async function serveForeground(
   let stoppedBy: NodeJS.Signals | undefined;
   try {
     await mount.unmount();
+    if (opts.opStats === true) io.stderr.write(serveStats(served));
   } finally {
     stoppedBy = await Promise.race([view.close().then(() => undefined), stop]);
     if (stoppedBy === undefined) await removeRecord(dir, mount.mountpoint, process.pid);
@@ -123,6 +127,18 @@ function untilStopped(mount: FuseMount): Promise<string> {
     process.on("SIGHUP", onSignal);
     mount.gone.then(() => stop("unmounted from outside"));
   });
+}
+
+/** `--op-stats`: the requests served by op, and what the working set loaded. */
+function serveStats({ view, mount }: Served): string {
+  const ws = (view as { workingSetStats?: () => WorkingSetStats }).workingSetStats?.();
+  const loads =
+    ws === undefined
+      ? ""
+      : `working set: ${ws.hits} hits, ${ws.misses} misses waiting ${ws.waitMs.toFixed(0)} ms in all, ` +
+        `${ws.loads} loads (${ws.prefetchLoads} ahead of the reads, ${ws.unusedPrefetchBytes} bytes of them unused) ` +
+        `taking ${ws.loadMs.toFixed(0)} ms in all, ${ws.evictions} evictions\n`;
+  return `superchunk mount: ${formatOpStats(mount.opStats())}${loads}`;
 }
 
 /** ", fetched N bytes in M requests" for a view over an archive, else "". */

@@ -13,6 +13,9 @@
 import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 
+/** What a DirScan reads: a read-only view, or a read-write store with its own epoch. */
+export type DirSource = Pick<FsView, "epoch" | "getattr" | "readdir">;
+
 /** Options of a DirScan. */
 export interface DirScanOptions {
   /** files returned from the opened file on, once a walk is sequential; default 32 */
@@ -38,7 +41,7 @@ interface DirState {
 }
 
 export class DirScan {
-  readonly #view: FsView;
+  readonly #view: DirSource;
   readonly #lookahead: number;
   readonly #lookaheadDirs: number;
   readonly #maxDirs: number;
@@ -48,7 +51,7 @@ export class DirScan {
   /** the view's epoch the tracked directories were read in */
   #epoch: number | undefined;
 
-  constructor(view: FsView, opts: DirScanOptions = {}) {
+  constructor(view: DirSource, opts: DirScanOptions = {}) {
     this.#view = view;
     this.#lookahead = opts.lookaheadFiles ?? DEFAULT_LOOKAHEAD_FILES;
     this.#lookaheadDirs = opts.lookaheadDirs ?? DEFAULT_LOOKAHEAD_DIRS;

@@ -30,6 +30,7 @@ import { FuseRwOps } from "./fuse-rw-ops.js";
 import { findMount } from "./mount-table.js";
 import { mountNative } from "./native-fuse.js";
 import type { NativeFuseOps, NativeMount } from "./native-types.js";
+import type { OpStatsReport } from "./op-stats.js";
 import { runUnmount } from "./unmount-cmd.js";
 
 /** Options of a mount. */
@@ -54,6 +55,8 @@ export interface FuseMount {
    * resolves once the loop has ended and every request is answered; idempotent.
    */
   unmount(): Promise<void>;
+  /** the requests served so far, by op */
+  opStats(): OpStatsReport;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
@@ -138,7 +141,13 @@ async function mountOps(
     timeoutMs,
   );
   onMounted?.(m);
-  return { mountpoint: abs, ops, gone: m.gone, unmount: () => unmountNative(m) };
+  return {
+    mountpoint: abs,
+    ops,
+    gone: m.gone,
+    unmount: () => unmountNative(m),
+    opStats: () => m.opStats(),
+  };
 }
 
 /** The mount, or E_IO (and nothing left mounted) when it is not ready within `timeoutMs`. */

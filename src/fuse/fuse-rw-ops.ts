@@ -9,15 +9,18 @@
  *
  * close(2): `flush` commits the file when its last handle closes and is awaited, so close
  * returns once the data is in the store (visible; durable at the next group sync, as on
- * ext4 close is not durable); fsync and fsyncdir return once every change is durable. A handle read sequentially gives the store
- * prefetch hints, as on a read-only mount (read-pattern.ts). Failures go through OpGuard like the read-only ops.
+ * ext4 close is not durable); fsync and fsyncdir return once every change is durable. Reads
+ * give the store prefetch hints as on a read-only mount (fuse-rw-reads.ts). Failures go
+ * through OpGuard like the read-only ops.
  */
+import { constants as fsc } from "node:fs";
 import type { InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { CallerContext, TimeSpec, WritableStore } from "../writer/index.js";
 import { callerGroups } from "./caller-groups.js";
 import { ErrnoError } from "./errno.js";
-import { nulList } from "./fuse-ops.js";
+import { nulList, O_ACCMODE } from "./fuse-ops.js";
+import { RwReads } from "./fuse-rw-reads.js";
 import { ctxOf, rwTreeOps } from "./fuse-rw-tree.js";
 import { toNativeStat, toWritableStatfs } from "./fuse-stat.js";
 import { type Invalidator, KernelCache } from "./kernel-cache.js";
@@ -31,7 +34,6 @@ import type {
   NativeStat,
 } from "./native-types.js";
 import { OpGuard, type OpLogOptions } from "./op-guard.js";
-import { ReadPattern } from "./read-pattern.js";
 
 /** chown's "leave unchanged" as uid_t/gid_t arrive from the binding. */
 const ID_UNCHANGED = 0xffff_ffff;
@@ -44,6 +46,18 @@ const FALLOC_PLAIN = 0;
 const POSIX_ACL_PREFIX = "system.posix_acl_";
 
 const SET_ID_BITS = 0o6000;
+
+/** Ops that change which names a directory holds: the walk detection starts over after one. */
+const TREE_CHANGES = new Set([
+  "mkdir",
+  "mknod",
+  "symlink",
+  "link",
+  "unlink",
+  "rmdir",
+  "rename",
+  "create",
+]);
 
 /**
  * The context of a change that depends on the caller's groups: with its supplementary groups
@@ -78,14 +92,14 @@ export class FuseRwOps {
   readonly #guard: OpGuard;
   /** open handle → its inode (for fgetattr and fallocate) */
   readonly #handles = new Map<number, InodeId>();
-  /** open handle → how it has been read (made at its first read) */
-  readonly #patterns = new Map<number, ReadPattern>();
+  readonly #reads: RwReads;
   readonly #cache: KernelCache;
 
   constructor(store: WritableStore, opts: OpLogOptions) {
     this.#s = store;
     this.#guard = new OpGuard(opts);
     this.#cache = new KernelCache((ino) => store.pathsOf(ino));
+    this.#reads = new RwReads(store);
   }
 
   /** The mount serving these ops: other names of a changed hard-linked file get invalidated. */
@@ -112,7 +126,15 @@ export class FuseRwOps {
       ...this.#dataOps(),
     };
     const table = ops as Record<string, (...a: unknown[]) => unknown>;
-    for (const [name, fn] of Object.entries(table)) table[name] = this.#guard.wrap(name, fn);
+    for (const [name, fn] of Object.entries(table)) {
+      const op = TREE_CHANGES.has(name)
+        ? (...a: unknown[]) => {
+            this.#reads.treeChanged();
+            return fn(...a);
+          }
+        : fn;
+      table[name] = this.#guard.wrap(name, op);
+    }
     return limitNames(ops);
   }
 
@@ -175,9 +197,10 @@ export class FuseRwOps {
         const ino = this.#ino(p);
         const fh = s.open(ino, flags);
         this.#handles.set(fh, ino);
+        if ((flags & O_ACCMODE) === fsc.O_RDONLY) this.#reads.opened(p, ino);
         return fh;
       },
-      read: (_p, fh, buf, offset) => this.#read(fh, buf, offset),
+      read: (_p, fh, buf, offset) => this.#reads.read(fh, this.#handles.get(fh), buf, offset),
       write: (p, fh, data, offset, c) => {
         const ino = this.#beforeChange(p, fh, c);
         const n = s.write(fh, data, offset);
@@ -201,7 +224,7 @@ export class FuseRwOps {
           await s.release(fh);
         } finally {
           this.#handles.delete(fh);
-          this.#patterns.delete(fh);
+          this.#reads.released(fh);
         }
       },
       fallocate: (p, mode, offset, length, fh, c) => {
@@ -209,31 +232,6 @@ export class FuseRwOps {
         return this.#fallocate(p, mode, offset, length, fh);
       },
     };
-  }
-
-  /** Reads through the handle; synchronous when the store has the data at hand. */
-  #read(fh: number, buf: Buffer, pos: number): number | Promise<number> {
-    const r = this.#s.readHandle(fh, buf, pos);
-    if (typeof r === "number") return this.#afterRead(fh, pos, r);
-    return r.then((n) => this.#afterRead(fh, pos, n));
-  }
-
-  /** Feeds the handle's read pattern; a streaming reader gets a prefetch hint. */
-  #afterRead(fh: number, pos: number, n: number): number {
-    let pattern = this.#patterns.get(fh);
-    if (pattern === undefined) {
-      pattern = new ReadPattern();
-      this.#patterns.set(fh, pattern);
-    }
-    const ino = this.#handles.get(fh);
-    if (pattern.observe(pos, n) && ino !== undefined) {
-      try {
-        this.#s.prefetchAfter(ino, pos, n);
-      } catch {
-        // a hint only
-      }
-    }
-    return n;
   }
 
   /** The inode open as `fh`, its set-id bits cleared first as a write by `c` clears them. */

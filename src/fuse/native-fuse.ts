@@ -21,6 +21,7 @@ import { IoError } from "../errors.js";
 import { loadNativeAddon, type MountHandle, type NativeAddon } from "./native-addon.js";
 import { makeDispatch, utimeMarks, wantedOps } from "./native-ops.js";
 import type { NativeFuseOps, NativeMount, NativeMountSettings } from "./native-types.js";
+import { OpStats, type OpStatsReport } from "./op-stats.js";
 import { runUnmount } from "./unmount-cmd.js";
 
 export { timeFromNs, timeToNs } from "./native-encode.js";
@@ -105,6 +106,7 @@ class LiveMount implements NativeMount {
   /** invalidation barriers queued and not reached yet: token → resolve */
   private readonly barriers = new Map<number, () => void>();
   private nextToken = 1;
+  private readonly stats = new OpStats();
 
   constructor(
     private readonly addon: NativeAddon,
@@ -118,6 +120,10 @@ class LiveMount implements NativeMount {
       this.markReady = resolve;
       this.fail = reject;
     });
+  }
+
+  opStats(): OpStatsReport {
+    return this.stats.report();
   }
 
   invalidate(path: Buffer | string): boolean {
@@ -145,18 +151,22 @@ class LiveMount implements NativeMount {
   }
 
   start(ops: NativeFuseOps<Buffer | string>, options: string[]): void {
-    const dispatch = makeDispatch(ops, {
-      reply: (id, result, payload, extra) => {
-        this.addon.reply(this.handle!, id, result, payload, extra);
+    const dispatch = makeDispatch(
+      ops,
+      {
+        reply: (id, result, payload, extra) => {
+          this.addon.reply(this.handle!, id, result, payload, extra);
+        },
+        errnoOf: (op, err) => this.errnoOf(op, err),
+        onInit: () => {
+          this.started = true;
+          this.markReady(this);
+        },
+        onExit: (loopResult) => this.onExit(loopResult),
+        onInvalidated: (token) => this.#barrierReached(token),
       },
-      errnoOf: (op, err) => this.errnoOf(op, err),
-      onInit: () => {
-        this.started = true;
-        this.markReady(this);
-      },
-      onExit: (loopResult) => this.onExit(loopResult),
-      onInvalidated: (token) => this.#barrierReached(token),
-    });
+      this.stats,
+    );
     try {
       const args = nativeFuseArgs(options);
       const pathBuffers = this.settings.paths !== "string";

@@ -20,6 +20,7 @@ import type {
   NativeStatfs,
   OpenAnswer,
 } from "./native-types.js";
+import type { OpStats } from "./op-stats.js";
 
 type Ops = NativeFuseOps<Buffer | string>;
 type P = Buffer | string;
@@ -127,9 +128,9 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as { then?: unknown } | null)?.then === "function";
 }
 
-/** The function the binding calls for every request of one mount. */
-export function makeDispatch(ops: Ops, sink: DispatchSink) {
-  const answer = (id: number, name: OpName, def: OpDef, v: unknown) => {
+/** The function the binding calls for every request of one mount; `stats` counts them. */
+export function makeDispatch(ops: Ops, sink: DispatchSink, stats: OpStats) {
+  const answer = (id: number, name: OpName, def: OpDef, v: unknown, op: number, t0: number) => {
     let r: Reply;
     try {
       r = def.enc ? def.enc(v) : done(v);
@@ -137,6 +138,7 @@ export function makeDispatch(ops: Ops, sink: DispatchSink) {
       r = [sink.errnoOf(name, err)];
     }
     sink.reply(id, r[0], r[1], r[2]);
+    stats.end(op, t0, r[0]);
     if (name === "init") sink.onInit();
   };
   return (
@@ -166,8 +168,11 @@ export function makeDispatch(ops: Ops, sink: DispatchSink) {
       return;
     }
     const def = TABLE[name];
+    const t0 = stats.begin();
     const fail = (err: unknown) => {
-      sink.reply(id, sink.errnoOf(name, err));
+      const errno = sink.errnoOf(name, err);
+      sink.reply(id, errno);
+      stats.end(op, t0, errno);
       if (name === "init") sink.onInit();
     };
     let v: unknown;
@@ -177,7 +182,7 @@ export function makeDispatch(ops: Ops, sink: DispatchSink) {
       fail(err);
       return;
     }
-    if (isThenable(v)) v.then((x) => answer(id, name, def, x), fail);
-    else answer(id, name, def, v);
+    if (isThenable(v)) v.then((x) => answer(id, name, def, x, op, t0), fail);
+    else answer(id, name, def, v, op, t0);
   };
 }

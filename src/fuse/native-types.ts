@@ -3,6 +3,7 @@
  * the mount asks for UTF-8 strings; times are seconds + nanoseconds; file handles are numbers the
  * file system chooses in open/create/opendir and gets back on every later op of that handle.
  */
+import type { OpStatsReport } from "./op-stats.js";
 
 /** Who made a request: from libfuse's fuse_get_context() of the kernel request. */
 export interface FuseCaller {
@@ -170,6 +171,8 @@ export interface NativeMount {
    * mount has ended. A path the kernel holds nothing of costs a lookup in libfuse's table.
    */
   invalidate(path: Buffer | string): boolean;
+  /** the requests served so far, by op (op-stats.ts) */
+  opStats(): OpStatsReport;
   /**
    * Resolves once every path given to `invalidate` before this call has been handed to the
    * kernel (at once when the mount has ended). A handler may await it before answering, so

@@ -47,6 +47,12 @@ export interface WorkingSetStats {
   misses: number;
   /** calls of the load function (acquire misses and prefetches) */
   loads: number;
+  /** of those, the prefetches */
+  prefetchLoads: number;
+  /** sum of the loads' durations, ms (loads overlap: this can exceed the wall time) */
+  loadMs: number;
+  /** sum of the time acquire misses waited for a load, ms */
+  waitMs: number;
   evictions: number;
   /** entries with at least one pin */
   pinned: number;

@@ -71,6 +71,9 @@ export class WorkingSet<K extends number | string = number> {
   #hits = 0;
   #misses = 0;
   #loads = 0;
+  #prefetchLoads = 0;
+  #loadMs = 0;
+  #waitMs = 0;
 
   /**
    * @param load reads and inflates one entry; `prefetch` is true for a load started by
@@ -97,6 +100,15 @@ export class WorkingSet<K extends number | string = number> {
     const hit = this.tryAcquire(key, needBytes);
     if (hit !== undefined) return hit;
     this.#misses++;
+    const t0 = performance.now();
+    try {
+      return await this.#acquireMissed(key, needBytes);
+    } finally {
+      this.#waitMs += performance.now() - t0;
+    }
+  }
+
+  async #acquireMissed(key: K, needBytes: number): Promise<PinnedBuffer> {
     for (;;) {
       const current = this.#flights.get(key);
       if (current !== undefined && current.need < needBytes) {
@@ -167,6 +179,9 @@ export class WorkingSet<K extends number | string = number> {
       hits: this.#hits,
       misses: this.#misses,
       loads: this.#loads,
+      prefetchLoads: this.#prefetchLoads,
+      loadMs: this.#loadMs,
+      waitMs: this.#waitMs,
       evictions: this.#lru.evictions,
       pinned: this.#lru.pinnedCount(),
       unusedPrefetchBytes: this.#lru.unusedBytes,
@@ -205,6 +220,7 @@ export class WorkingSet<K extends number | string = number> {
 
   #startLoad(key: K, prefetch: boolean, needBytes: number): Flight {
     this.#loads++;
+    if (prefetch) this.#prefetchLoads++;
     const flight = new Flight();
     flight.need = needBytes;
     this.#flights.set(key, flight);
@@ -218,6 +234,7 @@ export class WorkingSet<K extends number | string = number> {
    */
   async #runLoad(key: K, flight: Flight, prefetch: boolean): Promise<Entry> {
     const generation = this.#generation;
+    const t0 = performance.now();
     try {
       const data = await this.#load(key, prefetch, flight.need, (size, slab) =>
         this.#take(flight, size, slab),
@@ -234,6 +251,7 @@ export class WorkingSet<K extends number | string = number> {
       this.#settle(flight, undefined);
       throw err;
     } finally {
+      this.#loadMs += performance.now() - t0;
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
     }
   }

@@ -110,6 +110,19 @@ export abstract class WritableView implements FsView {
     if (t !== undefined) this.p.content.prefetchAfter(t, offset, length);
   }
 
+  /**
+   * Files about to be read, in this order: queues the super-chunks of their committed
+   * contents (a hint: unsaved writes are served from memory anyway).
+   */
+  prefetchFiles(inos: readonly InodeId[]): void {
+    const tables = [];
+    for (const ino of inos) {
+      const t = this.#committed(ino);
+      if (t !== undefined) tables.push(t);
+    }
+    this.p.content.prefetchFiles(tables);
+  }
+
   listxattr(ino: InodeId): Buffer[] {
     inodeOf(this.p.meta, ino);
     const names = this.p.meta.listXattrs(ino).map((x) => x.name);

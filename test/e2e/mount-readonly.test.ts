@@ -14,7 +14,7 @@ import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { runCli } from "../../src/cli/main.js";
 import { captureIO } from "../helpers/cli-capture.js";
 import { smallStore } from "../helpers/damaged-store.js";
-import { isMounted, mountDir } from "../helpers/mount.js";
+import { isMounted, mountDir, serveStoreCli } from "../helpers/mount.js";
 import { suiteNeeding } from "../helpers/services.js";
 
 const { test, t, teardown } = suiteNeeding("mount-readonly", ["fuse"]);
@@ -130,5 +130,26 @@ t("mount-readonly - --read-write with --read-only, or on an archive, is E_USAGE"
   assert.match(onZip.err, /archive, always read-only \[E_USAGE\]/);
   assert.not.ok(isMounted(mnt));
 });
+
+t(
+  "mount-readonly - --op-stats prints the requests served by op and the loads at unmount",
+  async () => {
+    const { store } = await smallStore("op-stats");
+    const mnt = mountDir("op-stats");
+    mounted.push(mnt);
+    const served = await serveStoreCli(store, mnt, ["--op-stats"]);
+    const bytes = (await fsp.readFile(path.join(mnt, "b", "c.bin"))).length;
+    process.kill(served.pid, "SIGINT");
+    assert.is(await served.exited, 0, served.stderr());
+    const err = served.stderr();
+    assert.match(err, /requests over [\d.]+ s, at most \d+ in flight/);
+    const read = err.split("\n").find((l) => /^ +read /.test(l));
+    assert.ok(read !== undefined, err);
+    const cols = read!.trim().split(/ +/);
+    assert.ok(Number(cols[1]) >= 1, "reads counted");
+    assert.is(Number(cols[6]), bytes, "bytes read");
+    assert.match(err, /working set: \d+ hits, \d+ misses .* \d+ loads/);
+  },
+);
 
 test.run();

@@ -282,8 +282,10 @@ unit("native-fuse - option argv: one -o per option, commas escaped", () => {
 
 // ---------------------------------------------------------------- real mounts
 
+const buf1M = 1024 * 1024;
+
 test("native-fuse - write and read back at offsets, 1 MiB reads, use_ino", async () => {
-  await withToy(async (mnt, toy) => {
+  await withToy(async (mnt, toy, m) => {
     const f = path.join(mnt, "a.bin");
     const big = seededBytes(3 * 1024 * 1024 + 17, 5);
     await fsp.writeFile(f, big);
@@ -306,6 +308,12 @@ test("native-fuse - write and read back at offsets, 1 MiB reads, use_ino", async
     const st = await fsp.stat(f, { bigint: true });
     assert.is(Number(st.ino), toy.get("/a.bin").ino, "st_ino is ours (use_ino)");
     assert.is(Number(st.size), big.length);
+    // every request is counted by op: what was written and read went through write and read
+    const by = new Map(m.opStats().ops.map((o) => [o.op, o]));
+    assert.is(by.get("write")?.bytes, big.length + 5, "bytes written");
+    assert.ok((by.get("read")?.bytes ?? 0) >= big.length + buf1M, "bytes read");
+    assert.ok((by.get("open")?.count ?? 0) >= 2, "opens");
+    assert.ok(m.opStats().maxInFlight >= 1);
   });
 });
 
@@ -441,9 +449,11 @@ test("native-fuse - unmount: idle, with requests in flight, and from outside", a
 });
 
 test("native-fuse - errors: thrown errno reaches the caller, bad mountpoint refused", async () => {
-  await withToy(async (mnt) => {
+  await withToy(async (mnt, _toy, m) => {
     const e1 = await fsp.stat(path.join(mnt, "nope")).catch((e: NodeJS.ErrnoException) => e);
     assert.is((e1 as NodeJS.ErrnoException).code, "ENOENT");
+    const lookups = m.opStats().ops.find((o) => o.op === "getattr");
+    assert.ok(lookups !== undefined && lookups.errors >= 1, "the failed lookup is counted");
     await fsp.mkdir(path.join(mnt, "d"));
     await fsp.writeFile(path.join(mnt, "d", "x"), "");
     const e2 = await fsp.rmdir(path.join(mnt, "d")).catch((e: NodeJS.ErrnoException) => e);
