@@ -3,11 +3,12 @@
  * rsync) walk a tree depth first, reading a directory's entries in the order readdir lists
  * them and descending into each subdirectory where it comes. When a reader opens a file
  * that comes after the last one opened in the same directory, the walk is taken as
- * sequential and the next `lookaheadFiles` files of that walk (this one first, then the
- * following entries, subdirectories expanded depth first) are returned, so the store can
- * start inflating what they need while the current file is being read. Any other open
- * returns just the file itself. A walk is hinted again only after it has opened half a
- * lookahead's worth of files, not on every open: the store dedups the work anyway, and
+ * sequential and the next files of that walk (this one first, then the following entries,
+ * subdirectories expanded depth first) are returned, as many as make `lookaheadBytes` (a few
+ * super-chunks' worth: many small files or a few big ones) up to `lookaheadFiles`, so the
+ * store can start inflating what they need while the current file is being read. Any other
+ * open returns just the file itself. A walk is hinted again only after it has opened half
+ * the files of its last lookahead, not on every open: the store dedups the work anyway, and
  * fewer calls keep the per-open cost low.
  */
 import type { FsView } from "../reader/fs-view.js";
@@ -18,17 +19,27 @@ export type DirSource = Pick<FsView, "epoch" | "getattr" | "readdir">;
 
 /** Options of a DirScan. */
 export interface DirScanOptions {
-  /** files returned from the opened file on, once a walk is sequential; default 32 */
+  /** most files returned from the opened file on, once a walk is sequential; default 1024 */
   lookaheadFiles?: number;
+  /** files are returned until their sizes add up to this; default 16 MiB */
+  lookaheadBytes?: number;
   /** directories a lookahead may descend into, at most; default 64 */
   lookaheadDirs?: number;
   /** directories tracked; all are forgotten when more are opened; default 256 */
   maxDirs?: number;
 }
 
-const DEFAULT_LOOKAHEAD_FILES = 32;
+const DEFAULT_LOOKAHEAD_FILES = 1024;
+const DEFAULT_LOOKAHEAD_BYTES = 16 * 1024 * 1024;
 const DEFAULT_LOOKAHEAD_DIRS = 64;
 const DEFAULT_MAX_DIRS = 256;
+
+/** What a lookahead may still take: directories entered, files, bytes of those files. */
+interface WalkBudget {
+  dirs: number;
+  files: number;
+  bytes: number;
+}
 
 interface DirState {
   readonly inos: readonly InodeId[];
@@ -43,6 +54,9 @@ interface DirState {
 export class DirScan {
   readonly #view: DirSource;
   readonly #lookahead: number;
+  readonly #lookaheadBytes: number;
+  /** files in the last lookahead returned */
+  #lastLength = 0;
   readonly #lookaheadDirs: number;
   readonly #maxDirs: number;
   readonly #dirs = new Map<number, DirState>();
@@ -54,6 +68,7 @@ export class DirScan {
   constructor(view: DirSource, opts: DirScanOptions = {}) {
     this.#view = view;
     this.#lookahead = opts.lookaheadFiles ?? DEFAULT_LOOKAHEAD_FILES;
+    this.#lookaheadBytes = opts.lookaheadBytes ?? DEFAULT_LOOKAHEAD_BYTES;
     this.#lookaheadDirs = opts.lookaheadDirs ?? DEFAULT_LOOKAHEAD_DIRS;
     this.#maxDirs = opts.maxDirs ?? DEFAULT_MAX_DIRS;
   }
@@ -82,11 +97,15 @@ export class DirScan {
     // a walk that only starts here (no walk going on) gets a short lookahead, and the
     // full one at its next open: one read of a directory's first file stays cheap
     const starting = this.#sinceHint === Number.POSITIVE_INFINITY;
-    if (!starting && ++this.#sinceHint < this.#lookahead / 2) return undefined;
-    this.#sinceHint = starting ? this.#lookahead / 2 - 1 : 0;
+    if (!starting && ++this.#sinceHint < this.#lastLength / 2) return undefined;
     const out: InodeId[] = [];
-    const max = starting ? Math.max(1, Math.ceil(this.#lookahead / 4)) : this.#lookahead;
-    this.#walk(st, at, out, { dirs: this.#lookaheadDirs, files: max });
+    const part = starting ? 4 : 1;
+    const files = Math.max(1, Math.ceil(this.#lookahead / part));
+    const bytes = this.#lookaheadBytes / part;
+    this.#walk(st, at, out, { dirs: this.#lookaheadDirs, files, bytes });
+    // a short start is followed by the full lookahead at the walk's next open
+    this.#lastLength = starting ? 0 : out.length;
+    this.#sinceHint = 0;
     return out;
   }
 
@@ -99,12 +118,15 @@ export class DirScan {
   }
 
   /** Appends the files of a depth-first walk of `st` from entry `from` on, up to the bounds. */
-  #walk(st: DirState, from: number, out: InodeId[], budget: { dirs: number; files: number }) {
-    for (let i = from; i < st.inos.length && out.length < budget.files; i++) {
+  #walk(st: DirState, from: number, out: InodeId[], budget: WalkBudget) {
+    for (let i = from; i < st.inos.length && out.length < budget.files && budget.bytes > 0; i++) {
       const ino = st.inos[i]!;
-      const kind = this.#view.getattr(ino)?.kind;
-      if (kind === InodeKind.file) out.push(ino);
-      else if (kind === InodeKind.dir && budget.dirs > 0) {
+      const a = this.#view.getattr(ino);
+      const kind = a?.kind;
+      if (kind === InodeKind.file) {
+        out.push(ino);
+        budget.bytes -= a!.size;
+      } else if (kind === InodeKind.dir && budget.dirs > 0) {
         budget.dirs--;
         this.#walk(this.#state(ino), 0, out, budget);
       }

@@ -165,6 +165,11 @@ test("fuse - dir scan: a walk in readdir order gets the following files, depth f
   assert.equal(walk.opened(d, a), [a], "going back is not a walk");
   const big = new DirScan(view, { lookaheadFiles: 8 });
   assert.equal(big.opened(d, a), [a, b], "a quarter of the lookahead to start");
+  // a lookahead ends once its files hold lookaheadBytes (names are the contents: 1-2 bytes)
+  const sized = new DirScan(view, { lookaheadFiles: 100, lookaheadBytes: 3 });
+  assert.equal(sized.opened(d, a), [a], "to start, a quarter of the bytes: one file");
+  assert.equal(sized.opened(d, b), [b, c1], "then files until 3 bytes are covered");
+  assert.equal(sized.opened(c, c1), [c1, c2], "one open (half of two files) later: again");
 });
 
 test("fuse - ops: read goes through readInto, synchronously when the view answers a count", async () => {
