@@ -104,7 +104,8 @@ export async function checkMountpoint(mountpoint: string, allowNonEmpty = false)
  * await m.unmount();
  */
 export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions) {
-  const ops = new FuseOps(view, { log: opts.log });
+  // a view that never changes lets the kernel open files itself (no open/release requests)
+  const ops = new FuseOps(view, { log: opts.log, noOpen: opts.kernelCache !== false });
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only");
 }
 

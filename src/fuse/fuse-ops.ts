@@ -8,6 +8,13 @@
  * (dir-scan.ts). Reads go straight into the kernel's buffer (`readInto`) and answer
  * synchronously when the data is cached. Writes answer EROFS.
  *
+ * `noOpen` (a mount whose kernel keeps file pages, i.e. the store never changes under it):
+ * the first open answers ENOSYS, which the kernel takes as success with its defaults for every
+ * later open (keep the page cache) and then sends no open and no release at all: two round
+ * trips fewer per file read. Reads then come with no handle: they resolve their path (cached)
+ * and keep a read pattern per inode, and an inode's first read gives the walk hint an open
+ * would have given.
+ *
  * `flush` and `fsync` are left out on purpose: libfuse then answers ENOSYS, which the kernel
  * takes as "nothing to do" once and never sends again, saving a round trip per close.
  */
@@ -26,7 +33,13 @@ import { PathResolver } from "./path-resolver.js";
 import { ReadPattern } from "./read-pattern.js";
 
 /** Options of the FUSE operations. */
-export type FuseOpsOptions = OpLogOptions;
+export interface FuseOpsOptions extends OpLogOptions {
+  /** no open or release requests (see the header); only for a view that never changes */
+  readonly noOpen?: boolean;
+}
+
+/** Inodes whose read pattern is kept when opens are not seen (the oldest are forgotten). */
+const MAX_READ_PATTERNS = 1024;
 
 /** Ops that would modify the tree: all answer EROFS. */
 export const WRITE_OPS = [
@@ -88,9 +101,13 @@ export class FuseOps {
   readonly #files = new Map<number, OpenFile>();
   readonly #numbers = new HandleNumbers();
   readonly #scan: DirScan;
+  readonly #noOpen: boolean;
+  /** with noOpen: inode → how it has been read lately */
+  readonly #patterns = new Map<number, ReadPattern>();
 
   constructor(view: FsView, opts: FuseOpsOptions) {
     this.#view = view;
+    this.#noOpen = opts.noOpen === true;
     this.#paths = new PathResolver(view);
     this.#scan = new DirScan(view);
     this.#guard = new OpGuard(opts);
@@ -159,6 +176,8 @@ export class FuseOps {
   }
 
   #open(path: Buffer, flags: number): number {
+    // the kernel then opens every file itself, and read-only (this mount is `ro`)
+    if (this.#noOpen) throw new ErrnoError("ENOSYS", "opens are the kernel's");
     const a = this.#attr(path);
     if (a.kind === InodeKind.dir) throw new ErrnoError("EISDIR");
     if ((flags & O_ACCMODE) !== fsc.O_RDONLY || flags & fsc.O_TRUNC) throw new ErrnoError("EROFS");
@@ -181,14 +200,29 @@ export class FuseOps {
 
   /** Reads into the kernel's buffer; synchronous when the view has the data at hand. */
   #read(path: Buffer | null, fh: number, buf: Buffer, pos: number): number | Promise<number> {
-    const file = this.#files.get(fh);
+    let file = this.#files.get(fh);
     const ino = file?.ino ?? this.#paths.resolve(path ?? Buffer.from("/"));
+    if (file === undefined && this.#noOpen && path !== null) file = this.#byInode(path, ino);
     const r =
       this.#view.readInto !== undefined
         ? this.#view.readInto(ino, pos, buf)
         : this.#view.read(ino, pos, buf.length).then((data) => data.copy(buf));
     if (typeof r === "number") return this.#afterRead(file, ino, pos, r);
     return r.then((n) => this.#afterRead(file, ino, pos, n));
+  }
+
+  /** noOpen: the read state of `ino`; its first read is taken as its open. */
+  #byInode(path: Buffer, ino: InodeId): OpenFile {
+    let pattern = this.#patterns.get(ino);
+    if (pattern === undefined) {
+      if (this.#patterns.size >= MAX_READ_PATTERNS) {
+        this.#patterns.delete(this.#patterns.keys().next().value!);
+      }
+      pattern = new ReadPattern();
+      this.#patterns.set(ino, pattern);
+      this.#hintOpen(path, ino);
+    }
+    return { ino, pattern };
   }
 
   /** Feeds the handle's read pattern; a streaming reader gets a prefetch hint. */
