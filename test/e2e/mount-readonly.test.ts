@@ -139,7 +139,7 @@ t(
     mounted.push(mnt);
     const served = await serveStoreCli(store, mnt, ["--op-stats"]);
     const bytes = (await fsp.readFile(path.join(mnt, "b", "c.bin"))).length;
-  assert.is((await fsp.readFile(path.join(mnt, "a.txt"), "utf8")).length, 18_000);
+    assert.is((await fsp.readFile(path.join(mnt, "a.txt"), "utf8")).length, 18_000);
     process.kill(served.pid, "SIGINT");
     assert.is(await served.exited, 0, served.stderr());
     const err = served.stderr();
@@ -149,10 +149,13 @@ t(
     const cols = read!.trim().split(/ +/);
     assert.ok(Number(cols[1]) >= 1, "reads counted");
     assert.is(Number(cols[6]), bytes + 18_000, "bytes read");
-  // the first open answered ENOSYS: the kernel opens files itself from then on
-  const open = err.split("\n").find((l) => /^ +open /.test(l));
-  assert.ok(open !== undefined && open.trim().split(/ +/)[1] === "1", `one open request: ${open}`);
-  assert.not.ok(/^ +release /m.test(err), "no release requests");
+    // the first open answered ENOSYS: the kernel opens files itself from then on
+    const open = err.split("\n").find((l) => /^ +open /.test(l));
+    assert.ok(
+      open !== undefined && open.trim().split(/ +/)[1] === "1",
+      `one open request: ${open}`,
+    );
+    assert.not.ok(/^ +release /m.test(err), "no release requests");
     assert.match(err, /working set: \d+ hits, \d+ misses .* \d+ loads/);
   },
 );
