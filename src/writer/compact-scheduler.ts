@@ -116,6 +116,11 @@ export class CompactScheduler {
   }
 
   /** True when there is a compactor and super-chunks wait for it (a pass has work). */
+  /** Whether passes run at all (a compactor was given). */
+  get enabled(): boolean {
+    return this.compactor !== undefined;
+  }
+
   hasWork(): boolean {
     return this.compactor !== undefined && readCompactPending(this.p.meta).length > 0;
   }

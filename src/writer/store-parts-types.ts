@@ -28,6 +28,12 @@ export interface StorePartsOptions {
    * store's own level
    */
   freezeLevel?: number;
+  /**
+   * what is frozen is recompressed later (a compactor regroups it at the store's level): the
+   * default freeze level is then the codec's fastest (zstd 1), which keeps freezes off the
+   * writers' way
+   */
+  recompressed?: boolean;
   /** what the store lock says the holder is doing; default "read-write" */
   purpose?: string;
   /**

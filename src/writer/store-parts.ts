@@ -42,7 +42,7 @@ export async function openParts(dir: string, opts: StorePartsOptions): Promise<S
     const blobs = opts.blobs ?? store.blobs;
     const content = contentReaderOf(meta, blobs, pool, open, opts);
     const dedup = new DedupCheck(open, (id) => content.loadHeader(id));
-    const freezeLevel = opts.freezeLevel ?? freezeLevelFor(codec, level);
+    const freezeLevel = opts.freezeLevel ?? freezeLevelFor(codec, level, opts.recompressed);
     const base = { meta, open, blobs, dedup, pool, codec, level: freezeLevel };
     const recovery = await recoverStore(dir, base);
     const reader = new StagedReader(content);
@@ -80,8 +80,16 @@ function contentReaderOf(
 /** Highest level a freeze uses by default, per codec (others: the store's level). */
 const FREEZE_LEVEL_CAP: Partial<Record<CodecName, number>> = { zstd: 9, xz: 1 };
 
-/** The default level of freezes: the store's level, capped for slow codecs. */
-export function freezeLevelFor(codec: CodecName, level: number): number {
+/** Level of freezes whose output a compaction recompresses, per codec (others: as capped). */
+const RECOMPRESSED_FREEZE_LEVEL: Partial<Record<CodecName, number>> = { zstd: 1, xz: 0 };
+
+/**
+ * The default level of freezes: the store's level, capped for slow codecs; the fastest one
+ * when a compaction recompresses what is frozen.
+ */
+export function freezeLevelFor(codec: CodecName, level: number, recompressed = false): number {
+  const fast = recompressed ? RECOMPRESSED_FREEZE_LEVEL[codec] : undefined;
+  if (fast !== undefined) return Math.min(level, fast);
   const cap = FREEZE_LEVEL_CAP[codec];
   return cap === undefined ? level : Math.min(level, cap);
 }

@@ -76,7 +76,9 @@ export class WritableStore extends WritableView {
     dir: string,
     opts: WritableStoreOptions<WritableStore> = {},
   ): Promise<WritableStore> {
-    return new WritableStore(await openParts(dir, opts), opts);
+    // what a compactor recompresses later is frozen at the codec's fastest level meanwhile
+    const parts = await openParts(dir, { ...opts, recompressed: opts.compactor !== undefined });
+    return new WritableStore(parts, opts);
   }
 
   /** What recovery did when the store was opened. */
@@ -243,21 +245,6 @@ export class WritableStore extends WritableView {
     return { passes: this.#compact.passes, last: this.#compact.lastOutcome };
   }
 
-  /**
-   * The committed database as one image, or undefined while a super-chunk is open (the
-   * image would name sub-blocks that exist only in local raw files). For a writer that
-   * publishes the store elsewhere (an S3 store's generations).
-   */
-  frozenImage(): Buffer | undefined {
-    const meta = this.p.meta;
-    return meta.writes.openSuperChunks().length > 0 ? undefined : meta.serialize();
-  }
-
-  /** Rows changed since the store was opened: a cheap "anything new?" for a publisher. */
-  changeCount(): number {
-    return this.p.meta.changeCount();
-  }
-
   /** True while an open file has writes not committed yet. */
   hasUnflushedWrites(): boolean {
     for (const f of this.p.handles.files()) if (f.dirty) return true;
@@ -265,9 +252,10 @@ export class WritableStore extends WritableView {
   }
 
   /**
-   * Commits every file with unflushed writes, frees inodes unlinked while open, freezes
-   * every open super-chunk, makes it durable (then calls onCommitted), runs a last
-   * compaction pass, closes the database and releases the lock. Idempotent.
+   * Commits every file with unflushed writes, frees inodes unlinked while open, makes it
+   * durable (then calls onCommitted), freezes every open super-chunk (before onCommitted
+   * when no compaction follows), runs a last compaction pass, closes the database and
+   * releases the lock. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -277,10 +265,15 @@ export class WritableStore extends WritableView {
     const p = this.p;
     try {
       for (const f of [...p.handles.files()]) await this.data.commit(f);
+      // freezes are the store's last form unless a compaction recompresses them: only then
+      // can they wait until after onCommitted (the unmount has returned by then)
+      const compacting = this.#compactAtClose && this.#compact.enabled;
+      if (!compacting) await this.#freezer.freezeAll();
+      await this.data.sync.syncNow();
+      const compacts = compacting && (this.#compact.hasWork() || p.open.toFreeze(true).length > 0);
+      await this.#onCommitted?.({ compacts, yieldLock: (why) => p.lock.yieldTo(why) });
       await this.#freezer.freezeAll();
       await this.data.sync.syncNow();
-      const compacts = this.#compactAtClose && this.#compact.hasWork();
-      await this.#onCommitted?.({ compacts, yieldLock: (why) => p.lock.yieldTo(why) });
       await this.#compact.close(this.#compactAtClose);
       await this.data.sync.syncNow();
       await this.#onClosing?.(this);

@@ -156,6 +156,21 @@ export abstract class WritableView implements FsView {
     return statfsOf(this.p.dir);
   }
 
+  /**
+   * The committed database as one image, or undefined while a super-chunk is open (the
+   * image would name sub-blocks that exist only in local raw files). For a writer that
+   * publishes the store elsewhere (an S3 store's generations).
+   */
+  frozenImage(): Buffer | undefined {
+    const meta = this.p.meta;
+    return meta.writes.openSuperChunks().length > 0 ? undefined : meta.serialize();
+  }
+
+  /** Rows changed since the store was opened: a cheap "anything new?" for a publisher. */
+  changeCount(): number {
+    return this.p.meta.changeCount();
+  }
+
   /** Counters of the working set of inflated super-chunks. */
   workingSetStats() {
     return this.p.content.workingSetStats();
