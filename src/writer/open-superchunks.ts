@@ -13,13 +13,13 @@
  * that, once the transaction that dropped them is durable.
  */
 import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { openSuperChunkKey } from "../blobstore/blob-store.js";
 import { assert, CorruptError, wrapFsError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { OPEN_CODEC } from "../meta/write-table.js";
-import { fsyncDirSync } from "../store/durable.js";
 import { SUPERCHUNK_MAX_BYTES, type SuperChunkId } from "../types.js";
 
 /** Folder of the raw append files inside a store. */
@@ -55,6 +55,8 @@ export class OpenSuperChunks {
   readonly #sealed = new Set<number>();
   /** raw files of dropped super-chunks, removed at the next syncDurable */
   readonly #dropped: string[] = [];
+  /** a raw file was created since the last group sync (its folder needs an fsync) */
+  #created = false;
 
   constructor(storeDir: string, meta: MetaDb, targetBytes: number) {
     this.#dir = path.join(storeDir, OPEN_DIR);
@@ -144,7 +146,8 @@ export class OpenSuperChunks {
     );
     const file = path.join(this.#dir, openFileName(id));
     const fd = fs.openSync(file, "w+", 0o644);
-    fsyncDirSync(this.#dir);
+    // the file's name is made durable by the next group sync, before any commit naming it
+    this.#created = true;
     const c: OpenChunk = {
       id,
       file,
@@ -161,8 +164,9 @@ export class OpenSuperChunks {
 
   /**
    * The group sync: makes every committed transaction durable. fsyncs the raw files whose
-   * committed bytes are not all on disk, then the database's WAL, then removes the raw
-   * files of dropped super-chunks. Runs under the store's mutex (no append or drop meanwhile).
+   * committed bytes are not all on disk and the folder when files were created in it, then
+   * the database's WAL, then removes the raw files of dropped super-chunks. Runs under the
+   * store's mutex (no append or drop meanwhile); the disk work is off the serving thread.
    */
   async syncDurable(): Promise<void> {
     for (const c of [...this.#chunks.values()]) {
@@ -171,11 +175,15 @@ export class OpenSuperChunks {
       await fsyncAsync(c.fd);
       c.syncedBytes = target;
     }
+    if (this.#created) {
+      this.#created = false;
+      await fsyncPath(this.#dir);
+    }
     await fsyncPath(`${this.#meta.path}-wal`);
     const gone = this.#dropped.splice(0);
     if (gone.length > 0) {
-      for (const file of gone) fs.rmSync(file, { force: true });
-      fsyncDirSync(this.#dir);
+      await Promise.all(gone.map((file) => fsp.rm(file, { force: true })));
+      await fsyncPath(this.#dir);
     }
   }
 

@@ -1,9 +1,12 @@
 /**
- * The unflushed writes of one open file: a sparse temporary file under
- * `<store>/staging/` holding the written bytes at their file offsets, plus the set of
- * written ranges. A byte of the file is the staged byte where written; else the
- * committed byte below `baseLimit`; else zero (a hole, or beyond a truncation). Staging
- * files are never durable: a crash discards them, and the store's open removes leftovers.
+ * The unflushed writes of one open file: the written bytes at their file offsets, plus the
+ * set of written ranges. A byte of the file is the staged byte where written; else the
+ * committed byte below `baseLimit`; else zero (a hole, or beyond a truncation). The bytes
+ * live in memory while they stay within the first `FILE_MEMORY_BYTES` of the file and all
+ * staging of the process within `MEMORY_BUDGET_BYTES` (a `cp` of ordinary files never
+ * touches the disk before its commit); past that they spill to a sparse temporary file under
+ * `<store>/staging/`. Staged bytes are never durable: a crash discards them, and the
+ * store's open removes leftover files.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -23,10 +26,22 @@ export interface StagedSegment extends Segment {
   readonly inSet: boolean;
 }
 
+/** Staged bytes one file keeps in memory, at most (offsets past it spill to disk). */
+const FILE_MEMORY_BYTES = 8 * 1024 * 1024;
+/** Staged bytes all files of the process keep in memory, at most. */
+const MEMORY_BUDGET_BYTES = 64 * 1024 * 1024;
+/** Memory held by the staging of every file now. */
+let memoryInUse = 0;
+
 /** Staged writes of one file. */
 export class StagingFile {
-  readonly path: string;
-  readonly #fd: number;
+  readonly #dir: string;
+  /** the spill file, once the bytes left memory */
+  #fd: number | undefined;
+  #path: string | undefined;
+  /** staged bytes at their offsets, while in memory: [0, #memEnd) of #mem is meaningful */
+  #mem: Buffer | undefined = Buffer.alloc(0);
+  #memEnd = 0;
   readonly #written = new IntervalSet();
   #open = true;
   /** logical size of the file */
@@ -36,26 +51,31 @@ export class StagingFile {
 
   /** Starts staging over a committed content of `committedSize` bytes. */
   constructor(storeDir: string, committedSize: number) {
-    const dir = path.join(storeDir, STAGING_DIR);
-    this.path = path.join(dir, `${randomBytes(8).toString("hex")}.tmp`);
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-      this.#fd = fs.openSync(this.path, "wx+", 0o600);
-    } catch (err) {
-      throw wrapFsError(err, this.path, "create staging file");
-    }
+    this.#dir = path.join(storeDir, STAGING_DIR);
     this.size = committedSize;
     this.baseLimit = committedSize;
   }
 
+  /** Whether the staged bytes are in memory (else in the spill file). */
+  get inMemory(): boolean {
+    return this.#mem !== undefined;
+  }
+
   /** Writes `data` at `offset`; the file grows to cover it. */
   write(data: Uint8Array, offset: number): void {
-    let done = 0;
-    while (done < data.byteLength) {
-      done += fs.writeSync(this.#fd, data, done, data.byteLength - done, offset + done);
+    const end = offset + data.byteLength;
+    if (this.#mem !== undefined && this.#room(end)) {
+      this.#mem.set(data, offset);
+      this.#memEnd = Math.max(this.#memEnd, end);
+    } else {
+      const fd = this.#spilled();
+      let done = 0;
+      while (done < data.byteLength) {
+        done += fs.writeSync(fd, data, done, data.byteLength - done, offset + done);
+      }
     }
-    this.#written.add(offset, offset + data.byteLength);
-    this.size = Math.max(this.size, offset + data.byteLength);
+    this.#written.add(offset, end);
+    this.size = Math.max(this.size, end);
   }
 
   /** Sets the size: shrinking forgets staged and committed bytes past it, growing adds zeros. */
@@ -63,9 +83,52 @@ export class StagingFile {
     if (size < this.size) {
       this.#written.clip(size);
       this.baseLimit = Math.min(this.baseLimit, size);
-      fs.ftruncateSync(this.#fd, size);
+      if (this.#mem !== undefined) {
+        if (size < this.#memEnd) this.#mem.fill(0, size, this.#memEnd);
+        this.#memEnd = Math.min(this.#memEnd, size);
+      } else fs.ftruncateSync(this.#fd!, size);
     }
     this.size = size;
+  }
+
+  /** Grows the memory to cover [0, end) when the limits allow; false: spill instead. */
+  #room(end: number): boolean {
+    const mem = this.#mem!;
+    if (end <= mem.length) return true;
+    if (end > FILE_MEMORY_BYTES) return false;
+    const grown = Math.min(FILE_MEMORY_BYTES, Math.max(end, 2 * mem.length, 64 * 1024));
+    if (memoryInUse + grown - mem.length > MEMORY_BUDGET_BYTES) return false;
+    const next = Buffer.alloc(grown);
+    mem.copy(next, 0, 0, this.#memEnd);
+    memoryInUse += grown - mem.length;
+    this.#mem = next;
+    return true;
+  }
+
+  /** The spill file, made (with what memory held) at the first write that does not fit. */
+  #spilled(): number {
+    if (this.#fd !== undefined) return this.#fd;
+    const file = path.join(this.#dir, `${randomBytes(8).toString("hex")}.tmp`);
+    try {
+      fs.mkdirSync(this.#dir, { recursive: true });
+      this.#fd = fs.openSync(file, "wx+", 0o600);
+      this.#path = file;
+      const mem = this.#mem!;
+      let done = 0;
+      while (done < this.#memEnd)
+        done += fs.writeSync(this.#fd, mem, done, this.#memEnd - done, done);
+    } catch (err) {
+      throw wrapFsError(err, file, "create staging file");
+    }
+    this.#freeMemory();
+    return this.#fd;
+  }
+
+  #freeMemory(): void {
+    if (this.#mem === undefined) return;
+    memoryInUse -= this.#mem.length;
+    this.#mem = undefined;
+    this.#memEnd = 0;
   }
 
   /** [start, end) split into staged and not-staged segments. */
@@ -75,9 +138,14 @@ export class StagingFile {
 
   /** Copies staged bytes [offset, offset+n) into target at `at`. */
   readStaged(offset: number, n: number, target: Buffer, at: number): void {
+    if (this.#mem !== undefined) {
+      this.#copyFromMemory(offset, target.subarray(at, at + n));
+      return;
+    }
+    const fd = this.#fd!;
     let done = 0;
     while (done < n) {
-      const got = fs.readSync(this.#fd, target, at + done, n - done, offset + done);
+      const got = fs.readSync(fd, target, at + done, n - done, offset + done);
       if (got === 0) {
         target.fill(0, at + done, at + n);
         return;
@@ -88,10 +156,15 @@ export class StagingFile {
 
   /** Staged bytes at `offset` filling `target`, read off the serving thread (libuv's pool). */
   async readStagedAsync(offset: number, target: Uint8Array): Promise<void> {
+    if (this.#mem !== undefined) {
+      this.#copyFromMemory(offset, target);
+      return;
+    }
+    const fd = this.#fd!;
     let done = 0;
     while (done < target.length) {
       const n = target.length - done;
-      const { bytesRead: got } = await readAsync(this.#fd, target, done, n, offset + done);
+      const { bytesRead: got } = await readAsync(fd, target, done, n, offset + done);
       if (got === 0) {
         target.fill(0, done);
         return;
@@ -100,11 +173,20 @@ export class StagingFile {
     }
   }
 
-  /** Closes and deletes the staging file (idempotent). */
+  /** Staged bytes at `offset` filling `target` from memory (zeros past what was written). */
+  #copyFromMemory(offset: number, target: Uint8Array): void {
+    const have = Math.max(0, Math.min(target.length, this.#memEnd - offset));
+    if (have > 0) target.set(this.#mem!.subarray(offset, offset + have));
+    if (have < target.length) target.fill(0, have);
+  }
+
+  /** Frees the memory, closes and deletes the spill file (idempotent). */
   dispose(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#freeMemory();
+    if (this.#fd === undefined) return;
     fs.closeSync(this.#fd);
-    fs.rmSync(this.path, { force: true });
+    fs.rmSync(this.#path!, { force: true });
   }
 }
