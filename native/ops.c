@@ -228,11 +228,31 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
   return sf_send(cur(), &r);
 }
 static int op_getxattr(const char *path, const char *name, char *value, size_t size) {
+  sf_mount *m = cur();
+  if (m->no_caps && strcmp(name, "security.capability") == 0) return -ENODATA;
   REQ(OP_GETXATTR);
   r.path2 = name;
   r.buf = value;
   r.size = size;
-  return sf_send(cur(), &r);
+  return sf_send(m, &r);
+}
+
+/* setNoCapabilities(mount, on): whether getxattr of security.capability answers ENODATA
+ * without asking JS (JS turns it off before it stores such an xattr). */
+napi_value sf_js_set_no_caps(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  void *ext = NULL;
+  bool on = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_external(env, argv[0], &ext) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setNoCapabilities(mount, on)");
+    return NULL;
+  }
+  ((sf_mount *)ext)->no_caps = on ? 1 : 0;
+  __sync_synchronize();
+  return NULL;
 }
 static int op_listxattr(const char *path, char *list, size_t size) {
   REQ(OP_LISTXATTR);

@@ -115,6 +115,9 @@ typedef struct sf_mount {
   sf_inval *inval_head, **inval_tail;
   int inval_stop;
   uint64_t invalidated; /* paths handed to fuse_invalidate_path (for tests) */
+  /* 1: no file holds a security.capability xattr (JS says so), so the getxattr the kernel
+   * sends before every write (its kill-privileges check) is answered here, not by JS */
+  volatile int no_caps;
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */
@@ -129,6 +132,7 @@ typedef struct sf_mount {
 
 /* ops.c */
 void sf_fill_operations(struct fuse_operations *ops, const uint8_t *wanted);
+napi_value sf_js_set_no_caps(napi_env env, napi_callback_info info);
 
 /* inval.c */
 void sf_inval_start(sf_mount *m);

@@ -16,12 +16,11 @@
 import { constants as fsc } from "node:fs";
 import type { InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
-import type { CallerContext, TimeSpec, WritableStore } from "../writer/index.js";
-import { callerGroups } from "./caller-groups.js";
+import type { TimeSpec, WritableStore } from "../writer/index.js";
 import { ErrnoError } from "./errno.js";
 import { nulList, O_ACCMODE } from "./fuse-ops.js";
-import { RwReads } from "./fuse-rw-reads.js";
-import { ctxOf, rwTreeOps } from "./fuse-rw-tree.js";
+import { RwReads, TREE_CHANGE_OPS } from "./fuse-rw-reads.js";
+import { chownCtx, ctxOf, rwTreeOps } from "./fuse-rw-tree.js";
 import { toNativeStat, toWritableStatfs } from "./fuse-stat.js";
 import { type Invalidator, KernelCache } from "./kernel-cache.js";
 import { limitNames } from "./name-limit.js";
@@ -31,6 +30,7 @@ import type {
   FuseCaller,
   FuseTimeArg,
   NativeFuseOps,
+  NativeMount,
   NativeStat,
 } from "./native-types.js";
 import { OpGuard, type OpLogOptions } from "./op-guard.js";
@@ -46,27 +46,7 @@ const FALLOC_PLAIN = 0;
 const POSIX_ACL_PREFIX = "system.posix_acl_";
 
 const SET_ID_BITS = 0o6000;
-
-/** Ops that change which names a directory holds: the walk detection starts over after one. */
-const TREE_CHANGES = new Set([
-  "mkdir",
-  "mknod",
-  "symlink",
-  "link",
-  "unlink",
-  "rmdir",
-  "rename",
-  "create",
-]);
-
-/**
- * The context of a change that depends on the caller's groups: with its supplementary groups
- * when it is not root and `gid` is not its primary group (-1: any group may matter).
- */
-function chownCtx(c: FuseCaller, gid: number | undefined): CallerContext {
-  const other = c.uid !== 0 && gid !== undefined && gid !== c.gid;
-  return other ? { ...ctxOf(c), groups: callerGroups(c.pid) } : ctxOf(c);
-}
+const CAPABILITY_XATTR = Buffer.from("security.capability");
 
 /** `v` once `wait` (if any) is over. */
 function after<T>(wait: Promise<void> | undefined, v: T): T | Promise<T> {
@@ -93,6 +73,7 @@ export class FuseRwOps {
   /** open handle → its inode (for fgetattr and fallocate) */
   readonly #handles = new Map<number, InodeId>();
   readonly #reads: RwReads;
+  #mount: Partial<Pick<NativeMount, "setNoCapabilities">> | undefined;
   readonly #cache: KernelCache;
 
   constructor(store: WritableStore, opts: OpLogOptions) {
@@ -102,9 +83,14 @@ export class FuseRwOps {
     this.#reads = new RwReads(store);
   }
 
-  /** The mount serving these ops: other names of a changed hard-linked file get invalidated. */
-  attach(mount: Invalidator): void {
+  /**
+   * The mount serving these ops: other names of a changed hard-linked file get invalidated,
+   * and while no file has file capabilities the binding answers the kernel's check for them.
+   */
+  attach(mount: Invalidator & Partial<Pick<NativeMount, "setNoCapabilities">>): void {
     this.#cache.attach(mount);
+    this.#mount = mount;
+    mount.setNoCapabilities?.(!this.#s.anyXattrNamed(CAPABILITY_XATTR));
   }
 
   /** Paths handed to the kernel for invalidation so far. */
@@ -127,7 +113,7 @@ export class FuseRwOps {
     };
     const table = ops as Record<string, (...a: unknown[]) => unknown>;
     for (const [name, fn] of Object.entries(table)) {
-      const op = TREE_CHANGES.has(name)
+      const op = TREE_CHANGE_OPS.has(name)
         ? (...a: unknown[]) => {
             this.#reads.treeChanged();
             return fn(...a);
@@ -173,6 +159,7 @@ export class FuseRwOps {
       setxattr: (p, name, value, flags) => {
         if (name.startsWith(POSIX_ACL_PREFIX)) throw new ErrnoError("EOPNOTSUPP", "no ACLs");
         const ino = this.#ino(p);
+        if (CAPABILITY_XATTR.equals(Buffer.from(name))) this.#mount?.setNoCapabilities?.(false);
         s.setxattr(ino, Buffer.from(name), Buffer.from(value), flags);
         return this.#changedVia(p, ino);
       },

@@ -10,6 +10,18 @@ import type { WritableStore } from "../writer/index.js";
 import { DirScan } from "./dir-scan.js";
 import { ReadPattern } from "./read-pattern.js";
 
+/** Ops that change which names a directory holds: the walk detection starts over after one. */
+export const TREE_CHANGE_OPS: ReadonlySet<string> = new Set([
+  "mkdir",
+  "mknod",
+  "symlink",
+  "link",
+  "unlink",
+  "rmdir",
+  "rename",
+  "create",
+]);
+
 export class RwReads {
   readonly #s: WritableStore;
   /** open handle → how it has been read (made at its first read) */

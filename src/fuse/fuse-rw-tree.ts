@@ -11,6 +11,7 @@ import {
   RENAME_NOREPLACE,
   type WritableStore,
 } from "../writer/index.js";
+import { callerGroups } from "./caller-groups.js";
 import { ErrnoError } from "./errno.js";
 import { kindOfMode } from "./fuse-stat.js";
 import type { KernelCache } from "./kernel-cache.js";
@@ -22,6 +23,15 @@ const RENAME_FLAGS = RENAME_NOREPLACE | RENAME_EXCHANGE;
 /** The store's caller context of a FUSE request. */
 export function ctxOf(c: FuseCaller): CallerContext {
   return { uid: c.uid, gid: c.gid, umask: c.umask };
+}
+
+/**
+ * The context of a change that depends on the caller's groups: with its supplementary groups
+ * when it is not root and `gid` is not its primary group (-1: any group may matter).
+ */
+export function chownCtx(c: FuseCaller, gid: number | undefined): CallerContext {
+  const other = c.uid !== 0 && gid !== undefined && gid !== c.gid;
+  return other ? { ...ctxOf(c), groups: callerGroups(c.pid) } : ctxOf(c);
 }
 
 /** The namespace handlers; `ino` resolves a path (ENOENT when missing). */

@@ -94,6 +94,8 @@ export interface NativeAddon {
   /** queues a barrier: OP_INVALIDATED(token) comes once the paths queued before are done */
   invalidateBarrier(m: MountHandle, token: number): boolean;
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
+  /** on: getxattr of security.capability answers ENODATA in the binding, without JS */
+  setNoCapabilities(m: MountHandle, on: boolean): void;
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
 }

@@ -126,6 +126,10 @@ class LiveMount implements NativeMount {
     return this.stats.report();
   }
 
+  setNoCapabilities(on: boolean): void {
+    if (this.handle !== undefined && !this.ended) this.addon.setNoCapabilities(this.handle, on);
+  }
+
   invalidate(path: Buffer | string): boolean {
     return this.handle !== undefined && !this.ended && this.addon.invalidate(this.handle, path);
   }

@@ -259,8 +259,6 @@ export class MetaDb extends MetaConnection {
     return this.#blocks.listSubBlocks(superChunk);
   }
 
-  // ---- xattrs --------------------------------------------------------------
-
   setXattr(ino: InodeId, name: Buffer, value: Buffer): void {
     this.#xattrs.set(ino, name, value);
   }
@@ -277,6 +275,11 @@ export class MetaDb extends MetaConnection {
   /** Removes an attribute; false if it was not set. */
   removeXattr(ino: InodeId, name: Buffer): boolean {
     return this.#xattrs.remove(ino, name);
+  }
+
+  /** Whether any inode has an attribute named `name` (scans the table). */
+  anyXattrNamed(name: Buffer): boolean {
+    return this.#xattrs.anyNamed(name);
   }
 
   // ---- whole store -----------------------------------------------------------

@@ -10,6 +10,7 @@ export class XattrTable {
   readonly #get;
   readonly #list;
   readonly #remove;
+  readonly #anyNamed;
 
   constructor(db: Sqlite) {
     this.#set = db.prepare(
@@ -19,6 +20,12 @@ export class XattrTable {
     this.#get = db.prepare("SELECT value FROM xattrs WHERE ino = ? AND name = ?").pluck();
     this.#list = db.prepare("SELECT name, value FROM xattrs WHERE ino = ? ORDER BY name");
     this.#remove = db.prepare("DELETE FROM xattrs WHERE ino = ? AND name = ?");
+    this.#anyNamed = db.prepare("SELECT 1 FROM xattrs WHERE name = ? LIMIT 1").pluck();
+  }
+
+  /** Whether any inode has an attribute named `name`. */
+  anyNamed(name: Buffer): boolean {
+    return this.#anyNamed.get(name) !== undefined;
   }
 
   /** Sets (creates or replaces) one attribute. */

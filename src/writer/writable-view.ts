@@ -171,6 +171,11 @@ export abstract class WritableView implements FsView {
     return this.p.meta.changeCount();
   }
 
+  /** Whether any file has an xattr named `name` (scans the xattrs). */
+  anyXattrNamed(name: Buffer): boolean {
+    return this.p.meta.anyXattrNamed(name);
+  }
+
   /** Counters of the working set of inflated super-chunks. */
   workingSetStats() {
     return this.p.content.workingSetStats();

@@ -180,6 +180,36 @@ rwTest("fuse-rw - xattrs set, get, list, remove", async () => {
   ]);
 });
 
+rwTest(
+  "fuse-rw - writes ask nothing about file capabilities until one is set; a write drops it",
+  async () => {
+    await remount(["--op-stats"]);
+    const fd = fs.openSync(m("plain"), "w");
+    for (let i = 0; i < 64; i++) fs.writeSync(fd, Buffer.alloc(4096, i));
+    fs.closeSync(fd);
+    fs.writeFileSync(m("capped"), "x");
+    const py = [
+      "import os,sys",
+      "p=sys.argv[1]",
+      // a version-2 file capability: effective, permitted cap_net_raw
+      "os.setxattr(p,'security.capability',bytes.fromhex('0100000200200000000000000000000000000000'))",
+      "print(len(os.getxattr(p,'security.capability')))",
+      "fd=os.open(p,os.O_WRONLY)\nos.write(fd,b'y')\nos.close(fd)",
+      "try:\n  os.getxattr(p,'security.capability')\nexcept OSError as e:\n  print(e.errno)",
+    ].join("\n");
+    const { stdout } = await run("python3", ["-c", py, m("capped")]);
+    assert.equal(stdout.trim().split("\n"), ["20", "61"], "the write removed the capability");
+    const was = served!;
+    await remount();
+    const asked = was
+      .stderr()
+      .split("\n")
+      .find((l) => /^ +getxattr /.test(l));
+    const count = asked === undefined ? 0 : Number(asked.trim().split(/ +/)[1]);
+    assert.ok(count >= 1 && count < 10, `getxattr requests: ${asked} (64 writes before the set)`);
+  },
+);
+
 rwTest("fuse-rw - chmod, chown, utimens with nanoseconds, now and omit", async () => {
   fs.writeFileSync(m("attrs"), "a");
   fs.chmodSync(m("attrs"), 0o640);
