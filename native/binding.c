@@ -121,11 +121,13 @@ static napi_value fail(napi_env env, const char *code, const char *msg) {
   return NULL;
 }
 
-/* Options that are fuse_config fields in libfuse 3 (no parser of its own takes them). */
+/* Options that are fuse_config fields in libfuse 3 (no parser of its own takes them), and the
+ * binding's own (cache_readdir). */
 static const struct fuse_opt cfg_opts[] = {
   {"use_ino", offsetof(sf_cfg, use_ino), 1},
   {"direct_io", offsetof(sf_cfg, direct_io), 1},
   {"hard_remove", offsetof(sf_cfg, hard_remove), 1},
+  {"cache_readdir", offsetof(sf_cfg, cache_readdir), 1},
   FUSE_OPT_END
 };
 

@@ -101,7 +101,7 @@ export async function checkMountpoint(mountpoint: string, allowNonEmpty = false)
  * await m.unmount();
  */
 export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions) {
-  const ops = new FuseOps(view, { log: opts.log });
+  const ops = new FuseOps(view, { log: opts.log, kernelCache: opts.kernelCache !== false });
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only");
 }
 

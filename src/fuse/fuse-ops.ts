@@ -10,6 +10,13 @@
  *
  * `flush` and `fsync` are left out on purpose: libfuse then answers ENOSYS, which the kernel
  * takes as "nothing to do" once and never sends again, saving a round trip per close.
+ *
+ * With `kernelCache` (a read-only mount of a store that cannot change under it) the kernel
+ * keeps what it learnt: directories open in the binding alone (no opendir handler), with
+ * their listings cached where libfuse passes that on (3.16.1 and later), and the first `open` that passes its checks answers ENOSYS, which the kernel
+ * takes as "opens need no server" for the rest of the mount: no OPEN nor RELEASE round trip
+ * per file, cached pages kept. Reads then come without a handle: the read pattern is kept
+ * per inode, and a read at offset 0 gives the open-time hint.
  */
 
 import { constants as fsc } from "node:fs";
@@ -26,7 +33,13 @@ import { PathResolver } from "./path-resolver.js";
 import { ReadPattern } from "./read-pattern.js";
 
 /** Options of the FUSE operations. */
-export type FuseOpsOptions = OpLogOptions;
+export interface FuseOpsOptions extends OpLogOptions {
+  /**
+   * the kernel may keep listings, pages and attributes for the whole mount (see the header);
+   * default false
+   */
+  kernelCache?: boolean;
+}
 
 /** Ops that would modify the tree: all answer EROFS. */
 export const WRITE_OPS = [
@@ -55,6 +68,8 @@ interface OpenFile {
 }
 
 const MAX_HANDLE = 0x7fff_ffff;
+/** Read patterns kept for reads without a handle; all are dropped when more are needed. */
+const MAX_INODE_PATTERNS = 1024;
 /** The access-mode bits of open flags (Node's fs.constants has no O_ACCMODE). */
 export const O_ACCMODE = fsc.O_RDONLY | fsc.O_WRONLY | fsc.O_RDWR;
 
@@ -88,9 +103,13 @@ export class FuseOps {
   readonly #files = new Map<number, OpenFile>();
   readonly #numbers = new HandleNumbers();
   readonly #scan: DirScan;
+  readonly #kernelCache: boolean;
+  /** read patterns of files read without a handle (the kernel stopped sending opens) */
+  readonly #patterns = new Map<number, ReadPattern>();
 
   constructor(view: FsView, opts: FuseOpsOptions) {
     this.#view = view;
+    this.#kernelCache = opts.kernelCache === true;
     this.#paths = new PathResolver(view);
     this.#scan = new DirScan(view);
     this.#guard = new OpGuard(opts);
@@ -107,8 +126,6 @@ export class FuseOps {
     const h: NativeFuseOps<Buffer> = {
       getattr: g("getattr", (path: Buffer) => toNativeStat(this.#attr(path))),
       readdir: g("readdir", (path: Buffer) => this.#readdir(path)),
-      opendir: g("opendir", (path: Buffer) => this.#opendir(path)),
-      releasedir: () => {},
       open: g("open", (path: Buffer, flags: number) => this.#open(path, flags)),
       release: (_path, fh) => void this.#files.delete(fh),
       read: g("read", (path: Buffer | null, fh: number, buf: Buffer, pos: number) =>
@@ -122,6 +139,9 @@ export class FuseOps {
         nulList(this.#view.listxattr(this.#paths.resolve(path))),
       ),
     };
+    // without these the binding opens and closes directories itself, no trip to JS; with
+    // kernelCache the mount's `cache_readdir` option has them cache their listings
+    if (!this.#kernelCache) h.opendir = g("opendir", (path: Buffer) => this.#opendir(path));
     const refuse = () => {
       throw new ErrnoError("EROFS", "read-only file system");
     };
@@ -162,6 +182,8 @@ export class FuseOps {
     const a = this.#attr(path);
     if (a.kind === InodeKind.dir) throw new ErrnoError("EISDIR");
     if ((flags & O_ACCMODE) !== fsc.O_RDONLY || flags & fsc.O_TRUNC) throw new ErrnoError("EROFS");
+    // the kernel opens without asking from now on (a read-only mount refuses writes itself)
+    if (this.#kernelCache) throw new ErrnoError("ENOSYS", "opens need no server");
     const fd = this.#numbers.alloc(this.#files);
     this.#files.set(fd, { ino: a.ino, pattern: new ReadPattern() });
     this.#hintOpen(path, a.ino);
@@ -181,8 +203,8 @@ export class FuseOps {
 
   /** Reads into the kernel's buffer; synchronous when the view has the data at hand. */
   #read(path: Buffer | null, fh: number, buf: Buffer, pos: number): number | Promise<number> {
-    const file = this.#files.get(fh);
-    const ino = file?.ino ?? this.#paths.resolve(path ?? Buffer.from("/"));
+    const file = this.#files.get(fh) ?? this.#handleless(path, pos);
+    const ino = file.ino;
     const r =
       this.#view.readInto !== undefined
         ? this.#view.readInto(ino, pos, buf)
@@ -191,9 +213,26 @@ export class FuseOps {
     return r.then((n) => this.#afterRead(file, ino, pos, n));
   }
 
+  /**
+   * The state of a read without a handle, by inode; a read from the start is taken as an
+   * open (its hint included).
+   */
+  #handleless(path: Buffer | null, pos: number): OpenFile {
+    const p = path ?? Buffer.from("/");
+    const ino = this.#paths.resolve(p);
+    let pattern = this.#patterns.get(ino);
+    if (pattern === undefined || pos === 0) {
+      if (this.#patterns.size >= MAX_INODE_PATTERNS) this.#patterns.clear();
+      pattern = new ReadPattern();
+      this.#patterns.set(ino, pattern);
+    }
+    if (pos === 0) this.#hintOpen(p, ino);
+    return { ino, pattern };
+  }
+
   /** Feeds the handle's read pattern; a streaming reader gets a prefetch hint. */
-  #afterRead(file: OpenFile | undefined, ino: InodeId, pos: number, n: number): number {
-    if (file?.pattern.observe(pos, n) && this.#view.prefetchAfter !== undefined) {
+  #afterRead(file: OpenFile, ino: InodeId, pos: number, n: number): number {
+    if (file.pattern.observe(pos, n) && this.#view.prefetchAfter !== undefined) {
       try {
         this.#view.prefetchAfter(ino, pos, n);
       } catch {

@@ -1,7 +1,9 @@
 /**
  * StoreReader: a store as a read-only file system (FsView). Inode records are cached
- * (the store is immutable while read; a followed S3 store switches generations only
- * through `replaceMeta`); a file's bytes come through the one read path, ContentReader
+ * compactly (inode-cache.ts; the store is immutable while read, and a followed S3 store
+ * switches generations only through `replaceMeta`); a directory is listed with its
+ * children's inodes in one query, which fills that cache, so a walk costs one query per
+ * directory rather than one per entry. A file's bytes come through the one read path, ContentReader
  * (content-reader.ts): binary search over the content's cumulative extent offsets,
  * sub-blocks copied out of inflated super-chunks held in the working set, synchronously
  * when all are cached, with readahead for sequential readers and `prefetchFiles` for a
@@ -23,7 +25,8 @@ import { ContentReader, type ReadTuning } from "./content-reader.js";
 import type { ExtentTable } from "./extent-table.js";
 import { INFO_XATTR, infoXattr, withInfoXattr } from "./file-info.js";
 import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
-import { toAttr, unchangedSuperChunks } from "./inode-attr.js";
+import { unchangedSuperChunks } from "./inode-attr.js";
+import { InodeCache } from "./inode-cache.js";
 
 /** Options of a StoreReader. */
 export interface StoreReaderOptions extends ReadTuning {
@@ -34,12 +37,11 @@ export interface StoreReaderOptions extends ReadTuning {
 }
 
 const DEFAULT_THREADS = 2;
-const INODE_CACHE_ENTRIES = 65_536;
 
 export class StoreReader implements FsView {
   readonly root = 1 as InodeId;
   private readonly content: ContentReader;
-  private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
+  private readonly inodes = new InodeCache();
   private current: MetaDb;
   private switches = 0;
   private closed = false;
@@ -84,7 +86,7 @@ export class StoreReader implements FsView {
   }
 
   getattr(ino: InodeId): InodeAttr | undefined {
-    return this.inode(ino)?.attr;
+    return this.inode(ino);
   }
 
   lookupPath(p: Buffer | string): InodeId | undefined {
@@ -108,18 +110,25 @@ export class StoreReader implements FsView {
     return ino;
   }
 
-  /** Entries of `dir`; E_CORRUPT naming the first whose name is not one path component. */
+  /**
+   * Entries of `dir`; E_CORRUPT naming the first whose name is not one path component.
+   * The children's inodes come with the listing and are cached (a damaged one is not: its
+   * own getattr reports it).
+   */
   readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
-    const list = this.meta.listDir(dir);
-    for (const e of list) {
-      const problem = nameProblem(e.name);
-      if (problem) throw corruptRow(this.meta.path, entryLabel(dir, e.name), problem, { ...e });
+    const list = this.meta.readDir(dir);
+    const out: { name: Buffer; ino: InodeId }[] = [];
+    for (const { name, ino, rec } of list) {
+      const problem = nameProblem(name);
+      if (problem) throw corruptRow(this.meta.path, entryLabel(dir, name), problem, { name, ino });
+      if (rec !== undefined) this.inodes.set(rec);
+      out.push({ name, ino });
     }
-    return list;
+    return out;
   }
 
   readlink(ino: InodeId): Buffer {
-    const r = this.inode(ino)?.rec;
+    const r = this.inode(ino);
     if (!r || r.kind !== InodeKind.symlink || !r.target) {
       throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a symlink`, { ino });
     }
@@ -221,27 +230,25 @@ export class StoreReader implements FsView {
   /** The extent tables of the regular files among `inos`, in order, resolved lazily. */
   *#fileTables(inos: readonly InodeId[]): Generator<ExtentTable> {
     for (const ino of inos) {
-      if (this.inode(ino)?.rec.kind === InodeKind.file) yield this.extentsOf(ino);
+      if (this.inode(ino)?.kind === InodeKind.file) yield this.extentsOf(ino);
     }
   }
 
   /**
-   * The inode's record and attributes, checked once (meta/validate-records.ts: E_CORRUPT
-   * naming the store and the inode) and cached (the store does not change while read).
+   * The inode's record (its attributes too), checked once (meta/validate-records.ts:
+   * E_CORRUPT naming the store and the inode) and cached (the store does not change while
+   * read).
    */
-  private inode(ino: InodeId): { rec: InodeRecord; attr: InodeAttr } | undefined {
-    let c = this.inodes.get(ino);
+  private inode(ino: InodeId): InodeRecord | undefined {
+    const c = this.inodes.get(ino);
     if (c !== undefined) return c;
     const rec = this.meta.readInode(ino);
-    if (rec === undefined) return undefined;
-    c = { rec, attr: toAttr(rec) };
-    if (this.inodes.size >= INODE_CACHE_ENTRIES) this.inodes.clear();
-    this.inodes.set(ino, c);
-    return c;
+    if (rec !== undefined) this.inodes.set(rec);
+    return rec;
   }
 
   private extentsOf(ino: InodeId): ExtentTable {
-    const r = this.inode(ino)?.rec;
+    const r = this.inode(ino);
     if (!r) throw new NotFoundError("E_NOT_FOUND", `no inode ${ino}`, { ino });
     if (r.kind !== InodeKind.file)
       throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a file`, { ino });
