@@ -2,8 +2,9 @@
  * StoreReader: a store as a read-only file system (FsView). Inode records are cached
  * compactly (inode-cache.ts; the store is immutable while read, and a followed S3 store
  * switches generations only through `replaceMeta`); a directory is listed with its
- * children's inodes in one query, which fills that cache, so a walk costs one query per
- * directory rather than one per entry. A file's bytes come through the one read path, ContentReader
+ * children's inodes in one query, which fills that cache and the last listings' names
+ * (dir-cache.ts), so a walk costs one query per directory rather than one per entry. A
+ * file's bytes come through the one read path, ContentReader
  * (content-reader.ts): binary search over the content's cumulative extent offsets,
  * sub-blocks copied out of inflated super-chunks held in the working set, synchronously
  * when all are cached, with readahead for sequential readers and `prefetchFiles` for a
@@ -22,6 +23,7 @@ import { type OpenStore, openStore } from "../store/store-layout.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
 import { ContentReader, type ReadTuning } from "./content-reader.js";
+import { DirCache } from "./dir-cache.js";
 import type { ExtentTable } from "./extent-table.js";
 import { INFO_XATTR, infoXattr, withInfoXattr } from "./file-info.js";
 import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
@@ -42,6 +44,7 @@ export class StoreReader implements FsView {
   readonly root = 1 as InodeId;
   private readonly content: ContentReader;
   private readonly inodes = new InodeCache();
+  private readonly dirs = new DirCache();
   private current: MetaDb;
   private switches = 0;
   private closed = false;
@@ -80,6 +83,7 @@ export class StoreReader implements FsView {
     const same = unchangedSuperChunks(previous, next);
     this.current = next;
     this.inodes.clear();
+    this.dirs.clear();
     const dropped = this.content.switchMeta(next, (id) => same.has(id));
     this.switches++;
     return { previous, dropped };
@@ -98,7 +102,8 @@ export class StoreReader implements FsView {
    * root or at `parent` itself (a cycle a path walk would follow).
    */
   lookup(parent: InodeId, name: Buffer): InodeId | undefined {
-    const ino = this.meta.lookup(parent, name);
+    const kept = this.dirs.lookup(parent, name);
+    const ino = kept === undefined ? this.meta.lookup(parent, name) : (kept ?? undefined);
     if (ino === undefined) return undefined;
     const problem =
       ino === this.root || ino === parent
@@ -113,7 +118,7 @@ export class StoreReader implements FsView {
   /**
    * Entries of `dir`; E_CORRUPT naming the first whose name is not one path component.
    * The children's inodes come with the listing and are cached (a damaged one is not: its
-   * own getattr reports it).
+   * own getattr reports it), and so are the names, for lookups that follow (dir-cache.ts).
    */
   readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
     const list = this.meta.readDir(dir);
@@ -124,6 +129,7 @@ export class StoreReader implements FsView {
       if (rec !== undefined) this.inodes.set(rec);
       out.push({ name, ino });
     }
+    this.dirs.set(dir, out);
     return out;
   }
 
