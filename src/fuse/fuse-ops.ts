@@ -13,10 +13,11 @@
  *
  * With `kernelCache` (a read-only mount of a store that cannot change under it) the kernel
  * keeps what it learnt: directories open in the binding alone (no opendir handler), with
- * their listings cached where libfuse passes that on (3.16.1 and later), and the first `open` that passes its checks answers ENOSYS, which the kernel
- * takes as "opens need no server" for the rest of the mount: no OPEN nor RELEASE round trip
- * per file, cached pages kept. Reads then come without a handle: the read pattern is kept
- * per inode, and a read at offset 0 gives the open-time hint.
+ * their listings cached where libfuse passes that on (3.16.1 and later), and the first
+ * `open` that passes its checks answers ENOSYS, which the kernel takes as "opens need no
+ * server" for the rest of the mount: no OPEN nor RELEASE round trip per file, cached pages
+ * kept. Reads then come without a handle: the read pattern is kept per inode, and a read
+ * at offset 0 gives the open-time hint (spec/FUSE.md, "Walking a read-only mount").
  */
 
 import { constants as fsc } from "node:fs";

@@ -1,18 +1,22 @@
 /**
- * DirCache: the names of the directories listed last, so a lookup in a directory just
- * listed (a walk resolving the paths it read: find descending, tar opening each file) is a
- * binary search over the listing instead of a query. Bounded by the names held, oldest
- * directory dropped first; for a store that does not change while read.
+ * DirCache: the listings of the directories listed last, kept compact (one buffer of names,
+ * their offsets and inode numbers per directory: about 12 bytes an entry beyond its name),
+ * so listing a directory again (a second walk) needs no query, and a lookup in a directory
+ * listed (a walk resolving the paths it read: find descending, tar reading each file) is a
+ * binary search instead of a query. Bounded by the names held, oldest directory dropped
+ * first; for a store that does not change while read.
  */
 import type { InodeId } from "../types.js";
 
-/** Names held at most, over all directories kept (about 100 bytes each). */
-export const DIR_CACHE_NAMES = 65_536;
+/** Names held at most, over all directories kept (a few MiB for the most). */
+export const DIR_CACHE_NAMES = 262_144;
 
 interface Listing {
-  /** sorted by bytes, as the store lists them */
-  readonly names: readonly Buffer[];
-  readonly inos: readonly InodeId[];
+  /** the names, sorted by bytes as the store lists them, back to back */
+  readonly names: Buffer;
+  /** where each name starts in `names`, and one more: where the last ends */
+  readonly offsets: Uint32Array;
+  readonly inos: Float64Array;
 }
 
 export class DirCache {
@@ -28,10 +32,29 @@ export class DirCache {
       if (oldest === undefined) break;
       this.#drop(oldest);
     }
-    const names = entries.map((e) => e.name);
-    const inos = entries.map((e) => e.ino);
-    this.#dirs.set(dir, { names, inos });
-    this.#names += names.length;
+    const offsets = new Uint32Array(entries.length + 1);
+    const inos = new Float64Array(entries.length);
+    entries.forEach((e, i) => {
+      offsets[i + 1] = offsets[i]! + e.name.length;
+      inos[i] = e.ino;
+    });
+    const names = Buffer.concat(entries.map((e) => e.name));
+    this.#dirs.set(dir, { names, offsets, inos });
+    this.#names += entries.length;
+  }
+
+  /** The kept listing of `dir` (names are views of the kept bytes), or undefined. */
+  get(dir: InodeId): { name: Buffer; ino: InodeId }[] | undefined {
+    const l = this.#dirs.get(dir);
+    if (l === undefined) return undefined;
+    const out: { name: Buffer; ino: InodeId }[] = new Array(l.inos.length);
+    for (let i = 0; i < l.inos.length; i++) {
+      out[i] = {
+        name: l.names.subarray(l.offsets[i], l.offsets[i + 1]),
+        ino: l.inos[i] as InodeId,
+      };
+    }
+    return out;
   }
 
   /**
@@ -42,11 +65,11 @@ export class DirCache {
     const l = this.#dirs.get(dir);
     if (l === undefined) return undefined;
     let lo = 0;
-    let hi = l.names.length - 1;
+    let hi = l.inos.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = Buffer.compare(l.names[mid]!, name);
-      if (c === 0) return l.inos[mid]!;
+      const c = l.names.compare(name, 0, name.length, l.offsets[mid], l.offsets[mid + 1]);
+      if (c === 0) return l.inos[mid] as InodeId;
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
@@ -63,6 +86,6 @@ export class DirCache {
     const l = this.#dirs.get(dir);
     if (l === undefined) return;
     this.#dirs.delete(dir);
-    this.#names -= l.names.length;
+    this.#names -= l.inos.length;
   }
 }

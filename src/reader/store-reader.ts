@@ -118,9 +118,12 @@ export class StoreReader implements FsView {
   /**
    * Entries of `dir`; E_CORRUPT naming the first whose name is not one path component.
    * The children's inodes come with the listing and are cached (a damaged one is not: its
-   * own getattr reports it), and so are the names, for lookups that follow (dir-cache.ts).
+   * own getattr reports it), and so is the listing, for lookups and listings that follow
+   * (dir-cache.ts).
    */
   readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
+    const kept = this.dirs.get(dir);
+    if (kept !== undefined) return kept;
     const list = this.meta.readDir(dir);
     const out: { name: Buffer; ino: InodeId }[] = [];
     for (const { name, ino, rec } of list) {
