@@ -288,5 +288,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
   export_int(env, exports, "UTIME_NOW", UTIME_NOW);
   export_int(env, exports, "UTIME_OMIT", UTIME_OMIT);
+  export_int(env, exports, "CACHE_READDIR", 1); /* takes the `cache_readdir` option */
   return exports;
 }

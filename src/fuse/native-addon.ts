@@ -96,6 +96,8 @@ export interface NativeAddon {
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
+  /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */
+  readonly CACHE_READDIR?: number;
 }
 
 /** The package root: where build/ and prebuilds/ are. */
