@@ -159,7 +159,8 @@ static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
 }
 static sf_dir *dir_of(struct fuse_file_info *fi) { return (sf_dir *)(uintptr_t)fi->fh; }
 
-/* JS's handle goes into an sf_dir of ours; fi->fh is that sf_dir from here on. */
+/* JS's handle goes into an sf_dir of ours; fi->fh is that sf_dir from here on. Without a JS
+ * opendir the directory opens here, with no trip to the JS thread. */
 static int op_opendir(const char *path, struct fuse_file_info *fi) {
   sf_mount *m = cur();
   sf_dir *d = calloc(1, sizeof *d);
@@ -176,6 +177,10 @@ static int op_opendir(const char *path, struct fuse_file_info *fi) {
   }
   d->fh = m->wanted[OP_OPENDIR] ? (double)fi->fh : 0;
   fi->fh = (uint64_t)(uintptr_t)d;
+  if (m->cfg.cache_readdir) { /* honoured by libfuse >= 3.16.1; earlier ones drop the bits */
+    fi->keep_cache = 1;
+    fi->cache_readdir = 1;
+  }
   return res;
 }
 /* Offset 0 (open, rewinddir) fetches the listing from JS; every call then feeds libfuse from

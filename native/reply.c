@@ -156,6 +156,7 @@ static int decode_open(napi_env env, sf_req *r, napi_value fh, napi_value extra)
     r->fi->direct_io = (bits & OPEN_DIRECT_IO) ? 1 : 0;
     r->fi->keep_cache = (bits & OPEN_KEEP_CACHE) ? 1 : 0;
     r->fi->nonseekable = (bits & OPEN_NONSEEKABLE) ? 1 : 0;
+    r->fi->cache_readdir = (bits & OPEN_CACHE_DIR) ? 1 : 0;
   }
   return 0;
 }

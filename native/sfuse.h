@@ -46,7 +46,7 @@ enum { ST_INO, ST_MODE, ST_NLINK, ST_UID, ST_GID, ST_RDEV, ST_SIZE, ST_BLOCKS, S
 enum { SV_BSIZE, SV_FRSIZE, SV_BLOCKS, SV_BFREE, SV_BAVAIL, SV_FILES, SV_FFREE, SV_FAVAIL,
        SV_FSID, SV_FLAG, SV_NAMEMAX, SV_FIELDS };
 /* Bits of the `extra` answer of open/create/opendir. */
-enum { OPEN_DIRECT_IO = 1, OPEN_KEEP_CACHE = 2, OPEN_NONSEEKABLE = 4 };
+enum { OPEN_DIRECT_IO = 1, OPEN_KEEP_CACHE = 2, OPEN_NONSEEKABLE = 4, OPEN_CACHE_DIR = 8 };
 
 typedef struct sf_req {
   int op;
@@ -88,6 +88,9 @@ typedef struct sf_inval {
 /* libfuse 3 settings JS gives as `-o` options but that live in fuse_config, not the parser. */
 typedef struct sf_cfg {
   int use_ino, direct_io, hard_remove;
+  /* `-o cache_readdir` (the binding's own): every directory opens with keep_cache and
+   * cache_readdir, so the kernel may serve later readdirs from its cached listing */
+  int cache_readdir;
   /* `-o max_read=N`: a mount option the kernel gets, which libfuse 3 also wants in
    * conn->max_read at init (it refuses the session when the two differ); 0 when absent */
   unsigned max_read;

@@ -104,8 +104,7 @@ export async function checkMountpoint(mountpoint: string, allowNonEmpty = false)
  * await m.unmount();
  */
 export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions) {
-  // a view that never changes lets the kernel open files itself (no open/release requests)
-  const ops = new FuseOps(view, { log: opts.log, noOpen: opts.kernelCache !== false });
+  const ops = new FuseOps(view, { log: opts.log, kernelCache: opts.kernelCache !== false });
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only");
 }
 

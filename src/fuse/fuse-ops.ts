@@ -8,15 +8,16 @@
  * (dir-scan.ts). Reads go straight into the kernel's buffer (`readInto`) and answer
  * synchronously when the data is cached. Writes answer EROFS.
  *
- * `noOpen` (a mount whose kernel keeps file pages, i.e. the store never changes under it):
- * the first open answers ENOSYS, which the kernel takes as success with its defaults for every
- * later open (keep the page cache) and then sends no open and no release at all: two round
- * trips fewer per file read. Reads then come with no handle: they resolve their path (cached)
- * and keep a read pattern per inode, and an inode's first read gives the walk hint an open
- * would have given.
- *
  * `flush` and `fsync` are left out on purpose: libfuse then answers ENOSYS, which the kernel
  * takes as "nothing to do" once and never sends again, saving a round trip per close.
+ *
+ * With `kernelCache` (a read-only mount of a store that cannot change under it) the kernel
+ * keeps what it learnt: directories open in the binding alone (no opendir handler), with
+ * their listings cached where libfuse passes that on (3.16.1 and later), and the first
+ * `open` that passes its checks answers ENOSYS, which the kernel takes as "opens need no
+ * server" for the rest of the mount: no OPEN nor RELEASE round trip per file, cached pages
+ * kept. Reads then come without a handle: the read pattern is kept per inode, and a read
+ * at offset 0 gives the open-time hint (spec/FUSE.md, "Walking a read-only mount").
  */
 
 import { constants as fsc } from "node:fs";
@@ -34,12 +35,12 @@ import { ReadPattern } from "./read-pattern.js";
 
 /** Options of the FUSE operations. */
 export interface FuseOpsOptions extends OpLogOptions {
-  /** no open or release requests (see the header); only for a view that never changes */
-  readonly noOpen?: boolean;
+  /**
+   * the kernel may keep listings, pages and attributes for the whole mount (see the header);
+   * default false
+   */
+  kernelCache?: boolean;
 }
-
-/** Inodes whose read pattern is kept when opens are not seen (the oldest are forgotten). */
-const MAX_READ_PATTERNS = 1024;
 
 /** Ops that would modify the tree: all answer EROFS. */
 export const WRITE_OPS = [
@@ -68,6 +69,8 @@ interface OpenFile {
 }
 
 const MAX_HANDLE = 0x7fff_ffff;
+/** Read patterns kept for reads without a handle; all are dropped when more are needed. */
+const MAX_INODE_PATTERNS = 1024;
 /** The access-mode bits of open flags (Node's fs.constants has no O_ACCMODE). */
 export const O_ACCMODE = fsc.O_RDONLY | fsc.O_WRONLY | fsc.O_RDWR;
 
@@ -101,13 +104,13 @@ export class FuseOps {
   readonly #files = new Map<number, OpenFile>();
   readonly #numbers = new HandleNumbers();
   readonly #scan: DirScan;
-  readonly #noOpen: boolean;
-  /** with noOpen: inode → how it has been read lately */
+  readonly #kernelCache: boolean;
+  /** read patterns of files read without a handle (the kernel stopped sending opens) */
   readonly #patterns = new Map<number, ReadPattern>();
 
   constructor(view: FsView, opts: FuseOpsOptions) {
     this.#view = view;
-    this.#noOpen = opts.noOpen === true;
+    this.#kernelCache = opts.kernelCache === true;
     this.#paths = new PathResolver(view);
     this.#scan = new DirScan(view);
     this.#guard = new OpGuard(opts);
@@ -124,8 +127,6 @@ export class FuseOps {
     const h: NativeFuseOps<Buffer> = {
       getattr: g("getattr", (path: Buffer) => toNativeStat(this.#attr(path))),
       readdir: g("readdir", (path: Buffer) => this.#readdir(path)),
-      opendir: g("opendir", (path: Buffer) => this.#opendir(path)),
-      releasedir: () => {},
       open: g("open", (path: Buffer, flags: number) => this.#open(path, flags)),
       release: (_path, fh) => void this.#files.delete(fh),
       read: g("read", (path: Buffer | null, fh: number, buf: Buffer, pos: number) =>
@@ -139,6 +140,9 @@ export class FuseOps {
         nulList(this.#view.listxattr(this.#paths.resolve(path))),
       ),
     };
+    // without these the binding opens and closes directories itself, no trip to JS; with
+    // kernelCache the mount's `cache_readdir` option has them cache their listings
+    if (!this.#kernelCache) h.opendir = g("opendir", (path: Buffer) => this.#opendir(path));
     const refuse = () => {
       throw new ErrnoError("EROFS", "read-only file system");
     };
@@ -176,11 +180,11 @@ export class FuseOps {
   }
 
   #open(path: Buffer, flags: number): number {
-    // the kernel then opens every file itself, and read-only (this mount is `ro`)
-    if (this.#noOpen) throw new ErrnoError("ENOSYS", "opens are the kernel's");
     const a = this.#attr(path);
     if (a.kind === InodeKind.dir) throw new ErrnoError("EISDIR");
     if ((flags & O_ACCMODE) !== fsc.O_RDONLY || flags & fsc.O_TRUNC) throw new ErrnoError("EROFS");
+    // the kernel opens without asking from now on (a read-only mount refuses writes itself)
+    if (this.#kernelCache) throw new ErrnoError("ENOSYS", "opens need no server");
     const fd = this.#numbers.alloc(this.#files);
     this.#files.set(fd, { ino: a.ino, pattern: new ReadPattern() });
     this.#hintOpen(path, a.ino);
@@ -200,9 +204,8 @@ export class FuseOps {
 
   /** Reads into the kernel's buffer; synchronous when the view has the data at hand. */
   #read(path: Buffer | null, fh: number, buf: Buffer, pos: number): number | Promise<number> {
-    let file = this.#files.get(fh);
-    const ino = file?.ino ?? this.#paths.resolve(path ?? Buffer.from("/"));
-    if (file === undefined && this.#noOpen && path !== null) file = this.#byInode(path, ino);
+    const file = this.#files.get(fh) ?? this.#handleless(path, pos);
+    const ino = file.ino;
     const r =
       this.#view.readInto !== undefined
         ? this.#view.readInto(ino, pos, buf)
@@ -211,23 +214,26 @@ export class FuseOps {
     return r.then((n) => this.#afterRead(file, ino, pos, n));
   }
 
-  /** noOpen: the read state of `ino`; its first read is taken as its open. */
-  #byInode(path: Buffer, ino: InodeId): OpenFile {
+  /**
+   * The state of a read without a handle, by inode; a read from the start is taken as an
+   * open (its hint included).
+   */
+  #handleless(path: Buffer | null, pos: number): OpenFile {
+    const p = path ?? Buffer.from("/");
+    const ino = this.#paths.resolve(p);
     let pattern = this.#patterns.get(ino);
-    if (pattern === undefined) {
-      if (this.#patterns.size >= MAX_READ_PATTERNS) {
-        this.#patterns.delete(this.#patterns.keys().next().value!);
-      }
+    if (pattern === undefined || pos === 0) {
+      if (this.#patterns.size >= MAX_INODE_PATTERNS) this.#patterns.clear();
       pattern = new ReadPattern();
       this.#patterns.set(ino, pattern);
-      this.#hintOpen(path, ino);
     }
+    if (pos === 0) this.#hintOpen(p, ino);
     return { ino, pattern };
   }
 
   /** Feeds the handle's read pattern; a streaming reader gets a prefetch hint. */
-  #afterRead(file: OpenFile | undefined, ino: InodeId, pos: number, n: number): number {
-    if (file?.pattern.observe(pos, n) && this.#view.prefetchAfter !== undefined) {
+  #afterRead(file: OpenFile, ino: InodeId, pos: number, n: number): number {
+    if (file.pattern.observe(pos, n) && this.#view.prefetchAfter !== undefined) {
       try {
         this.#view.prefetchAfter(ino, pos, n);
       } catch {

@@ -121,7 +121,11 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
   return [
     ...common,
     "ro",
-    ...(p.kernelCache === false ? [] : ["kernel_cache"]),
+    // kernel_cache keeps file pages across opens; cache_readdir (the binding's) listings
+    ...(p.kernelCache === false ? [] : ["kernel_cache", "cache_readdir"]),
+    // every listing carries its entries' attributes, not only a directory's first batch
+    // (the kernel's "auto" asks plain READDIR then, and a LOOKUP per entry follows)
+    "readdirplus=yes",
     `entry_timeout=${t}`,
     `attr_timeout=${t}`,
     `negative_timeout=${t}`,

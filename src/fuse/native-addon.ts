@@ -98,6 +98,8 @@ export interface NativeAddon {
   setNoCapabilities(m: MountHandle, on: boolean): void;
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
+  /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */
+  readonly CACHE_READDIR?: number;
 }
 
 /** The package root: where build/ and prebuilds/ are. */

@@ -114,7 +114,8 @@ export function encodeXattrList(v: string[] | Buffer): Buffer {
 export function encodeOpen(v: OpenAnswer | undefined): [number, number] {
   if (v === undefined) return [0, 0];
   if (typeof v === "number") return [v, 0];
-  const bits = (v.directIo ? 1 : 0) | (v.keepCache ? 2 : 0) | (v.nonseekable ? 4 : 0);
+  const bits =
+    (v.directIo ? 1 : 0) | (v.keepCache ? 2 : 0) | (v.nonseekable ? 4 : 0) | (v.cacheDir ? 8 : 0);
   return [v.fh, bits];
 }
 

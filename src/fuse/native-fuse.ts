@@ -89,7 +89,9 @@ export function mountNative(
   utimeMarks.now = addon.UTIME_NOW;
   utimeMarks.omit = addon.UTIME_OMIT;
   const live = new LiveMount(addon, mountpoint, settings);
-  live.start(ops as NativeFuseOps<Buffer | string>, options);
+  // an older build of the binding would hand its own option to libfuse, which refuses it
+  const known = addon.CACHE_READDIR === 1 ? options : options.filter((o) => o !== "cache_readdir");
+  live.start(ops as NativeFuseOps<Buffer | string>, known);
   return live.ready;
 }
 

@@ -61,10 +61,21 @@ export interface NativeStatfs {
   namemax?: number;
 }
 
-/** What open/create/opendir answer: a handle, or a handle with per-open flags. */
+/**
+ * What open/create/opendir answer: a handle, or a handle with per-open flags. `keepCache`
+ * keeps the kernel's cached pages (of a directory: its cached listing) across opens;
+ * `cacheDir` (opendir only) lets the kernel cache the directory's listing and serve later
+ * readdirs of it from that cache.
+ */
 export type OpenAnswer =
   | number
-  | { fh: number; directIo?: boolean; keepCache?: boolean; nonseekable?: boolean };
+  | {
+      fh: number;
+      directIo?: boolean;
+      keepCache?: boolean;
+      nonseekable?: boolean;
+      cacheDir?: boolean;
+    };
 
 /** One readdir entry: a name (raw bytes or UTF-8), optionally with its stat (ino, type). */
 export type DirEntry<P> = P | string | { name: P | string; stat?: NativeStat };

@@ -42,6 +42,26 @@ const CHECKED_SQL = `SELECT ino, ${COLUMNS}, content,
   EXISTS (SELECT 1 FROM entries e WHERE e.parent = inodes.ino)
   FROM inodes WHERE ino = ?`;
 
+/**
+ * A directory's entries, each with its inode and the facts it is checked against, in
+ * name order: the listing and every child's attributes in one query. `kind` is null when
+ * the entry names a missing inode.
+ */
+const CHILDREN_SQL = `SELECT e.name, e.ino, ${COLUMNS}, content,
+  (SELECT c.size FROM contents c WHERE c.id = i.content),
+  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino)
+  FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = ? ORDER BY e.name`;
+
+/** One entry of `InodeTable.children`: its inode checked, or why it cannot be trusted. */
+export interface CheckedChild {
+  readonly name: Buffer;
+  readonly ino: InodeId;
+  /** the inode, undefined when missing or damaged */
+  readonly rec?: InodeRecord;
+  /** the damaged inode's E_CORRUPT error (as `read` would throw it) */
+  readonly damage?: Error;
+}
+
 /** Checks the kind-dependent invariants of an inode and returns its column values. */
 function columnsOf(rec: NewInode): unknown[] {
   assert(KINDS.has(rec.kind), "unknown inode kind", { kind: rec.kind });
@@ -100,6 +120,7 @@ export class InodeTable {
   readonly #insertAt;
   readonly #get;
   readonly #getChecked;
+  readonly #children;
   readonly #update;
   readonly #counts;
   readonly #fixNlinks;
@@ -120,6 +141,7 @@ export class InodeTable {
       .raw()
       .safeIntegers(true);
     this.#getChecked = db.prepare(CHECKED_SQL).raw().safeIntegers(true);
+    this.#children = db.prepare(CHILDREN_SQL).raw().safeIntegers(true);
     this.#update = db.prepare(
       `UPDATE inodes SET kind=?, mode=?, uid=?, gid=?, size=?, atime_ns=?, mtime_ns=?,
          ctime_ns=?, nlink=?, rdev=?, target=?, content=? WHERE ino = ?`,
@@ -158,6 +180,25 @@ export class InodeTable {
     const problem = got && inodeProblem(got.rec, got.facts);
     if (problem) throw corruptRow(this.store, `inode ${ino}`, problem, { ino });
     return got?.rec;
+  }
+
+  /** The entries of directory `parent` with their inodes, checked as `read` checks one. */
+  children(parent: InodeId): CheckedChild[] {
+    const rows = this.#children.all(parent) as [Buffer, ...FullRow, bigint | null, bigint][];
+    return rows.map((row) => {
+      const name = row[0];
+      const ino = Number(row[1]) as InodeId;
+      if (row[2] === null) return { name, ino };
+      const rec = toRecord(row.slice(1) as unknown as FullRow);
+      const size = row[14];
+      const facts = {
+        contentSize: size === null ? null : Number(size),
+        hasEntries: row[15] !== 0n,
+      };
+      const problem = inodeProblem(rec, facts);
+      if (problem === undefined) return { name, ino, rec };
+      return { name, ino, damage: corruptRow(this.store, `inode ${ino}`, problem, { ino }) };
+    });
   }
 
   /** Changes some attributes; returns false if there is no such inode. Refcounts are the caller's. */

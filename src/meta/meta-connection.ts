@@ -21,9 +21,10 @@ export class MetaConnection {
   readonly #getMeta;
   readonly #setMeta;
   #writes: WriteTable | undefined;
+  readonly #counter = { queries: 0 };
 
   protected constructor(db: Sqlite, path: string, readonly: boolean) {
-    guardQueries(db, path);
+    guardQueries(db, path, this.#counter);
     this.#db = db;
     this.path = path;
     this.readonly = readonly;
@@ -44,6 +45,11 @@ export class MetaConnection {
     }
     this.#writes ??= new WriteTable(this.#db);
     return this.#writes;
+  }
+
+  /** Statements run on this connection so far (`get`, `all`, `run`, pragmas, execs). */
+  get queryCount(): number {
+    return this.#counter.queries;
   }
 
   /** True until `close`. */

@@ -17,7 +17,7 @@ import type { Extent, InodeId, SubBlockId, SuperChunkId } from "../types.js";
 import { BlockTable } from "./block-table.js";
 import { ContentTable } from "./content-table.js";
 import { EntryTable, type TreeProblem } from "./entry-table.js";
-import { InodeTable } from "./inode-table.js";
+import { type CheckedChild, InodeTable } from "./inode-table.js";
 import { Maintenance } from "./maintenance.js";
 import { MetaConnection } from "./meta-connection.js";
 import { createDatabase, databaseFromBuffer, openDatabase, type Sqlite } from "./open-db.js";
@@ -109,7 +109,6 @@ export class MetaDb extends MetaConnection {
   }
 
   // ---- inodes and entries -------------------------------------------------
-
   /** Inserts an inode; returns its number. Content refcounts are not touched (addContentRef). */
   insertInode(rec: NewInode): InodeId {
     return this.#inodes.insert(rec);
@@ -120,9 +119,8 @@ export class MetaDb extends MetaConnection {
   }
 
   /**
-   * An inode as a reader may trust it: its kind agrees with its content and target, and a
-   * file's size with its content's (validate-records.ts); E_CORRUPT naming the store and
-   * the inode otherwise. Undefined when there is no such inode.
+   * An inode a reader may trust (its kind agrees with its content and target, a file's size
+   * with its content's: validate-records.ts), else E_CORRUPT naming the store and inode.
    */
   readInode(ino: InodeId): InodeRecord | undefined {
     return this.#inodes.read(ino);
@@ -145,6 +143,10 @@ export class MetaDb extends MetaConnection {
   /** Entries of a directory, sorted by name bytes. */
   listDir(parent: InodeId): DirEntry[] {
     return this.#entries.list(parent);
+  }
+  /** Entries of a directory with their inodes checked (as readInode), by name bytes. */
+  readDir(parent: InodeId): CheckedChild[] {
+    return this.#inodes.children(parent);
   }
 
   /** Resolves a '/'-separated path from the root ("" and "/" are the root); undefined if missing. */
@@ -171,7 +173,6 @@ export class MetaDb extends MetaConnection {
   }
 
   // ---- contents and extents -------------------------------------------------
-
   /**
    * Contents whose whole-file SHA-256 shares the 64-bit key of `hash`, by id. These are
    * candidates only: the database does not keep the full hash, so before reusing one for
@@ -219,7 +220,6 @@ export class MetaDb extends MetaConnection {
   }
 
   // ---- sub-blocks and super-chunks ------------------------------------------
-
   insertSuperChunk(rec: NewSuperChunk): SuperChunkId {
     return this.#blocks.insertSuperChunk(rec);
   }
@@ -283,7 +283,6 @@ export class MetaDb extends MetaConnection {
   }
 
   // ---- whole store -----------------------------------------------------------
-
   stats(): MetaStats {
     return this.#maint.stats();
   }

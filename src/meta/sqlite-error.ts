@@ -67,14 +67,25 @@ function queryStep(code: string): string {
 type Statement = Database.Statement<unknown[], unknown>;
 const RUNS = ["get", "all", "run"] as const;
 
+/** Statements run through a guarded connection (a count tests and stats read). */
+export interface QueryCounter {
+  queries: number;
+}
+
 /**
  * Makes every statement `db` prepares from now on (`get`, `all`, `run`; `iterate` is not
  * guarded: nothing uses it) and `db.pragma`, `db.exec` throw EngineErrors naming `path`: E_CORRUPT for a damaged image, as `wrapSqliteError` for the
- * rest. Errors that are not SQLite's (a bug, an EngineError) pass unchanged.
+ * rest. Errors that are not SQLite's (a bug, an EngineError) pass unchanged. Each call is
+ * counted in `counter`.
  */
-export function guardQueries(db: Database.Database, path: string): void {
+export function guardQueries(
+  db: Database.Database,
+  path: string,
+  counter: QueryCounter = { queries: 0 },
+): void {
   const wrap = <F extends (...a: never[]) => unknown>(fn: F): F =>
     ((...a: Parameters<F>) => {
+      counter.queries++;
       try {
         return fn(...a);
       } catch (err) {

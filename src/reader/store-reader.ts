@@ -1,7 +1,10 @@
 /**
  * StoreReader: a store as a read-only file system (FsView). Inode records are cached
- * (the store is immutable while read; a followed S3 store switches generations only
- * through `replaceMeta`); a file's bytes come through the one read path, ContentReader
+ * compactly (inode-cache.ts; the store is immutable while read, and a followed S3 store
+ * switches generations only through `replaceMeta`); a directory is listed with its
+ * children's inodes in one query, which fills that cache and the last listings' names
+ * (dir-cache.ts), so a walk costs one query per directory rather than one per entry. A
+ * file's bytes come through the one read path, ContentReader
  * (content-reader.ts): binary search over the content's cumulative extent offsets,
  * sub-blocks copied out of inflated super-chunks held in the working set, synchronously
  * when all are cached, with readahead for sequential readers and `prefetchFiles` for a
@@ -20,10 +23,12 @@ import { type OpenStore, openStore } from "../store/store-layout.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
 import { ContentReader, type ReadTuning } from "./content-reader.js";
+import { DirCache } from "./dir-cache.js";
 import type { ExtentTable } from "./extent-table.js";
 import { INFO_XATTR, infoXattr, withInfoXattr } from "./file-info.js";
 import type { FsUsage, FsView, InodeAttr } from "./fs-view.js";
-import { toAttr, unchangedSuperChunks } from "./inode-attr.js";
+import { unchangedSuperChunks } from "./inode-attr.js";
+import { InodeCache } from "./inode-cache.js";
 
 /** Options of a StoreReader. */
 export interface StoreReaderOptions extends ReadTuning {
@@ -34,12 +39,12 @@ export interface StoreReaderOptions extends ReadTuning {
 }
 
 const DEFAULT_THREADS = 2;
-const INODE_CACHE_ENTRIES = 65_536;
 
 export class StoreReader implements FsView {
   readonly root = 1 as InodeId;
   private readonly content: ContentReader;
-  private readonly inodes = new Map<number, { rec: InodeRecord; attr: InodeAttr }>();
+  private readonly inodes = new InodeCache();
+  private readonly dirs = new DirCache();
   private current: MetaDb;
   private switches = 0;
   private closed = false;
@@ -78,13 +83,14 @@ export class StoreReader implements FsView {
     const same = unchangedSuperChunks(previous, next);
     this.current = next;
     this.inodes.clear();
+    this.dirs.clear();
     const dropped = this.content.switchMeta(next, (id) => same.has(id));
     this.switches++;
     return { previous, dropped };
   }
 
   getattr(ino: InodeId): InodeAttr | undefined {
-    return this.inode(ino)?.attr;
+    return this.inode(ino);
   }
 
   lookupPath(p: Buffer | string): InodeId | undefined {
@@ -96,7 +102,8 @@ export class StoreReader implements FsView {
    * root or at `parent` itself (a cycle a path walk would follow).
    */
   lookup(parent: InodeId, name: Buffer): InodeId | undefined {
-    const ino = this.meta.lookup(parent, name);
+    const kept = this.dirs.lookup(parent, name);
+    const ino = kept === undefined ? this.meta.lookup(parent, name) : (kept ?? undefined);
     if (ino === undefined) return undefined;
     const problem =
       ino === this.root || ino === parent
@@ -108,18 +115,29 @@ export class StoreReader implements FsView {
     return ino;
   }
 
-  /** Entries of `dir`; E_CORRUPT naming the first whose name is not one path component. */
+  /**
+   * Entries of `dir`; E_CORRUPT naming the first whose name is not one path component.
+   * The children's inodes come with the listing and are cached (a damaged one is not: its
+   * own getattr reports it), and so is the listing, for lookups and listings that follow
+   * (dir-cache.ts).
+   */
   readdir(dir: InodeId): { name: Buffer; ino: InodeId }[] {
-    const list = this.meta.listDir(dir);
-    for (const e of list) {
-      const problem = nameProblem(e.name);
-      if (problem) throw corruptRow(this.meta.path, entryLabel(dir, e.name), problem, { ...e });
+    const kept = this.dirs.get(dir);
+    if (kept !== undefined) return kept;
+    const list = this.meta.readDir(dir);
+    const out: { name: Buffer; ino: InodeId }[] = [];
+    for (const { name, ino, rec } of list) {
+      const problem = nameProblem(name);
+      if (problem) throw corruptRow(this.meta.path, entryLabel(dir, name), problem, { name, ino });
+      if (rec !== undefined) this.inodes.set(rec);
+      out.push({ name, ino });
     }
-    return list;
+    this.dirs.set(dir, out);
+    return out;
   }
 
   readlink(ino: InodeId): Buffer {
-    const r = this.inode(ino)?.rec;
+    const r = this.inode(ino);
     if (!r || r.kind !== InodeKind.symlink || !r.target) {
       throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a symlink`, { ino });
     }
@@ -221,27 +239,25 @@ export class StoreReader implements FsView {
   /** The extent tables of the regular files among `inos`, in order, resolved lazily. */
   *#fileTables(inos: readonly InodeId[]): Generator<ExtentTable> {
     for (const ino of inos) {
-      if (this.inode(ino)?.rec.kind === InodeKind.file) yield this.extentsOf(ino);
+      if (this.inode(ino)?.kind === InodeKind.file) yield this.extentsOf(ino);
     }
   }
 
   /**
-   * The inode's record and attributes, checked once (meta/validate-records.ts: E_CORRUPT
-   * naming the store and the inode) and cached (the store does not change while read).
+   * The inode's record (its attributes too), checked once (meta/validate-records.ts:
+   * E_CORRUPT naming the store and the inode) and cached (the store does not change while
+   * read).
    */
-  private inode(ino: InodeId): { rec: InodeRecord; attr: InodeAttr } | undefined {
-    let c = this.inodes.get(ino);
+  private inode(ino: InodeId): InodeRecord | undefined {
+    const c = this.inodes.get(ino);
     if (c !== undefined) return c;
     const rec = this.meta.readInode(ino);
-    if (rec === undefined) return undefined;
-    c = { rec, attr: toAttr(rec) };
-    if (this.inodes.size >= INODE_CACHE_ENTRIES) this.inodes.clear();
-    this.inodes.set(ino, c);
-    return c;
+    if (rec !== undefined) this.inodes.set(rec);
+    return rec;
   }
 
   private extentsOf(ino: InodeId): ExtentTable {
-    const r = this.inode(ino)?.rec;
+    const r = this.inode(ino);
     if (!r) throw new NotFoundError("E_NOT_FOUND", `no inode ${ino}`, { ino });
     if (r.kind !== InodeKind.file)
       throw new NotFoundError("E_NOT_FOUND", `inode ${ino} is not a file`, { ino });
