@@ -13,7 +13,7 @@ import { CodecPool } from "../codec/codec-pool.js";
 import { type EngineWarning, throwIfAborted } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
-import { planSuperChunks } from "../similarity/plan.js";
+import { planColumns } from "../similarity/plan.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { META_COPY_GENERATION_KEY } from "../store/meta-copy.js";
 import { packDatabaseWithCopy } from "../store/meta-copy-write.js";
@@ -26,7 +26,7 @@ import {
   STATE_KEY,
 } from "../store/store-layout.js";
 import { writeStoreSettings } from "../store/store-settings.js";
-import { FORMAT_VERSION } from "../types.js";
+import { FORMAT_VERSION, InodeKind } from "../types.js";
 import { commitPack } from "./pack-commit.js";
 import type { PackIndex } from "./pack-index.js";
 import { abortableHooks, type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
@@ -121,16 +121,7 @@ async function build(
   }
   const scan = clock.lap();
   hooks.onProgress?.({ phase: "plan", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
-  const groups = planSuperChunks(
-    index.uLength.map((length, u) => ({
-      length,
-      sketch: index.uSketch[u]!,
-      path: entries[index.uEntry[u]!]!.rel.toString(),
-      fileOffset: index.uOffset[u]!,
-      lastUse: index.uLastUse[u]!,
-    })),
-    { targetBytes: opts.superChunkBytes, order: opts.order },
-  );
+  const groups = planSuperChunks(index, opts);
   const plan = clock.lap();
   const meta = MetaDb.create(path.join(tmp, DB_FILE));
   try {
@@ -198,6 +189,26 @@ class PhaseClock {
   }
 }
 
+/** The similarity plan of the unique sub-blocks, from the index's columns. */
+function planSuperChunks(index: PackIndex, opts: PackOptions): Uint32Array[] {
+  const c = index.planColumns();
+  const n = c.lengths.length;
+  // a sub-block continues its predecessor's file where it starts where that one ends
+  const sameFile = new Uint8Array(n);
+  for (let u = 0; u + 1 < n; u++)
+    if (c.entries[u] === c.entries[u + 1] && c.offsets[u + 1] === c.offsets[u]! + c.lengths[u]!)
+      sameFile[u] = 1;
+  return planColumns(
+    {
+      lengths: c.lengths,
+      sketches: { data: c.sketches, words: index.sketchWords, count: n },
+      sameFile,
+      lastUse: c.lastUse,
+    },
+    { targetBytes: opts.superChunkBytes, order: opts.order },
+  );
+}
+
 function summarize(
   index: PackIndex,
   w: Awaited<ReturnType<typeof writeSuperChunks>>,
@@ -205,14 +216,16 @@ function summarize(
   opts: PackOptions,
 ): Omit<PackSummary, "phases" | "excluded" | "storeId"> {
   const kinds = { files: 0, dirs: 0, symlinks: 0, other: 0 };
-  index.entries.forEach((e, i) => {
+  const { entries } = index;
+  for (let i = 0; i < entries.length; i++) {
     // a file counts once, as stats and extract count it; its other names are hard links
-    if (index.skipped.has(i) || index.hardLinkOf.has(i)) return;
-    if (e.stat.isFile()) kinds.files++;
-    else if (e.stat.isDirectory()) kinds.dirs++;
-    else if (e.stat.isSymbolicLink()) kinds.symlinks++;
+    if (index.skipped.has(i) || index.hardLinkOf.has(i)) continue;
+    const kind = entries.kind(i);
+    if (kind === InodeKind.file) kinds.files++;
+    else if (kind === InodeKind.dir) kinds.dirs++;
+    else if (kind === InodeKind.symlink) kinds.symlinks++;
     else kinds.other++;
-  });
+  }
   const storedBytes = w.storedBytes + dbBytes;
   return {
     ...kinds,
@@ -220,7 +233,7 @@ function summarize(
     skipped: index.skipped.size,
     logicalBytes: index.logicalBytes,
     uniqueBytes: index.uniqueBytes,
-    subBlocks: index.uHash.length,
+    subBlocks: index.uniqueCount,
     superChunks: w.superChunks.length,
     superChunkBytes: w.storedBytes,
     metadataBytes: dbBytes,

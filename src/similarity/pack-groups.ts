@@ -63,3 +63,11 @@ export function packRuns(
   cut.close();
   return cut.groups;
 }
+
+/** Items 0..n-1 in index order, cut every targetBytes: packRuns of one run per item. */
+export function packInOrder(lengths: ArrayLike<number>, targetBytes: number): Uint32Array[] {
+  const cut = new GroupCutter(lengths, targetBytes);
+  for (let i = 0; i < lengths.length; i++) cut.add(i);
+  cut.close();
+  return cut.groups;
+}
