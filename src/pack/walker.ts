@@ -54,10 +54,15 @@ export function walkTree(
   const rootAbs = Buffer.from(root);
   const rootStat = lstat(rootAbs);
   const rootRel = opts.name ?? Buffer.alloc(0);
-  const rootIndex = table.push(opts.parent ?? -1, opts.name ?? Buffer.alloc(0), map(entryStatOf(rootStat), Buffer.alloc(0)), {
-    abs: rootAbs,
-    rel: rootRel,
-  });
+  const rootIndex = table.push(
+    opts.parent ?? -1,
+    opts.name ?? Buffer.alloc(0),
+    map(entryStatOf(rootStat), Buffer.alloc(0)),
+    {
+      abs: rootAbs,
+      rel: rootRel,
+    },
+  );
   if (rootStat.isFile() && rootStat.nlink > 1n)
     table.setInode(rootIndex, `${rootStat.dev}:${rootStat.ino}`);
   if (!rootStat.isDirectory()) return table;

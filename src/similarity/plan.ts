@@ -28,7 +28,8 @@
  */
 
 import { UsageError } from "../errors.js";
-import { clusterCapped } from "./cluster.js";
+import { clusterList } from "./cluster.js";
+import { IndexLists } from "./index-lists.js";
 import { type LayoutParams, layoutGroups } from "./layout.js";
 import {
   candidateEdgesFlat,
@@ -206,18 +207,21 @@ function similarityRuns(
   cols: PlanColumns,
   targetBytes: number,
   tuning: Readonly<SimilarityTuning>,
-): number[][] {
+): IndexLists {
   const { lengths } = cols;
   const words = cols.sketches.count > 0 ? cols.sketches.words : 1;
   const edges = candidateEdgesFlat(cols.sketches, tuning);
   const cap = Math.max(1, Math.floor(tuning.clusterCapFraction * targetBytes));
-  const clusters = clusterCapped(lengths, edges, cap);
+  const clusters = clusterList(lengths, edges, cap);
   const neighbours: FileNeighbours | undefined =
     tuning.fileNeighbourWeight > 0 && cols.sameFile !== undefined
       ? { sameFile: cols.sameFile, weightPerByte: tuning.fileNeighbourWeight }
       : undefined;
   const groups = tuning.merge
     ? mergeClusters(clusters, lengths, edges, words, targetBytes, neighbours)
-    : clusters.map((_, k) => [k]);
+    : new IndexLists(
+        Uint32Array.from({ length: clusters.count + 1 }, (_, k) => k),
+        Uint32Array.from({ length: clusters.count }, (_, k) => k),
+      );
   return layoutGroups(clusters, groups, tuning);
 }
