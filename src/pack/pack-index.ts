@@ -7,6 +7,7 @@
  * tables over the hashes, so the cost is a few dozen bytes per file and about 190 per
  * unique sub-block, most of it the 128-byte similarity sketch (spec/MEMORY.md).
  */
+import { assert } from "../errors.js";
 import { HASH_BYTES } from "../types.js";
 import { Column } from "./column.js";
 import type { ScanResult } from "./scan-pool.js";
@@ -83,27 +84,45 @@ export class PackIndex {
 
   /** per entry: its content index, -1 for none (not a file, a later hard link, skipped) */
   readonly #contentOf: Int32Array;
-  readonly #cHash = new Column(new Uint8Array(1024 * HASH_BYTES));
-  readonly #cSize = new Column(new Float64Array(1024));
+  readonly #cHash: Column<Uint8Array>;
+  readonly #cSize: Column<Float64Array>;
   /** end of each content's extents in #xRef / #xLen */
-  readonly #cEnd = new Column(new Float64Array(1024));
-  readonly #xRef = new Column(new Int32Array(4096));
-  readonly #xLen = new Column(new Uint32Array(4096));
-  readonly #byFileHash = new HashSlots(() => Buffer.from(this.#cHash.a.buffer));
+  readonly #cEnd: Column<Float64Array>;
+  readonly #xRef: Column<Int32Array>;
+  readonly #xLen: Column<Uint32Array>;
+  #byFileHash: HashSlots | undefined = new HashSlots(() => Buffer.from(this.#cHash.a.buffer));
 
-  readonly #uHash = new Column(new Uint8Array(1024 * HASH_BYTES));
-  readonly #uLength = new Column(new Uint32Array(1024));
-  readonly #uSketch = new Column(new Uint32Array(1024));
-  readonly #uEntry = new Column(new Uint32Array(1024));
-  readonly #uOffset = new Column(new Float64Array(1024));
-  readonly #uLastUse = new Column(new Uint32Array(1024));
-  readonly #byHash = new HashSlots(() => Buffer.from(this.#uHash.a.buffer));
+  readonly #uHash: Column<Uint8Array>;
+  readonly #uLength: Column<Uint32Array>;
+  readonly #uSketch: Column<Uint32Array>;
+  readonly #uEntry: Column<Uint32Array>;
+  readonly #uOffset: Column<Float64Array>;
+  readonly #uLastUse: Column<Uint32Array>;
+  #byHash: HashSlots | undefined = new HashSlots(() => Buffer.from(this.#uHash.a.buffer));
 
+  /**
+   * `expect` sizes the columns up front (the walk knows the files and their sizes), so they
+   * seldom grow by copying; room never written costs no resident memory.
+   */
   constructor(
     readonly entries: WalkTable,
     readonly sketchWords: number,
+    expect: { files: number; subBlocks: number } = { files: 1024, subBlocks: 1024 },
   ) {
     this.#contentOf = new Int32Array(entries.length).fill(-1);
+    const f = Math.max(1024, expect.files);
+    const u = Math.max(1024, expect.subBlocks);
+    this.#cHash = new Column(new Uint8Array(f * HASH_BYTES));
+    this.#cSize = new Column(new Float64Array(f));
+    this.#cEnd = new Column(new Float64Array(f));
+    this.#xRef = new Column(new Int32Array(u));
+    this.#xLen = new Column(new Uint32Array(u));
+    this.#uHash = new Column(new Uint8Array(u * HASH_BYTES));
+    this.#uLength = new Column(new Uint32Array(u));
+    this.#uSketch = new Column(new Uint32Array(u * sketchWords));
+    this.#uEntry = new Column(new Uint32Array(u));
+    this.#uOffset = new Column(new Float64Array(u));
+    this.#uLastUse = new Column(new Uint32Array(u));
   }
 
   /** Content index of entry `i`, -1 when it has none. */
@@ -154,10 +173,23 @@ export class PackIndex {
     };
   }
 
+  /**
+   * Frees what only the scan and the plan need (the sketches, the largest part, the last
+   * uses and the hash tables) once the plan is made; addFile may not be called after.
+   */
+  dropPlanState(): void {
+    this.#uSketch.a = new Uint32Array(0);
+    this.#uLastUse.a = new Uint32Array(0);
+    this.#byHash = undefined;
+    this.#byFileHash = undefined;
+  }
+
   /** Records one scanned file, deduplicating its sub-blocks and the file as a whole. */
   addFile(entry: number, r: ScanResult): void {
     this.logicalBytes += r.size;
-    const known = this.#byFileHash.find(r.fileHash, 0);
+    const byFileHash = this.#byFileHash;
+    assert(byFileHash !== undefined, "addFile after dropPlanState");
+    const known = byFileHash.find(r.fileHash, 0);
     if (known >= 0) {
       this.#contentOf[entry] = known;
       const { refs } = this.content(known);
@@ -180,12 +212,13 @@ export class PackIndex {
     this.#cSize.put(c, r.size);
     this.#cHash.ensure((c + 1) * HASH_BYTES);
     this.#cHash.a.set(r.fileHash, c * HASH_BYTES);
-    this.#byFileHash.add(c);
+    byFileHash.add(c);
     this.#contentOf[entry] = c;
   }
 
   #addSubBlock(r: ScanResult, i: number, entry: number, offset: number): UniqueIndex {
-    const seen = this.#byHash.find(r.hashes, i * HASH_BYTES);
+    const byHash = this.#byHash!;
+    const seen = byHash.find(r.hashes, i * HASH_BYTES);
     if (seen >= 0) {
       this.#uLastUse.a[seen] = entry;
       return seen;
@@ -194,7 +227,7 @@ export class PackIndex {
     const w = this.sketchWords;
     this.#uHash.ensure((u + 1) * HASH_BYTES);
     this.#uHash.a.set(r.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), u * HASH_BYTES);
-    this.#byHash.add(u);
+    byHash.add(u);
     this.#uLength.put(u, r.lengths[i]!);
     this.#uSketch.ensure((u + 1) * w);
     this.#uSketch.a.set(r.sketches.subarray(i * w, (i + 1) * w), u * w);

@@ -18,10 +18,16 @@ export async function scanTree(
   threads: number,
   hooks: PackHooks,
 ): Promise<PackIndex> {
-  const index = new PackIndex(entries, SKETCH_WORDS);
-  const todo = regularFiles(entries, index);
+  const files = regularFiles(entries);
+  const todo = files.todo;
   let bytesTotal = 0;
-  for (const i of todo) bytesTotal += entries.size(i);
+  let subBlocks = 0;
+  for (const i of todo) {
+    bytesTotal += entries.size(i);
+    subBlocks += Math.max(1, Math.ceil(entries.size(i) / params.avgBytes));
+  }
+  const index = new PackIndex(entries, SKETCH_WORDS, { files: todo.length, subBlocks });
+  for (const [later, first] of files.hardLinkOf) index.hardLinkOf.set(later, first);
   const inFlight: Promise<ScanResult | EngineError>[] = [];
   const window = Math.max(2, threads * 2);
   let next = 0;
@@ -58,7 +64,8 @@ export async function scanTree(
 }
 
 /** Regular files to scan, in walk order; later members of a hard-link group are linked instead. */
-function regularFiles(entries: WalkTable, index: PackIndex): Uint32Array {
+function regularFiles(entries: WalkTable) {
+  const hardLinkOf = new Map<number, number>();
   const firstOfInode = new Map<string, number>();
   const out = new Uint32Array(entries.length);
   let n = 0;
@@ -68,14 +75,14 @@ function regularFiles(entries: WalkTable, index: PackIndex): Uint32Array {
     if (key !== undefined) {
       const first = firstOfInode.get(key);
       if (first !== undefined) {
-        index.hardLinkOf.set(i, first);
+        hardLinkOf.set(i, first);
         continue;
       }
       firstOfInode.set(key, i);
     }
     out[n++] = i;
   }
-  return out.slice(0, n);
+  return { todo: out.slice(0, n), hardLinkOf };
 }
 
 function asEngineError(err: unknown): EngineError {

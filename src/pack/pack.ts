@@ -107,11 +107,36 @@ async function build(
   opts: PackOptions,
   hooks: PackHooks,
 ) {
+  const clock = new PhaseClock();
+  // the walk, the index and the plan live in buildMeta only: gone before the database is packed
+  const { storeId, counts, phases } = await buildMeta(sources, own, opts, hooks, clock);
+  // the metadata copy (generation 1), then the packed database, from one zstd frame;
+  // the metadata bytes reported are both
+  const tmp = own.buildDir;
+  const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
+  const storedBytes = counts.superChunkBytes + dbBytes;
+  return {
+    storeId,
+    ...counts,
+    metadataBytes: dbBytes,
+    storedBytes,
+    phases: { ...phases, commit: phases.commit + clock.lap() },
+  };
+}
+
+/** Walk, scan, plan, write and commit: everything but packing the finished database. */
+async function buildMeta(
+  sources: readonly string[],
+  own: OwnOutput,
+  opts: PackOptions,
+  hooks: PackHooks,
+  clock: PhaseClock,
+) {
   hooks.onProgress?.({ phase: "walk", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const onWarning = (w: EngineWarning) => hooks.onWarning?.(w);
   const { entries, excluded } = await walkSources(sources, own, opts, onWarning);
   const tmp = own.buildDir;
-  const clock = new PhaseClock();
+  clock.lap();
   const scanPool = new ScanPool(opts.threads);
   let index: PackIndex;
   try {
@@ -122,6 +147,7 @@ async function build(
   const scan = clock.lap();
   hooks.onProgress?.({ phase: "plan", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const groups = planSuperChunks(index, opts);
+  index.dropPlanState(); // only the scan and the plan read it
   const plan = clock.lap();
   const meta = MetaDb.create(path.join(tmp, DB_FILE));
   try {
@@ -154,11 +180,8 @@ async function build(
     meta.setMeta(META_COPY_GENERATION_KEY, "1");
     meta.compact(); // VACUUM + WAL checkpoint: the file packed below holds live pages only
     meta.close();
-    // the metadata copy (generation 1), then the packed database, from one zstd frame;
-    // the metadata bytes reported are both
-    const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
-    const phases = { scan, plan, write, commit: clock.lap() };
-    return { storeId, ...summarize(index, written, dbBytes, opts), excluded, phases };
+    const counts = { ...summarize(index, written, opts), excluded };
+    return { storeId, counts, phases: { scan, plan, write, commit: clock.lap() } };
   } finally {
     meta.close();
   }
@@ -212,9 +235,8 @@ function planSuperChunks(index: PackIndex, opts: PackOptions): Uint32Array[] {
 function summarize(
   index: PackIndex,
   w: Awaited<ReturnType<typeof writeSuperChunks>>,
-  dbBytes: number,
   opts: PackOptions,
-): Omit<PackSummary, "phases" | "excluded" | "storeId"> {
+): Omit<PackSummary, "phases" | "excluded" | "storeId" | "metadataBytes" | "storedBytes"> {
   const kinds = { files: 0, dirs: 0, symlinks: 0, other: 0 };
   const { entries } = index;
   for (let i = 0; i < entries.length; i++) {
@@ -226,7 +248,6 @@ function summarize(
     else if (kind === InodeKind.symlink) kinds.symlinks++;
     else kinds.other++;
   }
-  const storedBytes = w.storedBytes + dbBytes;
   return {
     ...kinds,
     hardLinks: index.hardLinkOf.size,
@@ -236,8 +257,6 @@ function summarize(
     subBlocks: index.uniqueCount,
     superChunks: w.superChunks.length,
     superChunkBytes: w.storedBytes,
-    metadataBytes: dbBytes,
-    storedBytes,
     dedupRatio: index.uniqueBytes > 0 ? index.logicalBytes / index.uniqueBytes : 1,
     compressionRatio: w.storedBytes > 0 ? index.uniqueBytes / w.storedBytes : 1,
     seconds: 0,
