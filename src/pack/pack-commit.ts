@@ -3,7 +3,6 @@
  * sub-blocks, the contents with their extents, and the tree (inodes, entries,
  * hard links). nlink counts links inside the packed tree only.
  */
-import type { BigIntStats } from "node:fs";
 import * as fs from "node:fs";
 import type { MetaDb } from "../meta/meta-db.js";
 import {
@@ -16,6 +15,7 @@ import {
 } from "../types.js";
 import type { PackIndex } from "./pack-index.js";
 import type { WriteResult } from "./pack-write.js";
+import type { WalkTable } from "./walk-table.js";
 
 export function commitPack(meta: MetaDb, index: PackIndex, w: WriteResult): void {
   meta.transaction(() => {
@@ -29,27 +29,29 @@ export function commitPack(meta: MetaDb, index: PackIndex, w: WriteResult): void
       });
     }
     const subIds = insertSubBlocks(meta, index, w);
-    const contentIds = index.contents.map((c) =>
-      meta.insertContent(c.hash, c.size, toExtents(c.refs, c.lengths, subIds)),
-    );
+    const contentIds = new Float64Array(index.contentCount);
+    for (let k = 0; k < index.contentCount; k++) {
+      const c = index.content(k);
+      contentIds[k] = meta.insertContent(c.hash, c.size, toExtents(c.refs, c.lengths, subIds));
+    }
     insertTree(meta, index, contentIds);
   });
 }
 
-function insertSubBlocks(meta: MetaDb, index: PackIndex, w: WriteResult): SubBlockId[] {
-  const ids: SubBlockId[] = new Array(index.uHash.length);
-  for (let u = 0; u < index.uHash.length; u++) {
+function insertSubBlocks(meta: MetaDb, index: PackIndex, w: WriteResult): Float64Array {
+  const ids = new Float64Array(index.uniqueCount);
+  for (let u = 0; u < index.uniqueCount; u++) {
     ids[u] = meta.insertSubBlock({
-      hash: index.uHash[u]! as SubBlockHash,
+      hash: index.uHash(u) as SubBlockHash,
       superChunk: w.uSuperChunk[u]! as SuperChunkId,
       offset: w.uOffset[u]!,
-      length: index.uLength[u]!,
+      length: index.uLength(u),
     });
   }
   return ids;
 }
 
-function toExtents(refs: Int32Array, lengths: Uint32Array, subIds: SubBlockId[]): Extent[] {
+function toExtents(refs: Int32Array, lengths: Uint32Array, subIds: Float64Array): Extent[] {
   const out: Extent[] = [];
   for (let i = 0; i < refs.length; i++) {
     const r = refs[i]!;
@@ -58,39 +60,33 @@ function toExtents(refs: Int32Array, lengths: Uint32Array, subIds: SubBlockId[])
     if (r < 0 && prev && prev.subBlock === null) {
       out[out.length - 1] = { subBlock: null, length: prev.length + length };
     } else {
-      out.push({ subBlock: r < 0 ? null : subIds[r]!, length });
+      out.push({ subBlock: r < 0 ? null : (subIds[r]! as SubBlockId), length });
     }
   }
   return out;
 }
 
-function insertTree(meta: MetaDb, index: PackIndex, contentIds: number[]): void {
+function insertTree(meta: MetaDb, index: PackIndex, contentIds: Float64Array): void {
   const { entries } = index;
   const inoOf = new Int32Array(entries.length).fill(-1);
   const nlink = countLinks(index);
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    if (index.skipped.has(i) || (i > 0 && inoOf[e.parent]! < 0)) continue;
+    const parent = entries.parent(i);
+    if (index.skipped.has(i) || (i > 0 && inoOf[parent]! < 0)) continue;
     const first = index.hardLinkOf.get(i);
     let ino: InodeId;
     if (first !== undefined) {
       if (inoOf[first]! < 0) continue;
       ino = inoOf[first]! as InodeId;
     } else {
-      const content = index.files.get(i)?.content ?? -1;
-      const size = content < 0 ? 0 : index.contents[content]!.size;
-      const rec = inodeOf(
-        e.stat,
-        e.abs,
-        nlink[i]!,
-        size,
-        content < 0 ? null : contentIds[content]!,
-      );
-      ino = meta.insertInode(rec);
-      if (content >= 0) meta.addContentRef(contentIds[content]!, 1);
+      const content = index.contentOf(i);
+      const size = content < 0 ? 0 : index.content(content).size;
+      const cid = content < 0 ? null : contentIds[content]!;
+      ino = meta.insertInode(inodeOf(entries, i, nlink[i]!, size, cid));
+      if (cid !== null) meta.addContentRef(cid, 1);
     }
     inoOf[i] = ino;
-    if (i > 0) meta.addEntry(inoOf[e.parent]! as InodeId, e.name, ino);
+    if (i > 0) meta.addEntry(inoOf[parent]! as InodeId, entries.name(i), ino);
   }
 }
 
@@ -98,49 +94,43 @@ function insertTree(meta: MetaDb, index: PackIndex, contentIds: number[]): void 
 function countLinks(index: PackIndex): Uint32Array {
   const { entries } = index;
   const n = new Uint32Array(entries.length);
-  entries.forEach((e, i) => {
-    if (index.skipped.has(i)) return;
-    if (e.stat.isDirectory()) {
+  for (let i = 0; i < entries.length; i++) {
+    if (index.skipped.has(i)) continue;
+    if (entries.kind(i) === InodeKind.dir) {
       n[i] = n[i]! + 2;
-      if (e.parent >= 0) n[e.parent] = n[e.parent]! + 1;
+      const parent = entries.parent(i);
+      if (parent >= 0) n[parent] = n[parent]! + 1;
     } else {
       const first = index.hardLinkOf.get(i) ?? i;
       n[first] = n[first]! + 1;
     }
-  });
+  }
   return n;
 }
 
 function inodeOf(
-  st: BigIntStats,
-  abs: Buffer,
+  entries: WalkTable,
+  i: number,
   nlink: number,
   fileSize: number,
   content: number | null,
 ) {
-  const target = st.isSymbolicLink() ? fs.readlinkSync(abs, { encoding: "buffer" }) : null;
+  const st = entries.stat(i);
+  const target =
+    st.kind === InodeKind.symlink ? fs.readlinkSync(entries.abs(i), { encoding: "buffer" }) : null;
+  const dev = st.kind === InodeKind.chardev || st.kind === InodeKind.blockdev;
   return {
-    kind: kindOf(st),
-    mode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: target ? target.length : st.isFile() ? fileSize : 0,
+    kind: st.kind,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    size: target ? target.length : st.kind === InodeKind.file ? fileSize : 0,
     atimeNs: st.atimeNs,
     mtimeNs: st.mtimeNs,
     ctimeNs: st.ctimeNs,
     nlink,
-    rdev: st.isCharacterDevice() || st.isBlockDevice() ? Number(st.rdev) : 0,
+    rdev: dev ? st.rdev : 0,
     target,
     content,
   };
-}
-
-function kindOf(st: BigIntStats): InodeKind {
-  if (st.isFile()) return InodeKind.file;
-  if (st.isDirectory()) return InodeKind.dir;
-  if (st.isSymbolicLink()) return InodeKind.symlink;
-  if (st.isFIFO()) return InodeKind.fifo;
-  if (st.isCharacterDevice()) return InodeKind.chardev;
-  if (st.isBlockDevice()) return InodeKind.blockdev;
-  return InodeKind.socket;
 }

@@ -13,13 +13,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type EngineWarning, UsageError, wrapFsError } from "../errors.js";
 import { excludeMatcher } from "../glob/path-glob.js";
+import { InodeKind } from "../types.js";
 import type { PackOptions } from "./pack-options.js";
-import { type WalkEntry, type WalkFilter, walkTree } from "./walker.js";
+import { type EntryStat, entryStatOf, WalkTable } from "./walk-table.js";
+import { type WalkFilter, walkTree } from "./walker.js";
 import { looksLikeZip, stageZipSource } from "./zip-source.js";
 
 /** The walked tree and how many entries were left out by the options. */
 export interface WalkedSources {
-  readonly entries: WalkEntry[];
+  readonly entries: WalkTable;
   /** entries left out by `exclude` or `oneFileSystem` (their contents are not counted) */
   readonly excluded: number;
 }
@@ -31,8 +33,6 @@ export interface OwnOutput {
   /** the destination the store is renamed to (it may be an empty directory already) */
   readonly dest: string;
 }
-
-const SLASH = Buffer.from("/");
 
 /**
  * E_SOURCE_MISSING for a source that is not there; E_SOURCE_NOT_DIR for a single source
@@ -102,30 +102,11 @@ export async function walkSources(
     .map((s) => ({ src: s, name: Buffer.from(path.basename(path.resolve(s))) }))
     .sort((a, b) => Buffer.compare(a.name, b.name));
   const first = fs.lstatSync(sources[0]!, { bigint: true });
-  const out: WalkEntry[] = [
-    {
-      parent: -1,
-      name: Buffer.alloc(0),
-      rel: Buffer.alloc(0),
-      abs: Buffer.alloc(0),
-      stat: rootStat(first),
-    },
-  ];
+  const out = new WalkTable();
+  out.push(-1, Buffer.alloc(0), rootStat(first), { abs: Buffer.alloc(0), rel: Buffer.alloc(0) });
   for (const { src, name } of named) {
     const st = fs.lstatSync(src, { bigint: true });
-    const sub = st.isDirectory()
-      ? walkTree(src, onWarning, filterFor(st))
-      : [{ parent: -1, name, rel: Buffer.alloc(0), abs: Buffer.from(src), stat: st }];
-    const base = out.length;
-    for (const e of sub) {
-      const top = e.parent < 0;
-      out.push({
-        ...e,
-        parent: top ? 0 : e.parent + base,
-        name: top ? name : e.name,
-        rel: top ? name : Buffer.concat([name, SLASH, e.rel]),
-      });
-    }
+    walkTree(src, onWarning, filterFor(st), { into: out, parent: 0, name });
   }
   return { entries: out, excluded: counter.excluded };
 }
@@ -163,11 +144,13 @@ function idOf(p: string): string[] {
 }
 
 /** The stat of the root above several sources: a 0755 directory with `like`'s owner and times. */
-function rootStat(like: BigIntStats): BigIntStats {
-  const out = Object.create(Object.getPrototypeOf(like)) as BigIntStats;
-  return Object.assign(out, like, {
-    mode: BigInt(fs.constants.S_IFDIR | 0o755),
-    nlink: 2n,
-    size: 0n,
-  });
+function rootStat(like: BigIntStats): EntryStat {
+  return {
+    ...entryStatOf(like),
+    kind: InodeKind.dir,
+    mode: fs.constants.S_IFDIR | 0o755,
+    nlink: 2,
+    size: 0,
+    rdev: 0,
+  };
 }

@@ -43,7 +43,7 @@ export async function writeSuperChunks(
   opts: PackOptions,
   hooks: PackHooks,
 ): Promise<WriteResult> {
-  const n = index.uHash.length;
+  const n = index.uniqueCount;
   const uSuperChunk = new Uint32Array(n);
   const uOffset = new Float64Array(n);
   const written: WrittenSuperChunk[] = [];
@@ -69,7 +69,7 @@ export async function writeSuperChunks(
       });
       for (const u of groups[g]!) {
         uSuperChunk[u] = id;
-        uOffset[u] = builder.add(index.uHash[u]! as SubBlockHash, reader.read(u));
+        uOffset[u] = builder.add(index.uHash(u) as SubBlockHash, reader.read(u));
       }
       const job = builder.finalize().then(async ({ bytes, header }) => {
         await blobs.put(superChunkKey(id), bytes);
@@ -111,15 +111,15 @@ class SourceReader {
   constructor(private readonly index: PackIndex) {}
 
   read(u: number): Buffer {
-    const entry = this.index.uEntry[u]!;
-    const abs = this.index.entries[entry]!.abs;
-    const len = this.index.uLength[u]!;
+    const entry = this.index.uEntry(u);
+    const abs = this.index.entries.abs(entry);
+    const len = this.index.uLength(u);
     const buf = Buffer.allocUnsafe(len);
     try {
       const fd = this.fd(entry, abs);
       let got = 0;
       while (got < len) {
-        const r = fs.readSync(fd, buf, got, len - got, this.index.uOffset[u]! + got);
+        const r = fs.readSync(fd, buf, got, len - got, this.index.uOffset(u) + got);
         if (r === 0) break;
         got += r;
       }
@@ -128,10 +128,10 @@ class SourceReader {
       throw wrapFsError(err, abs.toString(), "re-read during pack");
     }
     const hash = createHash("sha256").update(buf).digest();
-    if (!hash.equals(this.index.uHash[u]!)) {
+    if (!hash.equals(this.index.uHash(u))) {
       throw new CorruptError("E_SOURCE_CHANGED", `${abs.toString()}: changed while being packed`, {
         path: abs.toString(),
-        offset: this.index.uOffset[u],
+        offset: this.index.uOffset(u),
       });
     }
     return buf;

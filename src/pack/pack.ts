@@ -13,7 +13,7 @@ import { CodecPool } from "../codec/codec-pool.js";
 import { type EngineWarning, throwIfAborted } from "../errors.js";
 import { MetaDb } from "../meta/meta-db.js";
 import { MetaKey } from "../meta/records.js";
-import { planSuperChunks } from "../similarity/plan.js";
+import { planColumns } from "../similarity/plan.js";
 import { fsyncDirSync } from "../store/durable.js";
 import { META_COPY_GENERATION_KEY } from "../store/meta-copy.js";
 import { packDatabaseWithCopy } from "../store/meta-copy-write.js";
@@ -26,7 +26,7 @@ import {
   STATE_KEY,
 } from "../store/store-layout.js";
 import { writeStoreSettings } from "../store/store-settings.js";
-import { FORMAT_VERSION } from "../types.js";
+import { FORMAT_VERSION, InodeKind } from "../types.js";
 import { commitPack } from "./pack-commit.js";
 import type { PackIndex } from "./pack-index.js";
 import { abortableHooks, type PackHooks, type PackOptions, packOptions } from "./pack-options.js";
@@ -107,11 +107,36 @@ async function build(
   opts: PackOptions,
   hooks: PackHooks,
 ) {
+  const clock = new PhaseClock();
+  // the walk, the index and the plan live in buildMeta only: gone before the database is packed
+  const { storeId, counts, phases } = await buildMeta(sources, own, opts, hooks, clock);
+  // the metadata copy (generation 1), then the packed database, from one zstd frame;
+  // the metadata bytes reported are both
+  const tmp = own.buildDir;
+  const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
+  const storedBytes = counts.superChunkBytes + dbBytes;
+  return {
+    storeId,
+    ...counts,
+    metadataBytes: dbBytes,
+    storedBytes,
+    phases: { ...phases, commit: phases.commit + clock.lap() },
+  };
+}
+
+/** Walk, scan, plan, write and commit: everything but packing the finished database. */
+async function buildMeta(
+  sources: readonly string[],
+  own: OwnOutput,
+  opts: PackOptions,
+  hooks: PackHooks,
+  clock: PhaseClock,
+) {
   hooks.onProgress?.({ phase: "walk", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
   const onWarning = (w: EngineWarning) => hooks.onWarning?.(w);
   const { entries, excluded } = await walkSources(sources, own, opts, onWarning);
   const tmp = own.buildDir;
-  const clock = new PhaseClock();
+  clock.lap();
   const scanPool = new ScanPool(opts.threads);
   let index: PackIndex;
   try {
@@ -121,16 +146,8 @@ async function build(
   }
   const scan = clock.lap();
   hooks.onProgress?.({ phase: "plan", filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 });
-  const groups = planSuperChunks(
-    index.uLength.map((length, u) => ({
-      length,
-      sketch: index.uSketch[u]!,
-      path: entries[index.uEntry[u]!]!.rel.toString(),
-      fileOffset: index.uOffset[u]!,
-      lastUse: index.uLastUse[u]!,
-    })),
-    { targetBytes: opts.superChunkBytes, order: opts.order },
-  );
+  const groups = planSuperChunks(index, opts);
+  index.dropPlanState(); // only the scan and the plan read it
   const plan = clock.lap();
   const meta = MetaDb.create(path.join(tmp, DB_FILE));
   try {
@@ -163,11 +180,8 @@ async function build(
     meta.setMeta(META_COPY_GENERATION_KEY, "1");
     meta.compact(); // VACUUM + WAL checkpoint: the file packed below holds live pages only
     meta.close();
-    // the metadata copy (generation 1), then the packed database, from one zstd frame;
-    // the metadata bytes reported are both
-    const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
-    const phases = { scan, plan, write, commit: clock.lap() };
-    return { storeId, ...summarize(index, written, dbBytes, opts), excluded, phases };
+    const counts = { ...summarize(index, written, opts), excluded };
+    return { storeId, counts, phases: { scan, plan, write, commit: clock.lap() } };
   } finally {
     meta.close();
   }
@@ -198,33 +212,51 @@ class PhaseClock {
   }
 }
 
+/** The similarity plan of the unique sub-blocks, from the index's columns. */
+function planSuperChunks(index: PackIndex, opts: PackOptions): Uint32Array[] {
+  const c = index.planColumns();
+  const n = c.lengths.length;
+  // a sub-block continues its predecessor's file where it starts where that one ends
+  const sameFile = new Uint8Array(n);
+  for (let u = 0; u + 1 < n; u++)
+    if (c.entries[u] === c.entries[u + 1] && c.offsets[u + 1] === c.offsets[u]! + c.lengths[u]!)
+      sameFile[u] = 1;
+  return planColumns(
+    {
+      lengths: c.lengths,
+      sketches: { data: c.sketches, words: index.sketchWords, count: n },
+      sameFile,
+      lastUse: c.lastUse,
+    },
+    { targetBytes: opts.superChunkBytes, order: opts.order },
+  );
+}
+
 function summarize(
   index: PackIndex,
   w: Awaited<ReturnType<typeof writeSuperChunks>>,
-  dbBytes: number,
   opts: PackOptions,
-): Omit<PackSummary, "phases" | "excluded" | "storeId"> {
+): Omit<PackSummary, "phases" | "excluded" | "storeId" | "metadataBytes" | "storedBytes"> {
   const kinds = { files: 0, dirs: 0, symlinks: 0, other: 0 };
-  index.entries.forEach((e, i) => {
+  const { entries } = index;
+  for (let i = 0; i < entries.length; i++) {
     // a file counts once, as stats and extract count it; its other names are hard links
-    if (index.skipped.has(i) || index.hardLinkOf.has(i)) return;
-    if (e.stat.isFile()) kinds.files++;
-    else if (e.stat.isDirectory()) kinds.dirs++;
-    else if (e.stat.isSymbolicLink()) kinds.symlinks++;
+    if (index.skipped.has(i) || index.hardLinkOf.has(i)) continue;
+    const kind = entries.kind(i);
+    if (kind === InodeKind.file) kinds.files++;
+    else if (kind === InodeKind.dir) kinds.dirs++;
+    else if (kind === InodeKind.symlink) kinds.symlinks++;
     else kinds.other++;
-  });
-  const storedBytes = w.storedBytes + dbBytes;
+  }
   return {
     ...kinds,
     hardLinks: index.hardLinkOf.size,
     skipped: index.skipped.size,
     logicalBytes: index.logicalBytes,
     uniqueBytes: index.uniqueBytes,
-    subBlocks: index.uHash.length,
+    subBlocks: index.uniqueCount,
     superChunks: w.superChunks.length,
     superChunkBytes: w.storedBytes,
-    metadataBytes: dbBytes,
-    storedBytes,
     dedupRatio: index.uniqueBytes > 0 ? index.logicalBytes / index.uniqueBytes : 1,
     compressionRatio: w.storedBytes > 0 ? index.uniqueBytes / w.storedBytes : 1,
     seconds: 0,

@@ -12,7 +12,6 @@
  * no entry may lie below a symlink entry, files are created with O_EXCL|O_NOFOLLOW,
  * and symlinks are created last.
  */
-import type { BigIntStats } from "node:fs";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -21,7 +20,8 @@ import { ZipEntries, type ZipEntryInfo, type ZipLimits } from "../zip/zip-entrie
 export { ZIP_LIMITS_DEFAULT, type ZipLimits } from "../zip/zip-entries.js";
 
 import { type EngineWarning, wrapFsError } from "../errors.js";
-import { type WalkEntry, type WalkFilter, walkTree } from "./walker.js";
+import type { EntryStat, WalkTable } from "./walk-table.js";
+import { type WalkFilter, walkTree } from "./walker.js";
 
 /** Name of the staging directory inside the partial store. */
 export const ZIP_STAGING_DIR = ".zip-source";
@@ -54,7 +54,7 @@ export async function stageZipSource(
   limits: Partial<ZipLimits>,
   onWarning: (w: EngineWarning) => void,
   keep?: WalkFilter,
-): Promise<WalkEntry[]> {
+): Promise<WalkTable> {
   const zip = await ZipEntries.open(zipPath, limits);
   const root = path.join(buildDir, ZIP_STAGING_DIR);
   try {
@@ -67,9 +67,11 @@ export async function stageZipSource(
   }
   const byPath = new Map(zip.entries.map((e) => [e.path.toString("latin1"), e] as const));
   const rootTime = fs.statSync(zipPath).mtimeMs;
-  return walkTree(root, onWarning, keep).map((w) => {
-    const info = byPath.get(w.rel.toString("latin1"));
-    return { ...w, stat: withAttrs(w.stat, info?.mode ?? DIR_MODE, info?.mtimeMs ?? rootTime) };
+  return walkTree(root, onWarning, keep, {
+    mapStat: (st, rel) => {
+      const info = byPath.get(rel.toString("latin1"));
+      return withAttrs(st, info?.mode ?? DIR_MODE, info?.mtimeMs ?? rootTime);
+    },
   });
 }
 
@@ -110,23 +112,16 @@ async function writeEntry(abs: Buffer, data: NodeJS.ReadableStream): Promise<voi
 }
 
 /**
- * A copy of `st` with the zip's permission bits and time (atime = ctime = mtime);
- * the file type, size and owner stay those of the staged file.
+ * `st` with the zip's permission bits and time (atime = ctime = mtime); the file type,
+ * size and owner stay those of the staged file.
  */
-function withAttrs(st: BigIntStats, mode: number, mtimeMs: number): BigIntStats {
+function withAttrs(st: EntryStat, mode: number, mtimeMs: number): EntryStat {
   const ns = BigInt(Math.round(mtimeMs)) * 1_000_000n;
-  const ms = ns / 1_000_000n;
-  const out = Object.create(Object.getPrototypeOf(st)) as BigIntStats;
-  return Object.assign(out, st, {
-    mode: (st.mode & BigInt(fs.constants.S_IFMT)) | BigInt(mode),
+  return {
+    ...st,
+    mode: (st.mode & fs.constants.S_IFMT) | mode,
     atimeNs: ns,
     mtimeNs: ns,
     ctimeNs: ns,
-    atimeMs: ms,
-    mtimeMs: ms,
-    ctimeMs: ms,
-    atime: new Date(Number(ms)),
-    mtime: new Date(Number(ms)),
-    ctime: new Date(Number(ms)),
-  });
+  };
 }

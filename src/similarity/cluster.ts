@@ -4,6 +4,7 @@
  * exceed `capBytes` of raw sub-block bytes (Kruskal's algorithm with a size limit).
  */
 
+import { IndexLists } from "./index-lists.js";
 import type { CandidateEdges } from "./lsh-candidates.js";
 
 /** One cluster: its members, ascending item indices. */
@@ -65,21 +66,38 @@ export function clusterCapped(
   edges: CandidateEdges,
   capBytes: number,
 ): Cluster[] {
+  return clusterList(lengths, edges, capBytes)
+    .toArrays()
+    .map((members) => ({ members }));
+}
+
+/** clusterCapped as flat lists: list k holds the members of cluster k, ascending. */
+export function clusterList(
+  lengths: ArrayLike<number>,
+  edges: CandidateEdges,
+  capBytes: number,
+): IndexLists {
+  const n = lengths.length;
   const uf = new ByteUnionFind(lengths);
   for (const e of edgeOrder(edges)) {
     const ra = uf.find(edges.a[e]!);
     const rb = uf.find(edges.b[e]!);
     if (ra !== rb) uf.unionCapped(ra, rb, capBytes);
   }
-  const byRoot = new Map<number, Cluster>();
-  for (let i = 0; i < lengths.length; i++) {
-    const r = uf.find(i);
-    let c = byRoot.get(r);
-    if (c === undefined) {
-      c = { members: [] };
-      byRoot.set(r, c);
-    }
-    c.members.push(i);
+  // a root is its set's smallest member (unionCapped keeps the smaller index as root), so
+  // numbering roots in item order numbers clusters by their smallest member
+  const id = new Int32Array(n).fill(-1);
+  const root = new Uint32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    root[i] = uf.find(i);
+    if (id[root[i]!] === -1) id[root[i]!] = count++;
   }
-  return [...byRoot.values()];
+  const start = new Uint32Array(count + 1);
+  for (let i = 0; i < n; i++) start[id[root[i]!]! + 1]!++;
+  for (let k = 0; k < count; k++) start[k + 1]! += start[k]!;
+  const fill = start.slice(0, count);
+  const members = new Uint32Array(n);
+  for (let i = 0; i < n; i++) members[fill[id[root[i]!]!]!++] = i;
+  return new IndexLists(start, members);
 }

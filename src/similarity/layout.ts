@@ -10,7 +10,7 @@
  * tree's file order, at the end, and touch few super-chunks; "first" sorts by first member.
  */
 
-import type { Cluster } from "./cluster.js";
+import { type IndexLists, IndexListsBuilder } from "./index-lists.js";
 
 /** How members and clusters are ordered. */
 export interface LayoutParams {
@@ -18,28 +18,45 @@ export interface LayoutParams {
   clusterKey: "first" | "last";
 }
 
-function clusterKey(c: Cluster, p: Readonly<LayoutParams>): number {
-  return p.clusterKey === "last" ? c.members[c.members.length - 1]! : c.members[0]!;
+function clusterKey(clusters: IndexLists, k: number, p: Readonly<LayoutParams>): number {
+  const m = clusters.at(k);
+  return p.clusterKey === "last" ? m[m.length - 1]! : m[0]!;
 }
 
 /**
- * One run per group of clusters (indices into `clusters`), in layout order: inside a group the
- * clusters are sorted by key and their members concatenated; groups are sorted by the largest
- * ("last") or smallest ("first") key of their clusters.
+ * The runs of `groups` (lists of cluster indices): one run of items per group, the groups by
+ * key, the clusters of a group by key, members as `memberOrder` says. Keys are distinct items.
  */
 export function layoutGroups(
-  clusters: readonly Cluster[],
-  groups: readonly (readonly number[])[],
+  clusters: IndexLists,
+  groups: IndexLists,
   p: Readonly<LayoutParams>,
-): number[][] {
-  const keyed = groups.map((g) => {
-    const parts = g.map((k) => ({ key: clusterKey(clusters[k]!, p), c: clusters[k]! }));
-    parts.sort((x, y) => x.key - y.key);
-    const run = parts.flatMap((part) => part.c.members);
-    if (p.memberOrder === "reverse") run.reverse();
-    const key = p.clusterKey === "last" ? parts[parts.length - 1]!.key : parts[0]!.key;
-    return { key, run };
-  });
-  keyed.sort((x, y) => x.key - y.key);
-  return keyed.map((k) => k.run);
+): IndexLists {
+  const keyOf = new Float64Array(groups.count);
+  for (let g = 0; g < groups.count; g++) {
+    let key = p.clusterKey === "last" ? -1 : Number.POSITIVE_INFINITY;
+    for (const k of groups.at(g)) {
+      const ck = clusterKey(clusters, k, p);
+      key = p.clusterKey === "last" ? Math.max(key, ck) : Math.min(key, ck);
+    }
+    keyOf[g] = key;
+  }
+  const order = Uint32Array.from({ length: groups.count }, (_, g) => g).sort(
+    (x, y) => keyOf[x]! - keyOf[y]!,
+  );
+  const out = new IndexListsBuilder(clusters.items.length);
+  for (const g of order) {
+    const from = out.used;
+    const parts = groups.at(g);
+    const sorted =
+      parts.length === 1
+        ? parts
+        : Uint32Array.from(parts).sort(
+            (x, y) => clusterKey(clusters, x, p) - clusterKey(clusters, y, p),
+          );
+    for (const k of sorted) for (const i of clusters.at(k)) out.push(i);
+    if (p.memberOrder === "reverse") out.reverseFrom(from);
+    out.close();
+  }
+  return out.done();
 }

@@ -30,11 +30,29 @@ export interface LshParams {
 
 const EMPTY_WORD = 0xffffffff;
 
-/** Bucket key of one band of a sketch, or -1 when the band holds an empty word. */
-function bandKey(sketch: Uint32Array, band: number, rows: number): number {
+/** Sketches of n items, `words` words each, one after another in `data`. */
+export interface FlatSketches {
+  readonly data: Uint32Array;
+  readonly words: number;
+  readonly count: number;
+}
+
+/** `sketches` (all of one length) as one flat array. */
+export function flattenSketches(sketches: readonly Uint32Array[]): FlatSketches {
+  const words = sketches[0]?.length ?? 0;
+  const data = new Uint32Array(sketches.length * words);
+  sketches.forEach((s, i) => {
+    data.set(s, i * words);
+  });
+  return { data, words, count: sketches.length };
+}
+
+/** Bucket key of one band of item i's sketch, or -1 when the band holds an empty word. */
+function bandKey(sk: FlatSketches, i: number, band: number, rows: number): number {
   let h = Math.imul(band + 1, 0x9e3779b1);
+  const base = i * sk.words;
   for (let r = band * rows; r < (band + 1) * rows; r++) {
-    const w = sketch[r]!;
+    const w = sk.data[base + r]!;
     if (w === EMPTY_WORD) return -1;
     h = Math.imul(h ^ w, 0x85ebca6b);
     h ^= h >>> 13;
@@ -43,14 +61,15 @@ function bandKey(sketch: Uint32Array, band: number, rows: number): number {
 }
 
 /** Item indices with a non-empty key in this band, sorted by (key, index). */
-function bucketOrder(sketches: readonly Uint32Array[], band: number, rows: number) {
-  const keys = new Float64Array(sketches.length);
-  const order: number[] = [];
-  for (let i = 0; i < sketches.length; i++) {
-    keys[i] = bandKey(sketches[i]!, band, rows);
-    if (keys[i]! >= 0) order.push(i);
+function bucketOrder(sk: FlatSketches, band: number, rows: number) {
+  const keys = new Float64Array(sk.count);
+  const all = new Uint32Array(sk.count);
+  let m = 0;
+  for (let i = 0; i < sk.count; i++) {
+    keys[i] = bandKey(sk, i, band, rows);
+    if (keys[i]! >= 0) all[m++] = i;
   }
-  order.sort((x, y) => keys[x]! - keys[y]! || x - y);
+  const order = all.subarray(0, m).sort((x, y) => keys[x]! - keys[y]! || x - y);
   return { keys, order };
 }
 
@@ -58,6 +77,18 @@ function bucketOrder(sketches: readonly Uint32Array[], band: number, rows: numbe
 export function equalWords(x: Uint32Array, y: Uint32Array): number {
   let same = 0;
   for (let i = 0; i < x.length; i++) if (x[i] === y[i] && x[i] !== EMPTY_WORD) same++;
+  return same;
+}
+
+/** Number of equal non-empty words of the sketches of items i and j. */
+function equalWordsAt(sk: FlatSketches, i: number, j: number): number {
+  let same = 0;
+  const a = i * sk.words;
+  const b = j * sk.words;
+  for (let k = 0; k < sk.words; k++) {
+    const w = sk.data[a + k]!;
+    if (w === sk.data[b + k] && w !== EMPTY_WORD) same++;
+  }
   return same;
 }
 
@@ -87,13 +118,13 @@ class PairKeys {
 
 /** Adds the pairs of one band to `pairs`. */
 function collectBand(
-  sketches: readonly Uint32Array[],
+  sk: FlatSketches,
   band: number,
   p: Readonly<LshParams>,
   pairs: PairKeys,
 ): void {
-  const n = sketches.length;
-  const { keys, order } = bucketOrder(sketches, band, p.rows);
+  const n = sk.count;
+  const { keys, order } = bucketOrder(sk, band, p.rows);
   for (let s = 0; s < order.length; s++) {
     const i = order[s]!;
     const end = Math.min(order.length, s + 1 + p.maxBucket);
@@ -110,24 +141,30 @@ export function candidateEdges(
   sketches: readonly Uint32Array[],
   p: Readonly<LshParams>,
 ): CandidateEdges {
-  const n = sketches.length;
+  return candidateEdgesFlat(flattenSketches(sketches), p);
+}
+
+/** candidateEdges over flat sketches (what pack holds). */
+export function candidateEdgesFlat(sk: FlatSketches, p: Readonly<LshParams>): CandidateEdges {
+  const n = sk.count;
   assert(n < 2 ** 26, "too many sub-blocks for one plan", { n });
-  const words = sketches[0]?.length ?? 0;
   const pairs = new PairKeys();
-  for (let band = 0; band < Math.floor(words / p.rows); band++) {
-    collectBand(sketches, band, p, pairs);
+  for (let band = 0; band < Math.floor(sk.words / p.rows); band++) {
+    collectBand(sk, band, p, pairs);
   }
-  const a: number[] = [];
-  const b: number[] = [];
-  const score: number[] = [];
-  for (const key of pairs.distinct()) {
+  const keys = pairs.distinct();
+  const a = new Uint32Array(keys.length);
+  const b = new Uint32Array(keys.length);
+  const score = new Uint16Array(keys.length);
+  let m = 0;
+  for (const key of keys) {
     const i = Math.floor(key / n);
     const j = key - i * n;
-    const s = equalWords(sketches[i]!, sketches[j]!);
+    const s = equalWordsAt(sk, i, j);
     if (s < p.minScore) continue;
-    a.push(i);
-    b.push(j);
-    score.push(s);
+    a[m] = i;
+    b[m] = j;
+    score[m++] = s;
   }
-  return { a: Uint32Array.from(a), b: Uint32Array.from(b), score: Uint16Array.from(score) };
+  return { a: a.slice(0, m), b: b.slice(0, m), score: score.slice(0, m) };
 }

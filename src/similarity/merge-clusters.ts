@@ -9,12 +9,15 @@
  * is greedy graph partitioning: what stays cut is content coded in two super-chunks.
  */
 
-import type { Cluster } from "./cluster.js";
+import { type IndexLists, IndexListsBuilder } from "./index-lists.js";
 import type { CandidateEdges } from "./lsh-candidates.js";
 import { PairMaxHeap } from "./max-heap.js";
 
 /** Sum of the byte lengths of `members`. */
-export function bytesOf(members: readonly number[], lengths: ArrayLike<number>): number {
+export function bytesOf(
+  members: ArrayLike<number> & Iterable<number>,
+  lengths: ArrayLike<number>,
+): number {
   let sum = 0;
   for (const i of members) sum += lengths[i]!;
   return sum;
@@ -26,26 +29,42 @@ function edgeWeight(edges: CandidateEdges, e: number, words: number, lengths: Ar
   return (j / (1 + j)) * (lengths[edges.a[e]!]! + lengths[edges.b[e]!]!);
 }
 
-/** Cluster-to-cluster link weights, one map per cluster. */
+/** Links of one cluster: other cluster → summed weight; absent until the first link. */
+type Links = Map<number, number> | undefined;
+
+/** The links of cluster k, made when it gets its first. */
+function linksOf(adj: Links[], k: number): Map<number, number> {
+  let links = adj[k];
+  if (links === undefined) {
+    links = new Map();
+    adj[k] = links;
+  }
+  return links;
+}
+
+function addLink(adj: Links[], x: number, y: number, w: number): void {
+  const lx = linksOf(adj, x);
+  const ly = linksOf(adj, y);
+  lx.set(y, (lx.get(y) ?? 0) + w);
+  ly.set(x, (ly.get(x) ?? 0) + w);
+}
+
+/** Cluster-to-cluster link weights, a map for each cluster that has links. */
 function linkClusters(
-  clusters: readonly Cluster[],
+  clusters: IndexLists,
   lengths: ArrayLike<number>,
   edges: CandidateEdges,
   words: number,
   fileNext: FileNeighbours | undefined,
-): Map<number, number>[] {
+): Links[] {
   const of = new Uint32Array(lengths.length);
-  clusters.forEach((c, k) => {
-    for (const i of c.members) of[i] = k;
-  });
-  const adj = clusters.map(() => new Map<number, number>());
+  for (let k = 0; k < clusters.count; k++) for (const i of clusters.at(k)) of[i] = k;
+  const adj: Links[] = new Array(clusters.count);
   for (let e = 0; e < edges.a.length; e++) {
     const x = of[edges.a[e]!]!;
     const y = of[edges.b[e]!]!;
     if (x === y) continue;
-    const w = edgeWeight(edges, e, words, lengths);
-    adj[x]!.set(y, (adj[x]!.get(y) ?? 0) + w);
-    adj[y]!.set(x, (adj[y]!.get(x) ?? 0) + w);
+    addLink(adj, x, y, edgeWeight(edges, e, words, lengths));
   }
   if (fileNext !== undefined) linkNeighbours(adj, of, lengths, fileNext);
   return adj;
@@ -59,7 +78,7 @@ export interface FileNeighbours {
 }
 
 function linkNeighbours(
-  adj: Map<number, number>[],
+  adj: Links[],
   of: Uint32Array,
   lengths: ArrayLike<number>,
   fileNext: FileNeighbours,
@@ -69,27 +88,28 @@ function linkNeighbours(
     const x = of[i]!;
     const y = of[i + 1]!;
     if (x === y) continue;
-    const w = fileNext.weightPerByte * (lengths[i]! + lengths[i + 1]!);
-    adj[x]!.set(y, (adj[x]!.get(y) ?? 0) + w);
-    adj[y]!.set(x, (adj[y]!.get(x) ?? 0) + w);
+    addLink(adj, x, y, fileNext.weightPerByte * (lengths[i]! + lengths[i + 1]!));
   }
 }
 
-/** Greedy capped merging over cluster links; state kept per surviving cluster. */
+/**
+ * Greedy capped merging over cluster links; state kept per surviving cluster. A cluster's
+ * group is itself until a merge gives it members.
+ */
 class Merger {
   readonly heap = new PairMaxHeap();
-  readonly groups: number[][];
-  readonly alive: boolean[];
+  readonly groups: (number[] | undefined)[];
+  readonly dead: Uint8Array;
 
   constructor(
-    readonly adj: Map<number, number>[],
-    readonly bytes: number[],
+    readonly adj: Links[],
+    readonly bytes: Float64Array,
     readonly capBytes: number,
   ) {
-    this.groups = bytes.map((_, k) => [k]);
-    this.alive = bytes.map(() => true);
+    this.groups = new Array(bytes.length);
+    this.dead = new Uint8Array(bytes.length);
     adj.forEach((links, x) => {
-      for (const [y, w] of links) if (x < y) this.push(w, x, y);
+      if (links !== undefined) for (const [y, w] of links) if (x < y) this.push(w, x, y);
     });
   }
 
@@ -99,26 +119,33 @@ class Merger {
 
   /** True when the popped entry still carries the current weight of a live link. */
   private current(w: number, x: number, y: number): boolean {
-    return this.alive[x] === true && this.alive[y] === true && this.adj[x]!.get(y) === w;
+    return this.dead[x] === 0 && this.dead[y] === 0 && this.adj[x]?.get(y) === w;
   }
 
   /** Pops links until the heap is empty, merging those still current and within the cap. */
-  run(): number[][] {
+  run(): IndexLists {
     for (let top = this.heap.pop(); top !== undefined; top = this.heap.pop()) {
       const [w, x, y] = top;
       if (!this.current(w, x, y)) continue;
       if (this.bytes[x]! + this.bytes[y]! > this.capBytes) continue;
       this.merge(x, y);
     }
-    return this.groups.filter((_, k) => this.alive[k]);
+    const out = new IndexListsBuilder(this.bytes.length);
+    for (let k = 0; k < this.bytes.length; k++) {
+      if (this.dead[k] === 1) continue;
+      for (const c of this.groups[k] ?? [k]) out.push(c);
+      out.close();
+    }
+    return out.done();
   }
 
   private merge(x: number, y: number): void {
-    const [keep, gone] = this.adj[x]!.size >= this.adj[y]!.size ? [x, y] : [y, x];
-    const into = this.adj[keep]!;
+    const size = (k: number) => this.adj[k]?.size ?? 0;
+    const [keep, gone] = size(x) >= size(y) ? [x, y] : [y, x];
+    const into = linksOf(this.adj, keep);
     into.delete(gone);
     this.bytes[keep]! += this.bytes[gone]!;
-    for (const [z, w] of this.adj[gone]!) {
+    for (const [z, w] of this.adj[gone] ?? []) {
       if (z === keep) continue;
       const nw = (into.get(z) ?? 0) + w;
       into.set(z, nw);
@@ -126,25 +153,29 @@ class Merger {
       this.adj[z]!.set(keep, nw);
       this.push(nw, keep, z); // the old entries of this link are stale now
     }
-    this.adj[gone]!.clear();
-    this.alive[gone] = false;
-    for (const k of this.groups[gone]!) this.groups[keep]!.push(k);
+    this.adj[gone] = undefined;
+    this.dead[gone] = 1;
+    const group = this.groups[keep] ?? [keep];
+    this.groups[keep] = group;
+    for (const k of this.groups[gone] ?? [gone]) group.push(k);
+    this.groups[gone] = undefined;
   }
 }
 
 /**
  * Joins `clusters` into groups of cluster indices, each at most `capBytes` of raw bytes
- * (a cluster larger than capBytes stays alone). Deterministic.
+ * (a cluster larger than capBytes stays alone). Deterministic. Group k lists its clusters.
  */
 export function mergeClusters(
-  clusters: readonly Cluster[],
+  clusters: IndexLists,
   lengths: ArrayLike<number>,
   edges: CandidateEdges,
   words: number,
   capBytes: number,
   fileNext?: FileNeighbours,
-): number[][] {
+): IndexLists {
   const adj = linkClusters(clusters, lengths, edges, words, fileNext);
-  const bytes = clusters.map((c) => bytesOf(c.members, lengths));
+  const bytes = new Float64Array(clusters.count);
+  for (let k = 0; k < clusters.count; k++) bytes[k] = bytesOf(clusters.at(k), lengths);
   return new Merger(adj, bytes, capBytes).run();
 }

@@ -6,6 +6,8 @@
  * `targetBytes` is always alone in its group.
  */
 
+import { IndexLists } from "./index-lists.js";
+
 /** Accumulates items into groups bounded by bytes. */
 class GroupCutter {
   readonly groups: Uint32Array[] = [];
@@ -37,7 +39,7 @@ class GroupCutter {
   }
 }
 
-function runBytes(run: readonly number[], lengths: ArrayLike<number>): number {
+function runBytes(run: Uint32Array, lengths: ArrayLike<number>): number {
   let sum = 0;
   for (const i of run) sum += lengths[i]!;
   return sum;
@@ -48,18 +50,28 @@ function runBytes(run: readonly number[], lengths: ArrayLike<number>): number {
  * @param minFill fraction of targetBytes above which a group is closed rather than a run split.
  */
 export function packRuns(
-  runs: readonly (readonly number[])[],
+  runs: readonly (readonly number[])[] | IndexLists,
   lengths: ArrayLike<number>,
   targetBytes: number,
   minFill: number,
 ): Uint32Array[] {
+  const lists = runs instanceof IndexLists ? runs : IndexLists.from(runs);
   const cut = new GroupCutter(lengths, targetBytes);
-  for (const run of runs) {
+  for (let k = 0; k < lists.count; k++) {
+    const run = lists.at(k);
     const size = runBytes(run, lengths);
     const fits = cut.filled + size <= targetBytes;
     if (!fits && size <= targetBytes && cut.filled >= minFill * targetBytes) cut.close();
     for (const item of run) cut.add(item);
   }
+  cut.close();
+  return cut.groups;
+}
+
+/** Items 0..n-1 in index order, cut every targetBytes: packRuns of one run per item. */
+export function packInOrder(lengths: ArrayLike<number>, targetBytes: number): Uint32Array[] {
+  const cut = new GroupCutter(lengths, targetBytes);
+  for (let i = 0; i < lengths.length; i++) cut.add(i);
   cut.close();
   return cut.groups;
 }

@@ -28,11 +28,17 @@
  */
 
 import { UsageError } from "../errors.js";
-import { clusterCapped } from "./cluster.js";
+import { clusterList } from "./cluster.js";
+import { IndexLists } from "./index-lists.js";
 import { type LayoutParams, layoutGroups } from "./layout.js";
-import { candidateEdges, type LshParams } from "./lsh-candidates.js";
+import {
+  candidateEdgesFlat,
+  type FlatSketches,
+  flattenSketches,
+  type LshParams,
+} from "./lsh-candidates.js";
 import { type FileNeighbours, mergeClusters } from "./merge-clusters.js";
-import { packRuns } from "./pack-groups.js";
+import { packInOrder, packRuns } from "./pack-groups.js";
 
 /** One unique sub-block, as the planner sees it. */
 export interface PlanItem {
@@ -127,60 +133,95 @@ export function planWith(
   tuning: Readonly<SimilarityTuning>,
 ): Uint32Array[] {
   checkOptions(items, opts);
-  const lengths = items.map((it) => it.length);
-  if (opts.order === "path") {
-    return packRuns(
-      lengths.map((_, i) => [i]),
-      lengths,
-      opts.targetBytes,
-      1,
-    );
-  }
-  const runs = similarityRuns(items, lengths, opts.targetBytes, tuning);
-  const groups = packRuns(runs, lengths, opts.targetBytes, tuning.minFill);
-  return tuning.recentFirst ? groups.map((g) => recentFirst(g, items)) : groups;
-}
-
-/**
- * A super-chunk's items most recently used first (by lastUse, then index, both descending):
- * what the newest tree needs sits at the front, so a reader of it inflates only a prefix.
- */
-function recentFirst(group: Uint32Array, items: readonly PlanItem[]): Uint32Array {
-  const rank = (i: number) => items[i]!.lastUse ?? i;
-  return Uint32Array.from(group).sort((a, b) => rank(b) - rank(a) || b - a);
-}
-
-/** The similarity order as runs: one run per planned group, in layout order. */
-function similarityRuns(
-  items: readonly PlanItem[],
-  lengths: readonly number[],
-  targetBytes: number,
-  tuning: Readonly<SimilarityTuning>,
-): number[][] {
-  const words = items[0]?.sketch.length ?? 1;
-  const edges = candidateEdges(
-    items.map((it) => it.sketch),
-    tuning,
-  );
-  const cap = Math.max(1, Math.floor(tuning.clusterCapFraction * targetBytes));
-  const clusters = clusterCapped(lengths, edges, cap);
-  const groups = tuning.merge
-    ? mergeClusters(clusters, lengths, edges, words, targetBytes, fileNeighbours(items, tuning))
-    : clusters.map((_, k) => [k]);
-  return layoutGroups(clusters, groups, tuning);
-}
-
-/** Marks sub-blocks that continue the file of the previous item (walk order). */
-function fileNeighbours(
-  items: readonly PlanItem[],
-  tuning: Readonly<SimilarityTuning>,
-): FileNeighbours | undefined {
-  if (tuning.fileNeighbourWeight <= 0) return undefined;
   const sameFile = new Uint8Array(items.length);
   for (let i = 0; i + 1 < items.length; i++) {
     const a = items[i]!;
     const b = items[i + 1]!;
     if (a.path === b.path && b.fileOffset === a.fileOffset + a.length) sameFile[i] = 1;
   }
-  return { sameFile, weightPerByte: tuning.fileNeighbourWeight };
+  const cols: PlanColumns = {
+    lengths: items.map((it) => it.length),
+    sketches: flattenSketches(items.map((it) => it.sketch)),
+    sameFile,
+    lastUse: items.map((it, i) => it.lastUse ?? i),
+  };
+  return planColumnsWith(cols, opts, tuning);
+}
+
+/**
+ * The plan's input as flat columns, one row per unique sub-block in path order: what pack
+ * holds (a few bytes per sub-block besides the sketch), where PlanItem is an object each.
+ */
+export interface PlanColumns {
+  /** raw length of each item */
+  readonly lengths: ArrayLike<number>;
+  /** min-hash sketches, one per item */
+  readonly sketches: FlatSketches;
+  /** sameFile[i] = 1 when item i + 1 continues, in the same file, where item i ends */
+  readonly sameFile?: Uint8Array;
+  /** walk rank of the last file using each item (see PlanItem.lastUse); default the index */
+  readonly lastUse?: ArrayLike<number>;
+}
+
+/** planSuperChunks over flat columns; the same groups as planSuperChunks of the same items. */
+export function planColumns(cols: PlanColumns, opts: PlanOptions): Uint32Array[] {
+  checkColumns(cols, opts);
+  return planColumnsWith(cols, opts, SIMILARITY_DEFAULTS);
+}
+
+function checkColumns(cols: PlanColumns, opts: PlanOptions): void {
+  checkOptions([], opts);
+  const n = cols.lengths.length;
+  if (cols.sketches.count !== n || cols.sketches.data.length < n * cols.sketches.words)
+    throw new UsageError("E_USAGE", "plan columns of different lengths", { n });
+  for (let i = 0; i < n; i++) {
+    const len = cols.lengths[i]!;
+    if (!Number.isSafeInteger(len) || len < 0)
+      throw new UsageError("E_USAGE", "bad plan item", { index: i, length: len });
+  }
+}
+
+function planColumnsWith(
+  cols: PlanColumns,
+  opts: PlanOptions,
+  tuning: Readonly<SimilarityTuning>,
+): Uint32Array[] {
+  const { lengths } = cols;
+  if (opts.order === "path") return packInOrder(lengths, opts.targetBytes);
+  const runs = similarityRuns(cols, opts.targetBytes, tuning);
+  const groups = packRuns(runs, lengths, opts.targetBytes, tuning.minFill);
+  return tuning.recentFirst ? groups.map((g) => recentFirst(g, cols.lastUse)) : groups;
+}
+
+/**
+ * A super-chunk's items most recently used first (by lastUse, then index, both descending):
+ * what the newest tree needs sits at the front, so a reader of it inflates only a prefix.
+ */
+function recentFirst(group: Uint32Array, lastUse: ArrayLike<number> | undefined): Uint32Array {
+  const rank = (i: number) => lastUse?.[i] ?? i;
+  return Uint32Array.from(group).sort((a, b) => rank(b) - rank(a) || b - a);
+}
+
+/** The similarity order as runs: one run per planned group, in layout order. */
+function similarityRuns(
+  cols: PlanColumns,
+  targetBytes: number,
+  tuning: Readonly<SimilarityTuning>,
+): IndexLists {
+  const { lengths } = cols;
+  const words = cols.sketches.count > 0 ? cols.sketches.words : 1;
+  const edges = candidateEdgesFlat(cols.sketches, tuning);
+  const cap = Math.max(1, Math.floor(tuning.clusterCapFraction * targetBytes));
+  const clusters = clusterList(lengths, edges, cap);
+  const neighbours: FileNeighbours | undefined =
+    tuning.fileNeighbourWeight > 0 && cols.sameFile !== undefined
+      ? { sameFile: cols.sameFile, weightPerByte: tuning.fileNeighbourWeight }
+      : undefined;
+  const groups = tuning.merge
+    ? mergeClusters(clusters, lengths, edges, words, targetBytes, neighbours)
+    : new IndexLists(
+        Uint32Array.from({ length: clusters.count + 1 }, (_, k) => k),
+        Uint32Array.from({ length: clusters.count }, (_, k) => k),
+      );
+  return layoutGroups(clusters, groups, tuning);
 }
