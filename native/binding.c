@@ -5,8 +5,8 @@
  *   invalidate(mount, path) -> boolean   drop the kernel's attrs and pages of path (inval.c)
  *   invalidateBarrier(mount, token) -> boolean   JS hears OP_INVALIDATED(token) once the
  *                                        paths queued before are handed to the kernel
- *   setNoCapabilities(mount, on)         getxattr of security.capability answered ENODATA
- *                                        without JS (ops.c)
+ *   setAbsentXattrs(mount, names[])      getxattr of these names answered ENODATA without
+ *                                        JS (ops.c: capabilities, SELinux, ACLs)
  *   lazyUnmount(mountpoint, cb(errno))   umount2(MNT_DETACH) off the JS thread
  *   UTIME_NOW, UTIME_OMIT
  * The loop runs fuse_loop_mt on a thread of its own; when it ends (unmounted by us or from
@@ -287,7 +287,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "reply", sf_js_reply);
   export_fn(env, exports, "invalidate", sf_js_invalidate);
   export_fn(env, exports, "invalidateBarrier", sf_js_invalidate_barrier);
-  export_fn(env, exports, "setNoCapabilities", sf_js_set_no_caps);
+  export_fn(env, exports, "setAbsentXattrs", sf_js_set_absent_xattrs);
   export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
   export_int(env, exports, "UTIME_NOW", UTIME_NOW);
   export_int(env, exports, "UTIME_OMIT", UTIME_OMIT);

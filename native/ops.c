@@ -232,9 +232,18 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
   r.n[0] = flags;
   return sf_send(cur(), &r);
 }
+/* Names JS may declare absent from every file (setAbsentXattrs): asked for often, rarely set. */
+static const char *const sf_absent_names[] = {
+    "security.capability", "security.selinux", "system.posix_acl_access",
+    "system.posix_acl_default"};
+#define SF_ABSENT_COUNT (sizeof sf_absent_names / sizeof sf_absent_names[0])
+
 static int op_getxattr(const char *path, const char *name, char *value, size_t size) {
   sf_mount *m = cur();
-  if (m->no_caps && strcmp(name, "security.capability") == 0) return -ENODATA;
+  unsigned absent = m->absent;
+  for (unsigned i = 0; absent != 0 && i < SF_ABSENT_COUNT; i++) {
+    if ((absent & (1u << i)) && strcmp(name, sf_absent_names[i]) == 0) return -ENODATA;
+  }
   REQ(OP_GETXATTR);
   r.path2 = name;
   r.buf = value;
@@ -242,20 +251,36 @@ static int op_getxattr(const char *path, const char *name, char *value, size_t s
   return sf_send(m, &r);
 }
 
-/* setNoCapabilities(mount, on): whether getxattr of security.capability answers ENODATA
- * without asking JS (JS turns it off before it stores such an xattr). */
-napi_value sf_js_set_no_caps(napi_env env, napi_callback_info info) {
+/* setAbsentXattrs(mount, names[]): the xattrs no file holds (of sf_absent_names; others are
+ * ignored), answered ENODATA without JS from now on; JS calls it again, without a name, before
+ * it stores an xattr of that name. */
+napi_value sf_js_set_absent_xattrs(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   void *ext = NULL;
-  bool on = false;
+  uint32_t n = 0;
+  bool is_array = false;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 2 || napi_get_value_external(env, argv[0], &ext) != napi_ok ||
-      napi_get_value_bool(env, argv[1], &on) != napi_ok) {
-    napi_throw_type_error(env, NULL, "setNoCapabilities(mount, on)");
+      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "setAbsentXattrs(mount, names)");
     return NULL;
   }
-  ((sf_mount *)ext)->no_caps = on ? 1 : 0;
+  napi_get_array_length(env, argv[1], &n);
+  unsigned mask = 0;
+  for (uint32_t j = 0; j < n; j++) {
+    napi_value v;
+    char name[64];
+    size_t len = 0;
+    if (napi_get_element(env, argv[1], j, &v) != napi_ok ||
+        napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) {
+      continue;
+    }
+    for (unsigned i = 0; i < SF_ABSENT_COUNT; i++) {
+      if (strcmp(name, sf_absent_names[i]) == 0) mask |= 1u << i;
+    }
+  }
+  ((sf_mount *)ext)->absent = mask;
   __sync_synchronize();
   return NULL;
 }

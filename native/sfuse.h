@@ -118,9 +118,10 @@ typedef struct sf_mount {
   sf_inval *inval_head, **inval_tail;
   int inval_stop;
   uint64_t invalidated; /* paths handed to fuse_invalidate_path (for tests) */
-  /* 1: no file holds a security.capability xattr (JS says so), so the getxattr the kernel
-   * sends before every write (its kill-privileges check) is answered here, not by JS */
-  volatile int no_caps;
+  /* bit i set: no file holds the xattr sf_absent_names[i] (JS says so), so a getxattr of it
+   * (the kernel's kill-privileges check before every write, `ls -l` asking for ACLs and
+   * SELinux labels) is answered ENODATA here, without a round trip to JS */
+  volatile unsigned absent;
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */
@@ -135,7 +136,7 @@ typedef struct sf_mount {
 
 /* ops.c */
 void sf_fill_operations(struct fuse_operations *ops, const uint8_t *wanted);
-napi_value sf_js_set_no_caps(napi_env env, napi_callback_info info);
+napi_value sf_js_set_absent_xattrs(napi_env env, napi_callback_info info);
 
 /* inval.c */
 void sf_inval_start(sf_mount *m);

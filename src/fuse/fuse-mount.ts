@@ -22,6 +22,7 @@ import { readdir, realpath, stat } from "node:fs/promises";
 import { IoError, NotFoundError, UsageError } from "../errors.js";
 import type { FsView } from "../reader/fs-view.js";
 import type { WritableStore } from "../writer/index.js";
+import { absentXattrs } from "./absent-xattrs.js";
 import { errnoFor } from "./errno.js";
 import { FuseOps } from "./fuse-ops.js";
 import { type FuseOptionParams, fuseOptionList, type MountMode } from "./fuse-options.js";
@@ -104,8 +105,15 @@ export async function checkMountpoint(mountpoint: string, allowNonEmpty = false)
  * await m.unmount();
  */
 export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions) {
-  const ops = new FuseOps(view, { log: opts.log, kernelCache: opts.kernelCache !== false });
-  return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only");
+  const kernelCache = opts.kernelCache !== false;
+  const ops = new FuseOps(view, { log: opts.log, kernelCache });
+  // a store that never changes under the mount: the xattrs none of its files has are
+  // answered by the binding (absent-xattrs.ts)
+  const anyNamed = kernelCache ? view.anyXattrNamed?.bind(view) : undefined;
+  const onMounted = (m: NativeMount) => {
+    if (anyNamed !== undefined) m.setAbsentXattrs(absentXattrs(anyNamed));
+  };
+  return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only", onMounted);
 }
 
 /**

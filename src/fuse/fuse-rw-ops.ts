@@ -17,6 +17,7 @@ import { constants as fsc } from "node:fs";
 import type { InodeAttr } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { TimeSpec, WritableStore } from "../writer/index.js";
+import { absentXattrs } from "./absent-xattrs.js";
 import { ErrnoError } from "./errno.js";
 import { nulList, O_ACCMODE } from "./fuse-ops.js";
 import { RwReads, TREE_CHANGE_OPS } from "./fuse-rw-reads.js";
@@ -46,7 +47,6 @@ const FALLOC_PLAIN = 0;
 const POSIX_ACL_PREFIX = "system.posix_acl_";
 
 const SET_ID_BITS = 0o6000;
-const CAPABILITY_XATTR = Buffer.from("security.capability");
 
 /** `v` once `wait` (if any) is over. */
 function after<T>(wait: Promise<void> | undefined, v: T): T | Promise<T> {
@@ -73,7 +73,9 @@ export class FuseRwOps {
   /** open handle → its inode (for fgetattr and fallocate) */
   readonly #handles = new Map<number, InodeId>();
   readonly #reads: RwReads;
-  #mount: Partial<Pick<NativeMount, "setNoCapabilities">> | undefined;
+  #mount: Partial<Pick<NativeMount, "setAbsentXattrs">> | undefined;
+  /** xattr names no file has, answered by the binding (absent-xattrs.ts) */
+  #absent = new Set<string>();
   readonly #cache: KernelCache;
 
   constructor(store: WritableStore, opts: OpLogOptions) {
@@ -85,12 +87,14 @@ export class FuseRwOps {
 
   /**
    * The mount serving these ops: other names of a changed hard-linked file get invalidated,
-   * and while no file has file capabilities the binding answers the kernel's check for them.
+   * and the binding answers getxattr of the names no file has (the kernel's check for file
+   * capabilities before every write, `ls -l` asking for ACLs and labels).
    */
-  attach(mount: Invalidator & Partial<Pick<NativeMount, "setNoCapabilities">>): void {
+  attach(mount: Invalidator & Partial<Pick<NativeMount, "setAbsentXattrs">>): void {
     this.#cache.attach(mount);
     this.#mount = mount;
-    mount.setNoCapabilities?.(!this.#s.anyXattrNamed(CAPABILITY_XATTR));
+    this.#absent = new Set(absentXattrs((n) => this.#s.anyXattrNamed(n)));
+    mount.setAbsentXattrs?.([...this.#absent]);
   }
 
   /** Paths handed to the kernel for invalidation so far. */
@@ -159,7 +163,7 @@ export class FuseRwOps {
       setxattr: (p, name, value, flags) => {
         if (name.startsWith(POSIX_ACL_PREFIX)) throw new ErrnoError("EOPNOTSUPP", "no ACLs");
         const ino = this.#ino(p);
-        if (CAPABILITY_XATTR.equals(Buffer.from(name))) this.#mount?.setNoCapabilities?.(false);
+        if (this.#absent.delete(name)) this.#mount?.setAbsentXattrs?.([...this.#absent]);
         s.setxattr(ino, Buffer.from(name), Buffer.from(value), flags);
         return this.#changedVia(p, ino);
       },

@@ -94,8 +94,8 @@ export interface NativeAddon {
   /** queues a barrier: OP_INVALIDATED(token) comes once the paths queued before are done */
   invalidateBarrier(m: MountHandle, token: number): boolean;
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
-  /** on: getxattr of security.capability answers ENODATA in the binding, without JS */
-  setNoCapabilities(m: MountHandle, on: boolean): void;
+  /** getxattr of these names (of absent-xattrs.ts) answers ENODATA in the binding, without JS */
+  setAbsentXattrs?(m: MountHandle, names: readonly string[]): void;
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
   /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */

@@ -128,8 +128,10 @@ class LiveMount implements NativeMount {
     return this.stats.report();
   }
 
-  setNoCapabilities(on: boolean): void {
-    if (this.handle !== undefined && !this.ended) this.addon.setNoCapabilities(this.handle, on);
+  setAbsentXattrs(names: readonly string[]): void {
+    if (this.handle === undefined || this.ended) return;
+    // a binding built before it existed answers them through JS, as before
+    this.addon.setAbsentXattrs?.(this.handle, names);
   }
 
   invalidate(path: Buffer | string): boolean {

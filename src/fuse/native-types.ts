@@ -185,11 +185,10 @@ export interface NativeMount {
   /** the requests served so far, by op (op-stats.ts) */
   opStats(): OpStatsReport;
   /**
-   * Tells the binding that no file has a `security.capability` xattr (on), so it answers the
-   * getxattr the kernel sends before every write (its check for privileges to kill) with
-   * ENODATA itself; turn it off before storing such an xattr.
+   * Tells the binding which xattrs no file has (of absent-xattrs.ts), so it answers a getxattr
+   * of them with ENODATA itself; call it again without a name before storing that name.
    */
-  setNoCapabilities(on: boolean): void;
+  setAbsentXattrs(names: readonly string[]): void;
   /**
    * Resolves once every path given to `invalidate` before this call has been handed to the
    * kernel (at once when the mount has ended). A handler may await it before answering, so

@@ -61,6 +61,8 @@ export interface FsView {
   /** Extended attributes. */
   listxattr(ino: InodeId): Buffer[];
   getxattr(ino: InodeId, name: Buffer): Buffer | undefined;
+  /** Whether any inode has an xattr named `name` (optional: a view that cannot say cheaply). */
+  anyXattrNamed?(name: Buffer): boolean;
   usage(): FsUsage;
   /**
    * Hint from a sequential reader that [offset, offset+length) was just read:

@@ -195,6 +195,10 @@ export class StoreReader implements FsView {
     );
   }
 
+  anyXattrNamed(name: Buffer): boolean {
+    return this.meta.anyXattrNamed(name);
+  }
+
   getxattr(ino: InodeId, name: Buffer): Buffer | undefined {
     if (name.equals(INFO_XATTR)) return infoXattr(this.meta, ino);
     return this.meta.getXattr(ino, name);

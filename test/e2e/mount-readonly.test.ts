@@ -5,10 +5,12 @@
  * database is packed (as pack leaves it) or plain (as a read-write mount leaves it).
  * `-w` opts in to writing; `--read-only` is still accepted.
  */
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import * as assert from "uvu/assert";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { runCli } from "../../src/cli/main.js";
@@ -18,6 +20,7 @@ import { isMounted, mountDir, serveStoreCli } from "../helpers/mount.js";
 import { suiteNeeding } from "../helpers/services.js";
 
 const { test, t, teardown } = suiteNeeding("mount-readonly", ["fuse"]);
+const run = promisify(execFile);
 
 const mounted: string[] = [];
 teardown(async () => {
@@ -140,6 +143,18 @@ t(
     const served = await serveStoreCli(store, mnt, ["--op-stats"]);
     const bytes = (await fsp.readFile(path.join(mnt, "b", "c.bin"))).length;
     assert.is((await fsp.readFile(path.join(mnt, "a.txt"), "utf8")).length, 18_000);
+    // ls -l asks each entry for its SELinux label and ACL: answered by the binding (the
+    // store has none), while the store's own xattr still comes from the server
+    const py = [
+      "import os,sys",
+      "p=sys.argv[1]",
+      "for n in ('security.selinux','system.posix_acl_access','security.capability'):",
+      "  try:\n    os.getxattr(p,n)\n  except OSError as e:\n    print(e.errno)",
+      "print(len(os.getxattr(p,'user.superchunk.info'))>0)",
+    ].join("\n");
+    const { stdout } = await run("python3", ["-c", py, path.join(mnt, "a.txt")]);
+    assert.equal(stdout.trim().split("\n"), ["61", "61", "61", "True"]);
+    await run("ls", ["-lR", mnt]);
     process.kill(served.pid, "SIGINT");
     assert.is(await served.exited, 0, served.stderr());
     const err = served.stderr();
@@ -156,6 +171,9 @@ t(
       `one open request: ${open}`,
     );
     assert.not.ok(/^ +release /m.test(err), "no release requests");
+    const xattrs = err.split("\n").find((l) => /^ +getxattr /.test(l));
+    // only the info xattr reached the server: no ENODATA answer came from it
+    assert.ok(xattrs !== undefined && xattrs.trim().split(/ +/)[2] === "0", `${xattrs}`);
     assert.match(err, /working set: \d+ hits, \d+ misses .* \d+ loads/);
   },
 );
