@@ -41,7 +41,7 @@ export class OpStats {
   #first = -1;
   #last = -1;
 
-  /** A request of op `code` was handed over; returns its start time for `end`. */
+  /** A request was handed over: counts it in flight; returns its start time for `end`. */
   begin(): number {
     const now = performance.now();
     if (this.#first < 0) this.#first = now;
