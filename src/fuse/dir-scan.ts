@@ -109,6 +109,20 @@ export class DirScan {
     return out;
   }
 
+  /**
+   * `opened`, with the directory given by `dir()`, the files worth loading handed to
+   * `prefetch`. A hint only: what resolving, listing or prefetching throws is dropped (the
+   * reads themselves report real trouble).
+   */
+  hint(dir: () => InodeId, ino: InodeId, prefetch: (files: InodeId[]) => void): void {
+    try {
+      const files = this.opened(dir(), ino);
+      if (files !== undefined) prefetch(files);
+    } catch {
+      // a hint only
+    }
+  }
+
   /** Position of the first regular file among the entries of `st`, or -1. */
   #firstFile(st: DirState): number {
     if (st.firstFile === undefined) {

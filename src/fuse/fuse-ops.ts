@@ -193,13 +193,13 @@ export class FuseOps {
 
   /** Tells the view what this open (and a directory walk it continues) is about to read. */
   #hintOpen(path: Buffer, ino: InodeId): void {
-    if (this.#view.prefetchFiles === undefined) return;
-    try {
-      const files = this.#scan.opened(this.#paths.parentOf(path), ino);
-      if (files !== undefined) this.#view.prefetchFiles(files);
-    } catch {
-      // a hint only: the reads themselves report real trouble
-    }
+    const view = this.#view;
+    if (view.prefetchFiles === undefined) return;
+    this.#scan.hint(
+      () => this.#paths.parentOf(path),
+      ino,
+      (files) => view.prefetchFiles!(files),
+    );
   }
 
   /** Reads into the kernel's buffer; synchronous when the view has the data at hand. */
@@ -233,12 +233,9 @@ export class FuseOps {
 
   /** Feeds the handle's read pattern; a streaming reader gets a prefetch hint. */
   #afterRead(file: OpenFile, ino: InodeId, pos: number, n: number): number {
-    if (file.pattern.observe(pos, n) && this.#view.prefetchAfter !== undefined) {
-      try {
-        this.#view.prefetchAfter(ino, pos, n);
-      } catch {
-        // a hint only
-      }
+    const view = this.#view;
+    if (view.prefetchAfter !== undefined) {
+      file.pattern.observeThen(pos, n, () => view.prefetchAfter!(ino, pos, n));
     }
     return n;
   }

@@ -49,12 +49,12 @@ export class RwReads {
 
   /** `ino` was opened for reading by the name `p`: what it and a walk it continues will read. */
   opened(p: Buffer, ino: InodeId): void {
-    try {
-      const files = this.#scan.opened(this.#s.parentOf(p).parent, ino);
-      if (files !== undefined) this.#s.prefetchFiles(files);
-    } catch {
-      // a hint only: the reads themselves report real trouble
-    }
+    const s = this.#s;
+    this.#scan.hint(
+      () => s.parentOf(p).parent,
+      ino,
+      (files) => s.prefetchFiles(files),
+    );
   }
 
   /** Reads handle `fh` of `ino`; synchronous when the store has the data at hand. */
@@ -76,13 +76,9 @@ export class RwReads {
       pattern = new ReadPattern();
       this.#patterns.set(fh, pattern);
     }
-    if (pattern.observe(pos, n) && ino !== undefined) {
-      try {
-        this.#s.prefetchAfter(ino, pos, n);
-      } catch {
-        // a hint only
-      }
-    }
+    pattern.observeThen(pos, n, () => {
+      if (ino !== undefined) this.#s.prefetchAfter(ino, pos, n);
+    });
     return n;
   }
 }

@@ -53,4 +53,17 @@ export class ReadPattern {
     this.#nextHintAt = end + this.#every;
     return true;
   }
+
+  /**
+   * `observe`, then `hint()` when it says so. A hint only: what it throws is dropped (the
+   * reads themselves report real trouble).
+   */
+  observeThen(offset: number, length: number, hint: () => void): void {
+    if (!this.observe(offset, length)) return;
+    try {
+      hint();
+    } catch {
+      // a hint only
+    }
+  }
 }
