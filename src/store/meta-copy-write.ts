@@ -8,7 +8,6 @@
  * A crash before (3) ends leaves the database at g and the copy at g − 1 (a lagging copy,
  * still whole); never a store without a whole copy once it had one.
  */
-import * as fs from "node:fs";
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { CorruptError, EngineError } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
@@ -16,18 +15,15 @@ import {
   decodeMetaCopy,
   encodeMetaCopy,
   encodeMetaCopyFromFrame,
+  encodePart,
   isMetaCopyKey,
   META_COPY_GENERATION_KEY,
+  META_COPY_PART_BYTES,
   META_COPY_PREFIX,
   metaCopyKey,
   parseMetaCopyKey,
 } from "./meta-copy.js";
-import {
-  decodePackedDatabase,
-  encodePackedDatabase,
-  packDatabaseFile,
-  packedPayload,
-} from "./packed-db.js";
+import { decodePackedDatabase, packDatabaseFileByParts, packedPayload } from "./packed-db.js";
 
 /** What a copy commit wrote. */
 export interface MetaCopyWritten {
@@ -135,19 +131,28 @@ export async function findNewestCopy(blobs: BlobStore, label: string): Promise<F
 
 /**
  * Packs the closed database file `dbFile` (packed-db.ts) after writing its copy, generation
- * `generation` (the `meta_copy` key the file holds), into `blobs` from the same zstd frame:
- * pack compresses its database once. Answers the bytes of both (packed database + copy).
+ * `generation` (the `meta_copy` key the file holds), into `blobs` from the same zstd frames:
+ * pack compresses its database once, one part of the image at a time (never whole), and
+ * each part's frame serves both the copy's part and the packed database's payload. Answers
+ * the bytes of both (packed database + copy).
  */
 export async function packDatabaseWithCopy(
   dbFile: string,
   generation: number,
   blobs: BlobStore,
 ): Promise<number> {
-  const raw = fs.readFileSync(dbFile);
-  const packed = encodePackedDatabase(raw);
-  const files = encodeMetaCopyFromFrame(raw, packedPayload(packed), 19);
-  const copy = await putMetaCopy(blobs, generation, files);
-  return packDatabaseFile(dbFile, packed) + copy.bytes;
+  let copyBytes = 0;
+  const packedBytes = await packDatabaseFileByParts(
+    dbFile,
+    META_COPY_PART_BYTES,
+    async (raw, frame, index) => {
+      const file = encodePart(raw, frame);
+      await blobs.put(metaCopyKey(generation, index), file);
+      copyBytes += file.length;
+    },
+  );
+  await dropCopiesBefore(blobs, generation);
+  return packedBytes + copyBytes;
 }
 
 /**

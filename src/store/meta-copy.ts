@@ -52,7 +52,7 @@ export function compressCopyPart(part: Buffer): Buffer {
 }
 
 /** One metadata super-chunk file, from its raw part and its stored payload (codec zstd or none). */
-function encodePart(raw: Buffer, zstdFrame: Buffer | undefined): Buffer {
+export function encodePart(raw: Buffer, zstdFrame: Buffer | undefined): Buffer {
   const zstd = zstdFrame !== undefined && zstdFrame.length < raw.length;
   const payload = zstd ? zstdFrame : raw;
   const header = encodeHeader({

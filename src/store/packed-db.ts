@@ -13,7 +13,8 @@
  *   8  8  raw bytes (the SQLite image)
  *  16  4  crc32 of the raw bytes
  *  20  4  crc32 of the payload
- *  24  …  zstd frame of the raw bytes
+ *  24  …  zstd frames of the raw bytes, one or more, concatenated (a decoder reads them
+ *           as one stream; pack writes one frame per part of the image)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -46,19 +47,95 @@ export function packDatabaseFile(
   return packed.length;
 }
 
+/** Hands over one part of the image and its zstd frame, in order (the metadata copy). */
+export type PackedPartSink = (raw: Buffer, frame: Buffer, index: number) => Promise<void>;
+
+/**
+ * Packs `dbFile` into `dbFile.zst` part by part: at most `partBytes` of the image is read at a
+ * time and compressed (level 19) into a frame of its own, which goes to `onPart` and is
+ * appended to the payload, so neither the image nor its packed form is ever held whole. The
+ * file is written to a temporary sibling, synced and renamed, then `dbFile` is removed (as
+ * packDatabaseFile does). Returns the packed size.
+ */
+export async function packDatabaseFileByParts(
+  dbFile: string,
+  partBytes: number,
+  onPart: PackedPartSink,
+): Promise<number> {
+  const out = `${dbFile}${PACKED_DB_SUFFIX}`;
+  const tmp = `${out}.tmp-${process.pid}`;
+  const zstd = getCodec("zstd");
+  let src: number | undefined;
+  let dst: number | undefined;
+  try {
+    src = fs.openSync(dbFile, "r");
+    dst = fs.openSync(tmp, "w", 0o644);
+    const part = Buffer.allocUnsafe(partBytes);
+    let rawBytes = 0;
+    let rawCrc = 0;
+    let payloadCrc = 0;
+    let at = HEADER_BYTES;
+    for (let index = 0; ; index++) {
+      const n = readFull(src, part, rawBytes);
+      if (n === 0 && index > 0) break;
+      const raw = part.subarray(0, n);
+      const frame = zstd.compress(raw, LEVEL) as Buffer;
+      rawCrc = crc32(raw, rawCrc);
+      payloadCrc = crc32(frame, payloadCrc);
+      rawBytes += n;
+      await onPart(raw, frame, index);
+      fs.writeSync(dst, frame, 0, frame.length, at);
+      at += frame.length;
+      if (n < partBytes) break;
+    }
+    fs.writeSync(dst, packedHeader(rawBytes, rawCrc, payloadCrc), 0, HEADER_BYTES, 0);
+    fs.fsyncSync(dst);
+    fs.closeSync(dst);
+    dst = undefined;
+    fs.renameSync(tmp, out);
+    fs.closeSync(src);
+    src = undefined;
+    fs.rmSync(dbFile);
+    for (const side of ["-wal", "-shm"]) fs.rmSync(`${dbFile}${side}`, { force: true });
+    fsyncDirSync(path.dirname(dbFile));
+    return at;
+  } catch (err) {
+    if (dst !== undefined) fs.closeSync(dst);
+    fs.rmSync(tmp, { force: true });
+    throw wrapFsError(err, dbFile, "pack database");
+  } finally {
+    if (src !== undefined) fs.closeSync(src);
+  }
+}
+
+/** Reads until `buf` is full or the file ends; the bytes read. */
+function readFull(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+function packedHeader(rawBytes: number, rawCrc: number, payloadCrc: number): Buffer {
+  const head = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(head, 0);
+  head.writeUInt16LE(VERSION, 4);
+  head.writeBigUInt64LE(BigInt(rawBytes), 8);
+  head.writeUInt32LE(rawCrc, 16);
+  head.writeUInt32LE(payloadCrc, 20);
+  return head;
+}
+
 /**
  * The packed form (header + zstd frame) of a raw SQLite image; `level` 19 by default (a
  * writer publishing while it serves uses a faster one).
  */
 export function encodePackedDatabase(raw: Buffer, level = LEVEL): Buffer {
   const payload = getCodec("zstd").compress(raw, level) as Buffer;
-  const head = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(head, 0);
-  head.writeUInt16LE(VERSION, 4);
-  head.writeBigUInt64LE(BigInt(raw.length), 8);
-  head.writeUInt32LE(crc32(raw), 16);
-  head.writeUInt32LE(crc32(payload), 20);
-  return Buffer.concat([head, payload]);
+  return Buffer.concat([packedHeader(raw.length, crc32(raw), crc32(payload)), payload]);
 }
 
 /** The zstd frame inside a packed database (its payload). */

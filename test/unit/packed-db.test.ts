@@ -4,7 +4,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { isCode } from "../../src/errors.js";
 import { packTree } from "../../src/pack/pack.js";
-import { readPackedDatabase } from "../../src/store/packed-db.js";
+import { MemoryBlobStore } from "../../src/blobstore/memory-blob-store.js";
+import { metaCopyKey } from "../../src/store/meta-copy.js";
+import { packDatabaseFileByParts, readPackedDatabase } from "../../src/store/packed-db.js";
 import { openStore } from "../../src/store/store-layout.js";
 import { cleanupTmp, tmpDir } from "../helpers/tree.js";
 
@@ -56,6 +58,38 @@ test("packed-db - a flipped byte or a truncation is E_CORRUPT", async () => {
       assert.ok(isCode(e, "E_CORRUPT"), String(e));
     }
   }
+});
+
+test("packed-db - packed part by part: one frame per part, read back as one image", async () => {
+  const dir = tmpDir("pdb-parts");
+  const db = path.join(dir, "image.db");
+  // 10 parts of 1000 bytes and a short one; some runs repeat, so frames are smaller than parts
+  const image = Buffer.alloc(10_300);
+  for (let i = 0; i < image.length; i++) image[i] = (i * 7919) % 251 ^ (i >> 9);
+  fs.writeFileSync(db, image);
+  const blobs = new MemoryBlobStore();
+  const seen: number[] = [];
+  const bytes = await packDatabaseFileByParts(db, 1000, async (raw, frame, index) => {
+    seen.push(index);
+    assert.is(raw.length, index < 10 ? 1000 : 300);
+    await blobs.put(metaCopyKey(1, index), Buffer.concat([frame]));
+  });
+  assert.equal(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.not.ok(fs.existsSync(db), "the plain file is gone");
+  assert.is(fs.statSync(`${db}.zst`).size, bytes);
+  assert.ok(readPackedDatabase(`${db}.zst`).equals(image), "the frames inflate as one stream");
+});
+
+test("packed-db - an empty image packs into one empty frame", async () => {
+  const dir = tmpDir("pdb-copy");
+  const db = path.join(dir, "image.db");
+  fs.writeFileSync(db, Buffer.alloc(0));
+  await packDatabaseFileByParts(db, 1000, async (raw, frame, index) => {
+    assert.is(index, 0);
+    assert.is(raw.length, 0);
+    assert.ok(frame.length > 0, "an empty image is still one frame");
+  });
+  assert.is(readPackedDatabase(`${db}.zst`).length, 0);
 });
 
 test.run();
