@@ -7,10 +7,7 @@
  *                                        paths queued before are handed to the kernel
  *   setAbsentXattrs(mount, names[])      getxattr of these names answered ENODATA without
  *                                        JS (ops.c: capabilities, SELinux, ACLs)
- *   setListingCache(mount, bytes)        keep listings by path, up to `bytes`, and serve
- *                                        readdir from them without JS (listing.c; 0: off)
- *   listingCacheStats(mount) -> {budget, bytes, listings, entries, peakBytes, peakEntries,
- *                                hits, misses, evictions}
+ *   setListingCache(mount, bytes), listingCacheStats(mount)   readdir without JS (listing.c)
  *   lazyUnmount(mountpoint, cb(errno))   umount2(MNT_DETACH) off the JS thread
  *   UTIME_NOW, UTIME_OMIT
  * The loop runs fuse_loop_mt on a thread of its own; when it ends (unmounted by us or from
