@@ -6,6 +6,7 @@
         "native/binding.c",
         "native/dispatch.c",
         "native/inval.c",
+        "native/listing.c",
         "native/ops.c",
         "native/reply.c"
       ],

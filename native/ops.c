@@ -185,20 +185,35 @@ static int op_opendir(const char *path, struct fuse_file_info *fi) {
 }
 /* Offset 0 (open, rewinddir) fetches the listing from JS; every call then feeds libfuse from
  * `off` in offset mode until its buffer is full. With FUSE_READDIR_PLUS and stats from JS the
- * entries carry their attributes (readdirplus), so the kernel needs no lookup per entry. */
+ * entries carry their attributes (readdirplus), so the kernel needs no lookup per entry. With
+ * the listing cache on (the tree cannot change), a listing kept for the path is served
+ * instead of asking JS, a listing JS gives is kept, and a rewind reuses the handle's own. */
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
                       struct fuse_file_info *fi, enum fuse_readdir_flags flags) {
+  sf_mount *m = cur();
   sf_dir *d = dir_of(fi);
-  if (off == 0 || d->names == NULL) {
-    REQ(OP_READDIR);
-    r.fh = d->fh;
-    r.dir = d;
-    int res = sf_send(cur(), &r);
-    if (res < 0) return res;
+  int caching = path != NULL && __atomic_load_n(&m->listings.budget, __ATOMIC_ACQUIRE) > 0;
+  if (d->list == NULL || (off == 0 && !caching)) {
+    sf_listing *kept = caching ? sf_lc_get(&m->listings, path) : NULL;
+    if (kept != NULL) {
+      sf_dir_clear(d);
+      d->list = kept;
+    } else {
+      REQ(OP_READDIR);
+      r.fh = d->fh;
+      r.dir = d;
+      int res = sf_send(m, &r);
+      if (res < 0) return res;
+      if (d->list == NULL) return -EIO;
+      if (caching) sf_lc_put(&m->listings, d->list);
+    }
   }
-  int plus = (flags & FUSE_READDIR_PLUS) && d->st != NULL;
-  for (uint32_t i = (uint32_t)off; i < d->n; i++) {
-    if (filler(buf, d->names[i], d->st ? &d->st[i] : NULL, (off_t)i + 1,
+  const sf_listing *l = d->list;
+  int plus = (flags & FUSE_READDIR_PLUS) && l->st != NULL;
+  struct stat st;
+  for (uint32_t i = (uint32_t)off; i < l->n; i++) {
+    if (l->st != NULL) sf_cstat_to_stat(&l->st[i], &st);
+    if (filler(buf, l->names + l->off[i], l->st != NULL ? &st : NULL, (off_t)i + 1,
                plus ? FUSE_FILL_DIR_PLUS : 0) != 0)
       break;
   }

@@ -82,39 +82,85 @@ static int copy_name(napi_env env, napi_value v, char *dst, size_t cap) {
 }
 
 void sf_dir_clear(sf_dir *d) {
-  for (uint32_t i = 0; i < d->n; i++) free(d->names[i]);
-  free(d->names);
-  free(d->st);
-  d->names = NULL;
-  d->st = NULL;
-  d->n = 0;
+  sf_listing_unref(d->list);
+  d->list = NULL;
 }
 
-/* The whole listing into the request's sf_dir; the FUSE thread then feeds libfuse from it. */
-static int decode_readdir(napi_env env, sf_req *r, napi_value names, napi_value stats) {
-  bool is = false;
-  uint32_t n;
-  size_t nst = 0;
+static void fill_cstat(sf_cstat *c, const double *d) {
+  c->ino = (uint64_t)d[ST_INO];
+  c->mode = (uint32_t)d[ST_MODE];
+  c->nlink = (uint32_t)d[ST_NLINK];
+  c->uid = (uint32_t)d[ST_UID];
+  c->gid = (uint32_t)d[ST_GID];
+  c->rdev = (uint64_t)d[ST_RDEV];
+  c->size = (uint64_t)d[ST_SIZE];
+  c->blocks = (uint64_t)d[ST_BLOCKS];
+  c->blksize = (uint32_t)d[ST_BLKSIZE];
+  c->atime_s = (int64_t)d[ST_ATIME_S];
+  c->atime_ns = (uint32_t)d[ST_ATIME_NS];
+  c->mtime_s = (int64_t)d[ST_MTIME_S];
+  c->mtime_ns = (uint32_t)d[ST_MTIME_NS];
+  c->ctime_s = (int64_t)d[ST_CTIME_S];
+  c->ctime_ns = (uint32_t)d[ST_CTIME_NS];
+}
+
+/* The names of a readdir answer back to back, each NUL-terminated, with their offsets. */
+typedef struct name_run {
+  char *bytes;
+  size_t len, cap;
+  uint32_t *off;
+} name_run;
+
+static int collect_names(napi_env env, napi_value names, uint32_t n, name_run *run) {
   char name[1024];
-  sf_dir *d = r->dir;
-  if (napi_is_array(env, names, &is) != napi_ok || !is) return -EIO;
-  napi_get_array_length(env, names, &n);
-  const double *st = f64_array(env, stats, 0, &nst);
-  if (st != NULL && nst < (size_t)n * ST_FIELDS) st = NULL;
-  sf_dir_clear(d);
-  d->names = calloc(n ? n : 1, sizeof *d->names);
-  if (st != NULL) d->st = malloc((n ? n : 1) * sizeof *d->st);
-  if (d->names == NULL || (st != NULL && d->st == NULL)) return -ENOMEM;
+  run->off = malloc(((size_t)n + 1) * sizeof *run->off);
+  if (run->off == NULL) return -ENOMEM;
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     if (napi_get_element(env, names, i, &v) != napi_ok) return -EIO;
     if (copy_name(env, v, name, sizeof name) != 0) return -EIO;
-    d->names[i] = strdup(name);
-    d->n = i + 1;
-    if (d->names[i] == NULL) return -ENOMEM;
-    if (st != NULL) fill_stat(&d->st[i], st + (size_t)i * ST_FIELDS);
+    size_t len = strlen(name) + 1;
+    if (run->len + len > run->cap) {
+      size_t cap = run->cap ? run->cap * 2 : 4096;
+      while (cap < run->len + len) cap *= 2;
+      char *b = realloc(run->bytes, cap);
+      if (b == NULL) return -ENOMEM;
+      run->bytes = b;
+      run->cap = cap;
+    }
+    run->off[i] = (uint32_t)run->len;
+    memcpy(run->bytes + run->len, name, len);
+    run->len += len;
   }
+  run->off[n] = (uint32_t)run->len;
   return 0;
+}
+
+/* The whole listing, as one sf_listing, into the request's sf_dir; the FUSE thread then feeds
+ * libfuse from it (and may keep it in the mount's listing cache). */
+static int decode_readdir(napi_env env, sf_req *r, napi_value names, napi_value stats) {
+  bool is = false;
+  uint32_t n;
+  size_t nst = 0;
+  if (napi_is_array(env, names, &is) != napi_ok || !is) return -EIO;
+  napi_get_array_length(env, names, &n);
+  const double *st = f64_array(env, stats, 0, &nst);
+  if (st != NULL && nst < (size_t)n * ST_FIELDS) st = NULL;
+  name_run run = {0};
+  int res = collect_names(env, names, n, &run);
+  sf_listing *l = NULL;
+  if (res == 0) l = sf_listing_new(n, st != NULL, run.len, r->path ? r->path : "");
+  if (res == 0 && l == NULL) res = -ENOMEM;
+  if (res == 0) {
+    memcpy(l->off, run.off, ((size_t)n + 1) * sizeof *run.off);
+    if (run.len) memcpy(l->names, run.bytes, run.len);
+    for (uint32_t i = 0; st != NULL && i < n; i++) fill_cstat(&l->st[i], st + (size_t)i * ST_FIELDS);
+    sf_dir_clear(r->dir);
+    r->dir->list = l;
+  }
+  free(run.bytes);
+  free(run.off);
+  return res;
 }
 
 /* readlink: NUL-terminated, truncated to the buffer as readlink(2) via FUSE expects. */

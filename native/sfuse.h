@@ -11,7 +11,7 @@
  * the JS thread, so it needs no lock; a stale or duplicate reply is refused, never a crash.
  * Directory handles are ours (sf_dir): JS's listing is fetched once per rewind and served from
  * C in offset mode, which is what lets libfuse send readdirplus entries (ino, attrs) to the
- * kernel. Cache invalidations JS asks for run on a thread of their own (never a libfuse
+ * kernel; on a mount whose tree cannot change, listings are also kept by path (listing.c). Cache invalidations JS asks for run on a thread of their own (never a libfuse
  * worker, never the JS thread), since the kernel may wait on a request JS has not answered.
  */
 #ifndef SFUSE_H
@@ -69,12 +69,44 @@ typedef struct sf_req {
   sem_t done;
 } sf_req;
 
-/* One open directory: JS's handle and, once read, its listing (names and optional stats). */
+/* An entry's attributes as a listing keeps them (88 bytes rather than struct stat's 144). */
+typedef struct sf_cstat {
+  uint64_t ino, size, blocks, rdev;
+  int64_t atime_s, mtime_s, ctime_s;
+  uint32_t atime_ns, mtime_ns, ctime_ns, mode, nlink, uid, gid, blksize;
+} sf_cstat;
+
+/* A directory's listing as JS gave it (listing.c): one allocation, shared by reference count
+ * between the handles reading it and the listing cache; read-only once built. */
+typedef struct sf_listing {
+  struct sf_listing *hnext, *prev, *next; /* cache: hash chain, LRU list (cache lock) */
+  uint64_t hash;
+  size_t bytes;   /* the allocation's size */
+  int refs;       /* atomic */
+  uint32_t n;
+  uint32_t keylen;
+  sf_cstat *st;   /* n stats, NULL when JS gave none */
+  uint32_t *off;  /* n + 1 offsets into names: name i is names + off[i], NUL-terminated */
+  char *names;
+  char *key;      /* the directory's path */
+} sf_listing;
+
+/* The mount's listing cache (listing.c): off while budget is 0. */
+typedef struct sf_lcache {
+  pthread_mutex_t lock;
+  size_t budget;  /* bytes: listings plus the hash table */
+  size_t bytes, count, entries;
+  sf_listing **buckets;
+  size_t nbuckets;
+  sf_listing *head, *tail; /* most recently used first */
+  size_t peak_bytes, peak_entries; /* the most held at once */
+  uint64_t hits, misses, evictions;
+} sf_lcache;
+
+/* One open directory: JS's handle and, once read, its listing. */
 typedef struct sf_dir {
   double fh;
-  uint32_t n;
-  char **names;
-  struct stat *st; /* NULL when JS gave no stats */
+  sf_listing *list;
 } sf_dir;
 
 /* A path whose kernel caches are to be dropped (queued for the invalidation thread). */
@@ -122,6 +154,7 @@ typedef struct sf_mount {
    * (the kernel's kill-privileges check before every write, `ls -l` asking for ACLs and
    * SELinux labels) is answered ENODATA here, without a round trip to JS */
   volatile unsigned absent;
+  sf_lcache listings; /* listings served without JS once the tree cannot change */
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */
@@ -137,6 +170,19 @@ typedef struct sf_mount {
 /* ops.c */
 void sf_fill_operations(struct fuse_operations *ops, const uint8_t *wanted);
 napi_value sf_js_set_absent_xattrs(napi_env env, napi_callback_info info);
+
+/* listing.c */
+sf_listing *sf_listing_new(uint32_t n, int with_st, size_t name_bytes, const char *key);
+void sf_listing_unref(sf_listing *l);
+void sf_cstat_to_stat(const sf_cstat *c, struct stat *st);
+void sf_lc_init(sf_lcache *c);
+sf_listing *sf_lc_get(sf_lcache *c, const char *path); /* a new reference, or NULL */
+void sf_lc_put(sf_lcache *c, sf_listing *l);            /* keeps a reference of its own */
+void sf_lc_set_budget(sf_lcache *c, size_t budget);     /* 0: off, everything dropped */
+void sf_lc_clear(sf_lcache *c);                         /* drops every listing, budget kept */
+void sf_lc_destroy(sf_lcache *c);
+napi_value sf_js_set_listing_cache(napi_env env, napi_callback_info info);
+napi_value sf_js_listing_cache_stats(napi_env env, napi_callback_info info);
 
 /* inval.c */
 void sf_inval_start(sf_mount *m);

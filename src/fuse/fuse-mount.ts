@@ -42,6 +42,11 @@ export interface MountOptions extends FuseOptionParams {
   readyTimeoutMs?: number;
   /** libfuse debug tracing on stderr */
   debug?: boolean;
+  /**
+   * read-only mounts of a store that cannot change: bytes of listings the binding keeps and
+   * answers readdirs from; default LISTING_CACHE_BYTES (tests give a small one)
+   */
+  listingCacheBytes?: number;
 }
 
 /** A live mount served by this process. */
@@ -61,6 +66,12 @@ export interface FuseMount {
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/**
+ * Listings the binding keeps for a read-only mount whose store cannot change: about 110
+ * bytes an entry plus its name, so 32 MiB holds some 250 000 entries (a kernel source tree
+ * has 90 000), well within the 100 MiB a mount may use beyond --cache-size.
+ */
+export const LISTING_CACHE_BYTES = 32 << 20;
 
 export { checkFuseAvailable } from "./fuse-runtime.js";
 
@@ -108,10 +119,11 @@ export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions
   const kernelCache = opts.kernelCache !== false;
   const ops = new FuseOps(view, { log: opts.log, kernelCache });
   // a store that never changes under the mount: the xattrs none of its files has are
-  // answered by the binding (absent-xattrs.ts)
+  // answered by the binding (absent-xattrs.ts), and so are the listings JS gave once
   const anyNamed = kernelCache ? view.anyXattrNamed?.bind(view) : undefined;
   const onMounted = (m: NativeMount) => {
     if (anyNamed !== undefined) m.setAbsentXattrs(absentXattrs(anyNamed));
+    if (kernelCache) m.setListingCache(opts.listingCacheBytes ?? LISTING_CACHE_BYTES);
   };
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only", onMounted);
 }

@@ -78,6 +78,25 @@ export type Dispatch = (
 /** Opaque handle of one native mount. */
 export type MountHandle = { readonly __nativeMount: unique symbol };
 
+/** The binding's listing cache (native/listing.c; NativeMount.setListingCache). */
+export interface ListingCacheStats {
+  /** bytes it may hold (0: off) */
+  readonly budget: number;
+  /** bytes it holds: the listings' allocations and its hash table */
+  readonly bytes: number;
+  readonly listings: number;
+  /** entries of the listings held ("." and ".." included) */
+  readonly entries: number;
+  /** the most bytes and entries it held at once */
+  readonly peakBytes: number;
+  readonly peakEntries: number;
+  /** readdirs served from it, and those that had to ask the handler */
+  readonly hits: number;
+  readonly misses: number;
+  /** listings dropped to stay within the budget */
+  readonly evictions: number;
+}
+
 /** The addon's exports (native/binding.c). */
 export interface NativeAddon {
   mount(
@@ -96,6 +115,9 @@ export interface NativeAddon {
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
   /** getxattr of these names (of absent-xattrs.ts) answers ENODATA in the binding, without JS */
   setAbsentXattrs?(m: MountHandle, names: readonly string[]): void;
+  /** keeps listings by path up to `bytes` and serves readdir from them without JS (0: off) */
+  setListingCache?(m: MountHandle, bytes: number): void;
+  listingCacheStats?(m: MountHandle): ListingCacheStats;
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
   /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */

@@ -125,13 +125,25 @@ class LiveMount implements NativeMount {
   }
 
   opStats(): OpStatsReport {
-    return this.stats.report();
+    const listings = this.listingCache();
+    const report = this.stats.report();
+    return listings === undefined ? report : { ...report, listings };
   }
 
   setAbsentXattrs(names: readonly string[]): void {
     if (this.handle === undefined || this.ended) return;
     // a binding built before it existed answers them through JS, as before
     this.addon.setAbsentXattrs?.(this.handle, names);
+  }
+
+  setListingCache(bytes: number): void {
+    if (this.handle === undefined || this.ended) return;
+    this.addon.setListingCache?.(this.handle, bytes);
+  }
+
+  listingCache() {
+    if (this.handle === undefined) return undefined;
+    return this.addon.listingCacheStats?.(this.handle);
   }
 
   invalidate(path: Buffer | string): boolean {

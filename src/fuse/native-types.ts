@@ -3,7 +3,10 @@
  * the mount asks for UTF-8 strings; times are seconds + nanoseconds; file handles are numbers the
  * file system chooses in open/create/opendir and gets back on every later op of that handle.
  */
+import type { ListingCacheStats } from "./native-addon.js";
 import type { OpStatsReport } from "./op-stats.js";
+
+export type { ListingCacheStats };
 
 /** Who made a request: from libfuse's fuse_get_context() of the kernel request. */
 export interface FuseCaller {
@@ -189,6 +192,14 @@ export interface NativeMount {
    * of them with ENODATA itself; call it again without a name before storing that name.
    */
   setAbsentXattrs(names: readonly string[]): void;
+  /**
+   * Only for a mount whose tree cannot change: the binding keeps each listing a readdir
+   * handler gave, by the directory's path, up to `bytes` (least recently used dropped first;
+   * 0 turns it off), and serves later readdirs of that path without calling the handler.
+   */
+  setListingCache(bytes: number): void;
+  /** what the binding's listing cache holds; undefined from a build without one */
+  listingCache(): ListingCacheStats | undefined;
   /**
    * Resolves once every path given to `invalidate` before this call has been handed to the
    * kernel (at once when the mount has ended). A handler may await it before answering, so

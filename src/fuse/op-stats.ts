@@ -4,7 +4,7 @@
  * included), the bytes read and written, and how many requests were in flight at once. Kept
  * always (a counter and a clock read per request); `mount --op-stats` prints them at unmount.
  */
-import { OP, type OpName } from "./native-addon.js";
+import { type ListingCacheStats, OP, type OpName } from "./native-addon.js";
 
 /** One op's figures. */
 export interface OpFigures {
@@ -25,6 +25,8 @@ export interface OpStatsReport {
   readonly maxInFlight: number;
   /** ms from the first request to the last answer */
   readonly spanMs: number;
+  /** the readdirs the binding answered from its listing cache, when it has one */
+  readonly listings?: ListingCacheStats;
 }
 
 const SLOTS = Math.max(...Object.values(OP)) + 1;
@@ -92,6 +94,15 @@ export function formatOpStats(r: OpStatsReport): string {
     const mean = f.count === 0 ? 0 : (f.totalMs * 1000) / f.count;
     lines.push(
       `  ${f.op.padEnd(11)} ${String(f.count).padStart(8)} ${String(f.errors).padStart(8)} ${f.totalMs.toFixed(0).padStart(10)} ${mean.toFixed(0).padStart(9)} ${f.maxMs.toFixed(1).padStart(9)} ${String(f.bytes).padStart(13)}`,
+    );
+  }
+  const l = r.listings;
+  if (l !== undefined && l.budget > 0) {
+    const perEntry = l.peakEntries === 0 ? 0 : l.peakBytes / l.peakEntries;
+    lines.push(
+      `listings kept by the binding: ${l.hits} readdirs answered from them, ${l.misses} not; ` +
+        `at most ${l.peakBytes} bytes for ${l.peakEntries} entries (${perEntry.toFixed(0)} bytes each) ` +
+        `of ${l.budget}, ${l.evictions} evictions`,
     );
   }
   return `${lines.join("\n")}\n`;
