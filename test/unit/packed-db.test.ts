@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { MemoryBlobStore } from "../../src/blobstore/memory-blob-store.js";
 import { isCode } from "../../src/errors.js";
 import { packTree } from "../../src/pack/pack.js";
-import { MemoryBlobStore } from "../../src/blobstore/memory-blob-store.js";
 import { metaCopyKey } from "../../src/store/meta-copy.js";
 import { packDatabaseFileByParts, readPackedDatabase } from "../../src/store/packed-db.js";
 import { openStore } from "../../src/store/store-layout.js";
@@ -65,7 +65,7 @@ test("packed-db - packed part by part: one frame per part, read back as one imag
   const db = path.join(dir, "image.db");
   // 10 parts of 1000 bytes and a short one; some runs repeat, so frames are smaller than parts
   const image = Buffer.alloc(10_300);
-  for (let i = 0; i < image.length; i++) image[i] = (i * 7919) % 251 ^ (i >> 9);
+  for (let i = 0; i < image.length; i++) image[i] = ((i * 7919) % 251) ^ (i >> 9);
   fs.writeFileSync(db, image);
   const blobs = new MemoryBlobStore();
   const seen: number[] = [];
