@@ -112,6 +112,11 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
       ...common,
       `max_write=${RW_MAX_WRITE_BYTES}`,
       "kernel_cache",
+      // listings carry attributes as on a read-only mount (the kernel's "auto" sends a
+      // LOOKUP per entry after a directory's first batch); changes invalidate as before
+      "readdirplus=yes",
+      // a close of a file opened read-only sends no FLUSH: it has nothing to commit
+      "no_rofd_flush",
       `entry_timeout=${RW_CACHE_TIMEOUT_S}`,
       `attr_timeout=${RW_CACHE_TIMEOUT_S}`,
       `negative_timeout=${RW_CACHE_TIMEOUT_S}`,

@@ -133,12 +133,9 @@ export class FuseRwOps {
     return {
       getattr: (p) => toNativeStat(this.#attr(this.#ino(p))),
       fgetattr: (p, fh) => toNativeStat(this.#attr(this.#handleIno(p, fh))),
-      opendir: (p) => {
-        if (this.#attr(this.#ino(p)).kind !== InodeKind.dir) throw new ErrnoError("ENOTDIR");
-        return 0;
-      },
+      // no opendir or releasedir: the binding opens directories without a trip to JS (the
+      // kernel has checked the inode is a directory and, under default_permissions, access)
       readdir: (p) => this.#readdir(p),
-      releasedir: () => {},
       fsyncdir: () => s.sync(),
       readlink: (p) => s.readlink(this.#ino(p)),
       statfs: () => toWritableStatfs(s.statfs()),

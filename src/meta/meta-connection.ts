@@ -20,6 +20,7 @@ export class MetaConnection {
   readonly #tx;
   readonly #getMeta;
   readonly #setMeta;
+  readonly #totalChanges;
   #writes: WriteTable | undefined;
   readonly #counter = { queries: 0 };
 
@@ -30,6 +31,7 @@ export class MetaConnection {
     this.readonly = readonly;
     this.#tx = db.transaction((fn: () => unknown) => fn());
     this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
+    this.#totalChanges = db.prepare("SELECT total_changes()").pluck();
     this.#setMeta = db.prepare(
       "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     );
@@ -86,7 +88,7 @@ export class MetaConnection {
 
   /** Rows changed through this connection since it was opened (SQLite total_changes()). */
   changeCount(): number {
-    return this.#db.prepare("SELECT total_changes()").pluck().get() as number;
+    return this.#totalChanges.get() as number;
   }
 
   /**

@@ -1,0 +1,75 @@
+/**
+ * The requests a read-only walk and copy of a read-write mount send to JS, counted by the
+ * mount's op stats (never timed), through a real mount made as `mount -w` makes it
+ * (mountWritable): directories open and close in the binding (no opendir or releasedir),
+ * listings carry their entries' attributes (no lookup, which the binding serves as a
+ * getattr, per entry of a `find`), and a file opened read-only closes without a flush. The
+ * bytes served are the packed tree's. Shell tools run as child processes, so this process
+ * stays free to answer the kernel.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import * as assert from "uvu/assert";
+import { type FuseMount, mountWritable } from "../../src/fuse/fuse-mount.js";
+import { packTree } from "../../src/pack/pack.js";
+import { WritableStore } from "../../src/writer/index.js";
+import { mountDir } from "../helpers/mount.js";
+import { suiteNeeding } from "../helpers/services.js";
+import { seededBytes, tmpDir } from "../helpers/tree.js";
+
+const run = promisify(execFile);
+const fuse = suiteNeeding("rw-read-counts", ["fuse"]);
+const test = fuse.test;
+
+const DIRS = 8;
+const FILES = 30;
+
+let src = "";
+let store = "";
+
+test.before(async () => {
+  if (fuse.skip) return;
+  src = tmpDir("rw-counts-src");
+  for (let d = 0; d < DIRS; d++) {
+    const dir = path.join(src, `d${d}`);
+    fs.mkdirSync(dir);
+    for (let f = 0; f < FILES; f++) {
+      fs.writeFileSync(path.join(dir, `f${f}`), seededBytes(300 + f * 11, d * FILES + f));
+    }
+  }
+  store = path.join(tmpDir("rw-counts-store"), "store");
+  await packTree(src, store, { threads: 1 });
+});
+
+const count = (m: FuseMount, op: string) => m.opStats().ops.find((o) => o.op === op)?.count ?? 0;
+
+test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush", async () => {
+  const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
+  const mnt = mountDir("rw-counts");
+  let m: FuseMount | undefined;
+  try {
+    m = await mountWritable(w, mnt, { log: () => {} });
+    const { stdout } = await run("find", [mnt, "-printf", "%P %i %s %m\\n"]);
+    assert.is(stdout.trim().split("\n").length, 1 + DIRS + DIRS * FILES, "find saw every entry");
+    assert.is(count(m, "opendir"), 0, "directories open in the binding");
+    assert.is(count(m, "releasedir"), 0);
+    const lookups = count(m, "getattr");
+    assert.ok(lookups <= DIRS + 2, `${lookups} getattr for ${DIRS * FILES} entries`);
+    // read every file of one directory through cat: one open and release each, no flush
+    const dir = path.join(mnt, "d3");
+    const { stdout: bytes } = await run("sh", ["-c", `cat ${dir}/* | wc -c`]);
+    let want = 0;
+    for (let f = 0; f < FILES; f++) want += fs.statSync(path.join(src, "d3", `f${f}`)).size;
+    assert.is(Number(bytes.trim()), want);
+    assert.is(count(m, "open"), FILES);
+    assert.is(count(m, "flush"), 0, "a read-only close sends no flush");
+    await run("cmp", [path.join(src, "d3", "f7"), path.join(mnt, "d3", "f7")]);
+  } finally {
+    await m?.unmount();
+    await w.close();
+  }
+});
+
+test.run();
