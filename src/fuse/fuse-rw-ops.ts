@@ -15,7 +15,7 @@
  */
 import { constants as fsc } from "node:fs";
 import type { InodeAttr } from "../reader/fs-view.js";
-import { type InodeId, InodeKind } from "../types.js";
+import type { InodeId } from "../types.js";
 import type { TimeSpec, WritableStore } from "../writer/index.js";
 import { absentXattrs } from "./absent-xattrs.js";
 import { ErrnoError } from "./errno.js";
