@@ -56,7 +56,9 @@ Options:
   --path-style         s3:// stores: path-style addressing without --endpoint
   --http-timeout SECS  http(s) archives: a request idle this long fails (default 30)
   --http-retries N     http(s) archives: retries of a failed request (default 4)
-  --cache-size SIZE    memory for inflated super-chunks, e.g. 256M, 2G (default 512M)
+  --cache-size SIZE    memory for the mount's caches, e.g. 256M, 2G (default 512M):
+                       inflated super-chunks get what the database (in memory for a
+                       packed store) and the listings leave
   --fetch-ahead SIZE   s3:// stores and http(s) archives: memory for compressed
                        super-chunks fetched ahead of the reads, many requests at a
                        time, to hide the network's latency (default 32M; 0 turns it off)

@@ -47,7 +47,10 @@ export interface StoreViewOptions {
   readWrite?: boolean;
   /** poll an S3 store's pointer and serve each newer generation (read-only) */
   follow?: S3FollowOptions | undefined;
-  /** bytes of inflated super-chunks kept in memory */
+  /**
+   * bytes of memory for caches; read-only: inflated super-chunks get what the database
+   * image and the tree's caches leave (reader/cache-budget.ts)
+   */
   cacheBytes: number;
   /** remote stores: bytes of compressed super-chunks fetched ahead of the reads */
   fetchAheadBytes?: number | undefined;
@@ -128,6 +131,7 @@ export async function openStoreView(location: string, o: StoreViewOptions): Prom
   }
   const reading = {
     cacheBytes: o.cacheBytes,
+    cacheHoldsTree: true,
     ...(o.fetchAheadBytes === undefined ? {} : { fetchAheadBytes: o.fetchAheadBytes }),
     // the stored CRC guards what is read; the raw CRC is fsck's and extract's
     verifyRawCrc: false,

@@ -139,6 +139,12 @@ export class MetaConnection {
     return this.#db.serialize();
   }
 
+  /** Bytes of the database's pages (page count × page size): its image held in memory. */
+  imageBytes(): number {
+    const pages = Number(this.#db.pragma("page_count", { simple: true }));
+    return pages * Number(this.#db.pragma("page_size", { simple: true }));
+  }
+
   /** The value of `key` in the `meta` table, or undefined when it is not set. */
   getMeta(key: string): string | undefined {
     return this.#getMeta.get(key) as string | undefined;

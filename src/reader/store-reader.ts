@@ -11,6 +11,7 @@
  * run of files. Each super-chunk's checksums are verified once per inflate (the raw CRC
  * on the inflating worker).
  */
+
 import type { BlobStore } from "../blobstore/blob-store.js";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
@@ -22,6 +23,7 @@ import { corruptRow, entryLabel, nameProblem } from "../meta/validate-records.js
 import { type OpenStore, openStore } from "../store/store-layout.js";
 import { type InodeId, InodeKind } from "../types.js";
 import { WORKINGSET_DEFAULT_BYTES } from "../workingset/working-set.js";
+import { workingSetShare } from "./cache-budget.js";
 import { ContentReader, type ReadTuning } from "./content-reader.js";
 import { DirCache } from "./dir-cache.js";
 import type { ExtentTable } from "./extent-table.js";
@@ -34,6 +36,11 @@ import { InodeCache } from "./inode-cache.js";
 export interface StoreReaderOptions extends ReadTuning {
   /** bytes of inflated super-chunks kept in the working set; default 512 MiB */
   cacheBytes?: number;
+  /**
+   * `cacheBytes` bounds the database image and the tree's caches too (a mount's
+   * --cache-size): the working set gets what they leave (cache-budget.ts)
+   */
+  cacheHoldsTree?: boolean;
   /** inflate threads; default 2 */
   threads?: number;
 }
@@ -285,5 +292,6 @@ export function readerFor(meta: MetaDb, blobs: BlobStore, opts: StoreReaderOptio
   // a mount's first reads should not wait for inflate threads to boot
   pool.warm();
   const cacheBytes = opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES;
-  return new StoreReader(meta, blobs, pool, cacheBytes, opts);
+  const ws = opts.cacheHoldsTree ? workingSetShare(cacheBytes, meta.imageBytes()) : cacheBytes;
+  return new StoreReader(meta, blobs, pool, ws, opts);
 }

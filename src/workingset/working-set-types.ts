@@ -38,6 +38,8 @@ export interface PinnedBuffer {
 
 /** Counters of a WorkingSet, for stats and tests. */
 export interface WorkingSetStats {
+  /** bytes the working set may hold */
+  capacityBytes: number;
   /** bytes counted against the capacity (data + overhead of every cached entry) */
   bytes: number;
   entries: number;

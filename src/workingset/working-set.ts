@@ -174,6 +174,7 @@ export class WorkingSet<K extends number | string = number> {
   /** Counters and current size. */
   stats(): WorkingSetStats {
     return {
+      capacityBytes: this.#capacity,
       bytes: this.#lru.bytes,
       entries: this.#lru.size,
       hits: this.#hits,

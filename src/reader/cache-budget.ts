@@ -1,0 +1,19 @@
+/**
+ * How a reader's cache budget (`mount --cache-size`) is shared: inflated super-chunks get what
+ * the database image and the caches that grow with the tree leave, so a mount's memory stays
+ * within the budget plus the program itself.
+ */
+
+/**
+ * What a reader's cache budget leaves for inflated super-chunks: the database image (held in
+ * memory when the store is packed) and the caches that grow with the tree beside it (inodes,
+ * directory listings, in JS and in the FUSE binding: about half the image again), plus
+ * CACHE_SLACK_BYTES for loads in flight, come out of it first; at least a quarter stays.
+ */
+export function workingSetShare(cacheBytes: number, imageBytes: number): number {
+  const rest = cacheBytes - Math.ceil(imageBytes * 1.5) - CACHE_SLACK_BYTES;
+  return Math.max(Math.floor(cacheBytes / 4), rest);
+}
+
+/** Room in a reader's cache budget kept for loads in flight and the binding's listings. */
+export const CACHE_SLACK_BYTES = 48 * 1024 * 1024;
