@@ -7,6 +7,7 @@
         "native/dispatch.c",
         "native/inval.c",
         "native/ops.c",
+        "native/preload.c",
         "native/reply.c"
       ],
       "defines": ["NAPI_VERSION=8", "FUSE_USE_VERSION=312"],

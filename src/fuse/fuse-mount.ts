@@ -112,6 +112,7 @@ export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions
   const anyNamed = kernelCache ? view.anyXattrNamed?.bind(view) : undefined;
   const onMounted = (m: NativeMount) => {
     if (anyNamed !== undefined) m.setAbsentXattrs(absentXattrs(anyNamed));
+    ops.attach(m);
   };
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only", onMounted);
 }

@@ -96,6 +96,12 @@ export interface NativeAddon {
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
   /** getxattr of these names (of absent-xattrs.ts) answers ENODATA in the binding, without JS */
   setAbsentXattrs?(m: MountHandle, names: readonly string[]): void;
+  /** hands over a whole file read ahead, answered without JS (native/preload.c) */
+  preload?(m: MountHandle, path: Buffer, data: Buffer): boolean;
+  /** bytes of preloaded files kept at most; 0 turns preloading off */
+  preloadLimit?(m: MountHandle, bytes: number): void;
+  /** [reads answered, bytes answered, files preloaded, files dropped unread] */
+  preloadStats?(m: MountHandle): number[];
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
   /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */

@@ -125,7 +125,21 @@ class LiveMount implements NativeMount {
   }
 
   opStats(): OpStatsReport {
-    return this.stats.report();
+    const r = this.stats.report();
+    const p = this.handle === undefined ? undefined : this.addon.preloadStats?.(this.handle);
+    if (p === undefined || p[2] === 0) return r;
+    const [reads = 0, bytes = 0, files = 0, dropped = 0] = p;
+    return { ...r, preloaded: { reads, bytes, files, dropped } };
+  }
+
+  preload(path: Buffer, data: Buffer): boolean {
+    if (this.handle === undefined || this.ended) return false;
+    return this.addon.preload?.(this.handle, path, data) === true;
+  }
+
+  preloadLimit(bytes: number): void {
+    if (this.handle === undefined || this.ended) return;
+    this.addon.preloadLimit?.(this.handle, bytes);
   }
 
   setAbsentXattrs(names: readonly string[]): void {

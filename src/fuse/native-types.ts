@@ -190,6 +190,16 @@ export interface NativeMount {
    */
   setAbsentXattrs(names: readonly string[]): void;
   /**
+   * Hands the binding the whole of a file (its bytes already read and checked) before the
+   * kernel asks: reads of `path` are then answered on the libfuse thread, without a trip to
+   * JS, until one reaches the file's end. Only for files that cannot change while mounted.
+   * False when not taken (preloading off, the file bigger than the limit, the mount ended,
+   * or a binding without it).
+   */
+  preload(path: Buffer, data: Buffer): boolean;
+  /** Bytes of preloaded files the binding keeps at most (oldest dropped first); 0 (the start) is off. */
+  preloadLimit(bytes: number): void;
+  /**
    * Resolves once every path given to `invalidate` before this call has been handed to the
    * kernel (at once when the mount has ended). A handler may await it before answering, so
    * the caller sees the kernel's caches dropped when its system call returns.

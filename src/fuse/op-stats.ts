@@ -25,6 +25,18 @@ export interface OpStatsReport {
   readonly maxInFlight: number;
   /** ms from the first request to the last answer */
   readonly spanMs: number;
+  /** files handed to the binding ahead of the kernel, and the reads it answered from them */
+  readonly preloaded?: PreloadFigures;
+}
+
+/** What the binding did with preloaded files (native/preload.c). */
+export interface PreloadFigures {
+  /** reads answered without JS, and their bytes */
+  readonly reads: number;
+  readonly bytes: number;
+  /** files handed over, and those dropped before a read reached their end */
+  readonly files: number;
+  readonly dropped: number;
 }
 
 const SLOTS = Math.max(...Object.values(OP)) + 1;
@@ -92,6 +104,12 @@ export function formatOpStats(r: OpStatsReport): string {
     const mean = f.count === 0 ? 0 : (f.totalMs * 1000) / f.count;
     lines.push(
       `  ${f.op.padEnd(11)} ${String(f.count).padStart(8)} ${String(f.errors).padStart(8)} ${f.totalMs.toFixed(0).padStart(10)} ${mean.toFixed(0).padStart(9)} ${f.maxMs.toFixed(1).padStart(9)} ${String(f.bytes).padStart(13)}`,
+    );
+  }
+  const p = r.preloaded;
+  if (p !== undefined) {
+    lines.push(
+      `  preloaded: ${p.files} files handed to the binding, ${p.reads} reads (${p.bytes} bytes) answered there, ${p.dropped} dropped unread`,
     );
   }
   return `${lines.join("\n")}\n`;
