@@ -243,10 +243,9 @@ export class FuseOps {
       pattern = new ReadPattern();
       this.#patterns.set(ino, pattern);
     }
-    if (pos === 0) {
-      this.#hintOpen(p, ino);
-      if (path !== null) this.#preload?.after(path);
-    }
+    // a preloading mount prefetches for the walk after answering (read-preload.ts)
+    if (pos === 0 && this.#preload?.active === true && path !== null) this.#preload.after(path);
+    else if (pos === 0) this.#hintOpen(p, ino);
     return { ino, pattern };
   }
 

@@ -7,8 +7,10 @@
  * answers their reads on the libfuse thread without a trip to JS (native/preload.c). A walk
  * hands over `batchFiles` files (or `batchBytes`) in slices between other requests, stops at
  * the first file whose bytes are not cached, and asks the view to prefetch what follows, so
- * the next batch finds it loaded. The next read that reaches JS starts the next batch. A hint
- * only: what resolving, listing or reading throws is dropped (the reads report real trouble).
+ * the next batch finds it loaded (a preloading mount gives no other open-time hint). The
+ * next read from a file's start that reaches JS starts the next batch, from there; a file
+ * handed over again replaces the binding's copy. A hint only: what resolving, listing or
+ * reading throws is dropped (the reads report real trouble).
  */
 import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
@@ -59,9 +61,9 @@ interface WalkFile {
 const SLASH = 0x2f;
 const SLASH_BUF = Buffer.from("/");
 /** files read per turn of the event loop, so the reads that reach JS are not kept waiting */
-const SLICE_FILES = 32;
-/** paths remembered as handed over; all are forgotten when more are */
-const MAX_HANDED = 16_384;
+const SLICE_FILES = 16;
+/** files whose loads are started per turn of the event loop */
+const PREFETCH_SLICE_FILES = 64;
 
 /** Preloads the files a tree walk reads next into the binding. */
 export class ReadPreloader {
@@ -71,7 +73,6 @@ export class ReadPreloader {
   #sink: PreloadSink | undefined;
   /** the walk running: replaced (and so stopped) by a newer one */
   #walk = 0;
-  readonly #handed = new Set<string>();
   readonly #epoch: number | undefined;
   #batches = 0;
   #files = 0;
@@ -96,14 +97,18 @@ export class ReadPreloader {
     sink.preloadLimit(this.#o.limitBytes);
   }
 
+  /** Whether files are handed over (attached to a mount, over a view that can). */
+  get active(): boolean {
+    return this.#sink !== undefined && this.#view.readCached !== undefined;
+  }
+
   counts(): PreloadCounts {
     return { batches: this.#batches, files: this.#files };
   }
 
   /** A read from the start of `path` was answered by JS: preloads the files after it. */
   after(path: Buffer): void {
-    if (this.#sink === undefined || this.#view.readCached === undefined) return;
-    if (this.#view.epoch !== this.#epoch) return;
+    if (!this.active || this.#view.epoch !== this.#epoch) return;
     const walk = ++this.#walk;
     this.#batches++;
     let files: Generator<WalkFile>;
@@ -121,18 +126,16 @@ export class ReadPreloader {
     if (walk !== this.#walk) return;
     try {
       for (let n = 0; n < SLICE_FILES; n++) {
-        if (budget.files <= 0 || budget.bytes <= 0) return this.#prefetch(files, undefined);
+        if (budget.files <= 0 || budget.bytes <= 0) return this.#prefetch(walk, files, [], 0);
         const next = files.next();
         if (next.done) return;
         const f = next.value;
         if (f.size > this.#o.maxFileBytes || f.size === 0) continue;
-        const key = f.path.toString("latin1");
-        if (this.#handed.has(key)) continue;
         const data = Buffer.allocUnsafe(f.size);
-        if (this.#view.readCached!(f.ino, 0, data) !== f.size) return this.#prefetch(files, f);
+        if (this.#view.readCached!(f.ino, 0, data) !== f.size) {
+          return this.#prefetch(walk, files, [f.ino], 0);
+        }
         if (!this.#sink!.preload(f.path, data)) return;
-        if (this.#handed.size >= MAX_HANDED) this.#handed.clear();
-        this.#handed.add(key);
         this.#files++;
         budget.files--;
         budget.bytes -= f.size;
@@ -143,16 +146,32 @@ export class ReadPreloader {
     setImmediate(() => this.#slice(walk, files, budget));
   }
 
-  /** Starts loading what the files after a batch (`first`, then the rest) need. */
-  #prefetch(files: Generator<WalkFile>, first: WalkFile | undefined): void {
+  /**
+   * Starts loading what the files after a batch need (`inos` first), a slice at a time,
+   * `done` files so far.
+   */
+  #prefetch(walk: number, files: Generator<WalkFile>, inos: InodeId[], done: number): void {
     const prefetch = this.#view.prefetchFiles;
-    if (prefetch === undefined) return;
-    const inos = first === undefined ? [] : [first.ino];
-    for (const f of files) {
-      if (inos.length >= this.#o.prefetchFiles) break;
-      inos.push(f.ino);
+    if (prefetch === undefined || walk !== this.#walk) return;
+    const want = Math.min(PREFETCH_SLICE_FILES, this.#o.prefetchFiles - done);
+    let end = false;
+    try {
+      while (inos.length < want) {
+        const next = files.next();
+        if (next.done) {
+          end = true;
+          break;
+        }
+        inos.push(next.value.ino);
+      }
+      if (inos.length > 0) prefetch.call(this.#view, inos);
+    } catch {
+      return; // a hint only
     }
-    prefetch.call(this.#view, inos);
+    done += inos.length;
+    if (!end && done < this.#o.prefetchFiles) {
+      setImmediate(() => this.#prefetch(walk, files, [], done));
+    }
   }
 }
 
