@@ -61,9 +61,9 @@ interface WalkFile {
 const SLASH = 0x2f;
 const SLASH_BUF = Buffer.from("/");
 /** files read per turn of the event loop, so the reads that reach JS are not kept waiting */
-const SLICE_FILES = 16;
+const SLICE_FILES = 4;
 /** files whose loads are started per turn of the event loop */
-const PREFETCH_SLICE_FILES = 64;
+const PREFETCH_SLICE_FILES = 16;
 
 /** Preloads the files a tree walk reads next into the binding. */
 export class ReadPreloader {
