@@ -116,7 +116,7 @@ export class FuseOps {
     this.#kernelCache = opts.kernelCache === true;
     this.#paths = new PathResolver(view);
     if (this.#kernelCache && view.readCached !== undefined) {
-      this.#preload = new ReadPreloader(view, this.#paths);
+      this.#preload = new ReadPreloader(view, this.#paths, (p, ino) => this.#hintOpen(p, ino));
     }
     this.#scan = new DirScan(view);
     this.#guard = new OpGuard(opts);
@@ -243,9 +243,10 @@ export class FuseOps {
       pattern = new ReadPattern();
       this.#patterns.set(ino, pattern);
     }
-    // a preloading mount prefetches for the walk after answering (read-preload.ts)
-    if (pos === 0 && this.#preload?.active === true && path !== null) this.#preload.after(path);
-    else if (pos === 0) this.#hintOpen(p, ino);
+    if (pos === 0) {
+      this.#hintOpen(p, ino);
+      if (path !== null) this.#preload?.after(path);
+    }
     return { ino, pattern };
   }
 

@@ -5,12 +5,12 @@
  * entries after each parent: the order of tar, cp -r and rsync) are read through the view's
  * checked read path, when their bytes are at hand, and handed whole to the binding, which
  * answers their reads on the libfuse thread without a trip to JS (native/preload.c). A walk
- * hands over `batchFiles` files (or `batchBytes`) in slices between other requests, stops at
- * the first file whose bytes are not cached, and asks the view to prefetch what follows, so
- * the next batch finds it loaded (a preloading mount gives no other open-time hint). The
- * next read from a file's start that reaches JS starts the next batch, from there; a file
- * handed over again replaces the binding's copy. A hint only: what resolving, listing or
- * reading throws is dropped (the reads report real trouble).
+ * hands over `batchFiles` files (or `batchBytes`) in slices between other requests, each
+ * file told to `opened` as its open would be (so prefetching keeps ahead of the walk), and
+ * stops at the first file whose bytes are not cached: that file's read reaches JS, loads it,
+ * and starts the next walk. A read of a file the running walk passed by (too big to hand
+ * over) does not restart it; a file handed over again replaces the binding's copy. A hint
+ * only: what resolving, listing or reading throws is dropped (the reads report real trouble).
  */
 import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
@@ -23,10 +23,7 @@ export interface PreloadSink {
 }
 
 /** What the preloader reads. */
-export type PreloadView = Pick<
-  FsView,
-  "epoch" | "getattr" | "readdir" | "readCached" | "prefetchFiles"
->;
+export type PreloadView = Pick<FsView, "epoch" | "getattr" | "readdir" | "readCached">;
 
 /** Options of a ReadPreloader; every field has a default. */
 export interface ReadPreloadOptions {
@@ -38,9 +35,7 @@ export interface ReadPreloadOptions {
   batchBytes?: number;
   /** bigger files are left to the kernel's reads; default 1 MiB */
   maxFileBytes?: number;
-  /** files past a batch whose loads are started; default 512 */
-  prefetchFiles?: number;
-  /** directories a batch (with its prefetch) enters, at most; default 128 */
+  /** directories a walk enters, at most; default 128 */
   maxDirs?: number;
 }
 
@@ -62,31 +57,47 @@ const SLASH = 0x2f;
 const SLASH_BUF = Buffer.from("/");
 /** files read per turn of the event loop, so the reads that reach JS are not kept waiting */
 const SLICE_FILES = 4;
-/** files whose loads are started per turn of the event loop */
-const PREFETCH_SLICE_FILES = 16;
+
+/** One walk: its files, what it may still hand over, the paths it reached. */
+interface Walk {
+  readonly files: Generator<WalkFile>;
+  readonly budget: { files: number; bytes: number };
+  /** files handed over or passed by (too big, empty), as latin1 keys */
+  readonly reached: Set<string>;
+}
 
 /** Preloads the files a tree walk reads next into the binding. */
 export class ReadPreloader {
   readonly #view: PreloadView;
   readonly #paths: PathResolver;
   readonly #o: Required<ReadPreloadOptions>;
+  readonly #opened: (path: Buffer, ino: InodeId) => void;
   #sink: PreloadSink | undefined;
   /** the walk running: replaced (and so stopped) by a newer one */
-  #walk = 0;
+  #walk: Walk | undefined;
   readonly #epoch: number | undefined;
   #batches = 0;
   #files = 0;
 
-  constructor(view: PreloadView, paths: PathResolver, opts: ReadPreloadOptions = {}) {
+  /**
+   * @param opened told of each file handed over, in walk order, as of an open (the
+   *   open-time prefetch hint its read no longer gives)
+   */
+  constructor(
+    view: PreloadView,
+    paths: PathResolver,
+    opened: (path: Buffer, ino: InodeId) => void,
+    opts: ReadPreloadOptions = {},
+  ) {
     this.#view = view;
     this.#paths = paths;
+    this.#opened = opened;
     this.#epoch = view.epoch;
     this.#o = {
       limitBytes: opts.limitBytes ?? 16 * 1024 * 1024,
       batchFiles: opts.batchFiles ?? 512,
       batchBytes: opts.batchBytes ?? 8 * 1024 * 1024,
       maxFileBytes: opts.maxFileBytes ?? 1024 * 1024,
-      prefetchFiles: opts.prefetchFiles ?? 512,
       maxDirs: opts.maxDirs ?? 128,
     };
   }
@@ -106,72 +117,57 @@ export class ReadPreloader {
     return { batches: this.#batches, files: this.#files };
   }
 
-  /** A read from the start of `path` was answered by JS: preloads the files after it. */
+  /**
+   * A read from the start of `path` reached JS: unless the walk running already reached it
+   * (a file too big to hand over, or one dropped unread), a new walk starts after it.
+   */
   after(path: Buffer): void {
     if (!this.active || this.#view.epoch !== this.#epoch) return;
-    const walk = ++this.#walk;
-    this.#batches++;
+    if (this.#walk?.reached.has(path.toString("latin1")) === true) return;
     let files: Generator<WalkFile>;
     try {
       files = following(this.#view, this.#paths, Buffer.from(path), { dirs: this.#o.maxDirs });
     } catch {
       return;
     }
-    const budget = { files: this.#o.batchFiles, bytes: this.#o.batchBytes };
+    this.#batches++;
+    const walk: Walk = {
+      files,
+      budget: { files: this.#o.batchFiles, bytes: this.#o.batchBytes },
+      reached: new Set(),
+    };
+    this.#walk = walk;
     // slices run between requests, the first once the read that started it is answered
-    setImmediate(() => this.#slice(walk, files, budget));
+    setImmediate(() => this.#slice(walk));
   }
 
-  #slice(walk: number, files: Generator<WalkFile>, budget: { files: number; bytes: number }) {
-    if (walk !== this.#walk) return;
+  #slice(walk: Walk): void {
+    const { files, budget, reached } = walk;
     try {
       for (let n = 0; n < SLICE_FILES; n++) {
-        if (budget.files <= 0 || budget.bytes <= 0) return this.#prefetch(walk, files, [], 0);
+        if (walk !== this.#walk || budget.files <= 0 || budget.bytes <= 0) return;
         const next = files.next();
         if (next.done) return;
         const f = next.value;
-        if (f.size > this.#o.maxFileBytes || f.size === 0) continue;
-        const data = Buffer.allocUnsafe(f.size);
-        if (this.#view.readCached!(f.ino, 0, data) !== f.size) {
-          return this.#prefetch(walk, files, [f.ino], 0);
+        const key = f.path.toString("latin1");
+        if (f.size > this.#o.maxFileBytes || f.size === 0) {
+          reached.add(key);
+          continue;
         }
+        const data = Buffer.allocUnsafe(f.size);
+        // not at hand: its read reaches JS, loads it, and starts the next walk from there
+        if (this.#view.readCached!(f.ino, 0, data) !== f.size) return;
         if (!this.#sink!.preload(f.path, data)) return;
+        reached.add(key);
         this.#files++;
         budget.files--;
         budget.bytes -= f.size;
+        this.#opened(f.path, f.ino);
       }
     } catch {
       return; // a hint only
     }
-    setImmediate(() => this.#slice(walk, files, budget));
-  }
-
-  /**
-   * Starts loading what the files after a batch need (`inos` first), a slice at a time,
-   * `done` files so far.
-   */
-  #prefetch(walk: number, files: Generator<WalkFile>, inos: InodeId[], done: number): void {
-    const prefetch = this.#view.prefetchFiles;
-    if (prefetch === undefined || walk !== this.#walk) return;
-    const want = Math.min(PREFETCH_SLICE_FILES, this.#o.prefetchFiles - done);
-    let end = false;
-    try {
-      while (inos.length < want) {
-        const next = files.next();
-        if (next.done) {
-          end = true;
-          break;
-        }
-        inos.push(next.value.ino);
-      }
-      if (inos.length > 0) prefetch.call(this.#view, inos);
-    } catch {
-      return; // a hint only
-    }
-    done += inos.length;
-    if (!end && done < this.#o.prefetchFiles) {
-      setImmediate(() => this.#prefetch(walk, files, [], done));
-    }
+    setImmediate(() => this.#slice(walk));
   }
 }
 
