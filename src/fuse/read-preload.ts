@@ -8,9 +8,11 @@
  * hands over `batchFiles` files (or `batchBytes`) in slices between other requests, each
  * file told to `opened` as its open would be (so prefetching keeps ahead of the walk), and
  * stops at the first file whose bytes are not cached: that file's read reaches JS, loads it,
- * and starts the next walk. A read of a file the running walk passed by (too big to hand
- * over) does not restart it; a file handed over again replaces the binding's copy. A hint
- * only: what resolving, listing or reading throws is dropped (the reads report real trouble).
+ * and starts the next walk. While a walk runs, reads that reach JS (a file too big to hand
+ * over, or a reader that got ahead of the walk, which soon overtakes it again) do not restart
+ * it: it goes on and skips those files. A file handed over again replaces the binding's copy.
+ * A hint only: what resolving, listing or reading throws is dropped (the reads report real
+ * trouble).
  */
 import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
@@ -62,8 +64,10 @@ const SLICE_FILES = 4;
 interface Walk {
   readonly files: Generator<WalkFile>;
   readonly budget: { files: number; bytes: number };
-  /** files handed over or passed by (too big, empty), as latin1 keys */
-  readonly reached: Set<string>;
+  /** files read through JS while the walk ran (so not worth handing over), as latin1 keys */
+  readonly read: Set<string>;
+  /** the walk has stopped: its budget is spent, its files are, or one is not at hand */
+  ended: boolean;
 }
 
 /** Preloads the files a tree walk reads next into the binding. */
@@ -118,12 +122,17 @@ export class ReadPreloader {
   }
 
   /**
-   * A read from the start of `path` reached JS: unless the walk running already reached it
-   * (a file too big to hand over, or one dropped unread), a new walk starts after it.
+   * A read from the start of `path` reached JS: a new walk starts after it, unless one is
+   * running (the reader got ahead of it, or the file is too big to hand over), which then
+   * goes on, past `path` once it gets there.
    */
   after(path: Buffer): void {
     if (!this.active || this.#view.epoch !== this.#epoch) return;
-    if (this.#walk?.reached.has(path.toString("latin1")) === true) return;
+    const running = this.#walk;
+    if (running !== undefined && !running.ended) {
+      running.read.add(path.toString("latin1"));
+      return;
+    }
     let files: Generator<WalkFile>;
     try {
       files = following(this.#view, this.#paths, Buffer.from(path), { dirs: this.#o.maxDirs });
@@ -134,7 +143,8 @@ export class ReadPreloader {
     const walk: Walk = {
       files,
       budget: { files: this.#o.batchFiles, bytes: this.#o.batchBytes },
-      reached: new Set(),
+      read: new Set(),
+      ended: false,
     };
     this.#walk = walk;
     // slices run between requests, the first once the read that started it is answered
@@ -142,23 +152,21 @@ export class ReadPreloader {
   }
 
   #slice(walk: Walk): void {
-    const { files, budget, reached } = walk;
+    if (walk !== this.#walk) return;
+    walk.ended = true;
+    const { files, budget, read } = walk;
     try {
       for (let n = 0; n < SLICE_FILES; n++) {
-        if (walk !== this.#walk || budget.files <= 0 || budget.bytes <= 0) return;
+        if (budget.files <= 0 || budget.bytes <= 0) return;
         const next = files.next();
         if (next.done) return;
         const f = next.value;
-        const key = f.path.toString("latin1");
-        if (f.size > this.#o.maxFileBytes || f.size === 0) {
-          reached.add(key);
-          continue;
-        }
+        if (f.size > this.#o.maxFileBytes || f.size === 0) continue;
+        if (read.size > 0 && read.delete(f.path.toString("latin1"))) continue;
         const data = Buffer.allocUnsafe(f.size);
         // not at hand: its read reaches JS, loads it, and starts the next walk from there
         if (this.#view.readCached!(f.ino, 0, data) !== f.size) return;
         if (!this.#sink!.preload(f.path, data)) return;
-        reached.add(key);
         this.#files++;
         budget.files--;
         budget.bytes -= f.size;
@@ -167,6 +175,7 @@ export class ReadPreloader {
     } catch {
       return; // a hint only
     }
+    walk.ended = false;
     setImmediate(() => this.#slice(walk));
   }
 }
