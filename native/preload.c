@@ -2,20 +2,27 @@
  * Preloaded files: whole files JS has already read (through its checked read path) and hands
  * over before the kernel asks, so the READs of a tree walk are answered here, on the libfuse
  * thread, without a trip to the JS thread. Keyed by the path libfuse passes; an entry goes
- * once a read reaches its end (the kernel keeps the pages from then on), or when newer ones
- * need the room (oldest first). JS only preloads on mounts whose files never change.
- *   preload(mount, path, data) -> boolean   false: off, too big, or the mount has ended
+ * once a read reaches its end (the kernel keeps the pages from then on). When the limit is
+ * reached, entries unread for a second (a walk that went elsewhere) make room, oldest first;
+ * fresher ones are kept and the new file refused, which stops the walk handing them over
+ * until the reader catches up. JS only preloads on mounts whose files never change.
+ *   preload(mount, path, data) -> boolean   false: off, full, too big, or the mount has ended
  *   preloadLimit(mount, bytes)              bytes kept at most; 0 turns it off and drops all
  *   preloadStats(mount) -> [reads served, bytes served, files preloaded, files dropped unread]
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "sfuse.h"
+
+/* An entry unread for this long may make room for a new one. */
+#define STALE_NS 1000000000ull
 
 typedef struct sf_pre {
   struct sf_pre *chain;       /* same bucket */
   struct sf_pre *older, *newer; /* age list */
   uint64_t hash;
+  uint64_t born; /* CLOCK_MONOTONIC ns when handed over */
   size_t size; /* file bytes, at data */
   size_t plen;
   char *data;
@@ -92,6 +99,22 @@ int sf_preload_read(sf_preload *p, const char *path, char *buf, size_t size, off
   return n;
 }
 
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Makes room for `size` more bytes from stale entries (lock held); false when it cannot. */
+static bool make_room(sf_preload *p, size_t size) {
+  uint64_t now = now_ns();
+  while (p->bytes + size > p->limit) {
+    if (p->oldest == NULL || now - p->oldest->born < STALE_NS) return false;
+    drop_oldest(p);
+  }
+  return true;
+}
+
 static sf_preload *preload_of(napi_env env, napi_value v) {
   void *ext = NULL;
   if (napi_get_value_external(env, v, &ext) != napi_ok || ext == NULL) return NULL;
@@ -120,13 +143,16 @@ napi_value sf_js_preload(napi_env env, napi_callback_info info) {
   napi_get_buffer_info(env, argv[2], &data, &size);
   if (plen == 0 || memchr(path, 0, plen) != NULL) return boolean(env, false);
   pthread_mutex_lock(&p->lock);
-  bool ok = !p->ended && size <= p->limit && size <= (size_t)INT32_MAX;
-  sf_pre *e = ok ? malloc(sizeof *e + plen + size) : NULL;
-  if (e != NULL) {
+  sf_pre *e = NULL;
+  if (!p->ended && size <= p->limit && size <= (size_t)INT32_MAX) {
     uint64_t h = path_hash(path, plen);
     sf_pre **at = slot_of(p, h, path, plen);
     if (*at != NULL) drop(p, at);
-    while (p->bytes + size > p->limit) drop_oldest(p);
+    if (make_room(p, size)) e = malloc(sizeof *e + plen + size);
+  }
+  if (e != NULL) {
+    uint64_t h = path_hash(path, plen);
+    e->born = now_ns();
     e->hash = h;
     e->plen = plen;
     e->size = size;

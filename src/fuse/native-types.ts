@@ -197,7 +197,10 @@ export interface NativeMount {
    * or a binding without it).
    */
   preload(path: Buffer, data: Buffer): boolean;
-  /** Bytes of preloaded files the binding keeps at most (oldest dropped first); 0 (the start) is off. */
+  /**
+   * Bytes of preloaded files the binding keeps at most; 0 (the start) is off. When full,
+   * files unread for a second make room (oldest first), else a new one is refused.
+   */
   preloadLimit(bytes: number): void;
   /**
    * Resolves once every path given to `invalidate` before this call has been handed to the

@@ -7,10 +7,11 @@
  * answers their reads on the libfuse thread without a trip to JS (native/preload.c). A walk
  * hands over `batchFiles` files (or `batchBytes`) in slices between other requests, each
  * file told to `opened` as its open would be (so prefetching keeps ahead of the walk), and
- * stops at the first file whose bytes are not cached: that file's read reaches JS, loads it,
- * and starts the next walk. While a walk runs, reads that reach JS (a file too big to hand
+ * stops at the first file whose bytes are not cached (or when the binding holds its limit
+ * unread): that file's read reaches JS, loads it, and starts the next walk. While a walk runs, reads that reach JS (a file too big to hand
  * over, or a reader that got ahead of the walk, which soon overtakes it again) do not restart
- * it: it goes on and skips those files. A file handed over again replaces the binding's copy.
+ * it: it goes on and skips those files. Files handed over are not handed over again by a
+ * later walk, until one of them is read through JS again (the kernel dropped its pages).
  * A hint only: what resolving, listing or reading throws is dropped (the reads report real
  * trouble).
  */
@@ -59,6 +60,8 @@ const SLASH = 0x2f;
 const SLASH_BUF = Buffer.from("/");
 /** files read per turn of the event loop, so the reads that reach JS are not kept waiting */
 const SLICE_FILES = 4;
+/** files remembered as handed over; all are forgotten when more are */
+const MAX_HANDED = 65_536;
 
 /** One walk: its files, what it may still hand over, the paths it reached. */
 interface Walk {
@@ -80,6 +83,8 @@ export class ReadPreloader {
   /** the walk running: replaced (and so stopped) by a newer one */
   #walk: Walk | undefined;
   readonly #epoch: number | undefined;
+  /** files handed over (latin1 keys): a later walk passes them by */
+  readonly #handed = new Set<string>();
   #batches = 0;
   #files = 0;
 
@@ -128,6 +133,8 @@ export class ReadPreloader {
    */
   after(path: Buffer): void {
     if (!this.active || this.#view.epoch !== this.#epoch) return;
+    // a file handed over read again: the kernel dropped its pages; hand everything again
+    if (this.#handed.has(path.toString("latin1"))) this.#handed.clear();
     const running = this.#walk;
     if (running !== undefined && !running.ended) {
       running.read.add(path.toString("latin1"));
@@ -162,11 +169,14 @@ export class ReadPreloader {
         if (next.done) return;
         const f = next.value;
         if (f.size > this.#o.maxFileBytes || f.size === 0) continue;
-        if (read.size > 0 && read.delete(f.path.toString("latin1"))) continue;
+        const key = f.path.toString("latin1");
+        if (this.#handed.has(key) || (read.size > 0 && read.delete(key))) continue;
         const data = Buffer.allocUnsafe(f.size);
         // not at hand: its read reaches JS, loads it, and starts the next walk from there
         if (this.#view.readCached!(f.ino, 0, data) !== f.size) return;
         if (!this.#sink!.preload(f.path, data)) return;
+        if (this.#handed.size >= MAX_HANDED) this.#handed.clear();
+        this.#handed.add(key);
         this.#files++;
         budget.files--;
         budget.bytes -= f.size;
