@@ -8,6 +8,7 @@
         "native/inval.c",
         "native/listing.c",
         "native/ops.c",
+        "native/preload.c",
         "native/reply.c"
       ],
       "defines": ["NAPI_VERSION=8", "FUSE_USE_VERSION=312"],

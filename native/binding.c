@@ -8,6 +8,8 @@
  *   setAbsentXattrs(mount, names[])      getxattr of these names answered ENODATA without
  *                                        JS (ops.c: capabilities, SELinux, ACLs)
  *   setListingCache(mount, bytes), listingCacheStats(mount)   readdir without JS (listing.c)
+ *   preload(mount, path, data), preloadLimit(mount, bytes), preloadStats(mount)
+ *                                        files read ahead, answered without JS (preload.c)
  *   lazyUnmount(mountpoint, cb(errno))   umount2(MNT_DETACH) off the JS thread
  *   UTIME_NOW, UTIME_OMIT
  * The loop runs fuse_loop_mt on a thread of its own; when it ends (unmounted by us or from
@@ -43,6 +45,7 @@ static void *loop_main(void *arg) {
   fuse_destroy(m->fuse); /* calls the destroy op (through JS) */
   m->fuse = NULL;
   sf_lc_clear(&m->listings); /* no readdir can come any more */
+  sf_preload_end(&m->pre);
   m->exit_req.op = OP_EXIT;
   __atomic_store_n(&m->loop_done, 1, __ATOMIC_RELEASE);
   napi_call_threadsafe_function(m->tsfn, &m->exit_req, napi_tsfn_blocking);
@@ -74,6 +77,7 @@ static void mount_free(napi_env env, void *data, void *hint) {
   sf_mount *m = data;
   if (!m->closed) return; /* still serving: leak rather than free live memory */
   sf_lc_destroy(&m->listings);
+  pthread_mutex_destroy(&m->pre.lock);
   free(m->slots);
   free(m->free_idx);
   free(m->conn_opts);
@@ -190,6 +194,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   if (argc < 5) return fail(env, "E_USAGE", "mount(mountpoint, args, ops, dispatch, pathBuffers)");
   sf_mount *m = calloc(1, sizeof *m);
   sf_lc_init(&m->listings);
+  sf_preload_init(&m->pre);
   m->mountpoint = get_string(env, argv[0]);
   napi_get_value_bool(env, argv[4], &pathbuf);
   m->path_buffers = pathbuf;
@@ -294,6 +299,9 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "setAbsentXattrs", sf_js_set_absent_xattrs);
   export_fn(env, exports, "setListingCache", sf_js_set_listing_cache);
   export_fn(env, exports, "listingCacheStats", sf_js_listing_cache_stats);
+  export_fn(env, exports, "preload", sf_js_preload);
+  export_fn(env, exports, "preloadLimit", sf_js_preload_limit);
+  export_fn(env, exports, "preloadStats", sf_js_preload_stats);
   export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
   export_int(env, exports, "UTIME_NOW", UTIME_NOW);
   export_int(env, exports, "UTIME_OMIT", UTIME_OMIT);

@@ -128,6 +128,18 @@ typedef struct sf_cfg {
   unsigned max_read;
 } sf_cfg;
 
+/* Files JS has read ahead of the kernel, answered on the libfuse thread (preload.c). */
+#define SF_PRELOAD_BUCKETS 4096
+typedef struct sf_preload {
+  pthread_mutex_t lock;
+  struct sf_pre *buckets[SF_PRELOAD_BUCKETS];
+  struct sf_pre *oldest, *newest;
+  size_t bytes;
+  size_t limit; /* 0: off */
+  int ended;    /* the loop has ended: nothing is kept any more */
+  uint64_t served, served_bytes, added, dropped;
+} sf_preload;
+
 typedef struct sf_slot {
   sf_req *req;
   napi_ref view; /* Buffer view of libfuse memory (read/write/setxattr), detached on reply */
@@ -155,6 +167,7 @@ typedef struct sf_mount {
    * SELinux labels) is answered ENODATA here, without a round trip to JS */
   volatile unsigned absent;
   sf_lcache listings; /* listings served without JS once the tree cannot change */
+  sf_preload pre;
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */
@@ -183,6 +196,15 @@ void sf_lc_clear(sf_lcache *c);                         /* drops every listing, 
 void sf_lc_destroy(sf_lcache *c);
 napi_value sf_js_set_listing_cache(napi_env env, napi_callback_info info);
 napi_value sf_js_listing_cache_stats(napi_env env, napi_callback_info info);
+/* preload.c */
+void sf_preload_init(sf_preload *p);
+/* Answers a read from a preloaded file: bytes copied, or -1 when `path` is not preloaded. */
+int sf_preload_read(sf_preload *p, const char *path, char *buf, size_t size, off_t off);
+/* The loop has ended: drops every file and refuses new ones. */
+void sf_preload_end(sf_preload *p);
+napi_value sf_js_preload(napi_env env, napi_callback_info info);
+napi_value sf_js_preload_limit(napi_env env, napi_callback_info info);
+napi_value sf_js_preload_stats(napi_env env, napi_callback_info info);
 
 /* inval.c */
 void sf_inval_start(sf_mount *m);

@@ -124,6 +124,7 @@ export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions
   const onMounted = (m: NativeMount) => {
     if (anyNamed !== undefined) m.setAbsentXattrs(absentXattrs(anyNamed));
     if (kernelCache) m.setListingCache(opts.listingCacheBytes ?? LISTING_CACHE_BYTES);
+    ops.attach(m);
   };
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only", onMounted);
 }

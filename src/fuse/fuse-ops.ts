@@ -32,6 +32,7 @@ import type { DirEntry, NativeFuseOps, NativeStat } from "./native-types.js";
 import { OpGuard, type OpLogOptions } from "./op-guard.js";
 import { PathResolver } from "./path-resolver.js";
 import { ReadPattern } from "./read-pattern.js";
+import { type PreloadSink, ReadPreloader } from "./read-preload.js";
 
 /** Options of the FUSE operations. */
 export interface FuseOpsOptions extends OpLogOptions {
@@ -107,11 +108,16 @@ export class FuseOps {
   readonly #kernelCache: boolean;
   /** read patterns of files read without a handle (the kernel stopped sending opens) */
   readonly #patterns = new Map<number, ReadPattern>();
+  /** with kernelCache: the files a walk reads next, handed to the binding (read-preload.ts) */
+  readonly #preload: ReadPreloader | undefined;
 
   constructor(view: FsView, opts: FuseOpsOptions) {
     this.#view = view;
     this.#kernelCache = opts.kernelCache === true;
     this.#paths = new PathResolver(view);
+    if (this.#kernelCache && view.readCached !== undefined) {
+      this.#preload = new ReadPreloader(view, this.#paths, (p, ino) => this.#hintOpen(p, ino));
+    }
     this.#scan = new DirScan(view);
     this.#guard = new OpGuard(opts);
   }
@@ -119,6 +125,16 @@ export class FuseOps {
   /** Number of open file handles (for tests and stats). */
   get openFiles(): number {
     return this.#files.size;
+  }
+
+  /** The mount serving these ops: where preloaded files go (with kernelCache). */
+  attach(mount: PreloadSink): void {
+    this.#preload?.attach(mount);
+  }
+
+  /** What preloading did (undefined without kernelCache). */
+  preloadCounts() {
+    return this.#preload?.counts();
   }
 
   /** The handler table to give mountNative. */
@@ -227,7 +243,10 @@ export class FuseOps {
       pattern = new ReadPattern();
       this.#patterns.set(ino, pattern);
     }
-    if (pos === 0) this.#hintOpen(p, ino);
+    if (pos === 0) {
+      this.#hintOpen(p, ino);
+      if (path !== null) this.#preload?.after(path);
+    }
     return { ino, pattern };
   }
 

@@ -118,6 +118,12 @@ export interface NativeAddon {
   /** keeps listings by path up to `bytes` and serves readdir from them without JS (0: off) */
   setListingCache?(m: MountHandle, bytes: number): void;
   listingCacheStats?(m: MountHandle): ListingCacheStats;
+  /** hands over a whole file read ahead, answered without JS (native/preload.c) */
+  preload?(m: MountHandle, path: Buffer, data: Buffer): boolean;
+  /** bytes of preloaded files kept at most; 0 turns preloading off */
+  preloadLimit?(m: MountHandle, bytes: number): void;
+  /** [reads answered, bytes answered, files preloaded, files dropped unread] */
+  preloadStats?(m: MountHandle): number[];
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
   /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */

@@ -126,8 +126,22 @@ class LiveMount implements NativeMount {
 
   opStats(): OpStatsReport {
     const listings = this.listingCache();
-    const report = this.stats.report();
-    return listings === undefined ? report : { ...report, listings };
+    const r = this.stats.report();
+    const withListings = listings === undefined ? r : { ...r, listings };
+    const p = this.handle === undefined ? undefined : this.addon.preloadStats?.(this.handle);
+    if (p === undefined || p[2] === 0) return withListings;
+    const [reads = 0, bytes = 0, files = 0, dropped = 0] = p;
+    return { ...withListings, preloaded: { reads, bytes, files, dropped } };
+  }
+
+  preload(path: Buffer, data: Buffer): boolean {
+    if (this.handle === undefined || this.ended) return false;
+    return this.addon.preload?.(this.handle, path, data) === true;
+  }
+
+  preloadLimit(bytes: number): void {
+    if (this.handle === undefined || this.ended) return;
+    this.addon.preloadLimit?.(this.handle, bytes);
   }
 
   setAbsentXattrs(names: readonly string[]): void {

@@ -201,6 +201,19 @@ export interface NativeMount {
   /** what the binding's listing cache holds; undefined from a build without one */
   listingCache(): ListingCacheStats | undefined;
   /**
+   * Hands the binding the whole of a file (its bytes already read and checked) before the
+   * kernel asks: reads of `path` are then answered on the libfuse thread, without a trip to
+   * JS, until one reaches the file's end. Only for files that cannot change while mounted.
+   * False when not taken (preloading off, the file bigger than the limit, the mount ended,
+   * or a binding without it).
+   */
+  preload(path: Buffer, data: Buffer): boolean;
+  /**
+   * Bytes of preloaded files the binding keeps at most; 0 (the start) is off. When full,
+   * files unread for a second make room (oldest first), else a new one is refused.
+   */
+  preloadLimit(bytes: number): void;
+  /**
    * Resolves once every path given to `invalidate` before this call has been handed to the
    * kernel (at once when the mount has ended). A handler may await it before answering, so
    * the caller sees the kernel's caches dropped when its system call returns.

@@ -27,6 +27,18 @@ export interface OpStatsReport {
   readonly spanMs: number;
   /** the readdirs the binding answered from its listing cache, when it has one */
   readonly listings?: ListingCacheStats;
+  /** files handed to the binding ahead of the kernel, and the reads it answered from them */
+  readonly preloaded?: PreloadFigures;
+}
+
+/** What the binding did with preloaded files (native/preload.c). */
+export interface PreloadFigures {
+  /** reads answered without JS, and their bytes */
+  readonly reads: number;
+  readonly bytes: number;
+  /** files handed over, and those dropped before a read reached their end */
+  readonly files: number;
+  readonly dropped: number;
 }
 
 const SLOTS = Math.max(...Object.values(OP)) + 1;
@@ -103,6 +115,12 @@ export function formatOpStats(r: OpStatsReport): string {
       `listings kept by the binding: ${l.hits} readdirs answered from them, ${l.misses} not; ` +
         `at most ${l.peakBytes} bytes for ${l.peakEntries} entries (${perEntry.toFixed(0)} bytes each) ` +
         `of ${l.budget}, ${l.evictions} evictions`,
+    );
+  }
+  const p = r.preloaded;
+  if (p !== undefined) {
+    lines.push(
+      `preloaded: ${p.files} files handed to the binding, ${p.reads} reads (${p.bytes} bytes) answered there, ${p.dropped} dropped unread`,
     );
   }
   return `${lines.join("\n")}\n`;

@@ -15,5 +15,8 @@ export function workingSetShare(cacheBytes: number, imageBytes: number): number 
   return Math.max(Math.floor(cacheBytes / 4), rest);
 }
 
-/** Room in a reader's cache budget kept for loads in flight and the binding's listings. */
-export const CACHE_SLACK_BYTES = 48 * 1024 * 1024;
+/**
+ * Room in a reader's cache budget kept for loads in flight, the binding's listings (at most
+ * 32 MiB) and its preloaded files (at most 16 MiB).
+ */
+export const CACHE_SLACK_BYTES = 64 * 1024 * 1024;

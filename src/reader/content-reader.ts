@@ -22,7 +22,7 @@ import type { WorkingSetStats } from "../workingset/working-set-types.js";
 import { type ChunkCheckStats, ChunkChecks } from "./chunk-checks.js";
 import { type ExtentTable, ExtentTables } from "./extent-table.js";
 import { Prefetcher } from "./prefetcher.js";
-import { type DirectChunks, readExtents } from "./read-path.js";
+import { type DirectChunks, readExtents, readExtentsIfCached } from "./read-path.js";
 import { planRange } from "./read-plan.js";
 import { SuperChunkLoader } from "./superchunk-loader.js";
 
@@ -128,6 +128,15 @@ export class ContentReader {
    */
   readInto(t: ExtentTable, offset: number, target: Buffer): number | Promise<number> {
     return readExtents(this.#ws, t, offset, target, this.#checks, this.#direct);
+  }
+
+  /**
+   * `readInto` when every super-chunk needed is cached (and none is a writer's open one):
+   * the count, else undefined with nothing loaded.
+   */
+  readIfCached(t: ExtentTable, offset: number, target: Buffer): number | undefined {
+    if (this.#direct !== undefined) return undefined;
+    return readExtentsIfCached(this.#ws, t, offset, target, this.#checks);
   }
 
   /** Super-chunk ids a read of [offset, offset+length) of `t` needs, in file order. */

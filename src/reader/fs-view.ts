@@ -58,6 +58,11 @@ export interface FsView {
    * synchronously (data cached). Optional: callers fall back to `read` and a copy.
    */
   readInto?(ino: InodeId, offset: number, target: Buffer): number | Promise<number>;
+  /**
+   * `readInto` only when the bytes are at hand (nothing to load): the count, else undefined.
+   * Optional.
+   */
+  readCached?(ino: InodeId, offset: number, target: Buffer): number | undefined;
   /** Extended attributes. */
   listxattr(ino: InodeId): Buffer[];
   getxattr(ino: InodeId, name: Buffer): Buffer | undefined;

@@ -67,6 +67,38 @@ export function readExtents(
 }
 
 /**
+ * `readExtents` of a content whose super-chunks are all cached (no writer's open ones):
+ * the count, or undefined, with nothing loaded, when one is not cached (`target` then holds
+ * part of the bytes). The same checks guard every byte copied.
+ */
+export function readExtentsIfCached(
+  ws: WorkingSet<number>,
+  t: ExtentTable,
+  offset: number,
+  target: Buffer,
+  checks: ChunkChecks,
+): number | undefined {
+  const end = Math.min(t.size, offset + target.length);
+  let i = findExtent(t.starts, offset);
+  for (let pos = offset; pos < end; i++) {
+    const ext = t.extents[i];
+    if (ext === undefined) throw beyondExtents(t, pos);
+    const from = pos - ext.fileOffset;
+    const n = Math.min(ext.length - from, end - pos);
+    const at = pos - offset;
+    const sc = ext.superChunk;
+    if (sc === null) target.fill(0, at, at + n);
+    else {
+      const pin = ws.tryAcquire(sc, ext.offset + ext.length);
+      if (pin === undefined) return undefined;
+      copyPinned(pin, checks, ext, from, n, target, at);
+    }
+    pos += n;
+  }
+  return Math.max(0, end - offset);
+}
+
+/**
  * Waits for every copy; rejects with the first failure only once all have settled, so no
  * copy still writes into the caller's buffer after the read has failed.
  */

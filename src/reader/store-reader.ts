@@ -167,6 +167,14 @@ export class StoreReader implements FsView {
     return this.content.readInto(this.extentsOf(ino), offset, target);
   }
 
+  /**
+   * `readInto` when the bytes are at hand (every super-chunk needed cached): the count, else
+   * undefined, with nothing loaded.
+   */
+  readCached(ino: InodeId, offset: number, target: Buffer): number | undefined {
+    return this.content.readIfCached(this.extentsOf(ino), offset, target);
+  }
+
   /** Super-chunk ids a read of [offset, offset+length) needs, in file order. */
   superChunksFor(ino: InodeId, offset: number, length: number): number[] {
     return this.content.superChunksFor(this.extentsOf(ino), offset, length);
