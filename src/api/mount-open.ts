@@ -91,7 +91,10 @@ export async function openAndMount(a: OpenMountOptions): Promise<OpenedMount> {
     if (opened.mode === "follow" && a.follow !== undefined) {
       return { view, mount: await mountFollowing(opened.view, a.mountpoint, opts, a.follow) };
     }
-    return { view, mount: await mountFsView(view, a.mountpoint, opts) };
+    return {
+      view,
+      mount: await mountFsView(view, a.mountpoint, { ...opts, cacheBytes: a.cacheBytes }),
+    };
   } catch (err) {
     await view?.close().catch(() => {});
     throw err;

@@ -47,6 +47,16 @@ export interface MountOptions extends FuseOptionParams {
    * answers readdirs from; default LISTING_CACHE_BYTES (tests give a small one)
    */
   listingCacheBytes?: number;
+  /**
+   * the mount's cache budget (--cache-size): the binding's listings keep at most a sixteenth
+   * of it and its preloaded files a thirty-second (both within the reader's slack)
+   */
+  cacheBytes?: number;
+}
+
+/** A part of the mount's cache budget, at most `max`. */
+function budgetShare(opts: MountOptions, max: number, divisor: number): number {
+  return opts.cacheBytes === undefined ? max : Math.min(max, Math.floor(opts.cacheBytes / divisor));
 }
 
 /** A live mount served by this process. */
@@ -72,6 +82,8 @@ const DEFAULT_READY_TIMEOUT_MS = 30_000;
  * has 90 000), well within the 100 MiB a mount may use beyond --cache-size.
  */
 export const LISTING_CACHE_BYTES = 32 << 20;
+/** Whole files read ahead of a walk the binding keeps (read-preload.ts), at most. */
+export const PRELOAD_BYTES = 16 << 20;
 
 export { checkFuseAvailable } from "./fuse-runtime.js";
 
@@ -117,13 +129,16 @@ export async function checkMountpoint(mountpoint: string, allowNonEmpty = false)
  */
 export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions) {
   const kernelCache = opts.kernelCache !== false;
-  const ops = new FuseOps(view, { log: opts.log, kernelCache });
+  const preloadBytes = budgetShare(opts, PRELOAD_BYTES, 32);
+  const ops = new FuseOps(view, { log: opts.log, kernelCache, preloadBytes });
   // a store that never changes under the mount: the xattrs none of its files has are
   // answered by the binding (absent-xattrs.ts), and so are the listings JS gave once
   const anyNamed = kernelCache ? view.anyXattrNamed?.bind(view) : undefined;
   const onMounted = (m: NativeMount) => {
     if (anyNamed !== undefined) m.setAbsentXattrs(absentXattrs(anyNamed));
-    if (kernelCache) m.setListingCache(opts.listingCacheBytes ?? LISTING_CACHE_BYTES);
+    if (kernelCache) {
+      m.setListingCache(opts.listingCacheBytes ?? budgetShare(opts, LISTING_CACHE_BYTES, 16));
+    }
     ops.attach(m);
   };
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-only", onMounted);

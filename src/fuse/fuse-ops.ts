@@ -41,6 +41,8 @@ export interface FuseOpsOptions extends OpLogOptions {
    * default false
    */
   kernelCache?: boolean;
+  /** with kernelCache: bytes of files read ahead of a walk the binding keeps; default 16 MiB */
+  preloadBytes?: number;
 }
 
 /** Ops that would modify the tree: all answer EROFS. */
@@ -116,7 +118,13 @@ export class FuseOps {
     this.#kernelCache = opts.kernelCache === true;
     this.#paths = new PathResolver(view);
     if (this.#kernelCache && view.readCached !== undefined) {
-      this.#preload = new ReadPreloader(view, this.#paths, (p, ino) => this.#hintOpen(p, ino));
+      const limit = opts.preloadBytes === undefined ? {} : { limitBytes: opts.preloadBytes };
+      this.#preload = new ReadPreloader(
+        view,
+        this.#paths,
+        (p, ino) => this.#hintOpen(p, ino),
+        limit,
+      );
     }
     this.#scan = new DirScan(view);
     this.#guard = new OpGuard(opts);

@@ -8,11 +8,13 @@
  * What a reader's cache budget leaves for inflated super-chunks: the database image (held in
  * memory when the store is packed) and the caches that grow with the tree beside it (inodes,
  * directory listings, in JS and in the FUSE binding: about half the image again), plus
- * CACHE_SLACK_BYTES for loads in flight, come out of it first; at least a quarter stays.
+ * CACHE_SLACK_BYTES for loads in flight, come out of it first; at least a quarter stays, and
+ * at least MIN_SHARE_BYTES (a working set smaller than a few super-chunks reloads them
+ * again and again).
  */
 export function workingSetShare(cacheBytes: number, imageBytes: number): number {
   const rest = cacheBytes - Math.ceil(imageBytes * 1.5) - CACHE_SLACK_BYTES;
-  return Math.max(Math.floor(cacheBytes / 4), rest);
+  return Math.max(Math.min(cacheBytes, MIN_SHARE_BYTES), Math.floor(cacheBytes / 4), rest);
 }
 
 /**
@@ -20,3 +22,6 @@ export function workingSetShare(cacheBytes: number, imageBytes: number): number 
  * 32 MiB) and its preloaded files (at most 16 MiB).
  */
 export const CACHE_SLACK_BYTES = 64 * 1024 * 1024;
+
+/** The least a working set keeps of a budget that large. */
+export const MIN_SHARE_BYTES = 32 * 1024 * 1024;

@@ -22,8 +22,10 @@ test("cache-budget - the image and its caches come out of the budget first", () 
   assert.is(workingSetShare(512 * MIB, 0), 512 * MIB - CACHE_SLACK_BYTES);
 });
 
-test("cache-budget - a small budget keeps a quarter for super-chunks", () => {
-  assert.is(workingSetShare(64 * MIB, 30 * MIB), 16 * MIB);
+test("cache-budget - a small budget keeps 32 MiB or a quarter for super-chunks", () => {
+  assert.is(workingSetShare(64 * MIB, 30 * MIB), 32 * MIB);
+  assert.is(workingSetShare(8 * MIB, 30 * MIB), 8 * MIB);
+  assert.is(workingSetShare(256 * MIB, 200 * MIB), 64 * MIB);
   assert.is(workingSetShare(0, 1), 0);
 });
 
