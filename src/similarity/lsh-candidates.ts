@@ -96,6 +96,7 @@ function equalWordsAt(sk: FlatSketches, i: number, j: number): number {
 class PairKeys {
   keys = new Float64Array(1024);
   length = 0;
+  #distinctAt = 1024;
 
   push(key: number): void {
     if (this.length === this.keys.length) {
@@ -112,7 +113,19 @@ class PairKeys {
     let m = 0;
     for (let k = 0; k < sorted.length; k++)
       if (m === 0 || sorted[k] !== sorted[m - 1]) sorted[m++] = sorted[k]!;
+    this.length = m;
     return sorted.subarray(0, m);
+  }
+
+  /**
+   * Drops repeated keys once the list has doubled since the last time: a pair of near
+   * copies is found in most bands, and each band's repeats would otherwise be held until
+   * the end (at a million sub-blocks, a hundred MiB and more).
+   */
+  compactSometimes(): void {
+    if (this.length < 2 * this.#distinctAt) return;
+    this.distinct();
+    this.#distinctAt = Math.max(1024, this.length);
   }
 }
 
@@ -151,6 +164,7 @@ export function candidateEdgesFlat(sk: FlatSketches, p: Readonly<LshParams>): Ca
   const pairs = new PairKeys();
   for (let band = 0; band < Math.floor(sk.words / p.rows); band++) {
     collectBand(sk, band, p, pairs);
+    pairs.compactSometimes();
   }
   const keys = pairs.distinct();
   const a = new Uint32Array(keys.length);
