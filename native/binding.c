@@ -290,7 +290,7 @@ static void export_int(napi_env env, napi_value exports, const char *name, int64
 #define MMAP_THRESHOLD_BYTES (1 << 20)
 
 NAPI_MODULE_INIT() {
-  /* the binding loads only in a process that serves a mount */
+  /* the binding loads in a process that serves a mount, or packs (fixAllocatorThreshold) */
   mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
   export_fn(env, exports, "mount", js_mount);
   export_fn(env, exports, "reply", sf_js_reply);

@@ -5,6 +5,7 @@
 import { chunkerParams } from "../chunker/chunker-params.js";
 import { codecNames } from "../codec/codec-registry.js";
 import { type EngineWarning, UsageError } from "../errors.js";
+import { fixAllocatorThreshold } from "../fuse/native-addon.js";
 import type { PackSummary } from "../pack/pack.js";
 import type { PackHooks, PackOptions } from "../pack/pack-options.js";
 import { type PackToSummary, packTo } from "../pack/pack-to.js";
@@ -134,6 +135,7 @@ export const packCommand: Command = {
       },
     };
     noteLeftovers(dest, io);
+    fixAllocatorThreshold(io.env);
     const summary = await interruptible(io, removePartialsOf(dest), () =>
       packTo(sources, dest, opts, hooks, s3),
     );

@@ -4,6 +4,7 @@
  */
 import { codecNames } from "../codec/codec-registry.js";
 import { UsageError } from "../errors.js";
+import { fixAllocatorThreshold } from "../fuse/native-addon.js";
 import { type RepackOptions, type RepackSummary, repackStore } from "../maintain/repack.js";
 import {
   formatBytes,
@@ -98,6 +99,7 @@ export const repackCommand: Command = {
     if (values.threads !== undefined)
       opts.threads = parseInteger(values.threads, "--threads", 1, 256);
     const cleanup = repackCleanup(positionals[0]!, opts.dryRun === true);
+    fixAllocatorThreshold(io.env);
     const s = await interruptible(io, cleanup, () => repackStore(positionals[0]!, opts));
     bar.finish();
     if (values.json) {

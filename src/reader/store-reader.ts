@@ -36,10 +36,7 @@ import { InodeCache } from "./inode-cache.js";
 export interface StoreReaderOptions extends ReadTuning {
   /** bytes of inflated super-chunks kept in the working set; default 512 MiB */
   cacheBytes?: number;
-  /**
-   * `cacheBytes` bounds the database image and the tree's caches too (a mount's
-   * --cache-size): the working set gets what they leave (cache-budget.ts)
-   */
+  /** cacheBytes bounds the database image and tree's caches too (cache-budget.ts) */
   cacheHoldsTree?: boolean;
   /** inflate threads; default 2 */
   threads?: number;
@@ -203,11 +200,8 @@ export class StoreReader implements FsView {
 
   /** The file's xattrs, plus the read-only `user.superchunk.info` on regular files. */
   listxattr(ino: InodeId): Buffer[] {
-    return withInfoXattr(
-      this.meta,
-      ino,
-      this.meta.listXattrs(ino).map((x) => x.name),
-    );
+    const names = this.meta.listXattrs(ino).map((x) => x.name);
+    return withInfoXattr(this.meta, ino, names);
   }
 
   anyXattrNamed(name: Buffer): boolean {
@@ -299,7 +293,7 @@ export function readerFor(meta: MetaDb, blobs: BlobStore, opts: StoreReaderOptio
   const pool = new CodecPool({ threads: opts.threads ?? DEFAULT_THREADS });
   // a mount's first reads should not wait for inflate threads to boot
   pool.warm();
-  const cacheBytes = opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES;
-  const ws = opts.cacheHoldsTree ? workingSetShare(cacheBytes, meta.imageBytes()) : cacheBytes;
+  const bytes = opts.cacheBytes ?? WORKINGSET_DEFAULT_BYTES;
+  const ws = opts.cacheHoldsTree ? workingSetShare(bytes, meta.imageBytes()) : bytes;
   return new StoreReader(meta, blobs, pool, ws, opts);
 }
