@@ -40,13 +40,7 @@ export function readExtents(
   if (offset >= end) return 0;
   const waits: Promise<void>[] = [];
   try {
-    let i = findExtent(t.starts, offset);
-    for (let pos = offset; pos < end; i++) {
-      const ext = t.extents[i];
-      if (ext === undefined) throw beyondExtents(t, pos);
-      const from = pos - ext.fileOffset;
-      const n = Math.min(ext.length - from, end - pos);
-      const at = pos - offset;
+    eachPiece(t, offset, end, (ext, from, n, at) => {
       const sc = ext.superChunk;
       if (sc === null) target.fill(0, at, at + n);
       else if (direct?.isOpen(sc)) direct.read(sc, ext.offset + from, n, target, at);
@@ -55,8 +49,8 @@ export function readExtents(
         if (pin !== undefined) copyPinned(pin, checks, ext, from, n, target, at);
         else waits.push(copyLoaded(ws, checks, ext, from, n, target, at));
       }
-      pos += n;
-    }
+      return true;
+    });
   } catch (err) {
     // the loads already started finish (and release their pins) before the error is told
     if (waits.length === 0) throw err;
@@ -79,23 +73,41 @@ export function readExtentsIfCached(
   checks: ChunkChecks,
 ): number | undefined {
   const end = Math.min(t.size, offset + target.length);
+  const whole = eachPiece(t, offset, end, (ext, from, n, at) => {
+    const sc = ext.superChunk;
+    if (sc === null) target.fill(0, at, at + n);
+    else {
+      const pin = ws.tryAcquire(sc, ext.offset + ext.length);
+      if (pin === undefined) return false;
+      copyPinned(pin, checks, ext, from, n, target, at);
+    }
+    return true;
+  });
+  if (!whole) return undefined;
+  return Math.max(0, end - offset);
+}
+
+/**
+ * Calls `visit` for each piece of [offset, end) of the content `t`, in order: the extent, the
+ * offset into it, the piece's length and where it goes in the target. False, at once, when
+ * `visit` answers false.
+ */
+function eachPiece(
+  t: ExtentTable,
+  offset: number,
+  end: number,
+  visit: (ext: ResolvedExtent, from: number, n: number, at: number) => boolean,
+): boolean {
   let i = findExtent(t.starts, offset);
   for (let pos = offset; pos < end; i++) {
     const ext = t.extents[i];
     if (ext === undefined) throw beyondExtents(t, pos);
     const from = pos - ext.fileOffset;
     const n = Math.min(ext.length - from, end - pos);
-    const at = pos - offset;
-    const sc = ext.superChunk;
-    if (sc === null) target.fill(0, at, at + n);
-    else {
-      const pin = ws.tryAcquire(sc, ext.offset + ext.length);
-      if (pin === undefined) return undefined;
-      copyPinned(pin, checks, ext, from, n, target, at);
-    }
+    if (!visit(ext, from, n, pos - offset)) return false;
     pos += n;
   }
-  return Math.max(0, end - offset);
+  return true;
 }
 
 /**
