@@ -64,7 +64,7 @@ void sf_cstat_to_stat(const sf_cstat *c, struct stat *st) {
   st->st_ctim.tv_nsec = (long)c->ctime_ns;
 }
 
-static uint64_t hash_of(const char *s, size_t len) {
+uint64_t sf_path_hash(const char *s, size_t len) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
   for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
   return h;
@@ -132,7 +132,7 @@ static void lc_grow(sf_lcache *c) {
 sf_listing *sf_lc_get(sf_lcache *c, const char *path) {
   if (__atomic_load_n(&c->budget, __ATOMIC_ACQUIRE) == 0) return NULL;
   size_t len = strlen(path);
-  uint64_t h = hash_of(path, len);
+  uint64_t h = sf_path_hash(path, len);
   sf_listing *found = NULL;
   pthread_mutex_lock(&c->lock);
   if (c->nbuckets > 0) {
@@ -167,7 +167,7 @@ void sf_lc_put(sf_lcache *c, sf_listing *l) {
     pthread_mutex_unlock(&c->lock);
     return;
   }
-  l->hash = hash_of(l->key, l->keylen);
+  l->hash = sf_path_hash(l->key, l->keylen);
   sf_listing **pp = &c->buckets[l->hash & (c->nbuckets - 1)];
   for (sf_listing *o = *pp; o != NULL; o = o->hnext) {
     if (o->hash == l->hash && o->keylen == l->keylen && memcmp(o->key, l->key, l->keylen) == 0) {

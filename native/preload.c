@@ -29,12 +29,6 @@ typedef struct sf_pre {
   char path[]; /* plen bytes, then the file's bytes */
 } sf_pre;
 
-static uint64_t path_hash(const char *p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-  return h;
-}
-
 void sf_preload_init(sf_preload *p) {
   pthread_mutex_init(&p->lock, NULL);
   memset(p->buckets, 0, sizeof p->buckets);
@@ -80,7 +74,7 @@ void sf_preload_end(sf_preload *p) {
 int sf_preload_read(sf_preload *p, const char *path, char *buf, size_t size, off_t off) {
   if (path == NULL || __atomic_load_n(&p->limit, __ATOMIC_RELAXED) == 0) return -1;
   size_t plen = strlen(path);
-  uint64_t h = path_hash(path, plen);
+  uint64_t h = sf_path_hash(path, plen);
   int n = -1;
   pthread_mutex_lock(&p->lock);
   sf_pre **at = slot_of(p, h, path, plen);
@@ -144,14 +138,13 @@ napi_value sf_js_preload(napi_env env, napi_callback_info info) {
   if (plen == 0 || memchr(path, 0, plen) != NULL) return boolean(env, false);
   pthread_mutex_lock(&p->lock);
   sf_pre *e = NULL;
+  uint64_t h = sf_path_hash(path, plen);
   if (!p->ended && size <= p->limit && size <= (size_t)INT32_MAX) {
-    uint64_t h = path_hash(path, plen);
     sf_pre **at = slot_of(p, h, path, plen);
     if (*at != NULL) drop(p, at);
     if (make_room(p, size)) e = malloc(sizeof *e + plen + size);
   }
   if (e != NULL) {
-    uint64_t h = path_hash(path, plen);
     e->born = now_ns();
     e->hash = h;
     e->plen = plen;

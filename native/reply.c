@@ -20,23 +20,13 @@ static const double *f64_array(napi_env env, napi_value v, size_t min, size_t *l
   return data;
 }
 
+static void fill_cstat(sf_cstat *c, const double *d);
+
+/* A getattr answer: the same fields a listing keeps (fill_cstat), as a struct stat. */
 static void fill_stat(struct stat *st, const double *d) {
-  memset(st, 0, sizeof *st);
-  st->st_ino = (ino_t)d[ST_INO];
-  st->st_mode = (mode_t)d[ST_MODE];
-  st->st_nlink = (nlink_t)d[ST_NLINK];
-  st->st_uid = (uid_t)d[ST_UID];
-  st->st_gid = (gid_t)d[ST_GID];
-  st->st_rdev = (dev_t)d[ST_RDEV];
-  st->st_size = (off_t)d[ST_SIZE];
-  st->st_blocks = (blkcnt_t)d[ST_BLOCKS];
-  st->st_blksize = (blksize_t)d[ST_BLKSIZE];
-  st->st_atim.tv_sec = (time_t)d[ST_ATIME_S];
-  st->st_atim.tv_nsec = (long)d[ST_ATIME_NS];
-  st->st_mtim.tv_sec = (time_t)d[ST_MTIME_S];
-  st->st_mtim.tv_nsec = (long)d[ST_MTIME_NS];
-  st->st_ctim.tv_sec = (time_t)d[ST_CTIME_S];
-  st->st_ctim.tv_nsec = (long)d[ST_CTIME_NS];
+  sf_cstat c;
+  fill_cstat(&c, d);
+  sf_cstat_to_stat(&c, st);
 }
 
 static int decode_statfs(napi_env env, sf_req *r, napi_value payload) {

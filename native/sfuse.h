@@ -185,6 +185,7 @@ void sf_fill_operations(struct fuse_operations *ops, const uint8_t *wanted);
 napi_value sf_js_set_absent_xattrs(napi_env env, napi_callback_info info);
 
 /* listing.c */
+uint64_t sf_path_hash(const char *s, size_t len); /* FNV-1a, shared with preload.c */
 sf_listing *sf_listing_new(uint32_t n, int with_st, size_t name_bytes, const char *key);
 void sf_listing_unref(sf_listing *l);
 void sf_cstat_to_stat(const sf_cstat *c, struct stat *st);
