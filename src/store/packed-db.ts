@@ -41,10 +41,15 @@ export function packDatabaseFile(
 ): number {
   const out = `${dbFile}${PACKED_DB_SUFFIX}`;
   writeFileDurably(out, packed);
+  removePlainDatabase(dbFile);
+  return packed.length;
+}
+
+/** Removes `dbFile` and its WAL and shared-memory files once its packed form is in place. */
+function removePlainDatabase(dbFile: string): void {
   fs.rmSync(dbFile);
   for (const side of ["-wal", "-shm"]) fs.rmSync(`${dbFile}${side}`, { force: true });
   fsyncDirSync(path.dirname(dbFile));
-  return packed.length;
 }
 
 /** Hands over one part of the image and its zstd frame, in order (the metadata copy). */
@@ -95,9 +100,7 @@ export async function packDatabaseFileByParts(
     fs.renameSync(tmp, out);
     fs.closeSync(src);
     src = undefined;
-    fs.rmSync(dbFile);
-    for (const side of ["-wal", "-shm"]) fs.rmSync(`${dbFile}${side}`, { force: true });
-    fsyncDirSync(path.dirname(dbFile));
+    removePlainDatabase(dbFile);
     return at;
   } catch (err) {
     if (dst !== undefined) fs.closeSync(dst);
