@@ -22,7 +22,7 @@ import { ErrnoError } from "./errno.js";
 import { nulList, O_ACCMODE } from "./fuse-ops.js";
 import { RwReads, TREE_CHANGE_OPS } from "./fuse-rw-reads.js";
 import { chownCtx, ctxOf, rwTreeOps } from "./fuse-rw-tree.js";
-import { toNativeStat, toWritableStatfs } from "./fuse-stat.js";
+import { RW_BLKSIZE_BYTES, toNativeStat, toWritableStatfs } from "./fuse-stat.js";
 import { type Invalidator, KernelCache } from "./kernel-cache.js";
 import { limitNames } from "./name-limit.js";
 import { timeToNs } from "./native-encode.js";
@@ -47,6 +47,11 @@ const FALLOC_PLAIN = 0;
 const POSIX_ACL_PREFIX = "system.posix_acl_";
 
 const SET_ID_BITS = 0o6000;
+
+/** A read-write mount's stat: st_blksize is one write request. */
+function rwStat(a: InodeAttr) {
+  return toNativeStat(a, RW_BLKSIZE_BYTES);
+}
 
 /** `v` once `wait` (if any) is over. */
 function after<T>(wait: Promise<void> | undefined, v: T): T | Promise<T> {
@@ -131,8 +136,8 @@ export class FuseRwOps {
   #readOps(): NativeFuseOps<Buffer> {
     const s = this.#s;
     return {
-      getattr: (p) => toNativeStat(this.#attr(this.#ino(p))),
-      fgetattr: (p, fh) => toNativeStat(this.#attr(this.#handleIno(p, fh))),
+      getattr: (p) => rwStat(this.#attr(this.#ino(p))),
+      fgetattr: (p, fh) => rwStat(this.#attr(this.#handleIno(p, fh))),
       // no opendir or releasedir: the binding opens directories without a trip to JS (the
       // kernel has checked the inode is a directory and, under default_permissions, access)
       readdir: (p) => this.#readdir(p),
@@ -265,12 +270,12 @@ export class FuseRwOps {
     const dir = this.#attr(dirIno);
     const parent = p.length <= 1 ? dir : this.#attr(this.#s.parentOf(p).parent);
     const out: { name: Buffer | string; stat: NativeStat }[] = [
-      { name: ".", stat: toNativeStat(dir) },
-      { name: "..", stat: toNativeStat(parent) },
+      { name: ".", stat: rwStat(dir) },
+      { name: "..", stat: rwStat(parent) },
     ];
     for (const e of this.#s.readdir(dirIno)) {
       const a = this.#s.getattr(e.ino);
-      if (a !== undefined) out.push({ name: e.name, stat: toNativeStat(a) });
+      if (a !== undefined) out.push({ name: e.name, stat: rwStat(a) });
     }
     return out;
   }

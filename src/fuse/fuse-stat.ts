@@ -7,10 +7,16 @@ import { constants as fsc } from "node:fs";
 import type { FsUsage, InodeAttr } from "../reader/fs-view.js";
 import { InodeKind } from "../types.js";
 import type { StoreStatfs } from "../writer/index.js";
+import { RW_MAX_WRITE_BYTES } from "./fuse-options.js";
 import type { NativeStat, NativeStatfs } from "./native-types.js";
 
 /** Preferred I/O size reported in st_blksize: one FUSE read request (max_read). */
 export const FUSE_BLKSIZE_BYTES = 128 * 1024;
+/**
+ * st_blksize of a read-write mount: one write request (its max_write, fuse-options.ts), so
+ * tools that size their buffers by it (cp, cat, dd conv=...) write in requests of that size.
+ */
+export const RW_BLKSIZE_BYTES = RW_MAX_WRITE_BYTES;
 /** Fragment size reported by statfs of a read-only store. */
 export const STATFS_FRSIZE_BYTES = 4096;
 const NAME_MAX_BYTES = 255;
@@ -39,7 +45,7 @@ export function kindOfMode(mode: number): InodeKind | undefined {
 }
 
 /** The stat the kernel sees for an inode, times to the nanosecond. */
-export function toNativeStat(a: InodeAttr): NativeStat {
+export function toNativeStat(a: InodeAttr, blksize = FUSE_BLKSIZE_BYTES): NativeStat {
   return {
     ino: a.ino,
     mode: TYPE_BITS[a.kind] | (a.mode & 0o7777),
@@ -48,7 +54,7 @@ export function toNativeStat(a: InodeAttr): NativeStat {
     size: a.size,
     nlink: a.nlink,
     rdev: a.rdev,
-    blksize: FUSE_BLKSIZE_BYTES,
+    blksize,
     blocks: a.kind === InodeKind.symlink ? 0 : Math.ceil(a.size / 512),
     atime: a.atimeNs,
     mtime: a.mtimeNs,

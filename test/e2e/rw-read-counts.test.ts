@@ -4,7 +4,8 @@
  * (mountWritable): directories open and close in the binding (no opendir or releasedir),
  * listings carry their entries' attributes (no lookup, which the binding serves as a
  * getattr, per entry of a `find`), and a file opened read-only closes without a flush. The
- * bytes served are the packed tree's. Shell tools run as child processes, so this process
+ * bytes served are the packed tree's. A file's st_blksize is the mount's largest write, so cp
+ * writes in requests of that size. Shell tools run as child processes, so this process
  * stays free to answer the kernel.
  */
 import { execFile } from "node:child_process";
@@ -66,6 +67,26 @@ test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush",
     assert.is(count(m, "open"), FILES);
     assert.is(count(m, "flush"), 0, "a read-only close sends no flush");
     await run("cmp", [path.join(src, "d3", "f7"), path.join(mnt, "d3", "f7")]);
+  } finally {
+    await m?.unmount();
+    await w.close();
+  }
+});
+
+test("rw-read-counts - st_blksize is one write request: cp writes a 3 MiB file in 1 MiB writes", async () => {
+  const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
+  const mnt = mountDir("rw-counts-cp");
+  const big = path.join(tmpDir("rw-counts-big"), "big");
+  fs.writeFileSync(big, seededBytes(3 * 1_048_576, 99));
+  let m: FuseMount | undefined;
+  try {
+    m = await mountWritable(w, mnt, { log: () => {} });
+    const { stdout } = await run("stat", ["-c", "%o", path.join(mnt, "d0", "f0")]);
+    assert.is(Number(stdout.trim()), 1_048_576);
+    await run("cp", [big, path.join(mnt, "big")]);
+    const writes = count(m, "write");
+    assert.ok(writes >= 3 && writes <= 4, `${writes} write requests for 3 MiB`);
+    await run("cmp", [big, path.join(mnt, "big")]);
   } finally {
     await m?.unmount();
     await w.close();
