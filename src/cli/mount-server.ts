@@ -17,6 +17,7 @@ import * as path from "node:path";
 import type { TransferStats } from "../blobstore/byte-source.js";
 import type { FetchAheadStats } from "../blobstore/fetch-ahead.js";
 import { toWire, type WireError } from "../error-wire.js";
+import { formatBytes } from "../format-bytes.js";
 import type { FuseMount } from "../fuse/fuse-mount.js";
 import { removeRecord, runDir, writeRecord } from "../fuse/mount-registry.js";
 import { formatOpStats } from "../fuse/op-stats.js";
@@ -137,8 +138,20 @@ function serveStats({ view, mount }: Served): string {
       ? ""
       : `working set: ${ws.hits} hits, ${ws.misses} misses waiting ${ws.waitMs.toFixed(0)} ms in all, ` +
         `${ws.loads} loads (${ws.prefetchLoads} ahead of the reads, ${ws.unusedPrefetchBytes} bytes of them unused) ` +
-        `taking ${ws.loadMs.toFixed(0)} ms in all, ${ws.evictions} evictions\n`;
-  return `superchunk mount: ${formatOpStats(mount.opStats())}${loads}`;
+        `taking ${ws.loadMs.toFixed(0)} ms in all, ${ws.evictions} evictions, ` +
+        `${formatBytes(ws.capacityBytes)} for inflated super-chunks\n`;
+  return `superchunk mount: ${formatOpStats(mount.opStats())}${loads}${memoryLine()}`;
+}
+
+/** The server's memory at the end: resident now and at its peak, and the V8 heap's share. */
+function memoryLine(): string {
+  const m = process.memoryUsage();
+  const peak = process.resourceUsage().maxRSS * 1024;
+  return (
+    `memory: ${formatBytes(m.rss)} resident (peak ${formatBytes(peak)}), ` +
+    `V8 heap ${formatBytes(m.heapTotal)} (${formatBytes(m.heapUsed)} used), ` +
+    `array buffers ${formatBytes(m.arrayBuffers)}\n`
+  );
 }
 
 /** ", fetched N bytes in M requests" for a view over an archive, else "". */

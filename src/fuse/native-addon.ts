@@ -113,6 +113,8 @@ export interface NativeAddon {
   /** queues a barrier: OP_INVALIDATED(token) comes once the paths queued before are done */
   invalidateBarrier(m: MountHandle, token: number): boolean;
   lazyUnmount(mountpoint: string, cb: (errno: number) => void): void;
+  /** malloc_trim: free heap memory back to the system; true when some was */
+  trimHeap?(): boolean;
   /** getxattr of these names (of absent-xattrs.ts) answers ENODATA in the binding, without JS */
   setAbsentXattrs?(m: MountHandle, names: readonly string[]): void;
   /** keeps listings by path up to `bytes` and serves readdir from them without JS (0: off) */

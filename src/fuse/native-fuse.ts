@@ -95,6 +95,9 @@ export function mountNative(
   return live.ready;
 }
 
+/** How often a serving mount gives free heap memory back (trimHeap). */
+const TRIM_INTERVAL_MS = 2000;
+
 /** One mount's state: the native handle, INIT seen, loop ended. */
 class LiveMount implements NativeMount {
   readonly gone: Promise<void>;
@@ -109,6 +112,7 @@ class LiveMount implements NativeMount {
   private readonly barriers = new Map<number, () => void>();
   private nextToken = 1;
   private readonly stats = new OpStats();
+  private trimTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -194,6 +198,7 @@ class LiveMount implements NativeMount {
         errnoOf: (op, err) => this.errnoOf(op, err),
         onInit: () => {
           this.started = true;
+          this.#trimWhileServing();
           this.markReady(this);
         },
         onExit: (loopResult) => this.onExit(loopResult),
@@ -217,8 +222,24 @@ class LiveMount implements NativeMount {
     return e < 0 ? e : EIO;
   }
 
+  /**
+   * Every TRIM_INTERVAL_MS in which requests were answered, the heap's free memory goes back
+   * to the system, so the mount's resident size follows what its caches hold.
+   */
+  #trimWhileServing(): void {
+    let trimmedAt = -1;
+    this.trimTimer = setInterval(() => {
+      const last = this.stats.lastAnswerAt;
+      if (last <= trimmedAt) return;
+      trimmedAt = last;
+      this.addon.trimHeap?.();
+    }, TRIM_INTERVAL_MS);
+    this.trimTimer.unref();
+  }
+
   private onExit(loopResult: number): void {
     this.ended = true;
+    clearInterval(this.trimTimer);
     for (const token of [...this.barriers.keys()]) this.#barrierReached(token);
     // the threadsafe function is released right after this call; let it finalize first
     setImmediate(() => {

@@ -55,6 +55,11 @@ export class OpStats {
   #first = -1;
   #last = -1;
 
+  /** performance.now() of the last answer, -1 before the first */
+  get lastAnswerAt(): number {
+    return this.#last;
+  }
+
   /** A request was handed over: counts it in flight; returns its start time for `end`. */
   begin(): number {
     const now = performance.now();

@@ -174,7 +174,13 @@ t(
     const xattrs = err.split("\n").find((l) => /^ +getxattr /.test(l));
     // only the info xattr reached the server: no ENODATA answer came from it
     assert.ok(xattrs !== undefined && xattrs.trim().split(/ +/)[2] === "0", `${xattrs}`);
-    assert.match(err, /working set: \d+ hits, \d+ misses .* \d+ loads/);
+    assert.match(err, /working set: \d+ hits, \d+ misses .* \d+ loads.* for inflated super-chunks/);
+    // the server's memory: resident, its peak (never below what is resident), the V8 heap
+    const mem = /memory: ([\d.]+) (\w+) resident \(peak ([\d.]+) (\w+)\), V8 heap/.exec(err);
+    assert.ok(mem !== null, err);
+    const mib = (n: string, unit: string) =>
+      Number(n) * (unit === "GiB" ? 1024 : unit === "KiB" ? 1 / 1024 : 1);
+    assert.ok(mib(mem![3]!, mem![4]!) >= mib(mem![1]!, mem![2]!), mem![0]);
   },
 );
 
