@@ -132,12 +132,13 @@ static napi_value fail(napi_env env, const char *code, const char *msg) {
 }
 
 /* Options that are fuse_config fields in libfuse 3 (no parser of its own takes them), and the
- * binding's own (cache_readdir). */
+ * binding's own (cache_readdir, no_posix_acl). */
 static const struct fuse_opt cfg_opts[] = {
   {"use_ino", offsetof(sf_cfg, use_ino), 1},
   {"direct_io", offsetof(sf_cfg, direct_io), 1},
   {"hard_remove", offsetof(sf_cfg, hard_remove), 1},
   {"cache_readdir", offsetof(sf_cfg, cache_readdir), 1},
+  {"no_posix_acl", offsetof(sf_cfg, no_posix_acl), 1},
   FUSE_OPT_END
 };
 
@@ -317,5 +318,6 @@ NAPI_MODULE_INIT() {
   export_int(env, exports, "UTIME_NOW", UTIME_NOW);
   export_int(env, exports, "UTIME_OMIT", UTIME_OMIT);
   export_int(env, exports, "CACHE_READDIR", 1); /* takes the `cache_readdir` option */
+  export_int(env, exports, "NO_POSIX_ACL", 1);  /* takes the `no_posix_acl` option */
   return exports;
 }

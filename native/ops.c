@@ -31,10 +31,40 @@ static int sf_send(sf_mount *m, sf_req *r) {
 
 static sf_mount *cur(void) { return (sf_mount *)fuse_get_context()->private_data; }
 
-#define REQ(code) sf_req r; memset(&r, 0, sizeof r); r.op = (code); r.path = path
+/* The attributes a change (chmod, chown, utimens, truncate) answered with, kept on this thread
+ * for the getattr libfuse makes right after it within the same SETATTR, with the very same
+ * path pointer: that getattr is answered here instead of by a second trip to JS. Every
+ * request's first step (REQ) clears it; a change sets it only when it succeeded, and a
+ * SETATTR whose later step fails makes no getattr, so nothing outlives its request. */
+static __thread struct {
+  const char *path;
+  struct stat st;
+  int valid;
+} sf_after;
+
+#define REQ(code) \
+  sf_req r; memset(&r, 0, sizeof r); r.op = (code); r.path = path; sf_after.valid = 0
+
+/* Sends a change that may answer the attributes after it (sf_after). */
+static int sf_send_change(sf_mount *m, sf_req *r) {
+  struct stat st;
+  r->st = &st;
+  int res = sf_send(m, r);
+  if (res == 0 && r->stat_given && r->path != NULL) {
+    sf_after.st = st;
+    sf_after.path = r->path;
+    sf_after.valid = 1;
+  }
+  return res;
+}
 
 /* getattr with a handle (fstat) goes to JS's fgetattr when it has one, like libfuse 2 did. */
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+  if (sf_after.valid && path != NULL && sf_after.path == path) {
+    *st = sf_after.st;
+    sf_after.valid = 0;
+    return 0;
+  }
   sf_mount *m = cur();
   int by_fh = fi != NULL && m->wanted[OP_FGETATTR];
   if (!by_fh && path == NULL) return -ENOENT;
@@ -89,13 +119,13 @@ static int op_link(const char *path, const char *to) {
 static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) {
   REQ(OP_CHMOD);
   r.n[0] = mode;
-  return sf_send(cur(), &r);
+  return sf_send_change(cur(), &r);
 }
 static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi) {
   REQ(OP_CHOWN);
   r.n[0] = uid == (uid_t)-1 ? -1 : (int64_t)uid;
   r.n[1] = gid == (gid_t)-1 ? -1 : (int64_t)gid;
-  return sf_send(cur(), &r);
+  return sf_send_change(cur(), &r);
 }
 /* truncate with a handle (ftruncate, O_TRUNC) goes to JS's ftruncate when it has one. */
 static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
@@ -105,7 +135,7 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi) 
   REQ(by_fh ? OP_FTRUNCATE : OP_TRUNCATE);
   r.n[0] = size;
   r.fi = by_fh ? fi : NULL;
-  return sf_send(m, &r);
+  return sf_send_change(m, &r);
 }
 static int op_open(const char *path, struct fuse_file_info *fi) {
   REQ(OP_OPEN);
@@ -244,6 +274,7 @@ static int op_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi
 }
 static int op_setxattr(const char *path, const char *name, const char *value, size_t size,
                        int flags) {
+  if (cur()->cfg.no_posix_acl && strncmp(name, "system.posix_acl_", 17) == 0) return -EOPNOTSUPP;
   REQ(OP_SETXATTR);
   r.path2 = name;
   r.buf = (char *)value;
@@ -323,7 +354,7 @@ static int op_utimens(const char *path, const struct timespec tv[2], struct fuse
   REQ(OP_UTIMENS);
   r.tv[0] = tv[0];
   r.tv[1] = tv[1];
-  return sf_send(cur(), &r);
+  return sf_send_change(cur(), &r);
 }
 static int op_fallocate(const char *path, int mode, off_t off, off_t len,
                         struct fuse_file_info *fi) {

@@ -207,6 +207,14 @@ int sf_decode_reply(napi_env env, sf_req *r, int result, napi_value payload, nap
       fill_stat(r->st, d);
       return 0;
     }
+    case OP_CHMOD: case OP_CHOWN: case OP_UTIMENS: case OP_TRUNCATE: case OP_FTRUNCATE: {
+      /* the attributes after the change, when JS gives them (sf_after in ops.c) */
+      const double *d = f64_array(env, payload, ST_FIELDS, NULL);
+      if (d == NULL || r->st == NULL) return 0;
+      fill_stat(r->st, d);
+      r->stat_given = 1;
+      return 0;
+    }
     case OP_STATFS: return decode_statfs(env, r, payload);
     case OP_READDIR: return decode_readdir(env, r, payload, extra);
     case OP_READLINK: return decode_readlink(env, r, payload);

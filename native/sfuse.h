@@ -66,6 +66,7 @@ typedef struct sf_req {
   pid_t pid;
   mode_t umask;
   int result;
+  int stat_given;    /* a change (chmod, chown, utimens, truncate) answered r->st too */
   sem_t done;
 } sf_req;
 
@@ -123,6 +124,9 @@ typedef struct sf_cfg {
   /* `-o cache_readdir` (the binding's own): every directory opens with keep_cache and
    * cache_readdir, so the kernel may serve later readdirs from its cached listing */
   int cache_readdir;
+  /* `-o no_posix_acl` (the binding's own): setxattr of a system.posix_acl_* name answers
+   * EOPNOTSUPP here (the store keeps no ACLs; cp -a and friends then use chmod) */
+  int no_posix_acl;
   /* `-o max_read=N`: a mount option the kernel gets, which libfuse 3 also wants in
    * conn->max_read at init (it refuses the session when the two differ); 0 when absent */
   unsigned max_read;

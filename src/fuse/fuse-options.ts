@@ -117,6 +117,8 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
       "readdirplus=yes",
       // a close of a file opened read-only sends no FLUSH: it has nothing to commit
       "no_rofd_flush",
+      // setting a POSIX ACL answers EOPNOTSUPP in the binding (fuse-rw-ops.ts says why)
+      "no_posix_acl",
       `entry_timeout=${RW_CACHE_TIMEOUT_S}`,
       `attr_timeout=${RW_CACHE_TIMEOUT_S}`,
       `negative_timeout=${RW_CACHE_TIMEOUT_S}`,

@@ -153,14 +153,14 @@ export class FuseRwOps {
   #attrOps(): NativeFuseOps<Buffer> {
     const s = this.#s;
     return {
-      chmod: (p, mode, c) => this.#changedVia(p, s.chmod(ctxOf(c), this.#ino(p), mode).ino),
+      chmod: (p, mode, c) => this.#statAfter(p, s.chmod(ctxOf(c), this.#ino(p), mode).ino),
       chown: (p, uid, gid, c) => {
         const ctx = chownCtx(c, idArg(gid));
-        return this.#changedVia(p, s.chown(ctx, this.#ino(p), idArg(uid), idArg(gid)).ino);
+        return this.#statAfter(p, s.chown(ctx, this.#ino(p), idArg(uid), idArg(gid)).ino);
       },
       utimens: (p, atime, mtime, c) => {
         const a = s.utimens(ctxOf(c), this.#ino(p), timeSpec(atime), timeSpec(mtime));
-        return this.#changedVia(p, a.ino);
+        return this.#statAfter(p, a.ino);
       },
       setxattr: (p, name, value, flags) => {
         if (name.startsWith(POSIX_ACL_PREFIX)) throw new ErrnoError("EOPNOTSUPP", "no ACLs");
@@ -203,12 +203,12 @@ export class FuseRwOps {
         const ino = this.#ino(p);
         this.#killSetId(ino, c);
         await s.truncate(ino, size);
-        await this.#changedVia(p, ino);
+        return this.#statAfter(p, ino);
       },
       ftruncate: (p, size, fh, c) => {
         const ino = this.#beforeChange(p, fh, c);
         s.ftruncate(fh, size);
-        return this.#changedVia(p, ino);
+        return this.#statAfter(p, ino);
       },
       flush: (_p, fh) => s.flush(fh),
       fsync: (_p, _datasync, fh) => s.fsync(fh),
@@ -247,6 +247,12 @@ export class FuseRwOps {
   /** `ino` changed through the name `p`; its other names (if any) are invalidated. */
   #changedVia(p: Buffer | null, ino: InodeId): Promise<void> | undefined {
     return this.#cache.changed(ino, this.#s.nlinkOf(ino), p);
+  }
+
+  /** #changedVia, then the attributes after the change (the binding answers the next getattr) */
+  #statAfter(p: Buffer | null, ino: InodeId) {
+    const wait = this.#changedVia(p, ino);
+    return wait === undefined ? rwStat(this.#attr(ino)) : wait.then(() => rwStat(this.#attr(ino)));
   }
 
   #ino(p: Buffer | null): InodeId {

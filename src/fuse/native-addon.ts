@@ -130,6 +130,8 @@ export interface NativeAddon {
   readonly UTIME_OMIT: number;
   /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */
   readonly CACHE_READDIR?: number;
+  /** 1 when the binding takes its own `no_posix_acl` option */
+  readonly NO_POSIX_ACL?: number;
 }
 
 /** The package root: where build/ and prebuilds/ are. */

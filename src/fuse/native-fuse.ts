@@ -89,8 +89,9 @@ export function mountNative(
   utimeMarks.now = addon.UTIME_NOW;
   utimeMarks.omit = addon.UTIME_OMIT;
   const live = new LiveMount(addon, mountpoint, settings);
-  // an older build of the binding would hand its own option to libfuse, which refuses it
-  const known = addon.CACHE_READDIR === 1 ? options : options.filter((o) => o !== "cache_readdir");
+  // an older build of the binding would hand its own options to libfuse, which refuses them
+  const own = { cache_readdir: addon.CACHE_READDIR, no_posix_acl: addon.NO_POSIX_ACL };
+  const known = options.filter((o) => !(o in own) || own[o as keyof typeof own] === 1);
   live.start(ops as NativeFuseOps<Buffer | string>, known);
   return live.ready;
 }

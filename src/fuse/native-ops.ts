@@ -36,6 +36,9 @@ const n = (x: unknown) => x as number;
 const done = (v: unknown): Reply => [typeof v === "number" && v < 0 ? v : 0];
 const count = (v: unknown): Reply => [n(v)];
 const open = (v: unknown): Reply => [0, ...encodeOpen(v as OpenAnswer | undefined)];
+/** a change's answer: nothing, an errno, or the attributes after it */
+const changed = (v: unknown): Reply =>
+  typeof v === "object" && v !== null ? [0, encodeStat(v as NativeStat)] : done(v);
 
 /** Set once per process from the addon: the UTIME_NOW / UTIME_OMIT nanosecond markers. */
 export const utimeMarks = { now: -1, omit: -1 };
@@ -59,10 +62,10 @@ const TABLE: Record<OpName, OpDef> = {
   symlink: { run: (h, c, p, a) => h.symlink!(p, a as P, c) },
   rename: { run: (h, c, p, a, b) => h.rename!(p, a as P, n(b), c) },
   link: { run: (h, c, p, a) => h.link!(p, a as P, c) },
-  chmod: { run: (h, c, p, a) => h.chmod!(p, n(a), c) },
-  chown: { run: (h, c, p, a, b) => h.chown!(p, n(a), n(b), c) },
-  truncate: { run: (h, c, p, a) => h.truncate!(p, n(a), c) },
-  ftruncate: { run: (h, c, p, a, b) => h.ftruncate!(p, n(a), n(b), c) },
+  chmod: { run: (h, c, p, a) => h.chmod!(p, n(a), c), enc: changed },
+  chown: { run: (h, c, p, a, b) => h.chown!(p, n(a), n(b), c), enc: changed },
+  truncate: { run: (h, c, p, a) => h.truncate!(p, n(a), c), enc: changed },
+  ftruncate: { run: (h, c, p, a, b) => h.ftruncate!(p, n(a), n(b), c), enc: changed },
   open: { run: (h, c, p, a) => h.open!(p, n(a), c), enc: open },
   create: { run: (h, c, p, a, b) => h.create!(p, n(a), n(b), c), enc: open },
   read: { run: (h, c, p, a, b, d) => h.read!(p, n(a), b as Buffer, n(d), c), enc: count },
@@ -99,6 +102,7 @@ const TABLE: Record<OpName, OpDef> = {
         c,
       );
     },
+    enc: changed,
   },
   fallocate: { run: (h, c, p, a, b, d, e) => h.fallocate!(p, n(a), n(b), n(d), n(e), c) },
 };

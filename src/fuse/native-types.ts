@@ -95,6 +95,12 @@ type R<T> = T | Promise<T>;
 /** Ops with nothing to answer may also return a negative errno instead of throwing. */
 // biome-ignore lint/suspicious/noConfusingVoidType: handlers with nothing to answer return void
 type Done = R<void | number>;
+/**
+ * A change that may answer the attributes after it: the binding serves the getattr libfuse
+ * makes right after a SETATTR's change from them, without asking again.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers with nothing to answer return void
+type Changed = R<void | number | NativeStat>;
 
 /**
  * The file system's handlers. Every handler may be async. Failure: throw (or reject with) a
@@ -121,11 +127,11 @@ export interface NativeFuseOps<P extends Buffer | string = Buffer> {
   rename?(from: P, to: P, flags: number, c: FuseCaller): Done;
   /** creates `to` as a new name of `from` */
   link?(from: P, to: P, c: FuseCaller): Done;
-  chmod?(path: P, mode: number, c: FuseCaller): Done;
+  chmod?(path: P, mode: number, c: FuseCaller): Changed;
   /** -1 leaves that id unchanged */
-  chown?(path: P, uid: number, gid: number, c: FuseCaller): Done;
-  truncate?(path: P, size: number, c: FuseCaller): Done;
-  ftruncate?(path: P | null, size: number, fh: number, c: FuseCaller): Done;
+  chown?(path: P, uid: number, gid: number, c: FuseCaller): Changed;
+  truncate?(path: P, size: number, c: FuseCaller): Changed;
+  ftruncate?(path: P | null, size: number, fh: number, c: FuseCaller): Changed;
   open?(path: P, flags: number, c: FuseCaller): R<OpenAnswer>;
   create?(path: P, mode: number, flags: number, c: FuseCaller): R<OpenAnswer>;
   /** fills `buf` (buf.length bytes wanted) from `offset`; answers the count (short = EOF) */
@@ -151,7 +157,7 @@ export interface NativeFuseOps<P extends Buffer | string = Buffer> {
   listxattr?(path: P, c: FuseCaller): R<string[] | Buffer>;
   removexattr?(path: P, name: string, c: FuseCaller): Done;
   access?(path: P, mask: number, c: FuseCaller): Done;
-  utimens?(path: P, atime: FuseTimeArg, mtime: FuseTimeArg, c: FuseCaller): Done;
+  utimens?(path: P, atime: FuseTimeArg, mtime: FuseTimeArg, c: FuseCaller): Changed;
   fallocate?(
     path: P | null,
     mode: number,

@@ -73,6 +73,46 @@ test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush",
   }
 });
 
+test("rw-read-counts - cp -a: no getattr after a chmod or utimens, no setxattr of an ACL", async () => {
+  const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
+  const mnt = mountDir("rw-counts-cpa");
+  let m: FuseMount | undefined;
+  try {
+    m = await mountWritable(w, mnt, { log: () => {} });
+    fs.chmodSync(path.join(src, "d1", "f1"), 0o640);
+    await run("cp", ["-a", src, path.join(mnt, "copy")]);
+    const files = DIRS * FILES;
+    assert.ok(
+      count(m, "chmod") >= files && count(m, "utimens") >= files,
+      "cp -a set modes and times",
+    );
+    // per new name: its lookup (ENOENT) and the parent's attributes (changed by the create);
+    // the attributes after each chmod and utimens came with its answer, so libfuse's getattr
+    // after them stayed in the binding (two more per file before)
+    const getattrs = count(m, "getattr");
+    const bound = 2 * (files + DIRS) + 16;
+    assert.ok(getattrs <= bound, `${getattrs} getattr for ${files} files (at most ${bound})`);
+    assert.is(count(m, "setxattr"), 0, "setting an ACL is refused in the binding");
+    // modes, times and file sizes as the source's (directory sizes differ from ext4's)
+    const listing = (dir: string) =>
+      run("find", [
+        dir,
+        "-type",
+        "f",
+        "-printf",
+        "%P %m %s %T@\\n",
+        "-o",
+        "-printf",
+        "%P %m %T@\\n",
+      ]).then((r) => r.stdout.split("\n").sort());
+    assert.equal(await listing(path.join(mnt, "copy")), await listing(src));
+  } finally {
+    fs.chmodSync(path.join(src, "d1", "f1"), 0o644);
+    await m?.unmount();
+    await w.close();
+  }
+});
+
 test("rw-read-counts - st_blksize is one write request: cp writes a 3 MiB file in 1 MiB writes", async () => {
   const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
   const mnt = mountDir("rw-counts-cp");
