@@ -224,7 +224,7 @@ class PlanBuilder {
     const hex = hash.toString("hex");
     let ext = this.#seen.get(hex) ?? (await this.#known(hash as SubBlockHash, piece.length));
     if (ext === undefined) {
-      const at = this.deps.open.append(piece);
+      const at = this.deps.open.append(piece, hash);
       this.newBlocks.push({ hash: hash as SubBlockHash, ...at, length: piece.length });
       ext = { kind: "new", index: this.newBlocks.length - 1, length: piece.length };
     }

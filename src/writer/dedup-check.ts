@@ -1,8 +1,8 @@
 /**
  * Confirms dedup candidates against the full hash: the sub-block index holds 64-bit hash
  * keys only, so a candidate is used only once its super-chunk shows the same SHA-256 (a
- * frozen super-chunk's header, read alone through the reader's SuperChunkLoader, or the
- * bytes of an open one). Headers are cached by super-chunk; a deleted one is forgotten.
+ * frozen super-chunk's header, read alone through the reader's SuperChunkLoader; for an open
+ * one, the hash it was appended with, or its bytes hashed again after a restart). Headers are cached by super-chunk; a deleted one is forgotten.
  */
 import { createHash } from "node:crypto";
 import type { SubBlockRecord } from "../meta/records.js";
@@ -30,6 +30,8 @@ export class DedupCheck {
   /** True when candidate `c` really holds the sub-block whose SHA-256 is `hash`. */
   confirm(c: SubBlockRecord, hash: Buffer): boolean | Promise<boolean> {
     if (this.open.isOpen(c.superChunk)) {
+      const known = this.open.knownHash(c.superChunk, c.offset);
+      if (known !== undefined) return known.equals(hash);
       const buf = Buffer.allocUnsafe(c.length);
       this.open.read(c.superChunk, c.offset, c.length, buf, 0);
       return createHash("sha256").update(buf).digest().equals(hash);

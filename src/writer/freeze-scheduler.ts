@@ -28,6 +28,8 @@ export class FreezeScheduler {
   readonly #running = new Map<number, Promise<void>>();
   /** the database's change count when the last copy was taken (-1: the store has none) */
   #copiedAt: number;
+  /** a turn that starts the sealed super-chunks' freezes is queued (afterCommit) */
+  #startQueued = false;
   /** the copy being written, so copies go one at a time */
   #copying: Promise<void> = Promise.resolve();
 
@@ -40,11 +42,25 @@ export class FreezeScheduler {
     this.#copiedAt = copyGenerationOf(parts.meta) === 0 ? -1 : parts.meta.changeCount();
   }
 
-  /** Inside the mutex, after a commit: starts freezes of sealed super-chunks, reaps dead ones. */
+  /**
+   * Inside the mutex, after a commit: reaps dead super-chunks, and has freezes of sealed ones
+   * start in a mutex turn of their own, after the commit has answered (reading a sealed
+   * chunk for its freeze is no part of the close(2) waiting for the commit).
+   */
   async afterCommit(): Promise<void> {
-    this.#startSealed();
     await reapDead(this.parts);
     this.poke();
+    if (!this.#startQueued && this.parts.open.toFreeze(false).length > 0) {
+      this.#startQueued = true;
+      setImmediate(() => {
+        this.parts.mutex
+          .run(async () => {
+            this.#startQueued = false;
+            if (!this.#closed) this.#startSealed();
+          })
+          .catch(this.onError);
+      });
+    }
   }
 
   /** (Re)starts the idle timer when there is a current open super-chunk. */
@@ -143,6 +159,8 @@ export class FreezeScheduler {
    */
   async #run(input: FreezeInput, failed?: Map<number, unknown>): Promise<void> {
     try {
+      // the hashing and copying before the codec run in a turn of their own, not the mutex's
+      await new Promise((resolve) => setImmediate(resolve));
       const frozen = await writeFrozen(this.parts, input);
       await this.parts.mutex.run(async () => {
         switchFrozen(this.parts, frozen);

@@ -39,6 +39,8 @@ export interface FreezeInput {
   readonly id: number;
   readonly raw: Buffer;
   readonly lengths: readonly number[];
+  /** each sub-block's SHA-256 when known (appended by this process), else hashed again */
+  readonly hashes: readonly (Buffer | undefined)[];
 }
 
 /**
@@ -58,14 +60,16 @@ export function readForFreeze(deps: FreezeDeps, c: OpenChunk): FreezeInput | und
   const raw = Buffer.allocUnsafe(c.committedBytes);
   open.read(c.id, 0, raw.length, raw, 0);
   const lengths: number[] = [];
+  const hashes: (Buffer | undefined)[] = [];
   let pos = 0;
   for (const s of meta.listSubBlocks(c.id)) {
     assert(s.offset === pos, "open super-chunk rows do not tile it", { superChunkId: c.id, pos });
     lengths.push(s.length);
+    hashes.push(c.hashes.get(pos));
     pos += s.length;
   }
   assert(pos === raw.length, "open super-chunk rows do not cover it", { superChunkId: c.id, pos });
-  return { id: c.id, raw, lengths };
+  return { id: c.id, raw, lengths, hashes };
 }
 
 /**
@@ -80,9 +84,10 @@ export async function writeFrozen(deps: FreezeDeps, input: FreezeInput): Promise
     pool: deps.pool,
   });
   let pos = 0;
-  for (const len of input.lengths) {
+  for (const [i, len] of input.lengths.entries()) {
     const bytes = input.raw.subarray(pos, pos + len);
-    builder.add(createHash("sha256").update(bytes).digest() as SubBlockHash, bytes);
+    const hash = input.hashes[i] ?? createHash("sha256").update(bytes).digest();
+    builder.add(hash as SubBlockHash, bytes);
     pos += len;
   }
   const { bytes, header } = await builder.finalize();

@@ -43,6 +43,12 @@ export interface OpenChunk {
   /** including appends not committed yet */
   appendBytes: number;
   appendCount: number;
+  /**
+   * SHA-256 of the sub-blocks this process appended, by offset (a freeze's header and a
+   * dedup check take them instead of reading and hashing the bytes again); none for an
+   * adopted chunk
+   */
+  readonly hashes: Map<number, Buffer>;
 }
 
 /** The open super-chunks of a store. */
@@ -83,6 +89,7 @@ export class OpenSuperChunks {
       syncedBytes: rawBytes,
       appendBytes: rawBytes,
       appendCount: subBlocks,
+      hashes: new Map(),
     });
     this.#sealed.add(id);
     return missing;
@@ -110,8 +117,16 @@ export class OpenSuperChunks {
     }
   }
 
-  /** Appends one sub-block (durable once committed and synced); returns where it went. */
-  append(data: Uint8Array): { superChunk: SuperChunkId; offset: number } {
+  /** The SHA-256 this process appended the sub-block at `offset` of `id` with, if known. */
+  knownHash(id: number, offset: number): Buffer | undefined {
+    return this.#chunks.get(id)?.hashes.get(offset);
+  }
+
+  /**
+   * Appends one sub-block whose SHA-256 is `hash` (durable once committed and synced);
+   * returns where it went.
+   */
+  append(data: Uint8Array, hash: Buffer): { superChunk: SuperChunkId; offset: number } {
     const c = this.#target(data.byteLength);
     const offset = c.appendBytes;
     let done = 0;
@@ -124,6 +139,7 @@ export class OpenSuperChunks {
     }
     c.appendBytes += data.byteLength;
     c.appendCount++;
+    c.hashes.set(offset, hash);
     return { superChunk: c.id, offset };
   }
 
@@ -157,6 +173,7 @@ export class OpenSuperChunks {
       syncedBytes: 0,
       appendBytes: 0,
       appendCount: 0,
+      hashes: new Map(),
     };
     this.#chunks.set(id, c);
     return c;
@@ -210,6 +227,7 @@ export class OpenSuperChunks {
       if (c.appendBytes === c.committedBytes) continue;
       c.appendBytes = c.committedBytes;
       c.appendCount = c.committedCount;
+      for (const offset of c.hashes.keys()) if (offset >= c.committedBytes) c.hashes.delete(offset);
       fs.ftruncateSync(c.fd, c.committedBytes);
     }
   }
