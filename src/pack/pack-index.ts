@@ -178,10 +178,20 @@ export class PackIndex {
    * uses and the hash tables) once the plan is made; addFile may not be called after.
    */
   dropPlanState(): void {
-    this.#uSketch.a = new Uint32Array(0);
+    this.dropScanState();
+    this.dropSketches();
     this.#uLastUse.a = new Uint32Array(0);
+  }
+
+  /** Frees the hash tables, which only the scan uses; addFile may not be called after. */
+  dropScanState(): void {
     this.#byHash = undefined;
     this.#byFileHash = undefined;
+  }
+
+  /** Frees the sketches once the plan has its candidate pairs (they are the largest part). */
+  dropSketches(): void {
+    this.#uSketch.a = new Uint32Array(0);
   }
 
   /** Records one scanned file, deduplicating its sub-blocks and the file as a whole. */

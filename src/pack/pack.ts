@@ -212,22 +212,29 @@ class PhaseClock {
   }
 }
 
-/** The similarity plan of the unique sub-blocks, from the index's columns. */
+/**
+ * The similarity plan of the unique sub-blocks, from the index's columns. The scan's hash
+ * tables go first, and the sketches as soon as the plan has its candidate pairs.
+ */
 function planSuperChunks(index: PackIndex, opts: PackOptions): Uint32Array[] {
-  const c = index.planColumns();
-  const n = c.lengths.length;
+  index.dropScanState();
+  const cols = index.planColumns();
+  const { lengths, entries, offsets, lastUse } = cols;
+  const n = lengths.length;
   // a sub-block continues its predecessor's file where it starts where that one ends
   const sameFile = new Uint8Array(n);
   for (let u = 0; u + 1 < n; u++)
-    if (c.entries[u] === c.entries[u + 1] && c.offsets[u + 1] === c.offsets[u]! + c.lengths[u]!)
+    if (entries[u] === entries[u + 1] && offsets[u + 1] === offsets[u]! + lengths[u]!)
       sameFile[u] = 1;
+  // the only reference to the sketches from here on (the index drops its own below)
+  const sketches = { data: cols.sketches, words: index.sketchWords, count: n };
+  cols.sketches = new Uint32Array(0);
+  const releaseSketches = () => {
+    sketches.data = new Uint32Array(0);
+    index.dropSketches();
+  };
   return planColumns(
-    {
-      lengths: c.lengths,
-      sketches: { data: c.sketches, words: index.sketchWords, count: n },
-      sameFile,
-      lastUse: c.lastUse,
-    },
+    { lengths, sketches, sameFile, lastUse, releaseSketches },
     { targetBytes: opts.superChunkBytes, order: opts.order },
   );
 }

@@ -161,6 +161,11 @@ export interface PlanColumns {
   readonly sameFile?: Uint8Array;
   /** walk rank of the last file using each item (see PlanItem.lastUse); default the index */
   readonly lastUse?: ArrayLike<number>;
+  /**
+   * Called once the sketches are no longer read (after the candidate pairs), so the caller
+   * can free them before the clusters and groups are built
+   */
+  readonly releaseSketches?: () => void;
 }
 
 /** planSuperChunks over flat columns; the same groups as planSuperChunks of the same items. */
@@ -211,6 +216,7 @@ function similarityRuns(
   const { lengths } = cols;
   const words = cols.sketches.count > 0 ? cols.sketches.words : 1;
   const edges = candidateEdgesFlat(cols.sketches, tuning);
+  cols.releaseSketches?.();
   const cap = Math.max(1, Math.floor(tuning.clusterCapFraction * targetBytes));
   const clusters = clusterList(lengths, edges, cap);
   const neighbours: FileNeighbours | undefined =

@@ -7,6 +7,7 @@ import { candidateEdges } from "../../src/similarity/lsh-candidates.js";
 import {
   type PlanItem,
   type PlanOptions,
+  planColumns,
   planSuperChunks,
   SIMILARITY_DEFAULTS,
 } from "../../src/similarity/plan.js";
@@ -212,6 +213,34 @@ test("similarity - plan is deterministic", () => {
   assert.equal(
     again.map((g) => [...g]),
     once.map((g) => [...g]),
+  );
+});
+
+test("similarity - the columns' sketches are released once, and emptying them then changes nothing", () => {
+  const { items } = versionedCorpus(15, 6, 8 * KIB);
+  const opts: PlanOptions = { targetBytes: 256 * KIB, order: "similarity" };
+  const want = planSuperChunks(items, opts);
+  const words = items[0]!.sketch.length;
+  const data = new Uint32Array(items.length * words);
+  for (const [i, it] of items.entries()) data.set(it.sketch, i * words);
+  const sketches = { data, words, count: items.length };
+  let released = 0;
+  const groups = planColumns(
+    {
+      lengths: items.map((it) => it.length),
+      sketches,
+      lastUse: items.map((_, i) => i),
+      releaseSketches: () => {
+        released++;
+        sketches.data = new Uint32Array(0); // what pack does: nothing may read them after
+      },
+    },
+    opts,
+  );
+  assert.is(released, 1);
+  assert.equal(
+    groups.map((g) => [...g]),
+    want.map((g) => [...g]),
   );
 });
 
