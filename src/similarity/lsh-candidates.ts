@@ -60,10 +60,19 @@ function bandKey(sk: FlatSketches, i: number, band: number, rows: number): numbe
   return h >>> 0;
 }
 
-/** Item indices with a non-empty key in this band, sorted by (key, index). */
-function bucketOrder(sk: FlatSketches, band: number, rows: number) {
-  const keys = new Float64Array(sk.count);
-  const all = new Uint32Array(sk.count);
+/** Room for one band's keys and order, allocated once for every band of a plan. */
+interface BandScratch {
+  readonly keys: Float64Array;
+  readonly all: Uint32Array;
+}
+
+/**
+ * Item indices with a non-empty key in this band, sorted by (key, index), in `scratch`
+ * (every band reuses it: at a million sub-blocks a band's arrays are 12 MiB, and one pair
+ * per band left to the collector made a transient of a hundred MiB and more).
+ */
+function bucketOrder(sk: FlatSketches, band: number, rows: number, scratch: BandScratch) {
+  const { keys, all } = scratch;
   let m = 0;
   for (let i = 0; i < sk.count; i++) {
     keys[i] = bandKey(sk, i, band, rows);
@@ -135,9 +144,10 @@ function collectBand(
   band: number,
   p: Readonly<LshParams>,
   pairs: PairKeys,
+  scratch: BandScratch,
 ): void {
   const n = sk.count;
-  const { keys, order } = bucketOrder(sk, band, p.rows);
+  const { keys, order } = bucketOrder(sk, band, p.rows, scratch);
   for (let s = 0; s < order.length; s++) {
     const i = order[s]!;
     const end = Math.min(order.length, s + 1 + p.maxBucket);
@@ -162,8 +172,9 @@ export function candidateEdgesFlat(sk: FlatSketches, p: Readonly<LshParams>): Ca
   const n = sk.count;
   assert(n < 2 ** 26, "too many sub-blocks for one plan", { n });
   const pairs = new PairKeys();
+  const scratch = { keys: new Float64Array(n), all: new Uint32Array(n) };
   for (let band = 0; band < Math.floor(sk.words / p.rows); band++) {
-    collectBand(sk, band, p, pairs);
+    collectBand(sk, band, p, pairs, scratch);
     pairs.compactSometimes();
   }
   const keys = pairs.distinct();
