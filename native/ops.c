@@ -31,9 +31,10 @@ static int sf_send(sf_mount *m, sf_req *r) {
 
 static sf_mount *cur(void) { return (sf_mount *)fuse_get_context()->private_data; }
 
-/* The attributes a change (chmod, chown, utimens, truncate) answered with, kept on this thread
- * for the getattr libfuse makes right after it within the same SETATTR, with the very same
- * path pointer: that getattr is answered here instead of by a second trip to JS. Every
+/* The attributes a change (chmod, chown, utimens, truncate, create) answered with, kept on this
+ * thread for the getattr libfuse makes right after it within the same request (SETATTR, or
+ * CREATE's lookup of the new name), with the very same path pointer: that getattr is answered
+ * here instead of by a second trip to JS. Every
  * request's first step (REQ) clears it; a change sets it only when it succeeded, and a
  * SETATTR whose later step fails makes no getattr, so nothing outlives its request. */
 static __thread struct {
@@ -146,7 +147,7 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
   REQ(OP_CREATE);
   r.n[0] = mode;
   r.fi = fi;
-  return sf_send(cur(), &r);
+  return sf_send_change(cur(), &r);
 }
 /* A preloaded file (preload.c) is answered here; the rest go to JS. */
 static int op_read(const char *path, char *buf, size_t size, off_t off,

@@ -66,7 +66,7 @@ typedef struct sf_req {
   pid_t pid;
   mode_t umask;
   int result;
-  int stat_given;    /* a change (chmod, chown, utimens, truncate) answered r->st too */
+  int stat_given;    /* a change (chmod, chown, utimens, truncate, create) answered r->st too */
   sem_t done;
 } sf_req;
 

@@ -111,12 +111,18 @@ export function encodeXattrList(v: string[] | Buffer): Buffer {
 }
 
 /** open/create/opendir answer: [fh, flag bits] (OPEN_* of native/sfuse.h). */
-export function encodeOpen(v: OpenAnswer | undefined): [number, number] {
+export function encodeOpen(v: OpenAnswer | undefined): [number, number | Float64Array] {
   if (v === undefined) return [0, 0];
   if (typeof v === "number") return [v, 0];
   const bits =
     (v.directIo ? 1 : 0) | (v.keepCache ? 2 : 0) | (v.nonseekable ? 4 : 0) | (v.cacheDir ? 8 : 0);
-  return [v.fh, bits];
+  if (v.stat === undefined) return [v.fh, bits];
+  // a create's answer: the bits, then the new file's stat (the binding answers the getattr
+  // libfuse makes right after it from these)
+  const withStat = new Float64Array(1 + STAT_FIELDS);
+  withStat[0] = bits;
+  putStat(withStat, 1, v.stat);
+  return [v.fh, withStat];
 }
 
 /** A utimens argument from the binding's (sec, nsec) pair. */

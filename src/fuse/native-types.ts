@@ -78,6 +78,8 @@ export type OpenAnswer =
       keepCache?: boolean;
       nonseekable?: boolean;
       cacheDir?: boolean;
+      /** create only: the new file's attributes (libfuse's getattr after it stays in the binding) */
+      stat?: NativeStat;
     };
 
 /** One readdir entry: a name (raw bytes or UTF-8), optionally with its stat (ino, type). */
