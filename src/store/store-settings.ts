@@ -104,14 +104,17 @@ export function writeStoreSettings(meta: MetaDb, s: Partial<StoreSettings>): voi
   const put = (key: string, value: string | number | undefined) => {
     if (value !== undefined) meta.setMeta(key, String(value));
   };
-  put(KEY.codec, s.codec);
-  put(KEY.level, s.level);
-  put(KEY.superChunkBytes, s.superChunkBytes);
-  put(KEY.chunkAvgBytes, s.chunk?.avgBytes);
-  put(KEY.chunkMinBytes, s.chunk?.minBytes);
-  put(KEY.chunkMaxBytes, s.chunk?.maxBytes);
-  put(KEY.chunkMode, s.chunk?.mode);
-  put(KEY.order, s.order);
+  // one transaction: a kill in between must not leave a codec with the other codec's level
+  meta.transaction(() => {
+    put(KEY.codec, s.codec);
+    put(KEY.level, s.level);
+    put(KEY.superChunkBytes, s.superChunkBytes);
+    put(KEY.chunkAvgBytes, s.chunk?.avgBytes);
+    put(KEY.chunkMinBytes, s.chunk?.minBytes);
+    put(KEY.chunkMaxBytes, s.chunk?.maxBytes);
+    put(KEY.chunkMode, s.chunk?.mode);
+    put(KEY.order, s.order);
+  });
 }
 
 function levelProblem(codec: Codec, level: number): string | undefined {

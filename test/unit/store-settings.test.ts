@@ -135,4 +135,24 @@ test("store-settings - an operation on a store with a damaged setting fails with
   assert.is(err.data.key, "superchunk_bytes");
 });
 
+test("store-settings - written in one transaction: a failure halfway changes nothing", () => {
+  const meta = freshDb();
+  try {
+    writeStoreSettings(meta, storeSettings({ codec: "zstd", level: 19 }));
+    const setMeta = meta.setMeta.bind(meta);
+    let calls = 0;
+    meta.setMeta = (key: string, value: string) => {
+      if (++calls === 2) throw new Error("killed between two settings");
+      setMeta(key, value);
+    };
+    assert.throws(() => writeStoreSettings(meta, { codec: "xz", level: 1 }), /killed/);
+    meta.setMeta = setMeta;
+    const after = readStoreSettings(meta);
+    assert.is(after.codec, "zstd");
+    assert.is(after.level, 19);
+  } finally {
+    meta.close();
+  }
+});
+
 test.run();
