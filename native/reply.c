@@ -189,25 +189,21 @@ static int decode_xattr(napi_env env, sf_req *r, napi_value v) {
 static int decode_open(napi_env env, sf_req *r, napi_value fh, napi_value extra) {
   double d = 0;
   int32_t bits = 0;
-  int have_bits = 0;
   if (napi_get_value_double(env, fh, &d) == napi_ok && d >= 0) r->fi->fh = (uint64_t)d;
   const double *withStat = f64_array(env, extra, 1 + ST_FIELDS, NULL);
   if (withStat != NULL) {
     bits = (int32_t)withStat[0];
-    have_bits = 1;
     if (r->op == OP_CREATE && r->st != NULL) {
       fill_stat(r->st, withStat + 1);
       r->stat_given = 1;
     }
-  } else if (napi_get_value_int32(env, extra, &bits) == napi_ok) {
-    have_bits = 1;
+  } else if (napi_get_value_int32(env, extra, &bits) != napi_ok) {
+    return 0;
   }
-  if (have_bits) {
-    r->fi->direct_io = (bits & OPEN_DIRECT_IO) ? 1 : 0;
-    r->fi->keep_cache = (bits & OPEN_KEEP_CACHE) ? 1 : 0;
-    r->fi->nonseekable = (bits & OPEN_NONSEEKABLE) ? 1 : 0;
-    r->fi->cache_readdir = (bits & OPEN_CACHE_DIR) ? 1 : 0;
-  }
+  r->fi->direct_io = (bits & OPEN_DIRECT_IO) ? 1 : 0;
+  r->fi->keep_cache = (bits & OPEN_KEEP_CACHE) ? 1 : 0;
+  r->fi->nonseekable = (bits & OPEN_NONSEEKABLE) ? 1 : 0;
+  r->fi->cache_readdir = (bits & OPEN_CACHE_DIR) ? 1 : 0;
   return 0;
 }
 

@@ -184,7 +184,7 @@ export class FuseRwOps {
         const { parent, name } = s.parentOf(p);
         const { attr, fh } = s.create(ctxOf(c), parent, name, mode & 0o7777, flags);
         this.#handles.set(fh, attr.ino);
-        return { fh, stat: rwStat(this.#attr(attr.ino)) };
+        return { fh, stat: rwStat(attr) };
       },
       open: (p, flags) => {
         const ino = this.#ino(p);

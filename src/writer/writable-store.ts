@@ -92,7 +92,9 @@ export class WritableStore extends WritableView {
   create(ctx: CallerContext, parent: InodeId, name: Buffer, mode: number, flags = 2) {
     this.#compact.touch();
     const rec = ns.makeNode(this.#tree, ctx, parent, name, { kind: InodeKind.file, mode });
-    return { attr: this.attr(rec), fh: this.data.open(rec.ino, flags) };
+    const fh = this.data.open(rec.ino, flags);
+    // the attributes as the open file shows them (an O_TRUNC open gives it pending times)
+    return { attr: this.attr(rec), fh };
   }
 
   mkdir(ctx: CallerContext, parent: InodeId, name: Buffer, mode: number): InodeAttr {
