@@ -46,12 +46,22 @@ test.before(async () => {
 
 const count = (m: FuseMount, op: string) => m.opStats().ops.find((o) => o.op === op)?.count ?? 0;
 
-test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush", async () => {
+/** Runs `fn` on the packed store mounted read-write at a fresh mountpoint; always unmounts. */
+async function withRwMount(name: string, fn: (m: FuseMount, mnt: string) => Promise<void>) {
   const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
-  const mnt = mountDir("rw-counts");
+  const mnt = mountDir(name);
   let m: FuseMount | undefined;
   try {
     m = await mountWritable(w, mnt, { log: () => {} });
+    await fn(m, mnt);
+  } finally {
+    await m?.unmount();
+    await w.close();
+  }
+}
+
+test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush", () =>
+  withRwMount("rw-counts", async (m, mnt) => {
     const { stdout } = await run("find", [mnt, "-printf", "%P %i %s %m\\n"]);
     assert.is(stdout.trim().split("\n").length, 1 + DIRS + DIRS * FILES, "find saw every entry");
     assert.is(count(m, "opendir"), 0, "directories open in the binding");
@@ -67,72 +77,59 @@ test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush",
     assert.is(count(m, "open"), FILES);
     assert.is(count(m, "flush"), 0, "a read-only close sends no flush");
     await run("cmp", [path.join(src, "d3", "f7"), path.join(mnt, "d3", "f7")]);
-  } finally {
-    await m?.unmount();
-    await w.close();
-  }
-});
+  }));
 
-test("rw-read-counts - cp -a: no getattr after a create, chmod or utimens, no setxattr of an ACL", async () => {
-  const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
-  const mnt = mountDir("rw-counts-cpa");
-  let m: FuseMount | undefined;
-  try {
-    m = await mountWritable(w, mnt, { log: () => {} });
+test("rw-read-counts - cp -a: no getattr after a create, chmod or utimens, no setxattr of an ACL", () =>
+  withRwMount("rw-counts-cpa", async (m, mnt) => {
     fs.chmodSync(path.join(src, "d1", "f1"), 0o640);
-    await run("cp", ["-a", src, path.join(mnt, "copy")]);
-    const files = DIRS * FILES;
-    assert.ok(
-      count(m, "chmod") >= files && count(m, "utimens") >= files,
-      "cp -a set modes and times",
-    );
-    // per new name: its lookup (ENOENT) and the parent's attributes (changed by the create);
-    // the attributes after each chmod and utimens came with its answer, so libfuse's getattr
-    // after them stayed in the binding (two more per file before)
-    const getattrs = count(m, "getattr");
-    const bound = 2 * (files + DIRS) + 16;
-    assert.ok(getattrs <= bound, `${getattrs} getattr for ${files} files (at most ${bound})`);
-    assert.is(count(m, "setxattr"), 0, "setting an ACL is refused in the binding");
-    // a create answers the new file's attributes: libfuse's getattr after it stays in C
-    assert.ok(count(m, "fgetattr") <= 4, `${count(m, "fgetattr")} fgetattr after ${files} creates`);
-    // modes, times and file sizes as the source's (directory sizes differ from ext4's)
-    const listing = (dir: string) =>
-      run("find", [
-        dir,
-        "-type",
-        "f",
-        "-printf",
-        "%P %m %s %T@\\n",
-        "-o",
-        "-printf",
-        "%P %m %T@\\n",
-      ]).then((r) => r.stdout.split("\n").sort());
-    assert.equal(await listing(path.join(mnt, "copy")), await listing(src));
-  } finally {
-    fs.chmodSync(path.join(src, "d1", "f1"), 0o644);
-    await m?.unmount();
-    await w.close();
-  }
-});
+    try {
+      await run("cp", ["-a", src, path.join(mnt, "copy")]);
+      const files = DIRS * FILES;
+      assert.ok(
+        count(m, "chmod") >= files && count(m, "utimens") >= files,
+        "cp -a set modes and times",
+      );
+      // per new name: its lookup (ENOENT) and the parent's attributes (changed by the create);
+      // the attributes after each chmod and utimens came with its answer, so libfuse's getattr
+      // after them stayed in the binding (two more per file before)
+      const getattrs = count(m, "getattr");
+      const bound = 2 * (files + DIRS) + 16;
+      assert.ok(getattrs <= bound, `${getattrs} getattr for ${files} files (at most ${bound})`);
+      assert.is(count(m, "setxattr"), 0, "setting an ACL is refused in the binding");
+      // a create answers the new file's attributes: libfuse's getattr after it stays in C
+      assert.ok(
+        count(m, "fgetattr") <= 4,
+        `${count(m, "fgetattr")} fgetattr after ${files} creates`,
+      );
+      // modes, times and file sizes as the source's (directory sizes differ from ext4's)
+      const listing = (dir: string) =>
+        run("find", [
+          dir,
+          "-type",
+          "f",
+          "-printf",
+          "%P %m %s %T@\\n",
+          "-o",
+          "-printf",
+          "%P %m %T@\\n",
+        ]).then((r) => r.stdout.split("\n").sort());
+      assert.equal(await listing(path.join(mnt, "copy")), await listing(src));
+    } finally {
+      fs.chmodSync(path.join(src, "d1", "f1"), 0o644);
+    }
+  }));
 
-test("rw-read-counts - st_blksize is one write request: cp writes a 3 MiB file in 1 MiB writes", async () => {
-  const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
-  const mnt = mountDir("rw-counts-cp");
+test("rw-read-counts - st_blksize is one write request: cp writes a 3 MiB file in 1 MiB writes", () => {
   const big = path.join(tmpDir("rw-counts-big"), "big");
   fs.writeFileSync(big, seededBytes(3 * 1_048_576, 99));
-  let m: FuseMount | undefined;
-  try {
-    m = await mountWritable(w, mnt, { log: () => {} });
+  return withRwMount("rw-counts-cp", async (m, mnt) => {
     const { stdout } = await run("stat", ["-c", "%o", path.join(mnt, "d0", "f0")]);
     assert.is(Number(stdout.trim()), 1_048_576);
     await run("cp", [big, path.join(mnt, "big")]);
     const writes = count(m, "write");
     assert.ok(writes >= 3 && writes <= 4, `${writes} write requests for 3 MiB`);
     await run("cmp", [big, path.join(mnt, "big")]);
-  } finally {
-    await m?.unmount();
-    await w.close();
-  }
+  });
 });
 
 test.run();
