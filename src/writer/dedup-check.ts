@@ -2,7 +2,8 @@
  * Confirms dedup candidates against the full hash: the sub-block index holds 64-bit hash
  * keys only, so a candidate is used only once its super-chunk shows the same SHA-256 (a
  * frozen super-chunk's header, read alone through the reader's SuperChunkLoader; for an open
- * one, the hash it was appended with, or its bytes hashed again after a restart). Headers are cached by super-chunk; a deleted one is forgotten.
+ * one, the hash it was appended with, or its bytes hashed again after a restart). Headers
+ * are cached by super-chunk; a deleted one is forgotten.
  */
 import { createHash } from "node:crypto";
 import type { SubBlockRecord } from "../meta/records.js";
