@@ -4,6 +4,7 @@
       "target_name": "superchunk_fuse",
       "sources": [
         "native/binding.c",
+        "native/dircache.c",
         "native/dispatch.c",
         "native/inval.c",
         "native/listing.c",

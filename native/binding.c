@@ -10,6 +10,7 @@
  *   setListingCache(mount, bytes), listingCacheStats(mount)   readdir without JS (listing.c)
  *   preload(mount, path, data), preloadLimit(mount, bytes), preloadStats(mount)
  *                                        files read ahead, answered without JS (preload.c)
+ *   kernelDirCache(mount) -> boolean   opendir's cache bits reach the kernel (dircache.c)
  *   lazyUnmount(mountpoint, cb(errno))   umount2(MNT_DETACH) off the JS thread
  *   UTIME_NOW, UTIME_OMIT
  * The loop runs fuse_loop_mt on a thread of its own; when it ends (unmounted by us or from
@@ -168,6 +169,7 @@ static int start_fuse(sf_mount *m, struct fuse_args *args) {
     m->fuse = NULL;
     return -1;
   }
+  m->dircache = sf_dircache_hook(m->fuse, m->mountpoint);
   return 0;
 }
 
@@ -272,6 +274,17 @@ static napi_value js_lazy_unmount(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_kernel_dir_cache(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], r;
+  sf_mount *m = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&m) != napi_ok || m == NULL)
+    return fail(env, "E_USAGE", "kernelDirCache(mount)");
+  napi_get_boolean(env, m->dircache != 0, &r);
+  return r;
+}
+
 /* Gives free memory inside and at the top of glibc's heaps back to the system (malloc_trim):
  * a mount calls it now and then while it serves, so what its caches freed stops counting in
  * its resident size. */
@@ -313,6 +326,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "preload", sf_js_preload);
   export_fn(env, exports, "preloadLimit", sf_js_preload_limit);
   export_fn(env, exports, "preloadStats", sf_js_preload_stats);
+  export_fn(env, exports, "kernelDirCache", js_kernel_dir_cache);
   export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
   export_fn(env, exports, "trimHeap", js_trim_heap);
   export_int(env, exports, "UTIME_NOW", UTIME_NOW);

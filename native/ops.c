@@ -212,10 +212,11 @@ static int op_opendir(const char *path, struct fuse_file_info *fi) {
   }
   d->fh = m->wanted[OP_OPENDIR] ? (double)fi->fh : 0;
   fi->fh = (uint64_t)(uintptr_t)d;
-  if (m->cfg.cache_readdir) { /* honoured by libfuse >= 3.16.1; earlier ones drop the bits */
+  if (m->cfg.cache_readdir) {
     fi->keep_cache = 1;
     fi->cache_readdir = 1;
   }
+  sf_dircache_pass(fi); /* libfuse < 3.16 would drop them (dircache.c) */
   return res;
 }
 /* Offset 0 (open, rewinddir) fetches the listing from JS; every call then feeds libfuse from

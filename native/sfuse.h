@@ -173,6 +173,7 @@ typedef struct sf_mount {
   sf_lcache listings; /* listings served without JS once the tree cannot change */
   sf_preload pre;
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
+  int dircache;     /* 1: opendir's cache bits reach the kernel (dircache.c) */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */
   int closed;       /* the threadsafe function has been finalized after the loop ended */
@@ -210,6 +211,11 @@ void sf_preload_end(sf_preload *p);
 napi_value sf_js_preload(napi_env env, napi_callback_info info);
 napi_value sf_js_preload_limit(napi_env env, napi_callback_info info);
 napi_value sf_js_preload_stats(napi_env env, napi_callback_info info);
+
+/* dircache.c */
+/* Lets opendir's keep_cache and cache_readdir bits reach the kernel: 1 when they do. */
+int sf_dircache_hook(struct fuse *f, const char *mountpoint);
+void sf_dircache_pass(const struct fuse_file_info *fi); /* from op_opendir, on its thread */
 
 /* inval.c */
 void sf_inval_start(sf_mount *m);

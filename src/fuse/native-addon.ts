@@ -120,6 +120,8 @@ export interface NativeAddon {
   /** keeps listings by path up to `bytes` and serves readdir from them without JS (0: off) */
   setListingCache?(m: MountHandle, bytes: number): void;
   listingCacheStats?(m: MountHandle): ListingCacheStats;
+  /** true when an opendir's keep_cache and cache_readdir reach the kernel (native/dircache.c) */
+  kernelDirCache?(m: MountHandle): boolean;
   /** hands over a whole file read ahead, answered without JS (native/preload.c) */
   preload?(m: MountHandle, path: Buffer, data: Buffer): boolean;
   /** bytes of preloaded files kept at most; 0 turns preloading off */

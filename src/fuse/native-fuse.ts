@@ -132,7 +132,9 @@ class LiveMount implements NativeMount {
   opStats(): OpStatsReport {
     const listings = this.listingCache();
     const r = this.stats.report();
-    const withListings = listings === undefined ? r : { ...r, listings };
+    const kernelDirCache =
+      this.handle !== undefined && this.addon.kernelDirCache?.(this.handle) === true;
+    const withListings = { ...r, kernelDirCache, ...(listings === undefined ? {} : { listings }) };
     const p = this.handle === undefined ? undefined : this.addon.preloadStats?.(this.handle);
     if (p === undefined || p[2] === 0) return withListings;
     const [reads = 0, bytes = 0, files = 0, dropped = 0] = p;

@@ -25,6 +25,8 @@ export interface OpStatsReport {
   readonly maxInFlight: number;
   /** ms from the first request to the last answer */
   readonly spanMs: number;
+  /** the kernel may keep the listings of directories that open with cache_readdir */
+  readonly kernelDirCache?: boolean;
   /** the readdirs the binding answered from its listing cache, when it has one */
   readonly listings?: ListingCacheStats;
   /** files handed to the binding ahead of the kernel, and the reads it answered from them */
@@ -119,7 +121,8 @@ export function formatOpStats(r: OpStatsReport): string {
     lines.push(
       `listings kept by the binding: ${l.hits} readdirs answered from them, ${l.misses} not; ` +
         `at most ${l.peakBytes} bytes for ${l.peakEntries} entries (${perEntry.toFixed(0)} bytes each) ` +
-        `of ${l.budget}, ${l.evictions} evictions`,
+        `of ${l.budget}, ${l.evictions} evictions` +
+        (r.kernelDirCache === true ? "; the kernel keeps them too (cache_readdir)" : ""),
     );
   }
   const p = r.preloaded;
