@@ -81,7 +81,7 @@ async function referenceReads(c: BenchCorpus, planFile: string): Promise<ReadRef
   const one = await tarRead(c.dir, c.newest);
   const rnd = await randomRead(c.dir, planFile);
   const ref = { readAllBytes: all.bytes, newestBytes: one.bytes, randomSha256: rnd.sha256 };
-  if (c.id !== "kernel") return ref;
+  if (c.id === "typescript") return ref;
   const walkLines = (await walkRead(c.dir)).bytes;
   const lsLines = (await lsRead(c.dir, c.newest)).bytes;
   const grepFiles = (await grepRead(c.dir, c.grepDir)).bytes;
@@ -206,7 +206,7 @@ async function setUp(args: BenchArgs): Promise<Setup> {
   const reference = await referenceReads(corpus, planFile);
   const canDrop = await dropCaches();
   if (!canDrop) log("cannot drop caches here: read columns are NOT cold");
-  const sessions = sessionsFor(corpus.id === "kernel");
+  const sessions = sessionsFor(corpus.id !== "typescript");
   const ctx = { newest: corpus.newest, grepDir: corpus.grepDir, planFile, reference, canDrop };
   const full = { ...ctx, sessions, runs: args.runs };
   return { corpus, files: files.length, rawBytes, planFiles: plan.files, ctx: full };

@@ -1,5 +1,5 @@
 /**
- * Command line of `npm run bench`: `[--quick] [--only id,id] [--corpus typescript|kernel]
+ * Command line of `npm run bench`: `[--quick] [--only id,id] [--corpus typescript|kernel|doc]
  * [--runs N] [--no-codec-limit]`. Pure. The pseudo-tool `write` in `--only` selects the write columns
  * (write-bench.ts), which a run without `--only` includes.
  */
@@ -7,8 +7,11 @@
 import { UsageError } from "../../src/errors.js";
 import { isToolId, TOOL_IDS, type ToolId } from "./catalogue.js";
 
-/** The corpora the benchmark knows: `npm run corpus` and `npm run corpus -- kernel`. */
-export const CORPUS_IDS = ["typescript", "kernel"] as const;
+/**
+ * The corpora the benchmark knows: `npm run corpus`, `npm run corpus -- kernel`, and `doc`,
+ * this machine's /usr/share/doc (low redundancy), copied into the scratch folder per run.
+ */
+export const CORPUS_IDS = ["typescript", "kernel", "doc"] as const;
 /** One of {@link CORPUS_IDS}. */
 export type CorpusId = (typeof CORPUS_IDS)[number];
 

@@ -1,11 +1,12 @@
 /**
  * The tree the benchmark packs, by corpus: the typescript releases (`npm run corpus`) or
  * the two kernel source trees (`npm run corpus -- kernel`), whole or (quick) a part copied
- * into the scratch folder; plus which folder is the newest release, which one grep
- * searches, and the versions to record.
+ * into the scratch folder, or this machine's /usr/share/doc (`doc`: many small files of
+ * little redundancy), always copied whole, so the tree cannot change during the run; plus
+ * which folder is the newest release, which one grep searches, and the versions to record.
  */
 
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { NotFoundError } from "../../src/errors.js";
 import { CORPUS_VERSIONS, ensureCorpus, KERNEL_CORPUS_DIR, releaseFolder } from "../corpus.js";
@@ -84,13 +85,34 @@ async function kernelCorpus(args: BenchArgs, work: string, log: (l: string) => v
   } as const;
 }
 
+/** Where the `doc` corpus comes from unless SUPERCHUNK_CORPUS names another tree. */
+const DOC_SOURCE = "/usr/share/doc";
+
+async function docCorpus(work: string) {
+  const source = resolve(process.env.SUPERCHUNK_CORPUS || DOC_SOURCE);
+  requireFolders(source, ["."], "set SUPERCHUNK_CORPUS to a tree of documentation");
+  const dir = join(work, "corpus");
+  mkdirSync(dir);
+  assertSuccess("cp -a", await runProcess("cp", ["-a", `${source}/.`, dir]));
+  const what = `${source} of ${readdirSync(dir).length} packages, copied`;
+  return {
+    id: "doc",
+    dir,
+    folders: ["."],
+    versions: [what],
+    newest: ".",
+    grepDir: ".",
+    part: null,
+  } as const;
+}
+
 /** Makes sure of the chosen corpus (fetching it when missing) and answers what to pack. */
 export function prepareCorpus(
   args: BenchArgs,
   work: string,
   log: (line: string) => void,
 ): Promise<BenchCorpus> {
-  return args.corpus === "kernel"
-    ? kernelCorpus(args, work, log)
-    : typescriptCorpus(args, work, log);
+  if (args.corpus === "kernel") return kernelCorpus(args, work, log);
+  if (args.corpus === "doc") return docCorpus(work);
+  return typescriptCorpus(args, work, log);
 }

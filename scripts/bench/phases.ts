@@ -36,7 +36,7 @@ export type SessionId = "readAll" | "random" | "randomReopen" | "newest" | "walk
 
 /** Sessions run on every corpus. */
 export const BASE_SESSIONS: readonly SessionId[] = ["readAll", "random", "randomReopen", "newest"];
-/** Sessions added on the kernel corpus (many small files, metadata). */
+/** Sessions added on the trees of many small files (kernel, doc): metadata. */
 export const TREE_SESSIONS: readonly SessionId[] = ["walk", "lsR", "grep"];
 
 /** The sessions of a corpus: the base ones, plus the tree ones when `tree` is set. */

@@ -85,6 +85,7 @@ test("bench-spread - ratio table divides medians", () => {
 test("bench-spread - args: --corpus and --runs, as next argument or after =", () => {
   const a = parseBenchArgs(["--corpus", "kernel", "--runs=5", "--quick"]);
   assert.equal([a.corpus, a.runs, a.quick], ["kernel", 5, true]);
+  assert.is(parseBenchArgs(["--corpus", "doc"]).corpus, "doc");
   assert.is(parseBenchArgs(["--corpus=typescript"]).corpus, "typescript");
   assert.is(parseBenchArgs(["--runs", "1"]).runs, 1);
   usageError(() => parseBenchArgs(["--corpus", "linux"]));
