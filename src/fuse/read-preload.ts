@@ -21,6 +21,7 @@ import type { PathResolver } from "./path-resolver.js";
 
 /** Where preloaded files go (a NativeMount). */
 export interface PreloadSink {
+  /** keeps a copy of `data` (the caller reuses its memory) */
   preload(path: Buffer, data: Buffer): boolean;
   preloadLimit(bytes: number): void;
 }
@@ -62,6 +63,8 @@ const SLASH_BUF = Buffer.from("/");
 const SLICE_FILES = 4;
 /** files remembered as handed over; all are forgotten when more are */
 const MAX_HANDED = 65_536;
+/** The scratch buffer's first size; it grows to the biggest file handed over. */
+const SCRATCH_BYTES = 256 * 1024;
 
 /** One walk: its files, what it may still hand over, the paths it reached. */
 interface Walk {
@@ -85,6 +88,8 @@ export class ReadPreloader {
   readonly #epoch: number | undefined;
   /** files handed over (latin1 keys): a later walk passes them by */
   readonly #handed = new Set<string>();
+  /** where each file is read before the binding copies it: one, reused (no garbage per file) */
+  #scratch: Buffer | undefined;
   #batches = 0;
   #files = 0;
 
@@ -158,6 +163,13 @@ export class ReadPreloader {
     setImmediate(() => this.#slice(walk));
   }
 
+  #scratchOf(size: number): Buffer {
+    if (this.#scratch === undefined || this.#scratch.length < size) {
+      this.#scratch = Buffer.allocUnsafeSlow(Math.max(size, SCRATCH_BYTES));
+    }
+    return this.#scratch.subarray(0, size);
+  }
+
   #slice(walk: Walk): void {
     if (walk !== this.#walk) return;
     walk.ended = true;
@@ -171,7 +183,7 @@ export class ReadPreloader {
         if (f.size > this.#o.maxFileBytes || f.size === 0) continue;
         const key = f.path.toString("latin1");
         if (this.#handed.has(key) || (read.size > 0 && read.delete(key))) continue;
-        const data = Buffer.allocUnsafe(f.size);
+        const data = this.#scratchOf(f.size);
         // not at hand: its read reaches JS, loads it, and starts the next walk from there
         if (this.#view.readCached!(f.ino, 0, data) !== f.size) return;
         if (!this.#sink!.preload(f.path, data)) return;
