@@ -113,7 +113,7 @@ async function build(
   // the metadata copy (generation 1), then the packed database, from one zstd frame;
   // the metadata bytes reported are both
   const tmp = own.buildDir;
-  const dbBytes = await packDatabaseWithCopy(path.join(tmp, DB_FILE), 1, new DirBlobStore(tmp));
+  const dbBytes = await packDatabase(tmp);
   const storedBytes = counts.superChunkBytes + dbBytes;
   return {
     storeId,
@@ -122,6 +122,25 @@ async function build(
     storedBytes,
     phases: { ...phases, commit: phases.commit + clock.lap() },
   };
+}
+
+/**
+ * Packs the finished database in `buildDir`, its parts coded on a worker: this thread waits
+ * meanwhile, so the collector frees the columns buildMeta let go of before the parts and the
+ * zstd context add up on top of them (packed-db.ts). The same frames as on this thread.
+ */
+async function packDatabase(buildDir: string): Promise<number> {
+  const pool = new CodecPool({ threads: 1 });
+  try {
+    return await packDatabaseWithCopy(
+      path.join(buildDir, DB_FILE),
+      1,
+      new DirBlobStore(buildDir),
+      (raw, level) => pool.compress("zstd", level, raw),
+    );
+  } finally {
+    await pool.close();
+  }
 }
 
 /** Walk, scan, plan, write and commit: everything but packing the finished database. */

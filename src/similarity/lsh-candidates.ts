@@ -10,6 +10,7 @@
  */
 
 import { assert } from "../errors.js";
+import { KeyOrder } from "./key-order.js";
 
 /** Candidate edges: parallel arrays, a[i] < b[i], score[i] = equal sketch words. */
 export interface CandidateEdges {
@@ -60,26 +61,23 @@ function bandKey(sk: FlatSketches, i: number, band: number, rows: number): numbe
   return h >>> 0;
 }
 
-/** Room for one band's keys and order, allocated once for every band of a plan. */
-interface BandScratch {
-  readonly keys: Float64Array;
-  readonly all: Uint32Array;
-}
-
 /**
- * Item indices with a non-empty key in this band, sorted by (key, index), in `scratch`
- * (every band reuses it: at a million sub-blocks a band's arrays are 12 MiB, and one pair
- * per band left to the collector made a transient of a hundred MiB and more).
+ * Item indices with a non-empty key in this band, sorted by (key, index), in `scratch`'s
+ * items and keys (every band reuses them: at a million sub-blocks a band's arrays are
+ * 13 MiB, and one set per band left to the collector made a transient of a hundred MiB and
+ * more); the number of them.
  */
-function bucketOrder(sk: FlatSketches, band: number, rows: number, scratch: BandScratch) {
-  const { keys, all } = scratch;
+function bucketOrder(sk: FlatSketches, band: number, rows: number, scratch: KeyOrder): number {
+  const { items, keys } = scratch;
   let m = 0;
   for (let i = 0; i < sk.count; i++) {
-    keys[i] = bandKey(sk, i, band, rows);
-    if (keys[i]! >= 0) all[m++] = i;
+    const key = bandKey(sk, i, band, rows);
+    if (key < 0) continue;
+    items[m] = i;
+    keys[m++] = key;
   }
-  const order = all.subarray(0, m).sort((x, y) => keys[x]! - keys[y]! || x - y);
-  return { keys, order };
+  scratch.sort(m);
+  return m;
 }
 
 /** Number of equal non-empty words of two sketches. */
@@ -138,23 +136,30 @@ class PairKeys {
   }
 }
 
-/** Adds the pairs of one band to `pairs`. */
+/**
+ * Adds the pairs of one band that reach `minScore` to `pairs`. Scoring a pair when a band
+ * finds it, rather than once at the end, keeps only the pairs that can become edges: at a
+ * million small files of source-like text, bands pair 12 million distinct sub-blocks that
+ * share a common line or two, of which 240,000 reach the score, and holding them all as keys
+ * was the plan's peak (a 128 MiB list and its copy while it doubled).
+ */
 function collectBand(
   sk: FlatSketches,
   band: number,
   p: Readonly<LshParams>,
   pairs: PairKeys,
-  scratch: BandScratch,
+  scratch: KeyOrder,
 ): void {
   const n = sk.count;
-  const { keys, order } = bucketOrder(sk, band, p.rows, scratch);
-  for (let s = 0; s < order.length; s++) {
+  const m = bucketOrder(sk, band, p.rows, scratch);
+  const { items: order, keys } = scratch;
+  for (let s = 0; s < m; s++) {
     const i = order[s]!;
-    const end = Math.min(order.length, s + 1 + p.maxBucket);
+    const end = Math.min(m, s + 1 + p.maxBucket);
     for (let t = s + 1; t < end; t++) {
+      if (keys[t] !== keys[s]) break;
       const j = order[t]!;
-      if (keys[j] !== keys[i]) break;
-      pairs.push(i * n + j);
+      if (equalWordsAt(sk, i, j) >= p.minScore) pairs.push(i * n + j);
     }
   }
 }
@@ -172,7 +177,7 @@ export function candidateEdgesFlat(sk: FlatSketches, p: Readonly<LshParams>): Ca
   const n = sk.count;
   assert(n < 2 ** 26, "too many sub-blocks for one plan", { n });
   const pairs = new PairKeys();
-  const scratch = { keys: new Float64Array(n), all: new Uint32Array(n) };
+  const scratch = new KeyOrder(n);
   for (let band = 0; band < Math.floor(sk.words / p.rows); band++) {
     collectBand(sk, band, p, pairs, scratch);
     pairs.compactSometimes();
@@ -181,15 +186,11 @@ export function candidateEdgesFlat(sk: FlatSketches, p: Readonly<LshParams>): Ca
   const a = new Uint32Array(keys.length);
   const b = new Uint32Array(keys.length);
   const score = new Uint16Array(keys.length);
-  let m = 0;
-  for (const key of keys) {
+  keys.forEach((key, m) => {
     const i = Math.floor(key / n);
-    const j = key - i * n;
-    const s = equalWordsAt(sk, i, j);
-    if (s < p.minScore) continue;
     a[m] = i;
-    b[m] = j;
-    score[m++] = s;
-  }
-  return { a: a.slice(0, m), b: b.slice(0, m), score: score.slice(0, m) };
+    b[m] = key - i * n;
+    score[m] = equalWordsAt(sk, i, b[m]!); // at least minScore: collectBand kept no other pair
+  });
+  return { a, b, score };
 }

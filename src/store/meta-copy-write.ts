@@ -23,7 +23,12 @@ import {
   metaCopyKey,
   parseMetaCopyKey,
 } from "./meta-copy.js";
-import { decodePackedDatabase, packDatabaseFileByParts, packedPayload } from "./packed-db.js";
+import {
+  decodePackedDatabase,
+  type PartCompressor,
+  packDatabaseFileByParts,
+  packedPayload,
+} from "./packed-db.js";
 
 /** What a copy commit wrote. */
 export interface MetaCopyWritten {
@@ -134,12 +139,14 @@ export async function findNewestCopy(blobs: BlobStore, label: string): Promise<F
  * `generation` (the `meta_copy` key the file holds), into `blobs` from the same zstd frames:
  * pack compresses its database once, one part of the image at a time (never whole), and
  * each part's frame serves both the copy's part and the packed database's payload. Answers
- * the bytes of both (packed database + copy).
+ * the bytes of both (packed database + copy). `compress` codes each part (packed-db.ts
+ * PartCompressor; by default on this thread).
  */
 export async function packDatabaseWithCopy(
   dbFile: string,
   generation: number,
   blobs: BlobStore,
+  compress?: PartCompressor,
 ): Promise<number> {
   let copyBytes = 0;
   const packedBytes = await packDatabaseFileByParts(
@@ -150,6 +157,7 @@ export async function packDatabaseWithCopy(
       await blobs.put(metaCopyKey(generation, index), file);
       copyBytes += file.length;
     },
+    compress,
   );
   await dropCopiesBefore(blobs, generation);
   return packedBytes + copyBytes;

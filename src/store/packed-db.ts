@@ -56,26 +56,44 @@ function removePlainDatabase(dbFile: string): void {
 export type PackedPartSink = (raw: Buffer, frame: Buffer, index: number) => Promise<void>;
 
 /**
+ * Codes one part of the image into a zstd frame at `level` (the frame must be what the zstd
+ * codec's `compress` makes of it); `raw` is shared memory, left alone until this settles.
+ */
+export type PartCompressor = (raw: Buffer, level: number) => Buffer | Promise<Buffer>;
+
+/** zstd on this thread: the default PartCompressor. */
+function compressHere(raw: Buffer, level: number): Buffer {
+  return getCodec("zstd").compress(raw, level) as Buffer;
+}
+
+/**
  * Packs `dbFile` into `dbFile.zst` part by part: at most `partBytes` of the image is read at a
  * time and compressed (level 19) into a frame of its own, which goes to `onPart` and is
  * appended to the payload, so neither the image nor its packed form is ever held whole. The
  * file is written to a temporary sibling, synced and renamed, then `dbFile` is removed (as
  * packDatabaseFile does). Returns the packed size.
+ *
+ * `compress` codes each part; given one that runs on a worker (pack's), this thread stays
+ * free while a part is coded (tens of seconds at level 19), so the collector can finish
+ * what it started. On this thread it could not: the 64 MiB part starts a collection, and
+ * the columns pack has just let go of (200 MiB and more at a million files) stayed resident
+ * beside the part and the zstd context until the part was coded.
  */
 export async function packDatabaseFileByParts(
   dbFile: string,
   partBytes: number,
   onPart: PackedPartSink,
+  compress: PartCompressor = compressHere,
 ): Promise<number> {
   const out = `${dbFile}${PACKED_DB_SUFFIX}`;
   const tmp = `${out}.tmp-${process.pid}`;
-  const zstd = getCodec("zstd");
   let src: number | undefined;
   let dst: number | undefined;
   try {
     src = fs.openSync(dbFile, "r");
     dst = fs.openSync(tmp, "w", 0o644);
-    const part = Buffer.allocUnsafe(partBytes);
+    // shared memory: a worker's compressor reads it in place, without a copy
+    const part = Buffer.from(new SharedArrayBuffer(partBytes));
     let rawBytes = 0;
     let rawCrc = 0;
     let payloadCrc = 0;
@@ -84,7 +102,7 @@ export async function packDatabaseFileByParts(
       const n = readFull(src, part, rawBytes);
       if (n === 0 && index > 0) break;
       const raw = part.subarray(0, n);
-      const frame = zstd.compress(raw, LEVEL) as Buffer;
+      const frame = await compress(raw, LEVEL);
       rawCrc = crc32(raw, rawCrc);
       payloadCrc = crc32(frame, payloadCrc);
       rawBytes += n;
