@@ -11,6 +11,7 @@
  *   preload(mount, path, data), preloadLimit(mount, bytes), preloadStats(mount)
  *                                        files read ahead, answered without JS (preload.c)
  *   kernelDirCache(mount) -> boolean   opendir's cache bits reach the kernel (dircache.c)
+ *   dirOpensInKernel(mount) -> boolean  the kernel opens directories without a request
  *   lazyUnmount(mountpoint, cb(errno))   umount2(MNT_DETACH) off the JS thread
  *   UTIME_NOW, UTIME_OMIT
  * The loop runs fuse_loop_mt on a thread of its own; when it ends (unmounted by us or from
@@ -41,6 +42,7 @@ static void *loop_main(void *arg) {
   fuse_loop_cfg_set_max_threads(lc, LOOP_MAX_THREADS);
   m->loop_result = fuse_loop_mt(m->fuse, lc);
   fuse_loop_cfg_destroy(lc);
+  sf_dircache_forget(m);
   sf_inval_stop(m);
   fuse_unmount(m->fuse); /* unmounts if still mounted */
   fuse_destroy(m->fuse); /* calls the destroy op (through JS) */
@@ -169,7 +171,7 @@ static int start_fuse(sf_mount *m, struct fuse_args *args) {
     m->fuse = NULL;
     return -1;
   }
-  m->dircache = sf_dircache_hook(m->fuse, m->mountpoint);
+  m->dircache = sf_dircache_hook(m);
   return 0;
 }
 
@@ -285,6 +287,17 @@ static napi_value js_kernel_dir_cache(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static napi_value js_dir_opens_in_kernel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], r;
+  sf_mount *m = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&m) != napi_ok || m == NULL)
+    return fail(env, "E_USAGE", "dirOpensInKernel(mount)");
+  napi_get_boolean(env, __atomic_load_n(&m->dir_opens_in_kernel, __ATOMIC_ACQUIRE) != 0, &r);
+  return r;
+}
+
 /* Gives free memory inside and at the top of glibc's heaps back to the system (malloc_trim):
  * a mount calls it now and then while it serves, so what its caches freed stops counting in
  * its resident size. */
@@ -327,6 +340,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "preloadLimit", sf_js_preload_limit);
   export_fn(env, exports, "preloadStats", sf_js_preload_stats);
   export_fn(env, exports, "kernelDirCache", js_kernel_dir_cache);
+  export_fn(env, exports, "dirOpensInKernel", js_dir_opens_in_kernel);
   export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
   export_fn(env, exports, "trimHeap", js_trim_heap);
   export_int(env, exports, "UTIME_NOW", UTIME_NOW);

@@ -44,6 +44,10 @@ void sf_listing_unref(sf_listing *l) {
 }
 
 static void listing_ref(sf_listing *l) { __atomic_add_fetch(&l->refs, 1, __ATOMIC_RELAXED); }
+sf_listing *sf_listing_ref(sf_listing *l) {
+  if (l != NULL) listing_ref(l);
+  return l;
+}
 
 void sf_cstat_to_stat(const sf_cstat *c, struct stat *st) {
   memset(st, 0, sizeof *st);

@@ -380,6 +380,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
   if (m->cfg.max_read > 0) conn->max_read = m->cfg.max_read;
   /* writes arrive in libfuse's own buffer (a view for JS), not through a pipe and a copy */
   conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
+  sf_dircache_init(m, conn); /* directories opened by the kernel itself, where it can */
   sf_req r;
   memset(&r, 0, sizeof r);
   r.op = OP_INIT;

@@ -174,6 +174,8 @@ typedef struct sf_mount {
   sf_preload pre;
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int dircache;     /* 1: opendir's cache bits reach the kernel (dircache.c) */
+  int dir_wrapped;  /* 1: the session's low-level directory ops are wrapped (dircache.c) */
+  int dir_opens_in_kernel; /* 1 from init: the kernel opens directories itself (atomic) */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */
   int closed;       /* the threadsafe function has been finalized after the loop ended */
@@ -193,6 +195,7 @@ napi_value sf_js_set_absent_xattrs(napi_env env, napi_callback_info info);
 uint64_t sf_path_hash(const char *s, size_t len); /* FNV-1a, shared with preload.c */
 sf_listing *sf_listing_new(uint32_t n, int with_st, size_t name_bytes, const char *key);
 void sf_listing_unref(sf_listing *l);
+sf_listing *sf_listing_ref(sf_listing *l); /* another reference to l (NULL stays NULL) */
 void sf_cstat_to_stat(const sf_cstat *c, struct stat *st);
 void sf_lc_init(sf_lcache *c);
 sf_listing *sf_lc_get(sf_lcache *c, const char *path); /* a new reference, or NULL */
@@ -213,9 +216,12 @@ napi_value sf_js_preload_limit(napi_env env, napi_callback_info info);
 napi_value sf_js_preload_stats(napi_env env, napi_callback_info info);
 
 /* dircache.c */
-/* Lets opendir's keep_cache and cache_readdir bits reach the kernel: 1 when they do. */
-int sf_dircache_hook(struct fuse *f, const char *mountpoint);
+/* Wraps the session's low-level directory ops once mounted: 1 when opendir's keep_cache and
+ * cache_readdir bits reach the kernel. */
+int sf_dircache_hook(sf_mount *m);
 void sf_dircache_pass(const struct fuse_file_info *fi); /* from op_opendir, on its thread */
+void sf_dircache_init(sf_mount *m, const struct fuse_conn_info *conn); /* from op_init */
+void sf_dircache_forget(sf_mount *m); /* the loop has ended */
 
 /* inval.c */
 void sf_inval_start(sf_mount *m);

@@ -122,6 +122,8 @@ export interface NativeAddon {
   listingCacheStats?(m: MountHandle): ListingCacheStats;
   /** true when an opendir's keep_cache and cache_readdir reach the kernel (native/dircache.c) */
   kernelDirCache?(m: MountHandle): boolean;
+  /** true when the kernel opens directories without a request (native/dircache.c) */
+  dirOpensInKernel?(m: MountHandle): boolean;
   /** hands over a whole file read ahead, answered without JS (native/preload.c) */
   preload?(m: MountHandle, path: Buffer, data: Buffer): boolean;
   /** bytes of preloaded files kept at most; 0 turns preloading off */

@@ -134,7 +134,14 @@ class LiveMount implements NativeMount {
     const r = this.stats.report();
     const kernelDirCache =
       this.handle !== undefined && this.addon.kernelDirCache?.(this.handle) === true;
-    const withListings = { ...r, kernelDirCache, ...(listings === undefined ? {} : { listings }) };
+    const dirOpensInKernel =
+      this.handle !== undefined && this.addon.dirOpensInKernel?.(this.handle) === true;
+    const withListings = {
+      ...r,
+      kernelDirCache,
+      dirOpensInKernel,
+      ...(listings === undefined ? {} : { listings }),
+    };
     const p = this.handle === undefined ? undefined : this.addon.preloadStats?.(this.handle);
     if (p === undefined || p[2] === 0) return withListings;
     const [reads = 0, bytes = 0, files = 0, dropped = 0] = p;

@@ -27,6 +27,8 @@ export interface OpStatsReport {
   readonly spanMs: number;
   /** the kernel may keep the listings of directories that open with cache_readdir */
   readonly kernelDirCache?: boolean;
+  /** the kernel opens directories itself: no OPENDIR or RELEASEDIR reaches the server */
+  readonly dirOpensInKernel?: boolean;
   /** the readdirs the binding answered from its listing cache, when it has one */
   readonly listings?: ListingCacheStats;
   /** files handed to the binding ahead of the kernel, and the reads it answered from them */
@@ -122,7 +124,8 @@ export function formatOpStats(r: OpStatsReport): string {
       `listings kept by the binding: ${l.hits} readdirs answered from them, ${l.misses} not; ` +
         `at most ${l.peakBytes} bytes for ${l.peakEntries} entries (${perEntry.toFixed(0)} bytes each) ` +
         `of ${l.budget}, ${l.evictions} evictions` +
-        (r.kernelDirCache === true ? "; the kernel keeps them too (cache_readdir)" : ""),
+        (r.kernelDirCache === true ? "; the kernel keeps them too (cache_readdir)" : "") +
+        (r.dirOpensInKernel === true ? " and opens directories itself" : ""),
     );
   }
   const p = r.preloaded;
