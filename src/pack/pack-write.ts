@@ -48,7 +48,9 @@ export async function writeSuperChunks(
   const uOffset = new Float64Array(n);
   const written: WrittenSuperChunk[] = [];
   const reader = new SourceReader(index);
-  const inFlight: Promise<void>[] = [];
+  // jobs compressing or being written; at most threads + 1, and a new one starts as soon as
+  // any of them ends (not the oldest: super-chunks take very different times to compress)
+  const inFlight = new Set<Promise<void>>();
   let bytesDone = 0;
   let storedBytes = 0;
   hooks.onProgress?.({
@@ -92,8 +94,12 @@ export async function writeSuperChunks(
         });
       });
       job.catch(() => {}); // observed below; keeps an early failure from going unhandled
-      inFlight.push(job);
-      if (inFlight.length > opts.threads) await inFlight.shift();
+      inFlight.add(job);
+      job.then(
+        () => inFlight.delete(job),
+        () => {}, // stays in the set: the race below or the final wait reports it
+      );
+      if (inFlight.size > opts.threads) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
   } finally {
