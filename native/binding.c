@@ -276,24 +276,31 @@ static napi_value js_lazy_unmount(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_kernel_dir_cache(napi_env env, napi_callback_info info) {
+/* The mount handle that is a call's only argument; NULL (an E_USAGE error thrown) otherwise. */
+static sf_mount *mount_arg(napi_env env, napi_callback_info info, const char *usage) {
   size_t argc = 1;
-  napi_value argv[1], r;
+  napi_value argv[1];
   sf_mount *m = NULL;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&m) != napi_ok || m == NULL)
-    return fail(env, "E_USAGE", "kernelDirCache(mount)");
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&m) != napi_ok || m == NULL) {
+    fail(env, "E_USAGE", usage);
+    return NULL;
+  }
+  return m;
+}
+
+static napi_value js_kernel_dir_cache(napi_env env, napi_callback_info info) {
+  sf_mount *m = mount_arg(env, info, "kernelDirCache(mount)");
+  napi_value r;
+  if (m == NULL) return NULL;
   napi_get_boolean(env, m->dircache != 0, &r);
   return r;
 }
 
 static napi_value js_dir_opens_in_kernel(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], r;
-  sf_mount *m = NULL;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&m) != napi_ok || m == NULL)
-    return fail(env, "E_USAGE", "dirOpensInKernel(mount)");
+  sf_mount *m = mount_arg(env, info, "dirOpensInKernel(mount)");
+  napi_value r;
+  if (m == NULL) return NULL;
   napi_get_boolean(env, __atomic_load_n(&m->dir_opens_in_kernel, __ATOMIC_ACQUIRE) != 0, &r);
   return r;
 }

@@ -97,14 +97,20 @@ static sf_mount *mount_of(fuse_req_t req) {
 }
 
 static void w_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *llfi) {
+  answering = llfi;
+  lib.opendir(req, ino, llfi);
+  answering = NULL;
+}
+
+/* The opendir of a mount whose directories the kernel may open itself: looks the mount up
+ * only until the kernel has taken that over (then no OPENDIR comes any more). */
+static void w_opendir_in_kernel(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *llfi) {
   sf_mount *m = mount_of(req);
   if (m != NULL && __atomic_load_n(&m->dir_opens_in_kernel, __ATOMIC_ACQUIRE)) {
     fuse_reply_err(req, ENOSYS); /* the kernel opens directories itself from now on */
     return;
   }
-  answering = llfi;
-  lib.opendir(req, ino, llfi);
-  answering = NULL;
+  w_opendir(req, ino, llfi);
 }
 
 void sf_dircache_pass(const struct fuse_file_info *fi) {
@@ -239,21 +245,28 @@ int sf_dircache_hook(sf_mount *m) {
   if (op == NULL || op->opendir == NULL || op->readdir == NULL || op->readdirplus == NULL ||
       op->fsyncdir == NULL || op->ioctl == NULL)
     return 0;
-  int slot = -1;
+  /* only a mount with no JS opendir and kernel-cached listings may have the kernel open
+   * its directories; the others get the opendir that passes the bits on, and no lookup */
+  int eligible = m->cfg.cache_readdir && !m->wanted[OP_OPENDIR];
+  int slot = -1, hooked = 0;
   pthread_mutex_lock(&lib_lock);
-  for (int i = 0; i < MAX_MOUNTS && slot < 0; i++)
+  for (int i = 0; eligible && i < MAX_MOUNTS && slot < 0; i++)
     if (mounts[i] == NULL) slot = i;
-  if (slot >= 0 && note_lib(op)) {
-    mounts[slot] = m;
+  if (note_lib(op)) {
+    hooked = 1;
     op->opendir = w_opendir;
-    op->readdir = w_readdir;
-    op->readdirplus = w_readdirplus;
-    op->fsyncdir = w_fsyncdir;
-    op->ioctl = w_ioctl;
-    m->dir_wrapped = 1;
+    if (slot >= 0) {
+      mounts[slot] = m;
+      op->opendir = w_opendir_in_kernel;
+      op->readdir = w_readdir;
+      op->readdirplus = w_readdirplus;
+      op->fsyncdir = w_fsyncdir;
+      op->ioctl = w_ioctl;
+      m->dir_wrapped = 1;
+    }
   }
   pthread_mutex_unlock(&lib_lock);
-  return m->dir_wrapped;
+  return hooked;
 }
 
 void sf_dircache_forget(sf_mount *m) {
@@ -272,7 +285,6 @@ void sf_dircache_forget(sf_mount *m) {
 }
 
 void sf_dircache_init(sf_mount *m, const struct fuse_conn_info *conn) {
-  int in_kernel = m->dir_wrapped && m->cfg.cache_readdir && !m->wanted[OP_OPENDIR] &&
-                  (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
+  int in_kernel = m->dir_wrapped && (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
   __atomic_store_n(&m->dir_opens_in_kernel, in_kernel, __ATOMIC_RELEASE);
 }

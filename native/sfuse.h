@@ -174,7 +174,8 @@ typedef struct sf_mount {
   sf_preload pre;
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int dircache;     /* 1: opendir's cache bits reach the kernel (dircache.c) */
-  int dir_wrapped;  /* 1: the session's low-level directory ops are wrapped (dircache.c) */
+  int dir_wrapped;  /* 1: the kernel may open directories itself (dircache.c wrapped and
+                     * registered the mount: no JS opendir, listings cached by the kernel) */
   int dir_opens_in_kernel; /* 1 from init: the kernel opens directories itself (atomic) */
   int loop_result;
   int loop_done;    /* set by the loop thread once it has torn libfuse down */

@@ -93,11 +93,12 @@ export async function writeSuperChunks(
           bytesTotal: index.uniqueBytes,
         });
       });
-      job.catch(() => {}); // observed below; keeps an early failure from going unhandled
       inFlight.add(job);
+      // a failed job stays in the set, so the race below or the final wait reports it; this
+      // handler also keeps an early failure from going unhandled
       job.then(
         () => inFlight.delete(job),
-        () => {}, // stays in the set: the race below or the final wait reports it
+        () => {},
       );
       if (inFlight.size > opts.threads) await Promise.race(inFlight);
     }

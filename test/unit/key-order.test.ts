@@ -1,17 +1,11 @@
+/**
+ * KeyOrder (src/similarity/key-order.ts): the radix sort of one LSH band's items gives the
+ * order a comparator sort on (key, item) gives, over the first m entries, reusably.
+ */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { KeyOrder } from "../../src/similarity/key-order.js";
-
-/** Deterministic 32-bit words (mulberry32). */
-function words(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { Rng } from "../helpers/fuzz-rng.js";
 
 /** Sorts items 0..keys.length-1 by KeyOrder; the (item, key) pairs in sorted order. */
 function sorted(keyOf: readonly number[], capacity = keyOf.length): [number, number][] {
@@ -30,7 +24,8 @@ function expected(keyOf: readonly number[]): [number, number][] {
 }
 
 test("key-order - sorts by key, then by item, as a comparator sort on both", () => {
-  const next = words(1);
+  const rng = new Rng(1);
+  const next = () => rng.next();
   // few distinct keys, so most keys repeat and the order among equals is checked
   const few = Array.from({ length: 5000 }, () => next() % 37);
   assert.equal(sorted(few), expected(few));
