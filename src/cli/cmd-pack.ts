@@ -3,7 +3,7 @@
  * that builds a store directory, an archive or an S3 store from a tree or a zip.
  */
 import { chunkerParams } from "../chunker/chunker-params.js";
-import { codecNames } from "../codec/codec-registry.js";
+import { codecNames, getCodec } from "../codec/codec-registry.js";
 import { type EngineWarning, UsageError } from "../errors.js";
 import { fixAllocatorThreshold } from "../fuse/native-addon.js";
 import type { PackSummary } from "../pack/pack.js";
@@ -166,6 +166,11 @@ export function renderSummary(s: PackSummary): string {
     `logical        ${formatBytes(s.logicalBytes)}`,
     `unique         ${formatBytes(s.uniqueBytes)}  (dedup ${s.dedupRatio.toFixed(2)}x, ${s.subBlocks} sub-blocks)`,
     `super-chunks   ${s.superChunks}, ${formatBytes(s.superChunkBytes)}  (compression ${s.compressionRatio.toFixed(2)}x, ${s.codec} ${s.level}, ${s.order} order)`,
+    ...(s.denseBytes > 0
+      ? [
+          `dense          ${formatBytes(s.denseBytes)} already compressed, coded at ${s.codec} ${getCodec(s.codec).denseLevel}`,
+        ]
+      : []),
     `metadata       ${formatBytes(s.metadataBytes)}`,
     `stored         ${formatBytes(s.storedBytes)}  (${ratio(s.storedBytes)} of logical)`,
     `time           ${s.seconds.toFixed(1)} s (scan ${s.phases.scan.toFixed(1)}, plan ${s.phases.plan.toFixed(1)}, write ${s.phases.write.toFixed(1)}, commit ${s.phases.commit.toFixed(1)}), peak RSS ${formatBytes(peakRss())}`,

@@ -43,6 +43,7 @@ export function packPayload(s: PackToSummary, peakRssBytes: number, warnings: En
     subBlockCount: s.subBlocks,
     superChunkCount: s.superChunks,
     superChunkBytes: s.superChunkBytes,
+    denseBytes: s.denseBytes,
     metadataBytes: s.metadataBytes,
     storedBytes: s.storedBytes,
     dedupRatio: s.dedupRatio,

@@ -26,6 +26,11 @@ export interface Codec {
   readonly minLevel: number;
   /** Largest accepted level; higher throws E_USAGE. */
   readonly maxLevel: number;
+  /**
+   * Level for a super-chunk of dense sub-blocks (dense.ts) when the chosen level is higher;
+   * undefined when the chosen level always applies.
+   */
+  readonly denseLevel?: number;
   /** Compresses `raw` at `level`. The result never shares memory with `raw`. */
   compress(raw: Uint8Array, level: number): Buffer | Promise<Buffer>;
   /**

@@ -89,6 +89,8 @@ export const xzCodec: Codec = {
   defaultLevel: 6,
   minLevel: 0,
   maxLevel: 9,
+  // dense data: 1 is within 0.1 % of 6 at about half its time (dense.ts)
+  denseLevel: 1,
   compress: compressXz,
   inflate: inflateXz,
 };

@@ -26,7 +26,7 @@ function windowLogFor(length: number): number {
   return Math.min(WINDOW_LOG_MAX, Math.max(WINDOW_LOG_MIN, log));
 }
 
-function compressZstd(raw: Uint8Array, level: number): Buffer {
+export function compressZstd(raw: Uint8Array, level: number): Buffer {
   checkLevel(zstdCodec, level);
   cctx ??= new binding.CCtx();
   cctx.reset(binding.ResetDirective.sessionAndParameters);
@@ -95,6 +95,8 @@ export const zstdCodec: Codec = {
   defaultLevel: 19,
   minLevel: 1,
   maxLevel: binding.maxCLevel(),
+  // dense data: 9 is within 0.15 % of 19 at a fourteenth of its time (dense.ts)
+  denseLevel: 9,
   compress: compressZstd,
   inflate: inflateZstd,
   inflateInto: inflateIntoZstd,

@@ -79,7 +79,7 @@ export async function compactWritable(
     const groups: RewriteItem[][] = plan.map((g) =>
       Array.from(g, (i) => {
         const sb = sel.live[i]!.sb;
-        return { id: sb.id, hash: hashes[i]!, length: sb.length };
+        return { id: sb.id, hash: hashes[i]!, length: sb.length, dense: items[i]!.dense };
       }),
     );
     const firstId = await a.exclusive(() => rw.reserveSuperChunkIds(groups.length));

@@ -31,7 +31,7 @@ export async function planRewrite(
   const groups = planned.map((g) =>
     Array.from(g, (i) => {
       const sb = sel.live[i]!.sb;
-      return { id: sb.id, hash: hashes[i]!, length: sb.length };
+      return { id: sb.id, hash: hashes[i]!, length: sb.length, dense: items[i]!.dense };
     }),
   );
   const fetch = async (it: RewriteItem): Promise<Buffer> => {

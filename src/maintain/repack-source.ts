@@ -9,6 +9,7 @@ import { LRUCache } from "lru-cache";
 import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecPool } from "../codec/codec-pool.js";
+import { isDense } from "../codec/dense.js";
 import { CorruptError } from "../errors.js";
 import { hashKey } from "../meta/hash-key.js";
 import type { PlanItem } from "../similarity/plan.js";
@@ -57,7 +58,10 @@ export class RepackSource {
   }
 }
 
-/** Reads every selected super-chunk once: the full hash (and sketch) of each live sub-block. */
+/**
+ * Reads every selected super-chunk once: the full hash (and sketch) of each live sub-block,
+ * and whether it is dense (codec/dense.ts).
+ */
 export async function readLive(
   sel: RepackSelection,
   source: RepackSource,
@@ -70,6 +74,7 @@ export async function readLive(
   });
   const hashes: SubBlockHash[] = new Array(sel.live.length);
   const sketches: Uint32Array[] = new Array(sel.live.length);
+  const dense = new Uint8Array(sel.live.length);
   const empty = new Uint32Array(sketchSubBlock(new Uint8Array(0)).length);
   let done = 0;
   for (const sc of sel.superChunks) {
@@ -80,7 +85,9 @@ export async function readLive(
       const sb = i === undefined ? undefined : sel.live[i]!.sb;
       if (i !== undefined && sb!.length === e.length && sb!.hkey === hashKey(e.hash)) {
         hashes[i] = e.hash;
-        sketches[i] = sketch ? sketchSubBlock(raw.subarray(off, off + e.length)) : empty;
+        const bytes = raw.subarray(off, off + e.length);
+        sketches[i] = sketch ? sketchSubBlock(bytes) : empty;
+        dense[i] = isDense(bytes) ? 1 : 0;
       }
       off += e.length;
     }
@@ -88,7 +95,14 @@ export async function readLive(
   }
   const items = sel.live.map((x, i) => {
     if (hashes[i] === undefined) throw missingEntry(x.sb.id, x.sb.superChunk, x.sb.offset);
-    return { length: x.sb.length, sketch: sketches[i]!, path: x.path, fileOffset: x.fileOffset };
+    const d = dense[i] === 1;
+    return {
+      length: x.sb.length,
+      sketch: sketches[i]!,
+      path: x.path,
+      fileOffset: x.fileOffset,
+      dense: d,
+    };
   });
   return { items, hashes };
 }

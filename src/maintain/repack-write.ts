@@ -10,6 +10,8 @@ import { createHash } from "node:crypto";
 import { type BlobStore, superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
+import { getCodec } from "../codec/codec-registry.js";
+import { levelFor } from "../codec/dense.js";
 import { assert, CorruptError, isCode } from "../errors.js";
 import type { StoreRewrite } from "../meta/store-rewrite.js";
 import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
@@ -25,6 +27,8 @@ export interface RewriteItem {
   readonly id: SubBlockId;
   readonly hash: SubBlockHash;
   readonly length: number;
+  /** looks already compressed (codec/dense.ts); the planner groups dense items apart */
+  readonly dense?: boolean;
 }
 
 /** What to write, drop and retire in one switch. */
@@ -150,7 +154,7 @@ async function fillBuilder(
   const builder = new SuperChunkBuilder({
     targetBytes: Math.min(SUPERCHUNK_MAX_BYTES, Math.max(1, total)),
     codec: ctx.codec,
-    level: ctx.level,
+    level: levelFor(getCodec(ctx.codec), ctx.level, items[0]?.dense === true),
     pool: ctx.pool,
   });
   for (const it of items) {

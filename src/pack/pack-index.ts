@@ -98,6 +98,8 @@ export class PackIndex {
   readonly #uEntry: Column<Uint32Array>;
   readonly #uOffset: Column<Float64Array>;
   readonly #uLastUse: Column<Uint32Array>;
+  /** 1 where the sub-block looks already compressed (codec/dense.ts) */
+  readonly #uDense: Column<Uint8Array>;
   #byHash: HashSlots | undefined = new HashSlots(() => Buffer.from(this.#uHash.a.buffer));
 
   /**
@@ -123,6 +125,7 @@ export class PackIndex {
     this.#uEntry = new Column(new Uint32Array(u));
     this.#uOffset = new Column(new Float64Array(u));
     this.#uLastUse = new Column(new Uint32Array(u));
+    this.#uDense = new Column(new Uint8Array(u));
   }
 
   /** Content index of entry `i`, -1 when it has none. */
@@ -160,6 +163,11 @@ export class PackIndex {
     return this.#uOffset.a[u]!;
   }
 
+  /** True when unique sub-block `u` looks already compressed (codec/dense.ts). */
+  uDense(u: UniqueIndex): boolean {
+    return this.#uDense.a[u] === 1;
+  }
+
   /** The planner's view of the unique sub-blocks: flat columns, uniqueCount rows each. */
   planColumns() {
     const n = this.uniqueCount;
@@ -170,6 +178,7 @@ export class PackIndex {
       offsets: this.#uOffset.a.subarray(0, n),
       /** entry index of the last file (walk order) that uses each unique sub-block */
       lastUse: this.#uLastUse.a.subarray(0, n),
+      dense: this.#uDense.a.subarray(0, n),
     };
   }
 
@@ -244,6 +253,7 @@ export class PackIndex {
     this.#uEntry.put(u, entry);
     this.#uOffset.put(u, offset);
     this.#uLastUse.put(u, entry);
+    this.#uDense.put(u, r.dense[i]!);
     this.uniqueBytes += r.lengths[i]!;
     return u;
   }

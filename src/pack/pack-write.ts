@@ -2,7 +2,9 @@
  * Write phase of pack: unique sub-blocks are read again from the source in the
  * planned order, checked against their scan-time hash, packed into super-chunks,
  * compressed on the codec pool and written to the blob store. At most
- * `threads + 1` super-chunks are in flight, which bounds memory.
+ * `threads + 1` super-chunks are in flight, which bounds memory. Super-chunks of dense
+ * sub-blocks are compressed at the codec's dense level (codec/dense.ts), and last: they
+ * take a fraction of the others' time, so they fill the cores while the last others end.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -10,6 +12,8 @@ import type { BlobStore } from "../blobstore/blob-store.js";
 import { superChunkKey } from "../blobstore/blob-store.js";
 import type { CodecName } from "../codec/codec.js";
 import type { CodecPool } from "../codec/codec-pool.js";
+import { getCodec } from "../codec/codec-registry.js";
+import { levelFor } from "../codec/dense.js";
 import { CorruptError, wrapFsError } from "../errors.js";
 import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
 import type { SubBlockHash } from "../types.js";
@@ -21,6 +25,8 @@ export interface WrittenSuperChunk {
   readonly id: number;
   /** the codec the payload was stored with (`none` when compressing did not pay) */
   readonly codec: CodecName;
+  /** the level it was compressed at: the chosen one, or the codec's dense level */
+  readonly level: number;
   readonly rawBytes: number;
   readonly storedBytes: number;
   readonly count: number;
@@ -33,6 +39,8 @@ export interface WriteResult {
   /** per unique index: offset in the super-chunk's raw payload */
   readonly uOffset: Float64Array;
   readonly storedBytes: number;
+  /** raw bytes of the super-chunks compressed at the codec's dense level */
+  readonly denseBytes: number;
 }
 
 export async function writeSuperChunks(
@@ -53,6 +61,8 @@ export async function writeSuperChunks(
   const inFlight = new Set<Promise<void>>();
   let bytesDone = 0;
   let storedBytes = 0;
+  let denseBytes = 0;
+  const codec = getCodec(opts.codec);
   hooks.onProgress?.({
     phase: "write",
     filesDone: 0,
@@ -61,12 +71,13 @@ export async function writeSuperChunks(
     bytesTotal: index.uniqueBytes,
   });
   try {
-    for (let g = 0; g < groups.length; g++) {
+    for (const g of writeOrder(groups, index)) {
       const id = g + 1;
+      const level = levelFor(codec, opts.level, index.uDense(groups[g]![0]!));
       const builder = new SuperChunkBuilder({
         targetBytes: opts.superChunkBytes,
         codec: opts.codec,
-        level: opts.level,
+        level,
         pool,
       });
       for (const u of groups[g]!) {
@@ -76,9 +87,11 @@ export async function writeSuperChunks(
       const job = builder.finalize().then(async ({ bytes, header }) => {
         await blobs.put(superChunkKey(id), bytes);
         storedBytes += bytes.length;
+        if (level !== opts.level) denseBytes += header.rawBytes;
         written.push({
           id,
           codec: header.codec,
+          level,
           rawBytes: header.rawBytes,
           storedBytes: bytes.length,
           count: header.entries.length,
@@ -108,7 +121,20 @@ export async function writeSuperChunks(
     reader.close();
   }
   written.sort((a, b) => a.id - b.id);
-  return { superChunks: written, uSuperChunk, uOffset, storedBytes };
+  return { superChunks: written, uSuperChunk, uOffset, storedBytes, denseBytes };
+}
+
+/**
+ * Group indices in the order they are compressed: the others first, then the dense ones
+ * (the plan never mixes the two in a group), each in plan order. Ids follow the plan.
+ */
+function writeOrder(groups: readonly Uint32Array[], index: PackIndex): Uint32Array {
+  const out = new Uint32Array(groups.length);
+  let n = 0;
+  for (const dense of [false, true])
+    for (let g = 0; g < groups.length; g++)
+      if (index.uDense(groups[g]![0]!) === dense) out[n++] = g;
+  return out.subarray(0, n);
 }
 
 /** Reads unique sub-blocks back from the source files, with a small cache of open descriptors. */

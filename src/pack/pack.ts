@@ -52,6 +52,8 @@ export interface PackSummary {
   subBlocks: number;
   superChunks: number;
   superChunkBytes: number;
+  /** raw bytes that looked already compressed, coded at the codec's dense level (codec/dense.ts) */
+  denseBytes: number;
   metadataBytes: number;
   /** everything the store occupies: super-chunk files plus the database */
   storedBytes: number;
@@ -238,7 +240,7 @@ class PhaseClock {
 function planSuperChunks(index: PackIndex, opts: PackOptions): Uint32Array[] {
   index.dropScanState();
   const cols = index.planColumns();
-  const { lengths, entries, offsets, lastUse } = cols;
+  const { lengths, entries, offsets, lastUse, dense } = cols;
   const n = lengths.length;
   // a sub-block continues its predecessor's file where it starts where that one ends
   const sameFile = new Uint8Array(n);
@@ -253,7 +255,7 @@ function planSuperChunks(index: PackIndex, opts: PackOptions): Uint32Array[] {
     index.dropSketches();
   };
   return planColumns(
-    { lengths, sketches, sameFile, lastUse, releaseSketches },
+    { lengths, sketches, sameFile, lastUse, dense, releaseSketches },
     { targetBytes: opts.superChunkBytes, order: opts.order },
   );
 }
@@ -283,6 +285,7 @@ function summarize(
     subBlocks: index.uniqueCount,
     superChunks: w.superChunks.length,
     superChunkBytes: w.storedBytes,
+    denseBytes: w.denseBytes,
     dedupRatio: index.uniqueBytes > 0 ? index.logicalBytes / index.uniqueBytes : 1,
     compressionRatio: w.storedBytes > 0 ? index.uniqueBytes / w.storedBytes : 1,
     seconds: 0,

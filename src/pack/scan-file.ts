@@ -1,12 +1,14 @@
 /**
  * The work of one scan job: reads one file, cuts it into sub-blocks, hashes each one
- * and the whole file, sketches each for similarity ordering. Run by scan-worker.ts on a
+ * and the whole file, sketches each for similarity ordering and marks the dense ones
+ * (codec/dense.ts). Run by scan-worker.ts on a
  * worker thread; pure apart from reading the file.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { ChunkerParams } from "../chunker/chunker-params.js";
 import { nextCut } from "../chunker/fastcdc.js";
+import { isDense } from "../codec/dense.js";
 import { wrapFsError } from "../errors.js";
 import { SKETCH_WORDS, sketchSubBlock } from "../similarity/sketch.js";
 import { HASH_BYTES } from "../types.js";
@@ -49,6 +51,7 @@ function scanFd(fd: number, params: ChunkerParams): ScanResult {
   const hashes: Buffer[] = [];
   const lengths: number[] = [];
   const zero: number[] = [];
+  const dense: number[] = [];
   const sketches: Uint32Array[] = [];
   let filled = 0;
   let eof = false;
@@ -67,6 +70,7 @@ function scanFd(fd: number, params: ChunkerParams): ScanResult {
       lengths.push(piece.length);
       const isZero = allZero(piece);
       zero.push(isZero ? 1 : 0);
+      dense.push(!isZero && isDense(piece) ? 1 : 0);
       hashes.push(isZero ? Buffer.alloc(HASH_BYTES) : createHash("sha256").update(piece).digest());
       sketches.push(isZero ? new Uint32Array(SKETCH_WORDS) : sketchSubBlock(piece));
       size += piece.length;
@@ -75,7 +79,7 @@ function scanFd(fd: number, params: ChunkerParams): ScanResult {
     buf.copyWithin(0, pos, filled);
     filled -= pos;
   }
-  return pack(fileHash.digest(), size, hashes, lengths, zero, sketches);
+  return pack(fileHash.digest(), size, hashes, lengths, { zero, dense }, sketches);
 }
 
 function pack(
@@ -83,7 +87,7 @@ function pack(
   size: number,
   hashes: Buffer[],
   lengths: number[],
-  zero: number[],
+  flags: { zero: number[]; dense: number[] },
   sketches: Uint32Array[],
 ): ScanResult {
   const sk = new Uint32Array(sketches.length * SKETCH_WORDS);
@@ -95,7 +99,8 @@ function pack(
     size,
     hashes: new Uint8Array(Buffer.concat(hashes)),
     lengths: Uint32Array.from(lengths),
-    zero: Uint8Array.from(zero),
+    zero: Uint8Array.from(flags.zero),
+    dense: Uint8Array.from(flags.dense),
     sketches: sk,
   };
 }

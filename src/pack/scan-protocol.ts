@@ -23,6 +23,8 @@ export interface ScanResult {
   readonly lengths: Uint32Array;
   /** 1 where the sub-block is all zeros (stored as a hole) */
   readonly zero: Uint8Array;
+  /** 1 where the sub-block looks already compressed (codec/dense.ts) */
+  readonly dense: Uint8Array;
   /** count × SKETCH_WORDS similarity sketch words */
   readonly sketches: Uint32Array;
 }

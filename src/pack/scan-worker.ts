@@ -8,7 +8,9 @@ import type { ScanRequest } from "./scan-protocol.js";
 
 serveJobs((req: ScanRequest) => {
   const res = scanFile(req);
-  const { fileHash, hashes, lengths, zero, sketches } = res;
-  const transfer = [fileHash, hashes, lengths, zero, sketches].map((a) => a.buffer as ArrayBuffer);
+  const { fileHash, hashes, lengths, zero, dense, sketches } = res;
+  const transfer = [fileHash, hashes, lengths, zero, dense, sketches].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
   return { res, transfer };
 });

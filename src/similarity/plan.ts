@@ -20,7 +20,8 @@
  *   4. layout: groups in the walk order of their last sub-block, so that what the last tree
  *      walked (the newest release) holds comes in its own file order; each group laid out
  *      backwards, newest first (layout.ts); groups are never split, small neighbours share a
- *      super-chunk when they fit (pack-groups.ts).
+ *      super-chunk when they fit (pack-groups.ts), dense items (already compressed, see
+ *      codec/dense.ts) with dense items only.
  *
  * See spec/FORMAT.md for the measurements behind the defaults. Everything here is
  * pure, single-threaded and deterministic; the cost is O(n log n) in the number of sub-blocks,
@@ -56,6 +57,8 @@ export interface PlanItem {
    * most recent first, so a reader of the last tree walked needs only a prefix.
    */
   lastUse?: number;
+  /** true when the item looks already compressed (codec/dense.ts): it gets a group of dense items */
+  dense?: boolean;
 }
 
 /** What the caller chooses. */
@@ -116,7 +119,7 @@ function checkOptions(items: readonly PlanItem[], opts: PlanOptions): void {
 /**
  * Groups item indices into super-chunks: each group's total length ≤ targetBytes (a single
  * item larger than targetBytes is alone). Items are given in path order (the order the walker
- * met them). Every index appears exactly once.
+ * met them). Every index appears exactly once; a group holds dense items only or none.
  * @throws UsageError E_USAGE on a non-positive targetBytes, an unknown order or a bad item.
  * @example
  * const groups = planSuperChunks(items, { targetBytes: SUPERCHUNK_TARGET_BYTES, order: "similarity" });
@@ -144,6 +147,9 @@ export function planWith(
     sketches: flattenSketches(items.map((it) => it.sketch)),
     sameFile,
     lastUse: items.map((it, i) => it.lastUse ?? i),
+    dense: items.some((it) => it.dense)
+      ? Uint8Array.from(items, (it) => (it.dense ? 1 : 0))
+      : undefined,
   };
   return planColumnsWith(cols, opts, tuning);
 }
@@ -161,6 +167,8 @@ export interface PlanColumns {
   readonly sameFile?: Uint8Array;
   /** walk rank of the last file using each item (see PlanItem.lastUse); default the index */
   readonly lastUse?: ArrayLike<number>;
+  /** 1 for each item that looks already compressed: those get groups of their own */
+  readonly dense?: ArrayLike<number>;
   /**
    * Called once the sketches are no longer read (after the candidate pairs), so the caller
    * can free them before the clusters and groups are built
@@ -192,9 +200,9 @@ function planColumnsWith(
   tuning: Readonly<SimilarityTuning>,
 ): Uint32Array[] {
   const { lengths } = cols;
-  if (opts.order === "path") return packInOrder(lengths, opts.targetBytes);
+  if (opts.order === "path") return packInOrder(lengths, opts.targetBytes, cols.dense);
   const runs = similarityRuns(cols, opts.targetBytes, tuning);
-  const groups = packRuns(runs, lengths, opts.targetBytes, tuning.minFill);
+  const groups = packRuns(runs, lengths, opts.targetBytes, tuning.minFill, cols.dense);
   return tuning.recentFirst ? groups.map((g) => recentFirst(g, cols.lastUse)) : groups;
 }
 
