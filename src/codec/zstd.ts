@@ -26,6 +26,7 @@ function windowLogFor(length: number): number {
   return Math.min(WINDOW_LOG_MAX, Math.max(WINDOW_LOG_MIN, log));
 }
 
+/** Compresses `raw` at `level` on this thread (the codec's compress, typed as synchronous). */
 export function compressZstd(raw: Uint8Array, level: number): Buffer {
   checkLevel(zstdCodec, level);
   cctx ??= new binding.CCtx();
