@@ -54,7 +54,7 @@ Options:
   --codec NAME            zstd (default), xz, lz4 or none
   --level N               codec level (zstd 1-22, default 19; xz 0-9, default 6);
                           super-chunks of already-compressed data use at most
-                          zstd 9 or xz 1, which there cost a tenth of the time
+                          zstd 9 or xz 1, which there take a fraction of the time
                           for under 0.2 % more bytes
   --superchunk-size SIZE  raw bytes per super-chunk (default 4M)
   --chunk-size SIZE       average sub-block size, a power of two (default 32K)
