@@ -52,10 +52,9 @@ inside a source.
 
 Options:
   --codec NAME            zstd (default), xz, lz4 or none
-  --level N               codec level (zstd 1-22, default 19; xz 0-9, default 6);
-                          super-chunks of already-compressed data use at most
-                          zstd 9 or xz 1, which there take a fraction of the time
-                          for under 0.2 % more bytes
+  --level N               codec level (zstd 1-22, default 19; xz 0-9, default 6)
+                          already-compressed data gets at most zstd 9 or xz 1:
+                          a fraction of the time, under 0.2 % more bytes
   --superchunk-size SIZE  raw bytes per super-chunk (default 4M)
   --chunk-size SIZE       average sub-block size, a power of two (default 32K)
   --fixed-chunks          cut fixed-size sub-blocks instead of content-defined ones
