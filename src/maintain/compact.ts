@@ -30,6 +30,7 @@ import { MIB, type SubBlockId, type SuperChunkId } from "../types.js";
 import type { CompactAccess, CompactOutcome, Compactor } from "../writer/compact-scheduler.js";
 import { planOffThread } from "./plan-off-thread.js";
 import { walkFiles } from "./repack.js";
+import { rewriteGroups } from "./repack-plan.js";
 import { liveRefs, type RepackSelection, selectionOf } from "./repack-select.js";
 import { RepackSource, readLive } from "./repack-source.js";
 import { commitSwitch, type RewriteItem, writeGroups } from "./repack-write.js";
@@ -74,14 +75,9 @@ export async function compactWritable(
   const rw = StoreRewrite.open(a.meta.path);
   let written: readonly { id: SuperChunkId }[] = [];
   try {
-    const { items, hashes } = await readLive(sel, source, true, () => undefined);
-    const plan = await planOffThread(items, s.superChunkBytes, niceness);
-    const groups: RewriteItem[][] = plan.map((g) =>
-      Array.from(g, (i) => {
-        const sb = sel.live[i]!.sb;
-        return { id: sb.id, hash: hashes[i]!, length: sb.length, dense: items[i]!.dense };
-      }),
-    );
+    const live = await readLive(sel, source, true, () => undefined);
+    const plan = await planOffThread(live.items, s.superChunkBytes, niceness);
+    const groups = rewriteGroups(plan, sel, live);
     const firstId = await a.exclusive(() => rw.reserveSuperChunkIds(groups.length));
     const ctx = { blobs: a.blobs, rewrite: rw, pool, codec: s.codec, level: s.level, firstId };
     const where = new Map(sel.live.map((x) => [x.sb.id as number, x.sb]));

@@ -7,7 +7,8 @@
  */
 import type { StoreSnapshot } from "../meta/store-snapshot.js";
 import type { PackOptions } from "../pack/pack-options.js";
-import { planSuperChunks } from "../similarity/plan.js";
+import { type PlanItem, planSuperChunks } from "../similarity/plan.js";
+import type { SubBlockHash } from "../types.js";
 import type { RepackSelection } from "./repack-select.js";
 import { type RepackSource, readLive } from "./repack-source.js";
 import type { RewriteItem } from "./repack-write.js";
@@ -28,16 +29,25 @@ export async function planRewrite(
 ): Promise<RewriteGroups> {
   const { items, hashes } = await readLive(sel, source, p.order === "similarity", onRead);
   const planned = planSuperChunks(items, { targetBytes: p.superChunkBytes, order: p.order });
-  const groups = planned.map((g) =>
-    Array.from(g, (i) => {
-      const sb = sel.live[i]!.sb;
-      return { id: sb.id, hash: hashes[i]!, length: sb.length, dense: items[i]!.dense };
-    }),
-  );
+  const groups = rewriteGroups(planned, sel, { items, hashes });
   const fetch = async (it: RewriteItem): Promise<Buffer> => {
     const sb = snap.subBlocks.get(it.id)!;
     const { raw } = await source.get(sb.superChunk);
     return raw.subarray(sb.offset, sb.offset + sb.length);
   };
   return { groups, fetch };
+}
+
+/** The planned groups of item indices as the rewrite items of `sel`'s live sub-blocks. */
+export function rewriteGroups(
+  planned: readonly Uint32Array[],
+  sel: RepackSelection,
+  live: { readonly items: readonly PlanItem[]; readonly hashes: readonly SubBlockHash[] },
+): RewriteItem[][] {
+  return planned.map((g) =>
+    Array.from(g, (i) => {
+      const sb = sel.live[i]!.sb;
+      return { id: sb.id, hash: live.hashes[i]!, length: sb.length, dense: live.items[i]!.dense };
+    }),
+  );
 }

@@ -95,14 +95,9 @@ export async function readLive(
   }
   const items = sel.live.map((x, i) => {
     if (hashes[i] === undefined) throw missingEntry(x.sb.id, x.sb.superChunk, x.sb.offset);
-    const d = dense[i] === 1;
-    return {
-      length: x.sb.length,
-      sketch: sketches[i]!,
-      path: x.path,
-      fileOffset: x.fileOffset,
-      dense: d,
-    };
+    const { length } = x.sb;
+    const item = { length, sketch: sketches[i]!, path: x.path, fileOffset: x.fileOffset };
+    return { ...item, dense: dense[i] === 1 };
   });
   return { items, hashes };
 }

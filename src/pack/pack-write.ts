@@ -25,8 +25,6 @@ export interface WrittenSuperChunk {
   readonly id: number;
   /** the codec the payload was stored with (`none` when compressing did not pay) */
   readonly codec: CodecName;
-  /** the level it was compressed at: the chosen one, or the codec's dense level */
-  readonly level: number;
   readonly rawBytes: number;
   readonly storedBytes: number;
   readonly count: number;
@@ -91,7 +89,6 @@ export async function writeSuperChunks(
         written.push({
           id,
           codec: header.codec,
-          level,
           rawBytes: header.rawBytes,
           storedBytes: bytes.length,
           count: header.entries.length,
