@@ -35,6 +35,20 @@ export function seededBytes(n: number, seed: number): Buffer {
   return b;
 }
 
+/** Low-entropy text-like bytes: words drawn from a small vocabulary, with line breaks. */
+export function seededText(length: number, seed: number): Uint8Array {
+  const words = ["const", "function", "return", "typeof", "export", "interface", "=>", "{", "}"];
+  const pick = seededBytes(length, seed);
+  const parts: string[] = [];
+  let n = 0;
+  for (let i = 0; n < length; i++) {
+    const w = `${words[pick[i % length]! % words.length]}${pick[i % length]! < 24 ? "\n" : " "}`;
+    parts.push(w);
+    n += w.length;
+  }
+  return new TextEncoder().encode(parts.join("")).subarray(0, length);
+}
+
 export const IS_ROOT = process.getuid?.() === 0;
 
 /** Builds a tree with every kind of entry below `root` (which must exist). */

@@ -5,6 +5,7 @@ import { cutAll, nextCut } from "../../src/chunker/fastcdc.js";
 import { GEAR, GEAR_SEED } from "../../src/chunker/gear-table.js";
 import { isCode } from "../../src/errors.js";
 import { CHUNK_AVG_BYTES, CHUNK_MAX_BYTES, CHUNK_MIN_BYTES, KIB, MIB } from "../../src/types.js";
+import { seededText } from "../helpers/tree.js";
 
 /** Deterministic pseudo-random bytes (xorshift32), so every run sees the same data. */
 function randomBytes(length: number, seed: number): Uint8Array {
@@ -17,20 +18,6 @@ function randomBytes(length: number, seed: number): Uint8Array {
     out[i] = x & 0xff;
   }
   return out;
-}
-
-/** Low-entropy text-like bytes: words drawn from a small vocabulary, with line breaks. */
-function textBytes(length: number, seed: number): Uint8Array {
-  const words = ["const", "function", "return", "typeof", "export", "interface", "=>", "{", "}"];
-  const pick = randomBytes(length, seed);
-  const parts: string[] = [];
-  let n = 0;
-  for (let i = 0; n < length; i++) {
-    const w = `${words[pick[i % length]! % words.length]}${pick[i % length]! < 24 ? "\n" : " "}`;
-    parts.push(w);
-    n += w.length;
-  }
-  return new TextEncoder().encode(parts.join("")).subarray(0, length);
 }
 
 /** Cut positions (cumulative ends) from sub-block lengths. */
@@ -97,7 +84,7 @@ test("chunker - deterministic cuts pinned across versions", () => {
 test("chunker - matches the reference rule on varied inputs and params", () => {
   const inputs = [
     randomBytes(3 * MIB, 7),
-    textBytes(2 * MIB, 9),
+    seededText(2 * MIB, 9),
     new Uint8Array(600 * KIB),
     new Uint8Array(300 * KIB).map((_, i) => (i % 3 === 0 ? 97 : 98)),
   ];
@@ -113,7 +100,7 @@ test("chunker - matches the reference rule on varied inputs and params", () => {
 });
 
 test("chunker - min and max respected on random and text data", () => {
-  for (const data of [randomBytes(4 * MIB, 3), textBytes(4 * MIB, 5)]) {
+  for (const data of [randomBytes(4 * MIB, 3), seededText(4 * MIB, 5)]) {
     for (const p of [chunkerParams(), chunkerParams({ avgBytes: 4 * KIB })]) {
       const lengths = cutAll(data, p);
       assert.is(sum(lengths), data.length);
@@ -242,7 +229,7 @@ test("chunker - nextCut honours its range contract", () => {
 test("chunker - windowed feeding gives the same cuts as cutAll", () => {
   for (const [data, p] of [
     [randomBytes(3 * MIB, 5), chunkerParams()],
-    [textBytes(1 * MIB, 6), chunkerParams({ avgBytes: 2 * KIB })],
+    [seededText(1 * MIB, 6), chunkerParams({ avgBytes: 2 * KIB })],
   ] as const) {
     const feed = randomBytes(4096, 77);
     const lengths: number[] = [];

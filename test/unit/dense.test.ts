@@ -12,32 +12,18 @@ import { packTree } from "../../src/pack/pack.js";
 import { type PlanItem, type PlanOptions, planSuperChunks } from "../../src/similarity/plan.js";
 import { sketchSubBlock } from "../../src/similarity/sketch.js";
 import type { SubBlockHash, SuperChunkId } from "../../src/types.js";
-import { cleanupTmp, seededBytes, tmpDir } from "../helpers/tree.js";
+import { cleanupTmp, seededBytes, seededText, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
 
-/** Prose-like text: words from a small vocabulary, as source code and documentation look. */
-function text(n: number, seed: number): Buffer {
-  const words = ["the", "store", "super-chunk", "sub-block", "of", "a", "file", "mount", "read"];
-  const r = seededBytes(n, seed);
-  const parts: string[] = [];
-  let len = 0;
-  for (let i = 0; len < n; i++) {
-    const w = `${words[r[i % n]! % words.length]!}${i % 13 === 0 ? ".\n" : " "}`;
-    parts.push(w);
-    len += w.length;
-  }
-  return Buffer.from(parts.join("")).subarray(0, n);
-}
-
 test("dense - random and gzip'd bytes are dense; text, zeros, short pieces, patterns are not", () => {
   assert.ok(isDense(seededBytes(32 * 1024, 1)));
-  assert.ok(isDense(gzipSync(text(512 * 1024, 2), { level: 9 }).subarray(0, 32 * 1024)));
-  assert.not.ok(isDense(text(32 * 1024, 3)));
+  assert.ok(isDense(gzipSync(seededText(512 * 1024, 2), { level: 9 }).subarray(0, 32 * 1024)));
+  assert.not.ok(isDense(seededText(32 * 1024, 3)));
   assert.not.ok(isDense(Buffer.alloc(32 * 1024)));
   assert.not.ok(isDense(seededBytes(DENSE_MIN_BYTES - 1, 4)));
   // random prefix, compressible rest: the whole piece decides, not the probe
-  const mixed = Buffer.concat([seededBytes(8 * 1024, 5), text(24 * 1024, 6)]);
+  const mixed = Buffer.concat([seededBytes(8 * 1024, 5), seededText(24 * 1024, 6)]);
   assert.not.ok(isDense(mixed));
   // every byte value equally often, yet a repeating pattern: entropy 8, and compressible
   const ramp = Buffer.alloc(32 * 1024);
@@ -93,7 +79,7 @@ test("dense - pack codes dense super-chunks at the codec's dense level and repor
     const random = seededBytes(200 * 1024 + i * 7000, 40 + i);
     fs.writeFileSync(path.join(root, `blob${i}.bin`), random);
     denseTotal += random.length;
-    fs.writeFileSync(path.join(root, `doc${i}.txt`), text(150 * 1024, 50 + i));
+    fs.writeFileSync(path.join(root, `doc${i}.txt`), seededText(150 * 1024, 50 + i));
   }
   const s = await packTree(root, path.join(tmpDir("dense-store"), "s"), { level: 19 });
   // all of the random files but their last pieces, when shorter than DENSE_MIN_BYTES
@@ -113,7 +99,7 @@ test("dense - repack's writer compresses a dense group at the dense level, other
     inflate: async (codec: "zstd", data: Uint8Array, rawLength: number) =>
       getCodec(codec).inflate(data, rawLength),
   } as unknown as CodecPool;
-  const bytes = [seededBytes(40 * 1024, 60), text(40 * 1024, 61)];
+  const bytes = [seededBytes(40 * 1024, 60), seededText(40 * 1024, 61)];
   const item = (i: number, dense: boolean): RewriteItem => ({
     id: (i + 1) as RewriteItem["id"],
     hash: createHash("sha256").update(bytes[i]!).digest() as SubBlockHash,
