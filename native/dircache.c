@@ -154,6 +154,19 @@ static void recent_put(struct fuse *f, fuse_ino_t ino, sf_listing *l) {
   sf_listing_unref(old);
 }
 
+/* Which directory an unopened request reads (sf_dir.unopened). */
+typedef struct {
+  struct fuse *f;
+  fuse_ino_t ino;
+} unopened_dir;
+
+/* A listing fetched for an unopened request is kept before the reply goes out: the kernel
+ * may send the reading's next request, on another thread, as soon as it has the reply. */
+void sf_dircache_fetched(const sf_dir *d) {
+  const unopened_dir *u = d->unopened;
+  if (u != NULL && d->list != NULL) recent_put(u->f, u->ino, d->list);
+}
+
 /* A READDIR(PLUS) of a directory the kernel opened itself: a handle for this request, with
  * the listing an earlier request of the same reading fetched (offset 0 fetches it anew). */
 static void unopened(readdir_fn fn, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -168,6 +181,8 @@ static void unopened(readdir_fn fn, fuse_req_t req, fuse_ino_t ino, size_t size,
     return;
   }
   if (off > 0) d->list = recent_get(f, ino);
+  const unopened_dir u = {f, ino};
+  d->unopened = &u;
   pthread_mutex_init(&dh->lock, NULL);
   dh->fuse = f;
   dh->nodeid = ino;
@@ -179,7 +194,6 @@ static void unopened(readdir_fn fn, fuse_req_t req, fuse_ino_t ino, size_t size,
   free(dh->contents);
   pthread_mutex_destroy(&dh->lock);
   free(dh);
-  if (d->list != NULL) recent_put(f, ino, d->list);
   sf_dir_clear(d);
   free(d);
 }

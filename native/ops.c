@@ -243,6 +243,7 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
       if (d->list == NULL) return -EIO;
       if (caching) sf_lc_put(&m->listings, d->list);
     }
+    sf_dircache_fetched(d);
   }
   const sf_listing *l = d->list;
   int plus = (flags & FUSE_READDIR_PLUS) && l->st != NULL;

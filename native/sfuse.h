@@ -108,6 +108,8 @@ typedef struct sf_lcache {
 typedef struct sf_dir {
   double fh;
   sf_listing *list;
+  /* a directory the kernel opened itself: where dircache.c keeps its listing (else NULL) */
+  const void *unopened;
 } sf_dir;
 
 /* A path whose kernel caches are to be dropped (queued for the invalidation thread). */
@@ -223,6 +225,7 @@ int sf_dircache_hook(sf_mount *m);
 void sf_dircache_pass(const struct fuse_file_info *fi); /* from op_opendir, on its thread */
 void sf_dircache_init(sf_mount *m, const struct fuse_conn_info *conn); /* from op_init */
 void sf_dircache_forget(sf_mount *m); /* the loop has ended */
+void sf_dircache_fetched(const sf_dir *d); /* op_readdir has a listing, before it replies */
 
 /* inval.c */
 void sf_inval_start(sf_mount *m);
