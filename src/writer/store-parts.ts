@@ -37,6 +37,8 @@ export async function openParts(dir: string, opts: StorePartsOptions): Promise<S
     const store = openStore(dir, { readonly: false });
     meta = store.meta;
     pool = new CodecPool({ threads: opts.threads ?? 2 });
+    // the first reads (and freezes) should not wait for inflate threads to boot
+    pool.warm();
     const { codec, level, superChunkBytes, chunk: params } = readStoreSettings(meta);
     open = new OpenSuperChunks(dir, meta, superChunkBytes);
     const blobs = opts.blobs ?? store.blobs;

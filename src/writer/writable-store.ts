@@ -9,8 +9,7 @@
 
 import { refuseInfoXattr } from "../reader/file-info.js";
 import type { InodeAttr } from "../reader/fs-view.js";
-import type { InodeId } from "../types.js";
-import { InodeKind } from "../types.js";
+import { type InodeId, InodeKind } from "../types.js";
 import * as attrs from "./attr-ops.js";
 import type { CallerContext, TimeSpec } from "./caller.js";
 import { COMPACT_IDLE_MS, type CompactOutcome, CompactScheduler } from "./compact-scheduler.js";
@@ -129,11 +128,13 @@ export class WritableStore extends WritableView {
   }
 
   rmdir(parent: InodeId, name: Buffer): void {
+    this.forgetDirs();
     ns.rmdir(this.#tree, parent, name);
   }
 
   /** rename(2); flags: RENAME_NOREPLACE, RENAME_EXCHANGE (renameat2). */
   rename(parent: InodeId, name: Buffer, newParent: InodeId, newName: Buffer, flags = 0): void {
+    this.forgetDirs();
     rename(this.#tree, parent, name, newParent, newName, flags);
     this.#freezer.reapSoon();
   }
@@ -154,10 +155,7 @@ export class WritableStore extends WritableView {
     return this.attr(rec);
   }
 
-  /**
-   * Before a write or truncate by `ctx` (not root): clears the set-id bits such a change
-   * removes on a local file system (attr-ops.ts setIdBitsToKill); true when it cleared any.
-   */
+  /** Before a change by non-root `ctx`: clears the set-id bits it removes; true if any. */
   killSetId(ctx: CallerContext, ino: InodeId): boolean {
     return attrs.killSetId(this.p.meta, ctx, ino);
   }
@@ -183,8 +181,17 @@ export class WritableStore extends WritableView {
 
   /** Reads through handle `fh` (its own unflushed writes included); answers the count. */
   readHandle(fh: number, target: Buffer, offset: number): number | Promise<number> {
+    return this.#read(this.data.read(fh, target, offset));
+  }
+
+  /** Reads inode `ino` as its handles see it (a file open in the FUSE binding: no handle). */
+  override readInto(ino: InodeId, offset: number, target: Buffer): number | Promise<number> {
+    return this.#read(super.readInto(ino, offset, target));
+  }
+
+  /** A read: the mount is busy, and a read that waits is counted until it is done. */
+  #read(n: number | Promise<number>): number | Promise<number> {
     this.#compact.touch();
-    const n = this.data.read(fh, target, offset);
     return typeof n === "number" ? n : this.#compact.track(n);
   }
 
@@ -234,10 +241,7 @@ export class WritableStore extends WritableView {
     return this.#freezer.freezeAll();
   }
 
-  /**
-   * Runs a compaction pass now (after a running one), whatever the idle grace; undefined
-   * when the store has no compactor.
-   */
+  /** A compaction pass now (after a running one), whatever the idle grace; or no compactor. */
   compactNow(): Promise<CompactOutcome | undefined> {
     return this.#compact.compactNow();
   }

@@ -3,7 +3,8 @@
  * (writable-store.ts) serves it: the tree from the database as committed, file bytes as
  * their open handles see them (unflushed writes over the committed content, which comes
  * through the reader's read path with its working set and readahead), open files' sizes
- * and times as written.
+ * and times as written. Paths resolve through the directories resolved before (kept until
+ * any rename or rmdir), so a path costs one lookup of its last name.
  */
 import { NotFoundError } from "../errors.js";
 import { splitPath } from "../meta/entry-table.js";
@@ -20,10 +21,14 @@ import type { StoreParts } from "./store-parts-types.js";
 import { dirOf, inodeOf } from "./tree-deps.js";
 
 const SLASH = Buffer.from("/");
+/** Directory paths kept resolved, at most; all are forgotten when more are. */
+const MAX_DIRS_KEPT = 16_384;
 
 /** The read side of a writable store; WritableStore adds the changes. */
 export abstract class WritableView implements FsView {
   readonly root = ROOT_INO;
+  /** directory paths resolved ("/a/b" as latin1) → their inodes */
+  readonly #dirs = new Map<string, InodeId>();
 
   protected constructor(
     protected readonly p: StoreParts,
@@ -41,7 +46,11 @@ export abstract class WritableView implements FsView {
   }
 
   lookupPath(p: Buffer | string): InodeId | undefined {
-    return this.p.meta.resolvePath(p);
+    const parts = splitPath(p);
+    const name = parts.pop();
+    if (name === undefined) return this.p.meta.resolvePath(p);
+    const dir = this.#dirIno(parts);
+    return dir === undefined ? undefined : this.p.meta.lookup(dir, name);
   }
 
   lookup(parent: InodeId, name: Buffer): InodeId | undefined {
@@ -53,9 +62,7 @@ export abstract class WritableView implements FsView {
     const parts = splitPath(p);
     const name = parts.pop();
     if (name === undefined) throw new NotFoundError("E_NOT_FOUND", "the root has no parent");
-    const parent = this.p.meta.resolvePath(
-      Buffer.concat(parts.flatMap((x) => [x, Buffer.from("/")])),
-    );
+    const parent = this.#dirIno(parts);
     if (parent === undefined) throw new NotFoundError("E_NOT_FOUND", `no directory for ${p}`);
     dirOf(this.p.meta, parent);
     return { parent, name };
@@ -85,6 +92,19 @@ export abstract class WritableView implements FsView {
     return this.p.meta.listDir(dir);
   }
 
+  /**
+   * Entries of a directory with their attributes, in one query; an inode that cannot be
+   * read comes without (`damaged` when its record is there but not to be trusted).
+   */
+  readdirAttrs(dir: InodeId): { name: Buffer; ino: InodeId; attr?: InodeAttr; damaged?: true }[] {
+    dirOf(this.p.meta, dir);
+    return this.p.meta.readDir(dir).map((c) => {
+      const at = { name: c.name, ino: c.ino };
+      if (c.rec !== undefined) return { ...at, attr: this.attr(c.rec) };
+      return c.damage === undefined ? at : { ...at, damaged: true };
+    });
+  }
+
   readlink(ino: InodeId): Buffer {
     const r = this.p.meta.getInode(ino);
     if (r?.kind !== InodeKind.symlink || r.target === null) {
@@ -102,6 +122,16 @@ export abstract class WritableView implements FsView {
   /** Reads into `target`; synchronous when nothing needs loading. */
   readInto(ino: InodeId, offset: number, target: Buffer): number | Promise<number> {
     return this.data.readIno(ino, offset, target);
+  }
+
+  /**
+   * `readInto` of a file whose bytes are all committed (no unsaved writes) when they are at
+   * hand, with nothing loaded: the count; else undefined.
+   */
+  readCached(ino: InodeId, offset: number, target: Buffer): number | undefined {
+    if (this.p.handles.file(ino)?.staging !== undefined) return undefined;
+    const t = this.#committed(ino);
+    return t === undefined ? undefined : this.p.content.readIfCached(t, offset, target);
   }
 
   /** A sequential reader just read [offset, offset+length): loads the committed bytes next. */
@@ -186,6 +216,27 @@ export abstract class WritableView implements FsView {
   /** Attributes, with an open file's unflushed size and times. */
   protected attr(rec: InodeRecord): InodeAttr {
     return attrOf(rec, this.p.handles.file(rec.ino));
+  }
+
+  /**
+   * The directory at the path of `parts`, through the directories resolved so far (a
+   * directory's path changes only by a rename or its removal: `forgetDirs`).
+   */
+  #dirIno(parts: readonly Buffer[]): InodeId | undefined {
+    const path = Buffer.concat(parts.flatMap((x) => [SLASH, x]));
+    const key = path.toString("latin1");
+    const known = this.#dirs.get(key);
+    if (known !== undefined) return known;
+    const ino = this.p.meta.resolvePath(path);
+    if (ino === undefined || this.p.meta.getInode(ino)?.kind !== InodeKind.dir) return ino;
+    if (this.#dirs.size >= MAX_DIRS_KEPT) this.#dirs.clear();
+    this.#dirs.set(key, ino);
+    return ino;
+  }
+
+  /** A directory was renamed or removed: every path resolved so far is forgotten. */
+  protected forgetDirs(): void {
+    this.#dirs.clear();
   }
 
   /** The committed extents of a regular file, or undefined for anything else. */

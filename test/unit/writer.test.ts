@@ -167,6 +167,37 @@ test("writer - namespace: mkdir, rename over, link, symlink, rmdir rules", async
   checkRefcounts(dir);
 });
 
+test("writer - paths resolve after directories are renamed, removed and made again", async () => {
+  const s = await WritableStore.open(newStore());
+  try {
+    await renamedAndRemade(s);
+  } finally {
+    await s.close();
+  }
+});
+
+async function renamedAndRemade(s: WritableStore): Promise<void> {
+  const a = s.mkdir(ctx, s.root, B("a"), 0o755);
+  const b = s.mkdir(ctx, a.ino, B("b"), 0o755);
+  const f = await writeFile(s, b.ino, "f", B("f"));
+  assert.is(s.lookupPath("/a/b/f"), f);
+  assert.is(s.parentOf("/a/b/f").parent, b.ino);
+  s.rename(s.root, B("a"), s.root, B("c"));
+  assert.is(s.lookupPath("/a/b/f"), undefined, "the old path is gone");
+  assert.is(s.lookupPath("/c/b/f"), f);
+  // a directory removed and made again by the same name is the new one
+  const g = await writeFile(s, s.root, "g", B("g"));
+  s.unlink(b.ino, B("f"));
+  s.rmdir(s.lookupPath("/c")!, B("b"));
+  const b2 = s.mkdir(ctx, s.lookupPath("/c")!, B("b"), 0o755);
+  assert.is.not(b2.ino, b.ino);
+  s.rename(s.root, B("g"), b2.ino, B("g"));
+  assert.is(s.lookupPath("/c/b/g"), g);
+  assert.is(s.lookupPath("/c/b/f"), undefined);
+  // a file is never taken for a directory
+  assert.is(s.lookupPath("/c/b/g/x"), undefined);
+}
+
 test("writer - attributes, xattrs, owner-only ops", async () => {
   const dir = newStore();
   const s = await WritableStore.open(dir);
