@@ -3,6 +3,7 @@
     {
       "target_name": "superchunk_fuse",
       "sources": [
+        "native/attrcache.c",
         "native/binding.c",
         "native/dircache.c",
         "native/dispatch.c",

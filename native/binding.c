@@ -49,6 +49,7 @@ static void *loop_main(void *arg) {
   m->fuse = NULL;
   sf_lc_clear(&m->listings); /* no readdir can come any more */
   sf_preload_end(&m->pre);
+  sf_attrs_end(&m->attrs);
   m->exit_req.op = OP_EXIT;
   __atomic_store_n(&m->loop_done, 1, __ATOMIC_RELEASE);
   napi_call_threadsafe_function(m->tsfn, &m->exit_req, napi_tsfn_blocking);
@@ -135,13 +136,15 @@ static napi_value fail(napi_env env, const char *code, const char *msg) {
 }
 
 /* Options that are fuse_config fields in libfuse 3 (no parser of its own takes them), and the
- * binding's own (cache_readdir, no_posix_acl). */
+ * binding's own (cache_readdir, no_posix_acl, open_rdonly, attr_cache). */
 static const struct fuse_opt cfg_opts[] = {
   {"use_ino", offsetof(sf_cfg, use_ino), 1},
   {"direct_io", offsetof(sf_cfg, direct_io), 1},
   {"hard_remove", offsetof(sf_cfg, hard_remove), 1},
   {"cache_readdir", offsetof(sf_cfg, cache_readdir), 1},
   {"no_posix_acl", offsetof(sf_cfg, no_posix_acl), 1},
+  {"open_rdonly", offsetof(sf_cfg, open_rdonly), 1},
+  {"attr_cache", offsetof(sf_cfg, attr_cache), 1},
   FUSE_OPT_END
 };
 
@@ -200,6 +203,7 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   sf_mount *m = calloc(1, sizeof *m);
   sf_lc_init(&m->listings);
   sf_preload_init(&m->pre);
+  sf_attrs_init(&m->attrs);
   m->mountpoint = get_string(env, argv[0]);
   napi_get_value_bool(env, argv[4], &pathbuf);
   m->path_buffers = pathbuf;
@@ -346,6 +350,8 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "preload", sf_js_preload);
   export_fn(env, exports, "preloadLimit", sf_js_preload_limit);
   export_fn(env, exports, "preloadStats", sf_js_preload_stats);
+  export_fn(env, exports, "dropAttrs", sf_js_drop_attrs);
+  export_fn(env, exports, "attrStats", sf_js_attr_stats);
   export_fn(env, exports, "kernelDirCache", js_kernel_dir_cache);
   export_fn(env, exports, "dirOpensInKernel", js_dir_opens_in_kernel);
   export_fn(env, exports, "lazyUnmount", js_lazy_unmount);
@@ -354,5 +360,7 @@ NAPI_MODULE_INIT() {
   export_int(env, exports, "UTIME_OMIT", UTIME_OMIT);
   export_int(env, exports, "CACHE_READDIR", 1); /* takes the `cache_readdir` option */
   export_int(env, exports, "NO_POSIX_ACL", 1);  /* takes the `no_posix_acl` option */
+  export_int(env, exports, "OPEN_RDONLY", 1);   /* takes the `open_rdonly` option */
+  export_int(env, exports, "ATTR_CACHE", 1);    /* takes the `attr_cache` option */
   return exports;
 }

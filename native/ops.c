@@ -4,6 +4,7 @@
  * uid/gid/pid/umask come from fuse_get_context() and travel with every request.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sfuse.h"
@@ -60,6 +61,9 @@ static int sf_send_change(sf_mount *m, sf_req *r) {
 }
 
 /* getattr with a handle (fstat) goes to JS's fgetattr when it has one, like libfuse 2 did. */
+static int opened_here(sf_mount *m, struct fuse_file_info *fi);
+/* With the attribute cache, a path's kept attributes answer here (attrcache.c) unless the
+ * file is open through a handle of JS's (its writes may be changing them). */
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
   if (sf_after.valid && path != NULL && sf_after.path == path) {
     *st = sf_after.st;
@@ -69,9 +73,16 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
   sf_mount *m = cur();
   int by_fh = fi != NULL && m->wanted[OP_FGETATTR];
   if (!by_fh && path == NULL) return -ENOENT;
+  int cached = m->cfg.attr_cache && path != NULL && (fi == NULL || opened_here(m, fi));
+  uint64_t gen = cached ? sf_attrs_gen(&m->attrs) : 0;
+  if (cached && sf_attrs_get(&m->attrs, path, st) == 0) return 0;
   REQ(by_fh ? OP_FGETATTR : OP_GETATTR);
   r.st = st;
   r.fi = by_fh ? fi : NULL;
+  if (cached) {
+    r.attrs = &m->attrs;
+    r.attr_gen = gen;
+  }
   return sf_send(m, &r);
 }
 static int op_readlink(const char *path, char *buf, size_t size) {
@@ -138,7 +149,16 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi) 
   r.fi = by_fh ? fi : NULL;
   return sf_send_change(m, &r);
 }
+/* Handle 0 is never one of JS's: it marks an open for reading the binding answered itself. */
+static int opened_here(sf_mount *m, struct fuse_file_info *fi) {
+  return m->cfg.open_rdonly && fi->fh == 0;
+}
 static int op_open(const char *path, struct fuse_file_info *fi) {
+  sf_mount *m = cur();
+  if (m->cfg.open_rdonly && (fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC)) {
+    fi->fh = 0;
+    return 0;
+  }
   REQ(OP_OPEN);
   r.fi = fi;
   return sf_send(cur(), &r);
@@ -177,11 +197,13 @@ static int op_statfs(const char *path, struct statvfs *sv) {
   return sf_send(cur(), &r);
 }
 static int op_flush(const char *path, struct fuse_file_info *fi) {
+  if (opened_here(cur(), fi)) return 0;
   REQ(OP_FLUSH);
   r.fi = fi;
   return sf_send(cur(), &r);
 }
 static int op_release(const char *path, struct fuse_file_info *fi) {
+  if (opened_here(cur(), fi)) return 0;
   REQ(OP_RELEASE);
   r.fi = fi;
   return sf_send(cur(), &r);
@@ -238,6 +260,10 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
       REQ(OP_READDIR);
       r.fh = d->fh;
       r.dir = d;
+      if (m->cfg.attr_cache && path != NULL) {
+        r.attrs = &m->attrs;
+        r.attr_gen = sf_attrs_gen(&m->attrs);
+      }
       int res = sf_send(m, &r);
       if (res < 0) return res;
       if (d->list == NULL) return -EIO;

@@ -5,7 +5,8 @@
  * once a read reaches its end (the kernel keeps the pages from then on). When the limit is
  * reached, entries unread for a second (a walk that went elsewhere) make room, oldest first;
  * fresher ones are kept and the new file refused, which stops the walk handing them over
- * until the reader catches up. JS only preloads on mounts whose files never change.
+ * until the reader catches up. On a mount whose files can change, JS drops every entry
+ * (a limit of 0) before it answers a change.
  *   preload(mount, path, data) -> boolean   false: off, full, too big, or the mount has ended
  *   preloadLimit(mount, bytes)              bytes kept at most; 0 turns it off and drops all
  *   preloadStats(mount) -> [reads served, bytes served, files preloaded, files dropped unread]

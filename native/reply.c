@@ -147,6 +147,7 @@ static int decode_readdir(napi_env env, sf_req *r, napi_value names, napi_value 
     for (uint32_t i = 0; st != NULL && i < n; i++) fill_cstat(&l->st[i], st + (size_t)i * ST_FIELDS);
     sf_dir_clear(r->dir);
     r->dir->list = l;
+    if (r->attrs != NULL) sf_attrs_put_listing(r->attrs, r->attr_gen, l);
   }
   free(run.bytes);
   free(run.off);
@@ -214,7 +215,10 @@ int sf_decode_reply(napi_env env, sf_req *r, int result, napi_value payload, nap
     case OP_GETATTR: case OP_FGETATTR: {
       const double *d = f64_array(env, payload, ST_FIELDS, NULL);
       if (d == NULL) return -EIO;
-      fill_stat(r->st, d);
+      sf_cstat c;
+      fill_cstat(&c, d);
+      sf_cstat_to_stat(&c, r->st);
+      if (r->attrs != NULL) sf_attrs_put(r->attrs, r->attr_gen, r->path, &c);
       return 0;
     }
     case OP_CHMOD: case OP_CHOWN: case OP_UTIMENS: case OP_TRUNCATE: case OP_FTRUNCATE: {

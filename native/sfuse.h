@@ -67,6 +67,8 @@ typedef struct sf_req {
   mode_t umask;
   int result;
   int stat_given;    /* a change (chmod, chown, utimens, truncate, create) answered r->st too */
+  struct sf_attrs *attrs; /* getattr, readdir: where the answer's attributes are kept, or NULL */
+  uint64_t attr_gen;      /* the generation of `attrs` the request was sent in */
   sem_t done;
 } sf_req;
 
@@ -129,6 +131,13 @@ typedef struct sf_cfg {
   /* `-o no_posix_acl` (the binding's own): setxattr of a system.posix_acl_* name answers
    * EOPNOTSUPP here (the store keeps no ACLs; cp -a and friends then use chmod) */
   int no_posix_acl;
+  /* `-o open_rdonly` (the binding's own): an open for reading only (no O_TRUNC) answers here
+   * with handle 0 and no trip to JS; its reads come to JS with handle 0 (resolved by path)
+   * and its release and flush answer here too */
+  int open_rdonly;
+  /* `-o attr_cache` (the binding's own): getattr answers and listings' attributes are kept
+   * by path and answer later getattrs until JS drops them (attrcache.c) */
+  int attr_cache;
   /* `-o max_read=N`: a mount option the kernel gets, which libfuse 3 also wants in
    * conn->max_read at init (it refuses the session when the two differ); 0 when absent */
   unsigned max_read;
@@ -145,6 +154,17 @@ typedef struct sf_preload {
   int ended;    /* the loop has ended: nothing is kept any more */
   uint64_t served, served_bytes, added, dropped;
 } sf_preload;
+
+/* Attributes kept by path (attrcache.c). */
+#define SF_ATTR_BUCKETS 8192
+#define SF_ATTR_MAX 65536
+typedef struct sf_attrs {
+  pthread_mutex_t lock;
+  struct sf_attr *buckets[SF_ATTR_BUCKETS];
+  size_t count;  /* read without the lock as a hint */
+  uint64_t gen;  /* bumped by every drop (atomic) */
+  uint64_t hits, peak, drops;
+} sf_attrs;
 
 typedef struct sf_slot {
   sf_req *req;
@@ -174,6 +194,7 @@ typedef struct sf_mount {
   volatile unsigned absent;
   sf_lcache listings; /* listings served without JS once the tree cannot change */
   sf_preload pre;
+  sf_attrs attrs;
   int path_buffers; /* 1: paths reach JS as Buffers (raw bytes); 0: UTF-8 strings */
   int dircache;     /* 1: opendir's cache bits reach the kernel (dircache.c) */
   int dir_wrapped;  /* 1: the kernel may open directories itself (dircache.c wrapped and
@@ -217,6 +238,18 @@ void sf_preload_end(sf_preload *p);
 napi_value sf_js_preload(napi_env env, napi_callback_info info);
 napi_value sf_js_preload_limit(napi_env env, napi_callback_info info);
 napi_value sf_js_preload_stats(napi_env env, napi_callback_info info);
+
+/* attrcache.c */
+void sf_attrs_init(sf_attrs *a);
+void sf_attrs_end(sf_attrs *a); /* the loop has ended: drops everything */
+uint64_t sf_attrs_gen(sf_attrs *a);
+/* Fills `st` from the attributes kept for `path`: 0, or -1 when none are. */
+int sf_attrs_get(sf_attrs *a, const char *path, struct stat *st);
+/* Keeps attributes sent in generation `gen` (JS thread), unless a drop came since. */
+void sf_attrs_put(sf_attrs *a, uint64_t gen, const char *path, const sf_cstat *st);
+void sf_attrs_put_listing(sf_attrs *a, uint64_t gen, const sf_listing *l);
+napi_value sf_js_drop_attrs(napi_env env, napi_callback_info info);
+napi_value sf_js_attr_stats(napi_env env, napi_callback_info info);
 
 /* dircache.c */
 /* Wraps the session's low-level directory ops once mounted: 1 when opendir's keep_cache and

@@ -154,7 +154,8 @@ export function mountFsView(view: FsView, mountpoint: string, opts: MountOptions
  * await store.close();
  */
 export function mountWritable(store: WritableStore, mountpoint: string, opts: MountOptions) {
-  const ops = new FuseRwOps(store, { log: opts.log });
+  const preloadBytes = budgetShare(opts, PRELOAD_BYTES, 32);
+  const ops = new FuseRwOps(store, { log: opts.log, preloadBytes });
   return mountOps(ops, ops.handlers(), mountpoint, opts, "read-write", (m) => ops.attach(m));
 }
 

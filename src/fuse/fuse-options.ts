@@ -117,6 +117,10 @@ function ourOptions(p: FuseOptionParams, mode: MountMode): string[] {
       "readdirplus=yes",
       // a close of a file opened read-only sends no FLUSH: it has nothing to commit
       "no_rofd_flush",
+      // opens for reading only answer in the binding (handle 0), their releases too
+      "open_rdonly",
+      // getattrs answer from the attributes JS gave, until a change drops them
+      "attr_cache",
       // setting a POSIX ACL answers EOPNOTSUPP in the binding (fuse-rw-ops.ts says why)
       "no_posix_acl",
       `entry_timeout=${RW_CACHE_TIMEOUT_S}`,

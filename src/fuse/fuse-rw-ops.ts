@@ -9,9 +9,11 @@
  *
  * close(2): `flush` commits the file when its last handle closes and is awaited, so close
  * returns once the data is in the store (visible; durable at the next group sync, as on
- * ext4 close is not durable); fsync and fsyncdir return once every change is durable. Reads
- * give the store prefetch hints as on a read-only mount (fuse-rw-reads.ts). Failures go
- * through OpGuard like the read-only ops.
+ * ext4 close is not durable); fsync and fsyncdir return once every change is durable. Opens
+ * for reading only are answered by the binding (handle 0); reads give the store prefetch
+ * hints and hand the files a walk reads next to the binding, as on a read-only mount, and
+ * every change drops those before it is answered (fuse-rw-reads.ts). Failures go through
+ * OpGuard like the read-only ops.
  */
 import { constants as fsc } from "node:fs";
 import type { InodeAttr } from "../reader/fs-view.js";
@@ -20,7 +22,7 @@ import type { TimeSpec, WritableStore } from "../writer/index.js";
 import { absentXattrs } from "./absent-xattrs.js";
 import { ErrnoError } from "./errno.js";
 import { nulList, O_ACCMODE } from "./fuse-ops.js";
-import { RwReads, TREE_CHANGE_OPS } from "./fuse-rw-reads.js";
+import { OPENED_IN_BINDING, type ReadSink, RwReads } from "./fuse-rw-reads.js";
 import { chownCtx, ctxOf, rwTreeOps } from "./fuse-rw-tree.js";
 import { RW_BLKSIZE_BYTES, toNativeStat, toWritableStatfs } from "./fuse-stat.js";
 import { type Invalidator, KernelCache } from "./kernel-cache.js";
@@ -83,20 +85,23 @@ export class FuseRwOps {
   #absent = new Set<string>();
   readonly #cache: KernelCache;
 
-  constructor(store: WritableStore, opts: OpLogOptions) {
+  /** @param opts.preloadBytes bytes of files read ahead the binding keeps (default 16 MiB) */
+  constructor(store: WritableStore, opts: OpLogOptions & { preloadBytes?: number }) {
     this.#s = store;
     this.#guard = new OpGuard(opts);
     this.#cache = new KernelCache((ino) => store.pathsOf(ino));
-    this.#reads = new RwReads(store);
+    this.#reads = new RwReads(store, opts.preloadBytes);
   }
 
   /**
    * The mount serving these ops: other names of a changed hard-linked file get invalidated,
    * and the binding answers getxattr of the names no file has (the kernel's check for file
-   * capabilities before every write, `ls -l` asking for ACLs and labels).
+   * capabilities before every write, `ls -l` asking for ACLs and labels); files read ahead
+   * of a walk go to it.
    */
-  attach(mount: Invalidator & Partial<Pick<NativeMount, "setAbsentXattrs">>): void {
+  attach(mount: Invalidator & ReadSink & Partial<Pick<NativeMount, "setAbsentXattrs">>) {
     this.#cache.attach(mount);
+    this.#reads.attach(mount);
     this.#mount = mount;
     this.#absent = new Set(absentXattrs((n) => this.#s.anyXattrNamed(n)));
     mount.setAbsentXattrs?.([...this.#absent]);
@@ -122,13 +127,7 @@ export class FuseRwOps {
     };
     const table = ops as Record<string, (...a: unknown[]) => unknown>;
     for (const [name, fn] of Object.entries(table)) {
-      const op = TREE_CHANGE_OPS.has(name)
-        ? (...a: unknown[]) => {
-            this.#reads.treeChanged();
-            return fn(...a);
-          }
-        : fn;
-      table[name] = this.#guard.wrap(name, op);
+      table[name] = this.#guard.wrap(name, this.#reads.watching(name, fn));
     }
     return limitNames(ops);
   }
@@ -188,12 +187,14 @@ export class FuseRwOps {
       },
       open: (p, flags) => {
         const ino = this.#ino(p);
+        const reading = (flags & O_ACCMODE) === fsc.O_RDONLY;
+        if (!reading || flags & fsc.O_TRUNC) this.#reads.contentChanged();
         const fh = s.open(ino, flags);
         this.#handles.set(fh, ino);
-        if ((flags & O_ACCMODE) === fsc.O_RDONLY) this.#reads.opened(p, ino);
+        if (reading) this.#reads.opened(p, ino);
         return fh;
       },
-      read: (_p, fh, buf, offset) => this.#reads.read(fh, this.#handles.get(fh), buf, offset),
+      read: (p, fh, buf, offset) => this.#reads.read(p, fh, this.#handles.get(fh), buf, offset),
       write: (p, fh, data, offset, c) => {
         const ino = this.#beforeChange(p, fh, c);
         const n = s.write(fh, data, offset);
@@ -211,7 +212,8 @@ export class FuseRwOps {
         return this.#statAfter(p, ino);
       },
       flush: (_p, fh) => s.flush(fh),
-      fsync: (_p, _datasync, fh) => s.fsync(fh),
+      // a file the binding opened for reading has nothing unsaved of its own: all is synced
+      fsync: (_p, _datasync, fh) => (fh === OPENED_IN_BINDING ? s.sync() : s.fsync(fh)),
       release: async (_p, fh) => {
         try {
           await s.release(fh);
@@ -275,13 +277,14 @@ export class FuseRwOps {
     const dirIno = this.#ino(p);
     const dir = this.#attr(dirIno);
     const parent = p.length <= 1 ? dir : this.#attr(this.#s.parentOf(p).parent);
-    const out: { name: Buffer | string; stat: NativeStat }[] = [
+    const out: { name: Buffer | string; stat?: NativeStat }[] = [
       { name: ".", stat: rwStat(dir) },
       { name: "..", stat: rwStat(parent) },
     ];
-    for (const e of this.#s.readdir(dirIno)) {
-      const a = this.#s.getattr(e.ino);
-      if (a !== undefined) out.push({ name: e.name, stat: rwStat(a) });
+    // a damaged entry is listed by name only: its own lookup answers EIO, as on ext4
+    for (const e of this.#s.readdirAttrs(dirIno)) {
+      if (e.attr !== undefined) out.push({ name: e.name, stat: rwStat(e.attr) });
+      else if (e.damaged) out.push({ name: e.name });
     }
     return out;
   }

@@ -130,12 +130,20 @@ export interface NativeAddon {
   preloadLimit?(m: MountHandle, bytes: number): void;
   /** [reads answered, bytes answered, files preloaded, files dropped unread] */
   preloadStats?(m: MountHandle): number[];
+  /** drops every attribute the binding keeps (`attr_cache`) before a change */
+  dropAttrs?(m: MountHandle): void;
+  /** [getattrs answered, the most attributes kept at once, drops] */
+  attrStats?(m: MountHandle): number[];
   readonly UTIME_NOW: number;
   readonly UTIME_OMIT: number;
   /** 1 when the binding takes its own `cache_readdir` option (an older build does not) */
   readonly CACHE_READDIR?: number;
   /** 1 when the binding takes its own `no_posix_acl` option */
   readonly NO_POSIX_ACL?: number;
+  /** 1 when the binding takes its own `open_rdonly` option */
+  readonly OPEN_RDONLY?: number;
+  /** 1 when the binding takes its own `attr_cache` option */
+  readonly ATTR_CACHE?: number;
 }
 
 /** The package root: where build/ and prebuilds/ are. */

@@ -90,7 +90,12 @@ export function mountNative(
   utimeMarks.omit = addon.UTIME_OMIT;
   const live = new LiveMount(addon, mountpoint, settings);
   // an older build of the binding would hand its own options to libfuse, which refuses them
-  const own = { cache_readdir: addon.CACHE_READDIR, no_posix_acl: addon.NO_POSIX_ACL };
+  const own = {
+    cache_readdir: addon.CACHE_READDIR,
+    no_posix_acl: addon.NO_POSIX_ACL,
+    open_rdonly: addon.OPEN_RDONLY,
+    attr_cache: addon.ATTR_CACHE,
+  };
   const known = options.filter((o) => !(o in own) || own[o as keyof typeof own] === 1);
   live.start(ops as NativeFuseOps<Buffer | string>, known);
   return live.ready;
@@ -143,9 +148,14 @@ class LiveMount implements NativeMount {
       ...(listings === undefined ? {} : { listings }),
     };
     const p = this.handle === undefined ? undefined : this.addon.preloadStats?.(this.handle);
-    if (p === undefined || p[2] === 0) return withListings;
-    const [reads = 0, bytes = 0, files = 0, dropped = 0] = p;
-    return { ...withListings, preloaded: { reads, bytes, files, dropped } };
+    const [reads = 0, bytes = 0, files = 0, dropped = 0] = p ?? [];
+    const a = this.handle === undefined ? undefined : this.addon.attrStats?.(this.handle);
+    const [answered = 0, kept = 0, drops = 0] = a ?? [];
+    return {
+      ...withListings,
+      ...(files === 0 ? {} : { preloaded: { reads, bytes, files, dropped } }),
+      ...(answered + kept + drops === 0 ? {} : { attrs: { answered, kept, drops } }),
+    };
   }
 
   preload(path: Buffer, data: Buffer): boolean {
@@ -156,6 +166,11 @@ class LiveMount implements NativeMount {
   preloadLimit(bytes: number): void {
     if (this.handle === undefined || this.ended) return;
     this.addon.preloadLimit?.(this.handle, bytes);
+  }
+
+  dropAttrs(): void {
+    if (this.handle === undefined || this.ended) return;
+    this.addon.dropAttrs?.(this.handle);
   }
 
   setAbsentXattrs(names: readonly string[]): void {

@@ -222,6 +222,12 @@ export interface NativeMount {
    */
   preloadLimit(bytes: number): void;
   /**
+   * Drops every attribute the binding keeps (`-o attr_cache`, native/attrcache.c), and any
+   * answer still being computed, so the next getattr of each path reaches the handler:
+   * called before anything that may change a file's attributes is answered.
+   */
+  dropAttrs(): void;
+  /**
    * Resolves once every path given to `invalidate` before this call has been handed to the
    * kernel (at once when the mount has ended). A handler may await it before answering, so
    * the caller sees the kernel's caches dropped when its system call returns.

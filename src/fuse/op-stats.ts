@@ -33,6 +33,16 @@ export interface OpStatsReport {
   readonly listings?: ListingCacheStats;
   /** files handed to the binding ahead of the kernel, and the reads it answered from them */
   readonly preloaded?: PreloadFigures;
+  /** getattrs the binding answered from the attributes it keeps (read-write mounts) */
+  readonly attrs?: AttrCacheFigures;
+}
+
+/** What the binding's attribute cache did (native/attrcache.c). */
+export interface AttrCacheFigures {
+  readonly answered: number;
+  /** the most attributes held at once, and times JS dropped them all */
+  readonly kept: number;
+  readonly drops: number;
 }
 
 /** What the binding did with preloaded files (native/preload.c). */
@@ -132,6 +142,12 @@ export function formatOpStats(r: OpStatsReport): string {
   if (p !== undefined) {
     lines.push(
       `preloaded: ${p.files} files handed to the binding, ${p.reads} reads (${p.bytes} bytes) answered there, ${p.dropped} dropped unread`,
+    );
+  }
+  const a = r.attrs;
+  if (a !== undefined) {
+    lines.push(
+      `attributes kept by the binding: ${a.answered} getattrs answered from them, at most ${a.kept} held, dropped ${a.drops} times`,
     );
   }
   return `${lines.join("\n")}\n`;

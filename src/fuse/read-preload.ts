@@ -13,11 +13,16 @@
  * it: it goes on and skips those files. Files handed over are not handed over again by a
  * later walk, until one of them is read through JS again (the kernel dropped its pages).
  * A hint only: what resolving, listing or reading throws is dropped (the reads report real
- * trouble).
+ * trouble). On a mount whose files can change (read-write), `reset` drops every file handed
+ * over and stops the walk; it is called before any change to a file's bytes or to the tree's
+ * names is answered, so no read that follows the change is answered from the copy.
  */
 import type { FsView } from "../reader/fs-view.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { PathResolver } from "./path-resolver.js";
+
+/** How a walk finds a directory by its path (a PathResolver). */
+export type WalkPaths = Pick<PathResolver, "resolve">;
 
 /** Where preloaded files go (a NativeMount). */
 export interface PreloadSink {
@@ -79,7 +84,7 @@ interface Walk {
 /** Preloads the files a tree walk reads next into the binding. */
 export class ReadPreloader {
   readonly #view: PreloadView;
-  readonly #paths: PathResolver;
+  readonly #paths: WalkPaths;
   readonly #o: Required<ReadPreloadOptions>;
   readonly #opened: (path: Buffer, ino: InodeId) => void;
   #sink: PreloadSink | undefined;
@@ -92,6 +97,8 @@ export class ReadPreloader {
   #scratch: Buffer | undefined;
   #batches = 0;
   #files = 0;
+  /** files were handed over since the binding's copies were last dropped */
+  #holding = false;
 
   /**
    * @param opened told of each file handed over, in walk order, as of an open (the
@@ -99,7 +106,7 @@ export class ReadPreloader {
    */
   constructor(
     view: PreloadView,
-    paths: PathResolver,
+    paths: WalkPaths,
     opened: (path: Buffer, ino: InodeId) => void,
     opts: ReadPreloadOptions = {},
   ) {
@@ -125,6 +132,17 @@ export class ReadPreloader {
   /** Whether files are handed over (attached to a mount, over a view that can). */
   get active(): boolean {
     return this.#sink !== undefined && this.#view.readCached !== undefined;
+  }
+
+  /** Drops every file handed over (in the binding too) and stops the walk running. */
+  reset(): void {
+    this.#walk = undefined;
+    if (!this.#holding) return;
+    this.#holding = false;
+    this.#handed.clear();
+    // a limit of 0 drops every copy the binding holds; the limit then comes back
+    this.#sink?.preloadLimit(0);
+    this.#sink?.preloadLimit(this.#o.limitBytes);
   }
 
   counts(): PreloadCounts {
@@ -186,6 +204,7 @@ export class ReadPreloader {
         const data = this.#scratchOf(f.size);
         // not at hand: its read reaches JS, loads it, and starts the next walk from there
         if (this.#view.readCached!(f.ino, 0, data) !== f.size) return;
+        this.#holding = true;
         if (!this.#sink!.preload(f.path, data)) return;
         if (this.#handed.size >= MAX_HANDED) this.#handed.clear();
         this.#handed.add(key);
@@ -208,7 +227,7 @@ export class ReadPreloader {
  */
 function* following(
   view: PreloadView,
-  paths: PathResolver,
+  paths: WalkPaths,
   path: Buffer,
   budget: { dirs: number },
 ): Generator<WalkFile> {

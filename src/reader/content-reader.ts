@@ -131,12 +131,11 @@ export class ContentReader {
   }
 
   /**
-   * `readInto` when every super-chunk needed is cached (and none is a writer's open one):
+   * `readInto` when every super-chunk needed is cached or a writer's open one:
    * the count, else undefined with nothing loaded.
    */
   readIfCached(t: ExtentTable, offset: number, target: Buffer): number | undefined {
-    if (this.#direct !== undefined) return undefined;
-    return readExtentsIfCached(this.#ws, t, offset, target, this.#checks);
+    return readExtentsIfCached(this.#ws, t, offset, target, this.#checks, this.#direct);
   }
 
   /** Super-chunk ids a read of [offset, offset+length) of `t` needs, in file order. */

@@ -61,7 +61,7 @@ export function readExtents(
 }
 
 /**
- * `readExtents` of a content whose super-chunks are all cached (no writer's open ones):
+ * `readExtents` of a content whose super-chunks are all cached (or a writer's open ones):
  * the count, or undefined, with nothing loaded, when one is not cached (`target` then holds
  * part of the bytes). The same checks guard every byte copied.
  */
@@ -71,11 +71,13 @@ export function readExtentsIfCached(
   offset: number,
   target: Buffer,
   checks: ChunkChecks,
+  direct?: DirectChunks,
 ): number | undefined {
   const end = Math.min(t.size, offset + target.length);
   const whole = eachPiece(t, offset, end, (ext, from, n, at) => {
     const sc = ext.superChunk;
     if (sc === null) target.fill(0, at, at + n);
+    else if (direct?.isOpen(sc)) direct.read(sc, ext.offset + from, n, target, at);
     else {
       const pin = ws.tryAcquire(sc, ext.offset + ext.length);
       if (pin === undefined) return false;

@@ -3,8 +3,10 @@
  * mount's op stats (never timed), through a real mount made as `mount -w` makes it
  * (mountWritable): directories open and close in the binding (no opendir or releasedir),
  * listings carry their entries' attributes (no lookup, which the binding serves as a
- * getattr, per entry of a `find`), and a file opened read-only closes without a flush. The
- * bytes served are the packed tree's. A file's st_blksize is the mount's largest write, so cp
+ * getattr, per entry of a `find`), files open read-only in the binding (no open, release
+ * or flush), a walk's reads of the files after the first are answered by the binding from
+ * files handed to it, and so are the stats the kernel sends after each read (it drops the
+ * atime on a writable mount). The bytes served are the packed tree's. A file's st_blksize is the mount's largest write, so cp
  * writes in requests of that size. Shell tools run as child processes, so this process
  * stays free to answer the kernel.
  */
@@ -60,7 +62,7 @@ async function withRwMount(name: string, fn: (m: FuseMount, mnt: string) => Prom
   }
 }
 
-test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush", () =>
+test("rw-read-counts - find and cat: no opendir, no lookup per entry, no open, no flush", () =>
   withRwMount("rw-counts", async (m, mnt) => {
     const { stdout } = await run("find", [mnt, "-printf", "%P %i %s %m\\n"]);
     assert.is(stdout.trim().split("\n").length, 1 + DIRS + DIRS * FILES, "find saw every entry");
@@ -68,15 +70,36 @@ test("rw-read-counts - find and cat: no opendir, no lookup per entry, no flush",
     assert.is(count(m, "releasedir"), 0);
     const lookups = count(m, "getattr");
     assert.ok(lookups <= DIRS + 2, `${lookups} getattr for ${DIRS * FILES} entries`);
-    // read every file of one directory through cat: one open and release each, no flush
+    // read every file of one directory through cat: opened and closed in the binding
     const dir = path.join(mnt, "d3");
     const { stdout: bytes } = await run("sh", ["-c", `cat ${dir}/* | wc -c`]);
     let want = 0;
     for (let f = 0; f < FILES; f++) want += fs.statSync(path.join(src, "d3", `f${f}`)).size;
     assert.is(Number(bytes.trim()), want);
-    assert.is(count(m, "open"), FILES);
+    assert.is(count(m, "open"), 0, "opens for reading are answered by the binding");
+    assert.is(count(m, "release"), 0);
     assert.is(count(m, "flush"), 0, "a read-only close sends no flush");
     await run("cmp", [path.join(src, "d3", "f7"), path.join(mnt, "d3", "f7")]);
+    // fsync of a file open for reading: everything is made durable
+    await run("sync", [path.join(mnt, "d3", "f7")]);
+    assert.is(count(m, "fsync"), 1);
+  }));
+
+test("rw-read-counts - tar: the binding answers the walk's reads and the stats after them", () =>
+  withRwMount("rw-counts-tar", async (m, mnt) => {
+    const { stdout } = await run("sh", ["-c", `tar cf - -C ${mnt} . | wc -c`]);
+    assert.ok(Number(stdout.trim()) > DIRS * FILES * 300, "tar read the tree");
+    const s = m.opStats();
+    const files = DIRS * FILES;
+    // the first file of each walk is read through JS; the walk hands the rest to the binding
+    assert.ok(
+      (s.preloaded?.files ?? 0) >= files / 2,
+      `handed over: ${JSON.stringify(s.preloaded)}`,
+    );
+    assert.ok(count(m, "read") <= files / 2, `${count(m, "read")} reads reached JS`);
+    // tar stats each file after reading it: answered from what the listings carried
+    assert.ok((s.attrs?.answered ?? 0) >= files, `stats answered: ${JSON.stringify(s.attrs)}`);
+    assert.ok(count(m, "getattr") <= DIRS + 4, `${count(m, "getattr")} getattrs reached JS`);
   }));
 
 test("rw-read-counts - cp -a: no getattr after a create, chmod or utimens, no setxattr of an ACL", () =>
