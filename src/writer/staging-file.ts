@@ -6,7 +6,10 @@
  * staging of the process within `MEMORY_BUDGET_BYTES` (a `cp` of ordinary files never
  * touches the disk before its commit); past that they spill to a sparse temporary file under
  * `<store>/staging/`. Staged bytes are never durable: a crash discards them, and the
- * store's open removes leftover files.
+ * store's open removes leftover files. Memory comes in power-of-two sizes from a pool the
+ * staging of every file shares: a file's memory goes back to it when the file's staging
+ * ends, for the next file to take (a `cp -r` allocates almost nothing per file, so garbage
+ * collection is not driven by staged bytes).
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -32,6 +35,32 @@ const FILE_MEMORY_BYTES = 8 * 1024 * 1024;
 const MEMORY_BUDGET_BYTES = 64 * 1024 * 1024;
 /** Memory held by the staging of every file now. */
 let memoryInUse = 0;
+/** The smallest memory a file stages in. */
+const MIN_MEMORY_BYTES = 64 * 1024;
+/** Memory kept for reuse once no file holds it, at most. */
+const POOL_BYTES = 32 * 1024 * 1024;
+/** Freed staging memory by size (each a power of two), for the next file to take. */
+const pool = new Map<number, Buffer[]>();
+let pooledBytes = 0;
+
+/** Memory of `size` bytes (a power of two), from the pool when it has one; not zeroed. */
+function takeMemory(size: number): Buffer {
+  const kept = pool.get(size)?.pop();
+  if (kept === undefined) return Buffer.allocUnsafeSlow(size);
+  pooledBytes -= size;
+  return kept;
+}
+
+/** Gives memory back to the pool (dropped when the pool is full). */
+function giveMemory(mem: Buffer): void {
+  if (mem.length < MIN_MEMORY_BYTES || pooledBytes + mem.length > POOL_BYTES) return;
+  const list = pool.get(mem.length);
+  if (list === undefined) pool.set(mem.length, [mem]);
+  else list.push(mem);
+  pooledBytes += mem.length;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** Staged writes of one file. */
 export class StagingFile {
@@ -40,7 +69,7 @@ export class StagingFile {
   #fd: number | undefined;
   #path: string | undefined;
   /** staged bytes at their offsets, while in memory: [0, #memEnd) of #mem is meaningful */
-  #mem: Buffer | undefined = Buffer.alloc(0);
+  #mem: Buffer | undefined = EMPTY;
   #memEnd = 0;
   readonly #written = new IntervalSet();
   #open = true;
@@ -65,6 +94,8 @@ export class StagingFile {
   write(data: Uint8Array, offset: number): void {
     const end = offset + data.byteLength;
     if (this.#mem !== undefined && this.#room(end)) {
+      // memory past what was written is not zeroed: a gap a write leaves reads as zeros
+      if (offset > this.#memEnd) this.#mem.fill(0, this.#memEnd, offset);
       this.#mem.set(data, offset);
       this.#memEnd = Math.max(this.#memEnd, end);
     } else {
@@ -96,11 +127,13 @@ export class StagingFile {
     const mem = this.#mem!;
     if (end <= mem.length) return true;
     if (end > FILE_MEMORY_BYTES) return false;
-    const grown = Math.min(FILE_MEMORY_BYTES, Math.max(end, 2 * mem.length, 64 * 1024));
+    let grown = MIN_MEMORY_BYTES;
+    while (grown < end) grown *= 2;
     if (memoryInUse + grown - mem.length > MEMORY_BUDGET_BYTES) return false;
-    const next = Buffer.alloc(grown);
+    const next = takeMemory(grown);
     mem.copy(next, 0, 0, this.#memEnd);
     memoryInUse += grown - mem.length;
+    giveMemory(mem);
     this.#mem = next;
     return true;
   }
@@ -127,6 +160,7 @@ export class StagingFile {
   #freeMemory(): void {
     if (this.#mem === undefined) return;
     memoryInUse -= this.#mem.length;
+    giveMemory(this.#mem);
     this.#mem = undefined;
     this.#memEnd = 0;
   }

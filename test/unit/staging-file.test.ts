@@ -51,6 +51,29 @@ test("staging - small writes stay in memory; truncation zeroes what it cut", asy
   s.dispose();
 });
 
+test("staging - memory another file gave back reads zeros in a gap and past a cut", () => {
+  const store = tmpDir("staging-reuse");
+  // files that fill their memory with ones, then end: their memory goes to the pool
+  for (const size of [100_000, 200_000, 400_000]) {
+    const old = new StagingFile(store, 0);
+    old.write(Buffer.alloc(size, 0xff), 0);
+    old.dispose();
+  }
+  for (const size of [100_000, 200_000, 400_000]) {
+    const s = new StagingFile(store, 0);
+    s.write(Buffer.from("head"), 0);
+    s.write(Buffer.from("tail"), size - 4);
+    const all = readBack(s, 0, size);
+    assert.is(all.subarray(0, 4).toString(), "head");
+    assert.is(all.subarray(size - 4).toString(), "tail");
+    assert.ok(all.subarray(4, size - 4).equals(Buffer.alloc(size - 8)), `a gap of ${size}`);
+    s.truncate(2);
+    s.write(Buffer.from("x"), 10);
+    assert.ok(readBack(s, 2, 8).equals(Buffer.alloc(8)), "cut bytes read zeros");
+    s.dispose();
+  }
+});
+
 test("staging - a write past the memory limit spills everything to a file, deleted at dispose", async () => {
   const store = tmpDir("staging");
   const s = new StagingFile(store, 0);
