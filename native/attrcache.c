@@ -132,21 +132,22 @@ void sf_attrs_put_listing(sf_attrs *a, uint64_t gen, const sf_listing *l) {
   free(path);
 }
 
-static sf_attrs *attrs_of(napi_env env, napi_value v) {
+/* The mount of a call taking only it, or NULL with `usage` thrown. */
+static sf_attrs *attrs_arg(napi_env env, napi_callback_info info, const char *usage) {
+  size_t argc = 1;
+  napi_value argv[1];
   void *ext = NULL;
-  if (napi_get_value_external(env, v, &ext) != napi_ok || ext == NULL) return NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 1 || napi_get_value_external(env, argv[0], &ext) != napi_ok || ext == NULL) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
   return &((sf_mount *)ext)->attrs;
 }
 
 napi_value sf_js_drop_attrs(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sf_attrs *a = argc == 1 ? attrs_of(env, argv[0]) : NULL;
-  if (a == NULL) {
-    napi_throw_type_error(env, NULL, "dropAttrs(mount)");
-    return NULL;
-  }
+  sf_attrs *a = attrs_arg(env, info, "dropAttrs(mount)");
+  if (a == NULL) return NULL;
   pthread_mutex_lock(&a->lock);
   __atomic_add_fetch(&a->gen, 1, __ATOMIC_ACQ_REL);
   if (a->count > 0) {
@@ -158,21 +159,10 @@ napi_value sf_js_drop_attrs(napi_env env, napi_callback_info info) {
 }
 
 napi_value sf_js_attr_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out, v;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sf_attrs *a = argc == 1 ? attrs_of(env, argv[0]) : NULL;
-  if (a == NULL) {
-    napi_throw_type_error(env, NULL, "attrStats(mount)");
-    return NULL;
-  }
+  sf_attrs *a = attrs_arg(env, info, "attrStats(mount)");
+  if (a == NULL) return NULL;
   pthread_mutex_lock(&a->lock);
-  double vals[3] = {(double)a->hits, (double)a->peak, (double)a->drops};
+  double figures[3] = {(double)a->hits, (double)a->peak, (double)a->drops};
   pthread_mutex_unlock(&a->lock);
-  napi_create_array_with_length(env, 3, &out);
-  for (uint32_t i = 0; i < 3; i++) {
-    napi_create_double(env, vals[i], &v);
-    napi_set_element(env, out, i, v);
-  }
-  return out;
+  return sf_numbers(env, figures, 3);
 }

@@ -187,7 +187,7 @@ napi_value sf_js_preload_limit(napi_env env, napi_callback_info info) {
 
 napi_value sf_js_preload_stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], out, v;
+  napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   sf_preload *p = argc == 1 ? preload_of(env, argv[0]) : NULL;
   if (p == NULL) {
@@ -198,9 +198,14 @@ napi_value sf_js_preload_stats(napi_env env, napi_callback_info info) {
   double figures[4] = {(double)p->served, (double)p->served_bytes, (double)p->added,
                        (double)p->dropped};
   pthread_mutex_unlock(&p->lock);
-  napi_create_array_with_length(env, 4, &out);
-  for (uint32_t i = 0; i < 4; i++) {
-    napi_create_double(env, figures[i], &v);
+  return sf_numbers(env, figures, 4);
+}
+
+napi_value sf_numbers(napi_env env, const double *values, uint32_t n) {
+  napi_value out, v;
+  napi_create_array_with_length(env, n, &out);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_create_double(env, values[i], &v);
     napi_set_element(env, out, i, v);
   }
   return out;

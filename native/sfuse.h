@@ -238,6 +238,7 @@ void sf_preload_end(sf_preload *p);
 napi_value sf_js_preload(napi_env env, napi_callback_info info);
 napi_value sf_js_preload_limit(napi_env env, napi_callback_info info);
 napi_value sf_js_preload_stats(napi_env env, napi_callback_info info);
+napi_value sf_numbers(napi_env env, const double *values, uint32_t n); /* a JS array of them */
 
 /* attrcache.c */
 void sf_attrs_init(sf_attrs *a);

@@ -11,10 +11,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as assert from "uvu/assert";
-import { type FuseMount, mountWritable } from "../../src/fuse/fuse-mount.js";
+import type { FuseMount } from "../../src/fuse/fuse-mount.js";
 import { packTree } from "../../src/pack/pack.js";
-import { WritableStore } from "../../src/writer/index.js";
-import { mountDir } from "../helpers/mount.js";
+import { withRwMount } from "../helpers/mount.js";
 import { suiteNeeding } from "../helpers/services.js";
 import { seededBytes, tmpDir } from "../helpers/tree.js";
 
@@ -37,19 +36,10 @@ test.before(async () => {
 });
 
 /** Runs `fn` on a fresh copy of the store mounted read-write; always unmounts. */
-async function withRwMount(name: string, fn: (m: FuseMount, mnt: string) => Promise<void>) {
+function withCopyMounted(name: string, fn: (m: FuseMount, mnt: string) => Promise<void>) {
   const copy = path.join(tmpDir(`${name}-store`), "store");
   fs.cpSync(store, copy, { recursive: true });
-  const w = await WritableStore.open(copy, { freezeIdleMs: 60_000 });
-  const mnt = mountDir(name);
-  let m: FuseMount | undefined;
-  try {
-    m = await mountWritable(w, mnt, { log: () => {} });
-    await fn(m, mnt);
-  } finally {
-    await m?.unmount();
-    await w.close();
-  }
+  return withRwMount(copy, name, fn);
 }
 
 const sh = async (script: string) => (await run("sh", ["-c", script])).stdout;
@@ -68,7 +58,7 @@ async function walkStarted(m: FuseMount, dir: string): Promise<void> {
 }
 
 test("rw-read-caches - a file handed to the binding and then overwritten reads new", () =>
-  withRwMount("rw-caches-write", async (m, mnt) => {
+  withCopyMounted("rw-caches-write", async (m, mnt) => {
     const dir = path.join(mnt, "d");
     await walkStarted(m, dir);
     await sh(`printf new > ${dir}/f2`);
@@ -76,7 +66,7 @@ test("rw-read-caches - a file handed to the binding and then overwritten reads n
   }));
 
 test("rw-read-caches - truncate, rename and a new file by the old name read new", () =>
-  withRwMount("rw-caches-names", async (m, mnt) => {
+  withCopyMounted("rw-caches-names", async (m, mnt) => {
     const dir = path.join(mnt, "d");
     await walkStarted(m, dir);
     await sh(`truncate -s 3 ${dir}/f3`);
@@ -90,7 +80,7 @@ test("rw-read-caches - truncate, rename and a new file by the old name read new"
   }));
 
 test("rw-read-caches - attributes the binding keeps follow chmod, truncate and utimens", () =>
-  withRwMount("rw-caches-attrs", async (m, mnt) => {
+  withCopyMounted("rw-caches-attrs", async (m, mnt) => {
     const dir = path.join(mnt, "d");
     // a second name: a change through one name reaches the other's stat through the server
     await sh(`ln ${dir}/f7 ${dir}/h7`);

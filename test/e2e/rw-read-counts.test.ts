@@ -15,10 +15,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as assert from "uvu/assert";
-import { type FuseMount, mountWritable } from "../../src/fuse/fuse-mount.js";
+import type { FuseMount } from "../../src/fuse/fuse-mount.js";
 import { packTree } from "../../src/pack/pack.js";
-import { WritableStore } from "../../src/writer/index.js";
-import { mountDir } from "../helpers/mount.js";
+import { withRwMount } from "../helpers/mount.js";
 import { suiteNeeding } from "../helpers/services.js";
 import { seededBytes, tmpDir } from "../helpers/tree.js";
 
@@ -48,22 +47,8 @@ test.before(async () => {
 
 const count = (m: FuseMount, op: string) => m.opStats().ops.find((o) => o.op === op)?.count ?? 0;
 
-/** Runs `fn` on the packed store mounted read-write at a fresh mountpoint; always unmounts. */
-async function withRwMount(name: string, fn: (m: FuseMount, mnt: string) => Promise<void>) {
-  const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
-  const mnt = mountDir(name);
-  let m: FuseMount | undefined;
-  try {
-    m = await mountWritable(w, mnt, { log: () => {} });
-    await fn(m, mnt);
-  } finally {
-    await m?.unmount();
-    await w.close();
-  }
-}
-
 test("rw-read-counts - find and cat: no opendir, no lookup per entry, no open, no flush", () =>
-  withRwMount("rw-counts", async (m, mnt) => {
+  withRwMount(store, "rw-counts", async (m, mnt) => {
     const { stdout } = await run("find", [mnt, "-printf", "%P %i %s %m\\n"]);
     assert.is(stdout.trim().split("\n").length, 1 + DIRS + DIRS * FILES, "find saw every entry");
     assert.is(count(m, "opendir"), 0, "directories open in the binding");
@@ -86,7 +71,7 @@ test("rw-read-counts - find and cat: no opendir, no lookup per entry, no open, n
   }));
 
 test("rw-read-counts - tar: the binding answers the walk's reads and the stats after them", () =>
-  withRwMount("rw-counts-tar", async (m, mnt) => {
+  withRwMount(store, "rw-counts-tar", async (m, mnt) => {
     const { stdout } = await run("sh", ["-c", `tar cf - -C ${mnt} . | wc -c`]);
     assert.ok(Number(stdout.trim()) > DIRS * FILES * 300, "tar read the tree");
     const s = m.opStats();
@@ -103,7 +88,7 @@ test("rw-read-counts - tar: the binding answers the walk's reads and the stats a
   }));
 
 test("rw-read-counts - cp -a: no getattr after a create, chmod or utimens, no setxattr of an ACL", () =>
-  withRwMount("rw-counts-cpa", async (m, mnt) => {
+  withRwMount(store, "rw-counts-cpa", async (m, mnt) => {
     fs.chmodSync(path.join(src, "d1", "f1"), 0o640);
     try {
       await run("cp", ["-a", src, path.join(mnt, "copy")]);
@@ -145,7 +130,7 @@ test("rw-read-counts - cp -a: no getattr after a create, chmod or utimens, no se
 test("rw-read-counts - st_blksize is one write request: cp writes a 3 MiB file in 1 MiB writes", () => {
   const big = path.join(tmpDir("rw-counts-big"), "big");
   fs.writeFileSync(big, seededBytes(3 * 1_048_576, 99));
-  return withRwMount("rw-counts-cp", async (m, mnt) => {
+  return withRwMount(store, "rw-counts-cp", async (m, mnt) => {
     const { stdout } = await run("stat", ["-c", "%o", path.join(mnt, "d0", "f0")]);
     assert.is(Number(stdout.trim()), 1_048_576);
     await run("cp", [big, path.join(mnt, "big")]);

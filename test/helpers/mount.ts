@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServerMessage } from "../../src/cli/mount-server.js";
+import { type FuseMount, mountWritable } from "../../src/fuse/fuse-mount.js";
+import { WritableStore } from "../../src/writer/index.js";
 import { tmpDir } from "./tree.js";
 
 const mountpoints: string[] = [];
@@ -58,6 +60,27 @@ export function forceUnmountAll(): string[] {
     lazyUnmountSync(d);
   }
   return left;
+}
+
+/**
+ * Runs `fn` on `store` mounted read-write in this process as `mount -w` mounts it
+ * (mountWritable), at a fresh mountpoint; always unmounts and closes the store.
+ */
+export async function withRwMount(
+  store: string,
+  tag: string,
+  fn: (m: FuseMount, mnt: string) => Promise<void>,
+): Promise<void> {
+  const w = await WritableStore.open(store, { freezeIdleMs: 60_000 });
+  const mnt = mountDir(tag);
+  let m: FuseMount | undefined;
+  try {
+    m = await mountWritable(w, mnt, { log: () => {} });
+    await fn(m, mnt);
+  } finally {
+    await m?.unmount();
+    await w.close();
+  }
 }
 
 /** A store served by a child process running `mount --foreground`. */
