@@ -60,9 +60,9 @@ static int sf_send_change(sf_mount *m, sf_req *r) {
   return res;
 }
 
-/* getattr with a handle (fstat) goes to JS's fgetattr when it has one, like libfuse 2 did. */
 static int opened_here(sf_mount *m, struct fuse_file_info *fi);
-/* With the attribute cache, a path's kept attributes answer here (attrcache.c) unless the
+/* getattr with a handle (fstat) goes to JS's fgetattr when it has one, like libfuse 2 did.
+ * With the attribute cache, a path's kept attributes answer here (attrcache.c) unless the
  * file is open through a handle of JS's (its writes may be changing them). */
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
   if (sf_after.valid && path != NULL && sf_after.path == path) {
