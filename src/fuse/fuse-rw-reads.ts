@@ -62,7 +62,7 @@ export type ReadSink = PreloadSink & { dropAttrs?(): void };
 
 /** The handle of a file the binding opened for reading itself (JS's handles start at 1). */
 export const OPENED_IN_BINDING = 0;
-/** Listings, and attributes of their entries, kept for the walks at most; all are dropped when more are. */
+/** Listings, and attributes of their entries, the walks keep at most (all go when more come). */
 const MAX_LISTED = 1024;
 const MAX_WALKED = 65_536;
 /** Read patterns of files read by path; all are dropped when more are needed. */
@@ -84,8 +84,6 @@ export class RwReads {
    */
   readonly #listed = new Map<InodeId, { name: Buffer; ino: InodeId }[]>();
   readonly #walked = new Map<InodeId, InodeAttr>();
-  /** paths read by (latin1) → their inodes, until the tree's names next change */
-  readonly #resolved = new Map<string, InodeId>();
   #sink: ReadSink | undefined;
 
   /** @param preloadBytes bytes of files handed to the binding it keeps at most */
@@ -132,7 +130,6 @@ export class RwReads {
   /** A name was added, removed or moved somewhere in the tree. */
   treeChanged(): void {
     this.#treeEpoch++;
-    this.#resolved.clear();
     this.contentChanged();
   }
 
@@ -220,15 +217,9 @@ export class RwReads {
     return n;
   }
 
-  /** The inode at `p`, through the paths resolved since the tree last changed. */
   #ino(p: Buffer | null): InodeId {
-    const key = p?.toString("latin1");
-    const known = key === undefined ? undefined : this.#resolved.get(key);
-    if (known !== undefined) return known;
     const ino = p === null ? undefined : this.#s.lookupPath(p);
     if (ino === undefined) throw new ErrnoError("ENOENT", `${p?.toString() ?? "?"}: not found`);
-    if (this.#resolved.size >= MAX_WALKED) this.#resolved.clear();
-    this.#resolved.set(key!, ino);
     return ino;
   }
 }
