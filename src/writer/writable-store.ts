@@ -155,7 +155,7 @@ export class WritableStore extends WritableView {
     return this.attr(rec);
   }
 
-  /** Before a change by non-root `ctx`: clears the set-id bits it removes; true if any. */
+  /** Clears the set-id bits a write or truncate by non-root `ctx` removes; true when it did. */
   killSetId(ctx: CallerContext, ino: InodeId): boolean {
     return attrs.killSetId(this.p.meta, ctx, ino);
   }
@@ -241,7 +241,7 @@ export class WritableStore extends WritableView {
     return this.#freezer.freezeAll();
   }
 
-  /** A compaction pass now (after a running one), whatever the idle grace; or no compactor. */
+  /** Runs a compaction pass now, whatever the idle grace (undefined without a compactor). */
   compactNow(): Promise<CompactOutcome | undefined> {
     return this.#compact.compactNow();
   }
