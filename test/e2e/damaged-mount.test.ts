@@ -48,4 +48,25 @@ t("damaged-mount - a damaged inode is EIO on stat and read; the others serve", a
   assert.match(served.stderr(), /size \d+ differs from its content/);
 });
 
+t(
+  "damaged-mount - read-write: the damaged file's directory still lists; the others serve",
+  async () => {
+    const { src, store } = await smallStore("dmg-rw");
+    editDb(store, (db) => {
+      db.prepare("UPDATE inodes SET size = size + 1 WHERE ino = ?").run(inoAt(db, "a.txt"));
+    });
+    mnt = mountDir();
+    await serveStore(store, mnt, ["-w"]);
+    // the listing carries the attributes of the entries it can trust, the damaged one's name
+    assert.equal((await fsp.readdir(mnt)).sort(), ["a.txt", "b", "d", "fifo", "link"]);
+    const good = await fsp.readFile(path.join(mnt, "b", "c.bin"));
+    assert.ok(
+      good.equals(fs.readFileSync(path.join(src, "b", "c.bin"))),
+      "b/c.bin serves its bytes",
+    );
+    assert.is(await errnoOf(fsp.readFile(path.join(mnt, "a.txt"))), "EIO");
+    await umountCommand.run([mnt], captureIO({ runDir: true }).io);
+  },
+);
+
 test.run();
