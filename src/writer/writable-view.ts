@@ -35,8 +35,9 @@ export abstract class WritableView implements FsView {
     protected readonly data: FileData,
   ) {}
 
+  /** The inode's attributes, checked as a reader checks them: E_CORRUPT when damaged. */
   getattr(ino: InodeId): InodeAttr | undefined {
-    const rec = this.p.meta.getInode(ino);
+    const rec = this.p.meta.readInode(ino);
     return rec === undefined ? undefined : this.attr(rec);
   }
 

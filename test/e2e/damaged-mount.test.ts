@@ -1,6 +1,7 @@
 /**
- * A read-only mount of a store whose database was edited: the damaged inode answers EIO on
- * stat and read (logged by the server), every other file still serves its bytes.
+ * A mount (read-only and read-write) of a store whose database was edited: the damaged
+ * inode answers EIO on stat and read (logged by the server), every other file still serves
+ * its bytes.
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -65,6 +66,9 @@ t(
       "b/c.bin serves its bytes",
     );
     assert.is(await errnoOf(fsp.readFile(path.join(mnt, "a.txt"))), "EIO");
+    // its attributes are not handed out either: stat answers EIO, as on a read-only mount
+    assert.is(await errnoOf(fsp.stat(path.join(mnt, "a.txt"))), "EIO");
+    assert.is(await errnoOf(fsp.lstat(path.join(mnt, "a.txt"))), "EIO");
     await umountCommand.run([mnt], captureIO({ runDir: true }).io);
   },
 );
