@@ -94,6 +94,30 @@ export class SuperChunkBuilder {
     }
   }
 
+  /**
+   * Takes a payload already laid out, sub-block after sub-block as `entries` list them, on
+   * an empty builder, without copying it: `payload` must not change until `finalize` ends.
+   */
+  adopt(payload: Buffer, entries: readonly SuperChunkEntry[]): void {
+    this.#checkOpen();
+    if (this.#entries.length > 0) throw new UsageError("E_USAGE", "adopt needs an empty builder");
+    const total = entries.reduce((n, e) => n + e.length, 0);
+    if (total !== payload.byteLength || total > SUPERCHUNK_MAX_BYTES || entries.length === 0) {
+      throw new UsageError("E_USAGE", `entries cover ${total} of ${payload.byteLength} bytes`);
+    }
+    if (entries.length > SUPERCHUNK_MAX_ENTRIES) {
+      throw new UsageError("E_USAGE", `${entries.length} sub-blocks do not fit`);
+    }
+    for (const e of entries) {
+      if (e.hash.byteLength !== HASH_BYTES || !(e.length > 0)) {
+        throw new UsageError("E_USAGE", "sub-block entry needs a 32-byte hash and a length");
+      }
+      this.#entries.push({ hash: Buffer.from(e.hash) as SubBlockHash, length: e.length });
+    }
+    this.#buf = payload;
+    this.#rawBytes = total;
+  }
+
   /** Compresses and lays out the file; the builder is spent afterwards (or broken on error). */
   async finalize(): Promise<FinishedSuperChunk> {
     this.#checkOpen();

@@ -13,21 +13,17 @@ import type { MetaDb } from "../meta/meta-db.js";
 import {
   type Extent,
   HASH_BYTES,
-  MIB,
   type SubBlockHash,
   type SubBlockId,
   type SuperChunkId,
 } from "../types.js";
-import type { CommitPool } from "./commit-pool.js";
+import { type CommitPool, WINDOW_BYTES } from "./commit-pool.js";
 import type { CutReply } from "./commit-protocol.js";
 import { planRegion } from "./commit-region.js";
 import type { DedupCheck } from "./dedup-check.js";
 import type { OpenSuperChunks } from "./open-superchunks.js";
 import type { CommittedFile, StagedReader } from "./staged-reader.js";
 import type { StagingFile } from "./staging-file.js";
-
-/** Bytes read from the file at a time (plus up to one sub-block carried over). */
-const WINDOW_BYTES = 4 * MIB;
 
 /** A sub-block this commit appended to an open super-chunk. */
 export interface NewBlock {
@@ -120,7 +116,7 @@ async function chunkRun(
   let carry = new Uint8Array(0);
   for (let pos = start; ; ) {
     const n = Math.min(WINDOW_BYTES, end - pos);
-    const buf = new Uint8Array(carry.length + n);
+    const buf = deps.commitPool.window(carry.length + n);
     buf.set(carry);
     const fresh = Buffer.from(buf.buffer, carry.length, n);
     await readRange(deps, src.base, src.staging, pos, fresh);

@@ -9,13 +9,16 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import type { ChunkerParams } from "../chunker/chunker-params.js";
-import { KIB } from "../types.js";
+import { KIB, MIB } from "../types.js";
 import { WorkerPool } from "../workers/worker-pool.js";
 import type { CutReply, CutRequest } from "./commit-protocol.js";
 import { cutWindow } from "./cut-window.js";
 
 /** Longest run cut inline (about 0.2 ms of chunking and hashing). */
 export const INLINE_BYTES = 256 * KIB;
+
+/** Bytes of a file a commit reads at a time (plus up to one sub-block carried over). */
+export const WINDOW_BYTES = 4 * MIB;
 
 const WORKER_URL = new URL("./commit-worker.js", import.meta.url);
 
@@ -37,6 +40,21 @@ export class CommitPool {
     name: "commit",
   });
   #nextStream = 1;
+  /** the window buffer every run reads into, in shared memory (see `window`) */
+  #window: Uint8Array | undefined;
+
+  /**
+   * A buffer of `bytes` for a run's next window: shared memory, reused by every window of
+   * every run (commits take turns under the store's mutex, and a window's bytes are done
+   * with before the next is read). Reused, its pages are not faulted in again for each
+   * window; shared, the worker reads it in place, with nothing copied or moved.
+   */
+  window(bytes: number): Uint8Array {
+    if (this.#window === undefined || this.#window.byteLength < bytes) {
+      this.#window = new Uint8Array(new SharedArrayBuffer(Math.max(bytes, WINDOW_BYTES + MIB)));
+    }
+    return this.#window.subarray(0, bytes);
+  }
 
   /** Starts a run of `length` bytes; `digest`: also hash the run's bytes as a whole. */
   run(length: number, params: ChunkerParams, digest: boolean): CutRun {
@@ -44,7 +62,11 @@ export class CommitPool {
     const stream = digest ? this.#nextStream++ : undefined;
     return {
       cut: (data, last) => {
-        // the whole ArrayBuffer moves: a view into a larger one is copied first
+        // shared memory is read in place; else the whole ArrayBuffer moves (a view into a
+        // larger one is copied first)
+        if (data.buffer instanceof SharedArrayBuffer) {
+          return this.#pool.run({ data, params, last, stream }, { transfer: [], urgent: true });
+        }
         const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
         const req: CutRequest = { data: own ? data : data.slice(), params, last, stream };
         return this.#pool.run(req, { transfer: [req.data.buffer as ArrayBuffer], urgent: true });

@@ -20,9 +20,10 @@ serveJobs((req: CutRequest) => {
     digest = whole.digest();
   }
   const res: CutReply = { ...cuts, data: req.data, ...(digest && { digest }) };
-  const transfer = [res.data, res.lengths, res.hashes, res.zero].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  // shared memory (the pool's window) is not moved: both threads see it
+  const transfer = [res.data, res.lengths, res.hashes, res.zero]
+    .map((a) => a.buffer)
+    .filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer));
   return { res, transfer: [...new Set(transfer)] };
 });
 

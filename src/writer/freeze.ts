@@ -18,8 +18,8 @@ import type { CodecPool } from "../codec/codec-pool.js";
 import { assert } from "../errors.js";
 import type { MetaDb } from "../meta/meta-db.js";
 import { markCompactPending } from "../store/compact-pending.js";
-import { SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
-import type { SubBlockHash, SuperChunkId } from "../types.js";
+import { type FinishedSuperChunk, SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
+import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockHash, type SuperChunkId } from "../types.js";
 import type { DedupCheck } from "./dedup-check.js";
 import type { OpenChunk, OpenSuperChunks } from "./open-superchunks.js";
 
@@ -37,6 +37,7 @@ export interface FreezeDeps {
 /** A sealed open super-chunk's committed bytes, read for freezing. */
 export interface FreezeInput {
   readonly id: number;
+  /** a pooled buffer: writeFrozen gives it back, so it is passed there exactly once */
   readonly raw: Buffer;
   readonly lengths: readonly number[];
   /** each sub-block's SHA-256 when known (appended by this process), else hashed again */
@@ -57,8 +58,6 @@ export function readForFreeze(deps: FreezeDeps, c: OpenChunk): FreezeInput | und
     open.drop(c.id);
     return undefined;
   }
-  const raw = Buffer.allocUnsafe(c.committedBytes);
-  open.read(c.id, 0, raw.length, raw, 0);
   const lengths: number[] = [];
   const hashes: (Buffer | undefined)[] = [];
   let pos = 0;
@@ -68,8 +67,37 @@ export function readForFreeze(deps: FreezeDeps, c: OpenChunk): FreezeInput | und
     hashes.push(c.hashes.get(pos));
     pos += s.length;
   }
-  assert(pos === raw.length, "open super-chunk rows do not cover it", { superChunkId: c.id, pos });
+  const n = c.committedBytes;
+  assert(pos === n, "open super-chunk rows do not cover it", { superChunkId: c.id, pos });
+  const raw = takePayload(n);
+  try {
+    open.read(c.id, 0, n, raw, 0);
+  } catch (err) {
+    givePayload(raw);
+    throw err;
+  }
   return { id: c.id, raw, lengths, hashes };
+}
+
+/**
+ * Payload buffers of shared memory, reused from freeze to freeze: the serving thread then
+ * neither faults in fresh pages for every chunk read nor copies the bytes for the codec,
+ * whose workers read shared memory in place. One per freeze at a time, a few kept.
+ */
+const KEPT_PAYLOADS = 4;
+const PAYLOAD_BYTES = SUPERCHUNK_TARGET_BYTES + MIB;
+const freePayloads: Buffer[] = [];
+
+function takePayload(n: number): Buffer {
+  const i = freePayloads.findIndex((b) => b.byteLength >= n);
+  const b =
+    i < 0 ? Buffer.from(new SharedArrayBuffer(Math.max(n, PAYLOAD_BYTES))) : freePayloads[i]!;
+  if (i >= 0) freePayloads.splice(i, 1);
+  return b.subarray(0, n);
+}
+
+function givePayload(b: Buffer): void {
+  if (freePayloads.length < KEPT_PAYLOADS) freePayloads.push(Buffer.from(b.buffer));
 }
 
 /**
@@ -83,14 +111,21 @@ export async function writeFrozen(deps: FreezeDeps, input: FreezeInput): Promise
     level: deps.level,
     pool: deps.pool,
   });
-  let pos = 0;
-  for (const [i, len] of input.lengths.entries()) {
-    const bytes = input.raw.subarray(pos, pos + len);
-    const hash = input.hashes[i] ?? createHash("sha256").update(bytes).digest();
-    builder.add(hash as SubBlockHash, bytes);
-    pos += len;
+  let finished: FinishedSuperChunk;
+  try {
+    let pos = 0;
+    const entries = input.lengths.map((length, i) => {
+      const bytes = input.raw.subarray(pos, pos + length);
+      pos += length;
+      const hash = input.hashes[i] ?? createHash("sha256").update(bytes).digest();
+      return { hash: hash as SubBlockHash, length };
+    });
+    builder.adopt(input.raw, entries);
+    finished = await builder.finalize();
+  } finally {
+    givePayload(input.raw);
   }
-  const { bytes, header } = await builder.finalize();
+  const { bytes, header } = finished;
   await deps.blobs.put(superChunkKey(input.id), bytes);
   return {
     id: input.id,

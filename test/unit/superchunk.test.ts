@@ -146,6 +146,28 @@ test("superchunk - builder fits, copies, and stays broken after an error", async
   await rejects(() => empty.finalize(), "E_USAGE");
 });
 
+test("superchunk - a builder adopts a laid-out payload: the same file, nothing copied", async () => {
+  const blocks = sampleBlocks(40, 7);
+  const added = await build(blocks);
+  const payload = Buffer.concat(blocks);
+  const b = new SuperChunkBuilder({ targetBytes: payload.length, codec: "zstd", level: 3, pool });
+  b.adopt(
+    payload,
+    blocks.map((d) => ({ hash: hashSubBlock(d), length: d.length })),
+  );
+  assert.is(b.rawBytes, payload.length);
+  assert.is(b.count, blocks.length);
+  const adopted = await b.finalize();
+  assert.ok(adopted.bytes.equals(added.bytes), "same file bytes as sub-block by sub-block");
+  // entries that do not cover the payload exactly, or a builder already holding one
+  const entries = blocks.map((d) => ({ hash: hashSubBlock(d), length: d.length }));
+  const short = new SuperChunkBuilder({ targetBytes: 4096, codec: "zstd", level: 3, pool });
+  await rejects(() => short.adopt(payload, entries.slice(1)), "E_USAGE");
+  const used = new SuperChunkBuilder({ targetBytes: 4096, codec: "zstd", level: 3, pool });
+  used.add(entries[0]!.hash, blocks[0]!);
+  await rejects(() => used.adopt(payload, entries), "E_USAGE");
+});
+
 test("superchunk - a finalized builder refuses further use", async () => {
   const { builder } = await build(sampleBlocks(3));
   await rejects(() => builder.finalize(), "E_USAGE");
