@@ -82,7 +82,8 @@ export function readForFreeze(deps: FreezeDeps, c: OpenChunk): FreezeInput | und
 /**
  * Payload buffers of shared memory, reused from freeze to freeze: the serving thread then
  * neither faults in fresh pages for every chunk read nor copies the bytes for the codec,
- * whose workers read shared memory in place. One per freeze at a time, a few kept.
+ * whose workers read shared memory in place. One per freeze at a time; a few of the usual
+ * size are kept (a store with larger super-chunks allocates those afresh each time).
  */
 const KEPT_PAYLOADS = 4;
 const PAYLOAD_BYTES = SUPERCHUNK_TARGET_BYTES + MIB;
@@ -96,8 +97,12 @@ function takePayload(n: number): Buffer {
   return b.subarray(0, n);
 }
 
+/** Keeps the buffer for the next freeze, unless enough are kept or it is oversized. */
 function givePayload(b: Buffer): void {
-  if (freePayloads.length < KEPT_PAYLOADS) freePayloads.push(Buffer.from(b.buffer));
+  const whole = Buffer.from(b.buffer);
+  if (freePayloads.length < KEPT_PAYLOADS && whole.byteLength <= PAYLOAD_BYTES) {
+    freePayloads.push(whole);
+  }
 }
 
 /**
