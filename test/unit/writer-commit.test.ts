@@ -207,7 +207,7 @@ test("commit - files of every size through the reused buffers read back after re
   const dir = newStore();
   let s = await WritableStore.open(dir);
   const files: { ino: InodeId; data: Buffer }[] = [];
-  for (let i = 0; i < 24; i++) {
+  for (let i = 0; i < 12; i++) {
     // inline runs, several windows with a carry (on the worker), and a last short window
     const size = i % 3 === 0 ? 9 * MIB + 12_345 * i : i % 3 === 1 ? 100 * KIB + i : 300 * KIB;
     const data = randomBytes(size);
