@@ -70,6 +70,16 @@ export class BufferPool {
     });
   }
 
+  /**
+   * `take` that never waits and evicts nothing: a buffer of `size` bytes now (a free slab, a
+   * new one within `limit`, or any while nothing is lent), else undefined.
+   */
+  takeNow(size: number, limit: number): Buffer | undefined {
+    if (this.#waiting.length > 0) return undefined;
+    const req = { size, slabBytes: size, limit, makeRoom: () => false, resolve: () => {} };
+    return this.#tryTake(req);
+  }
+
   /** Retries waiting takes in order (call when memory may have become evictable). */
   pump(): void {
     if (this.#pumping) return;

@@ -20,6 +20,7 @@ import type { MetaDb } from "../meta/meta-db.js";
 import { markCompactPending } from "../store/compact-pending.js";
 import { type FinishedSuperChunk, SuperChunkBuilder } from "../superchunk/superchunk-builder.js";
 import { MIB, SUPERCHUNK_TARGET_BYTES, type SubBlockHash, type SuperChunkId } from "../types.js";
+import { BufferPool } from "../workingset/buffer-pool.js";
 import type { DedupCheck } from "./dedup-check.js";
 import type { OpenChunk, OpenSuperChunks } from "./open-superchunks.js";
 
@@ -80,29 +81,25 @@ export function readForFreeze(deps: FreezeDeps, c: OpenChunk): FreezeInput | und
 }
 
 /**
- * Payload buffers of shared memory, reused from freeze to freeze: the serving thread then
- * neither faults in fresh pages for every chunk read nor copies the bytes for the codec,
- * whose workers read shared memory in place. One per freeze at a time; a few of the usual
- * size are kept (a store with larger super-chunks allocates those afresh each time).
+ * Shared memory a freeze reads a sealed chunk into, reused from freeze to freeze (a
+ * workingset/ BufferPool): the serving thread then neither faults in fresh pages for every
+ * chunk read nor copies the bytes for the codec, whose workers read shared memory in place.
+ * A few slabs of the usual size are kept; past them, and for larger super-chunks, a freeze
+ * gets memory of its own, not kept.
  */
 const KEPT_PAYLOADS = 4;
 const PAYLOAD_BYTES = SUPERCHUNK_TARGET_BYTES + MIB;
-const freePayloads: Buffer[] = [];
+const payloads = new BufferPool();
 
 function takePayload(n: number): Buffer {
-  const i = freePayloads.findIndex((b) => b.byteLength >= n);
-  const b =
-    i < 0 ? Buffer.from(new SharedArrayBuffer(Math.max(n, PAYLOAD_BYTES))) : freePayloads[i]!;
-  if (i >= 0) freePayloads.splice(i, 1);
-  return b.subarray(0, n);
+  const pooled =
+    n <= PAYLOAD_BYTES ? payloads.takeNow(n, KEPT_PAYLOADS * PAYLOAD_BYTES) : undefined;
+  return pooled ?? Buffer.from(new SharedArrayBuffer(n));
 }
 
-/** Keeps the buffer for the next freeze, unless enough are kept or it is oversized. */
 function givePayload(b: Buffer): void {
-  const whole = Buffer.from(b.buffer);
-  if (freePayloads.length < KEPT_PAYLOADS && whole.byteLength <= PAYLOAD_BYTES) {
-    freePayloads.push(whole);
-  }
+  const slab = payloads.slabOf(b);
+  if (slab !== undefined) payloads.giveBack(slab);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { BufferPool } from "../../src/workingset/buffer-pool.js";
 import { PrefetchQueue } from "../../src/workingset/prefetch-queue.js";
 import { WorkingSet } from "../../src/workingset/working-set.js";
 
@@ -33,6 +34,25 @@ function recorder(size = 100) {
 async function touch(ws: WorkingSet, key: number): Promise<void> {
   (await ws.acquire(key)).release();
 }
+
+test("workingset - a buffer pool's takeNow lends within its limit, reuses, never waits", async () => {
+  const MIB = 1024 * 1024;
+  const pool = new BufferPool();
+  const a = pool.takeNow(MIB + 1, 3 * MIB)!;
+  assert.is(a.length, MIB + 1);
+  assert.is(pool.lentBytes, 2 * MIB, "rounded up to the class");
+  const b = pool.takeNow(MIB, 3 * MIB)!;
+  assert.is(pool.takeNow(MIB, 3 * MIB), undefined, "past the limit with memory lent: none");
+  pool.giveBack(pool.slabOf(a)!);
+  const again = pool.takeNow(2 * MIB, 3 * MIB)!;
+  assert.is(again.buffer, a.buffer, "a slab given back serves the next take");
+  // a take waiting for memory goes first: takeNow does not jump the queue
+  const waiting = pool.take(2 * MIB, 3 * MIB, () => false);
+  pool.giveBack(pool.slabOf(b)!);
+  assert.is(pool.takeNow(MIB, 3 * MIB), undefined);
+  pool.giveBack(pool.slabOf(again)!);
+  assert.is((await waiting).length, 2 * MIB);
+});
 
 test("workingset - hit after miss, data is the loaded buffer", async () => {
   const r = recorder();
