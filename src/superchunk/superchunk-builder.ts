@@ -108,12 +108,9 @@ export class SuperChunkBuilder {
     if (entries.length > SUPERCHUNK_MAX_ENTRIES) {
       throw new UsageError("E_USAGE", `${entries.length} sub-blocks do not fit`);
     }
-    for (const e of entries) {
-      if (e.hash.byteLength !== HASH_BYTES || !(e.length > 0)) {
-        throw new UsageError("E_USAGE", "sub-block entry needs a 32-byte hash and a length");
-      }
-      this.#entries.push({ hash: Buffer.from(e.hash) as SubBlockHash, length: e.length });
-    }
+    // every entry checked before any is taken: a refused payload leaves the builder empty
+    const checked = entries.map((e) => entryOf(e.hash, e.length));
+    this.#entries.push(...checked);
     this.#buf = payload;
     this.#rawBytes = total;
   }
@@ -140,9 +137,7 @@ export class SuperChunkBuilder {
   }
 
   #add(hash: SubBlockHash, data: Uint8Array): number {
-    if (hash.byteLength !== HASH_BYTES)
-      throw new UsageError("E_USAGE", "sub-block hash must be 32 bytes");
-    if (data.byteLength === 0) throw new UsageError("E_USAGE", "empty sub-block");
+    const entry = entryOf(hash, data.byteLength);
     if (!this.fits(data.byteLength) || this.#rawBytes + data.byteLength > SUPERCHUNK_MAX_BYTES) {
       throw new UsageError("E_USAGE", `sub-block of ${data.byteLength} bytes does not fit`, {
         rawBytes: this.#rawBytes,
@@ -152,7 +147,7 @@ export class SuperChunkBuilder {
     const offset = this.#rawBytes;
     this.#reserve(offset + data.byteLength).set(data, offset);
     this.#rawBytes += data.byteLength;
-    this.#entries.push({ hash: Buffer.from(hash) as SubBlockHash, length: data.byteLength });
+    this.#entries.push(entry);
     return offset;
   }
 
@@ -189,6 +184,14 @@ export class SuperChunkBuilder {
     if (this.#opts.verify && used !== "none") await verifyPayload(pool, header, stored, raw);
     return { bytes, header };
   }
+}
+
+/** A sub-block's entry, its hash copied: E_USAGE unless a 32-byte hash and a length. */
+function entryOf(hash: Uint8Array, length: number): SuperChunkEntry {
+  if (hash.byteLength !== HASH_BYTES)
+    throw new UsageError("E_USAGE", "sub-block hash must be 32 bytes");
+  if (!(length > 0)) throw new UsageError("E_USAGE", "empty sub-block");
+  return { hash: Buffer.from(hash) as SubBlockHash, length };
 }
 
 /** Checks that the header read back says exactly what was written. */

@@ -163,6 +163,10 @@ test("superchunk - a builder adopts a laid-out payload: the same file, nothing c
   const entries = blocks.map((d) => ({ hash: hashSubBlock(d), length: d.length }));
   const short = new SuperChunkBuilder({ targetBytes: 4096, codec: "zstd", level: 3, pool });
   await rejects(() => short.adopt(payload, entries.slice(1)), "E_USAGE");
+  // an entry with a bad hash, past good ones: refused before any is taken
+  const bad = entries.map((e, i) => (i === 5 ? { ...e, hash: e.hash.subarray(1) } : e));
+  await rejects(() => short.adopt(payload, bad as typeof entries), "E_USAGE");
+  assert.is(short.count, 0, "a refused payload leaves the builder empty");
   const used = new SuperChunkBuilder({ targetBytes: 4096, codec: "zstd", level: 3, pool });
   used.add(entries[0]!.hash, blocks[0]!);
   await rejects(() => used.adopt(payload, entries), "E_USAGE");
