@@ -31,6 +31,7 @@ export type FsckCheck =
   | "inode-rdev"
   | "symlink-target"
   | "entry-name"
+  | "entry-crc"
   | "entry-parent"
   | "entry-inode"
   | "dir-links"

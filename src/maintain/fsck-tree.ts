@@ -6,6 +6,7 @@
  * breaks (`check`) and the paths it concerns. Works on raw rows, so a broken tree is
  * reported, never thrown on; the paths it finds are what fsck names files by.
  */
+import { entryCrcProblem } from "../meta/entry-crc.js";
 import type { TreeEntry, TreeInode, TreeRows } from "../meta/tree-rows.js";
 import { InodeKind } from "../types.js";
 import type { FsckCheck, FsckProblem } from "./fsck-report.js";
@@ -95,6 +96,9 @@ function checkEntries(rows: TreeRows, at: (ino: number) => string[]): FsckProble
     const why = badName(e.name);
     if (why !== undefined)
       out.push(problem("entry-name", `entry ${JSON.stringify(where)}: the name ${why}`, [where]));
+    const crc = entryCrcProblem(e.parent, e.name, e.ino, e.crc);
+    if (crc !== undefined)
+      out.push(problem("entry-crc", `entry ${JSON.stringify(where)}: ${crc}`, [where]));
     const parent = rows.inodes.get(e.parent);
     if (parent === undefined)
       out.push(

@@ -4,6 +4,7 @@
  */
 import { UsageError } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
+import { entryCrc, entryCrcProblem, hasEntryCrcs } from "./entry-crc.js";
 import type { Sqlite } from "./open-db.js";
 import type { DirEntry, WalkEntry } from "./records.js";
 import { ROOT_INO } from "./schema.js";
@@ -56,7 +57,8 @@ export function splitPath(path: string | Buffer): Buffer[] {
 }
 
 interface Frame {
-  readonly rows: [Buffer, number, number | null][];
+  /** name, ino, the inode's kind (null: no such inode), crc (null: a store without) */
+  readonly rows: [Buffer, number, number | null, unknown][];
   readonly prefix: Buffer;
   readonly parent: InodeId;
   next: number;
@@ -69,19 +71,30 @@ export class EntryTable {
   readonly #list;
   readonly #listKinds;
   readonly #hasInode;
+  readonly #addCrc: boolean;
 
   /** @param store the database's path, for errors */
   constructor(
     db: Sqlite,
     private readonly store: string,
   ) {
-    this.#add = db.prepare("INSERT INTO entries(parent, name, ino) VALUES (?, ?, ?)");
-    this.#lookup = db.prepare("SELECT ino FROM entries WHERE parent = ? AND name = ?").pluck();
-    this.#list = db.prepare("SELECT name, ino FROM entries WHERE parent = ? ORDER BY name");
+    // every row read is checked against its crc (entry-crc.ts); a store without reads NULL
+    const crcs = hasEntryCrcs(db);
+    const crc = crcs ? "crc" : "NULL";
+    this.#add = crcs
+      ? db.prepare("INSERT INTO entries(parent, name, ino, crc) VALUES (?, ?, ?, ?)")
+      : db.prepare("INSERT INTO entries(parent, name, ino) VALUES (?, ?, ?)");
+    this.#addCrc = crcs;
+    this.#lookup = db
+      .prepare(`SELECT ino, ${crc} FROM entries WHERE parent = ? AND name = ?`)
+      .raw();
+    this.#list = db
+      .prepare(`SELECT name, ino, ${crc} FROM entries WHERE parent = ? ORDER BY name`)
+      .raw();
     this.#listKinds = db
       .prepare(
-        `SELECT e.name, e.ino, i.kind FROM entries e LEFT JOIN inodes i ON i.ino = e.ino
-         WHERE e.parent = ? ORDER BY e.name`,
+        `SELECT e.name, e.ino, i.kind, ${crcs ? "e.crc" : "NULL"}
+         FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = ? ORDER BY e.name`,
       )
       .raw();
     this.#hasInode = db.prepare("SELECT 1 FROM inodes WHERE ino = ?").pluck();
@@ -91,7 +104,8 @@ export class EntryTable {
   add(parent: InodeId, name: Buffer, ino: InodeId): void {
     checkEntryName(name);
     try {
-      this.#add.run(parent, name, ino);
+      if (this.#addCrc) this.#add.run(parent, name, ino, entryCrc(parent, name, ino));
+      else this.#add.run(parent, name, ino);
     } catch (err) {
       if (sqliteCode(err) !== "SQLITE_CONSTRAINT_PRIMARYKEY") throw err;
       const data = { parent, hex: name.toString("hex") };
@@ -99,13 +113,30 @@ export class EntryTable {
     }
   }
 
+  /** The inode `name` in `parent` names; E_CORRUPT when the row fails its check. */
   lookup(parent: InodeId, name: Buffer): InodeId | undefined {
-    return this.#lookup.get(parent, name) as InodeId | undefined;
+    const row = this.#lookup.get(parent, name) as [InodeId, unknown] | undefined;
+    if (row === undefined) return undefined;
+    this.#check(parent, name, row[0], row[1]);
+    return row[0];
   }
 
-  /** Entries of `parent` sorted by name bytes (empty when it has none or is no directory). */
+  /**
+   * Entries of `parent` sorted by name bytes (empty when it has none or is no directory);
+   * E_CORRUPT when a row fails its check.
+   */
   list(parent: InodeId): DirEntry[] {
-    return this.#list.all(parent) as DirEntry[];
+    const rows = this.#list.all(parent) as [Buffer, InodeId, unknown][];
+    return rows.map(([name, ino, crc]) => {
+      this.#check(parent, name, ino, crc);
+      return { name, ino };
+    });
+  }
+
+  #check(parent: InodeId, name: Buffer, ino: number, crc: unknown): void {
+    const problem = entryCrcProblem(parent, name, ino, crc);
+    if (problem === undefined) return;
+    throw corruptRow(this.store, entryLabel(parent, name), problem, { ino, parent });
   }
 
   /** The inode at `path` from the root ('' and '/' are the root), or undefined. */
@@ -135,11 +166,13 @@ export class EntryTable {
         stack.pop();
         continue;
       }
-      const [name, ino, kind] = row;
+      const [name, ino, kind, crc] = row;
       const path = top.prefix.length === 0 ? name : Buffer.concat([top.prefix, SLASH_BUF, name]);
       const at = { parent: top.parent, name, ino: ino as InodeId, path };
       const problem =
-        nameProblem(name) ?? (kind === null ? `points at missing inode ${ino}` : undefined);
+        nameProblem(name) ??
+        entryCrcProblem(top.parent, name, ino, crc) ??
+        (kind === null ? `points at missing inode ${ino}` : undefined);
       if (problem !== undefined) {
         onProblem({ ...at, row: entryLabel(top.parent, name), problem });
         continue;

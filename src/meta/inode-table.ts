@@ -4,9 +4,10 @@
  */
 import { assert } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
+import { entryCrcProblem, hasEntryCrcs } from "./entry-crc.js";
 import type { Sqlite } from "./open-db.js";
 import type { InodeCounts, InodePatch, InodeRecord, NewInode } from "./records.js";
-import { corruptRow, type InodeFacts, inodeProblem } from "./validate-records.js";
+import { corruptRow, entryLabel, type InodeFacts, inodeProblem } from "./validate-records.js";
 
 /** Permission, setuid, setgid and sticky bits: the part of st_mode an inode keeps. */
 const MODE_BITS = 0o7777;
@@ -43,13 +44,13 @@ const CHECKED_SQL = `SELECT ino, ${COLUMNS}, content,
   FROM inodes WHERE ino = ?`;
 
 /**
- * A directory's entries, each with its inode and the facts it is checked against, in
- * name order: the listing and every child's attributes in one query. `kind` is null when
- * the entry names a missing inode.
+ * A directory's entries, each with its inode and the facts it is checked against, and the
+ * entry's check value (NULL for a store without), in name order: the listing and every
+ * child's attributes in one query. `kind` is null when the entry names a missing inode.
  */
-const CHILDREN_SQL = `SELECT e.name, e.ino, ${COLUMNS}, content,
+const childrenSql = (crcs: boolean) => `SELECT e.name, e.ino, ${COLUMNS}, content,
   (SELECT c.size FROM contents c WHERE c.id = i.content),
-  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino)
+  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino), ${crcs ? "e.crc" : "NULL"}
   FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = ? ORDER BY e.name`;
 
 /** One entry of `InodeTable.children`: its inode checked, or why it cannot be trusted. */
@@ -141,7 +142,10 @@ export class InodeTable {
       .raw()
       .safeIntegers(true);
     this.#getChecked = db.prepare(CHECKED_SQL).raw().safeIntegers(true);
-    this.#children = db.prepare(CHILDREN_SQL).raw().safeIntegers(true);
+    this.#children = db
+      .prepare(childrenSql(hasEntryCrcs(db)))
+      .raw()
+      .safeIntegers(true);
     this.#update = db.prepare(
       `UPDATE inodes SET kind=?, mode=?, uid=?, gid=?, size=?, atime_ns=?, mtime_ns=?,
          ctime_ns=?, nlink=?, rdev=?, target=?, content=? WHERE ino = ?`,
@@ -182,12 +186,19 @@ export class InodeTable {
     return got?.rec;
   }
 
-  /** The entries of directory `parent` with their inodes, checked as `read` checks one. */
+  /**
+   * The entries of directory `parent` with their inodes, checked as `read` checks one;
+   * E_CORRUPT when an entry's row fails its own check (entry-crc.ts).
+   */
   children(parent: InodeId): CheckedChild[] {
-    const rows = this.#children.all(parent) as [Buffer, ...FullRow, bigint | null, bigint][];
+    type Row = [Buffer, ...FullRow, bigint | null, bigint, bigint | null];
+    const rows = this.#children.all(parent) as Row[];
     return rows.map((row) => {
       const name = row[0];
       const ino = Number(row[1]) as InodeId;
+      const crc = row[16] === null ? null : Number(row[16]);
+      const wrong = entryCrcProblem(parent, name, ino, crc);
+      if (wrong) throw corruptRow(this.store, entryLabel(parent, name), wrong, { ino, parent });
       if (row[2] === null) return { name, ino };
       const rec = toRecord(row.slice(1) as unknown as FullRow);
       const size = row[14];

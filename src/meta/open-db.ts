@@ -8,6 +8,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 
 import Database from "better-sqlite3";
 import { FormatError, IoError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import { FORMAT_VERSION } from "../types.js";
+import { addEntryCrcs, registerEntryCrc } from "./entry-crc.js";
 import { MetaKey } from "./records.js";
 import { APPLICATION_ID, PAGE_SIZE, SCHEMA_SQL } from "./schema.js";
 import { isReadonlyWalError, sqliteCode, wrapSqliteError } from "./sqlite-error.js";
@@ -31,6 +32,7 @@ export function createDatabase(path: string): Sqlite {
   let db: Sqlite | undefined;
   try {
     db = new Database(path, { fileMustExist: true });
+    registerEntryCrc(db);
     initSchema(db);
     return db;
   } catch (err) {
@@ -68,7 +70,11 @@ export function openDatabase(path: string, readonly: boolean): Sqlite {
   }
   try {
     checkStore(db, path);
-    if (!readonly) applyWritePragmas(db);
+    registerEntryCrc(db);
+    if (!readonly) {
+      applyWritePragmas(db);
+      addEntryCrcs(db); // a store written before entries carried their check
+    }
     return db;
   } catch (err) {
     db.close();
@@ -96,6 +102,7 @@ export function databaseFromBuffer(buf: Buffer, where = "<buffer>"): Sqlite {
   }
   try {
     checkStore(db, where);
+    registerEntryCrc(db);
     return db;
   } catch (err) {
     db.close();

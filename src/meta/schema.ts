@@ -49,6 +49,7 @@ CREATE TABLE entries (
   parent INTEGER NOT NULL,
   name   BLOB NOT NULL,
   ino    INTEGER NOT NULL,
+  crc    INTEGER NOT NULL,
   PRIMARY KEY (parent, name)
 ) STRICT, WITHOUT ROWID;
 

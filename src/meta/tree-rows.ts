@@ -4,6 +4,8 @@
  * key, read as they are (nothing validated, nothing resolved) from a private read-only copy
  * of the database (MetaDb.serialize), like store-snapshot.ts.
  */
+
+import { hasEntryCrcs } from "./entry-crc.js";
 import type { MetaDb } from "./meta-db.js";
 import { databaseFromBuffer } from "./open-db.js";
 
@@ -23,6 +25,8 @@ export interface TreeEntry {
   readonly parent: number;
   readonly name: Buffer;
   readonly ino: number;
+  /** as stored (any type); null for a store written before entries carried one */
+  readonly crc: unknown;
 }
 
 /** The tree's rows; `contentKeys` maps content id to its `hkey`. */
@@ -41,8 +45,9 @@ export function readTreeRows(meta: MetaDb): TreeRows {
     const inodes = new Map<number, TreeInode>();
     const inSql = "SELECT ino, kind, size, nlink, rdev, target, content FROM inodes";
     for (const r of db.prepare(inSql).all() as TreeInode[]) inodes.set(r.ino, r);
+    const crc = hasEntryCrcs(db) ? "crc" : "NULL AS crc";
     const entries = db
-      .prepare("SELECT parent, name, ino FROM entries ORDER BY parent, name")
+      .prepare(`SELECT parent, name, ino, ${crc} FROM entries ORDER BY parent, name`)
       .all() as TreeEntry[];
     const xattrs = db.prepare("SELECT ino, name FROM xattrs").all() as TreeRows["xattrs"];
     const contentKeys = new Map<number, bigint>();

@@ -10,6 +10,7 @@
  */
 import { assert } from "../errors.js";
 import { type InodeId, InodeKind, type SuperChunkId } from "../types.js";
+import { hasEntryCrcs } from "./entry-crc.js";
 import { decodeExtents } from "./extent-list.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId } from "./records.js";
@@ -51,8 +52,9 @@ export class WriteTable {
 
   constructor(db: Sqlite) {
     this.#delEntry = db.prepare("DELETE FROM entries WHERE parent = ? AND name = ?");
+    const crc = hasEntryCrcs(db) ? ", crc = entry_crc(@to, @toName, ino)" : "";
     this.#moveEntry = db.prepare(
-      "UPDATE entries SET parent = ?, name = ? WHERE parent = ? AND name = ?",
+      `UPDATE entries SET parent = @to, name = @toName${crc} WHERE parent = @from AND name = @name`,
     );
     this.#countEntries = db.prepare("SELECT count(*) FROM entries WHERE parent = ?").pluck();
     this.#delInode = db.prepare("DELETE FROM inodes WHERE ino = ?");
@@ -106,7 +108,8 @@ export class WriteTable {
 
   /** Renames an entry in place (the target name must be free); false when there was none. */
   moveEntry(parent: InodeId, name: Buffer, newParent: InodeId, newName: Buffer): boolean {
-    return this.#moveEntry.run(newParent, newName, parent, name).changes === 1;
+    const args = { to: newParent, toName: newName, from: parent, name };
+    return this.#moveEntry.run(args).changes === 1;
   }
 
   /** Number of entries in a directory. */

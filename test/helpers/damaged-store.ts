@@ -32,6 +32,21 @@ export async function smallStore(tag = "dmg"): Promise<SmallStore> {
   return { root, src, store };
 }
 
+/**
+ * A maker of fresh copies of one small store, packed at the first call (`tag` names the
+ * temporary directories): each test damages a copy of its own.
+ */
+export function smallStoreCopies(tag: string): () => Promise<SmallStore> {
+  let pristine: SmallStore | undefined;
+  return async () => {
+    pristine ??= await smallStore(`${tag}-src`);
+    const root = tmpDir(tag);
+    const store = path.join(root, "store");
+    fs.cpSync(pristine.store, store, { recursive: true });
+    return { root, src: pristine.src, store };
+  };
+}
+
 /** The store's database file, unpacked (plain superchunk.db) if it was packed. */
 export function plainDb(store: string): string {
   const file = path.join(store, "superchunk.db");

@@ -5,6 +5,7 @@
  * unpacks the image before and writes it back after.
  */
 import Database from "better-sqlite3";
+import { entryCrc } from "../../src/meta/entry-crc.js";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
 import type { Extent, SubBlockId } from "../../src/types.js";
 import type { Rng } from "./fuzz-rng.js";
@@ -49,21 +50,36 @@ function show(name: Buffer): string {
   return JSON.stringify(name.toString("latin1"));
 }
 
-/** Renames one entry; false (nothing done) when a sibling already has `to`. */
-function rename(db: Db, e: EntryRow, to: Buffer): boolean {
+/**
+ * Renames one entry; false (nothing done) when a sibling already has `to`. `damage`: the
+ * row keeps its old check value (a damaged disk); else it gets its new one (a hostile author).
+ */
+function rename(db: Db, e: EntryRow, to: Buffer, damage = false): boolean {
   const taken = db.prepare("SELECT 1 FROM entries WHERE parent = ? AND name = ?").get(e.parent, to);
   if (taken !== undefined) return false;
   db.prepare("UPDATE entries SET name = ? WHERE parent = ? AND name = ?").run(to, e.parent, e.name);
+  if (!damage) refreshCrc(db, e.parent, to);
   return true;
 }
 
+/** Gives an entry the check value of its row as it now is (what a hostile author does). */
+function refreshCrc(db: Db, parent: number, name: Buffer): void {
+  const sql = "SELECT ino FROM entries WHERE parent = ? AND name = ?";
+  const ino = db.prepare(sql).pluck().get(parent, name) as number;
+  db.prepare("UPDATE entries SET crc = ? WHERE parent = ? AND name = ?").run(
+    entryCrc(parent, name, ino),
+    parent,
+    name,
+  );
+}
+
 /** Renames a random entry to what `make` gives (retrying on a clash); answers the description. */
-function renameOne(db: Db, rng: Rng, make: (name: Buffer) => Buffer): string {
+function renameOne(db: Db, rng: Rng, make: (name: Buffer) => Buffer, damage = false): string {
   const all = entries(db);
   for (let tries = 0; tries < 50; tries++) {
     const e = rng.pick(all);
     const to = make(e.name);
-    if (!to.equals(e.name) && rename(db, e, to)) {
+    if (!to.equals(e.name) && rename(db, e, to, damage)) {
       return `entry ${show(e.name)} in dir ${e.parent} renamed ${show(to)}`;
     }
   }
@@ -187,12 +203,17 @@ const EDITS: Record<RowMutation, Edit> = {
       return Buffer.concat([n.subarray(0, at), Buffer.from([0]), n.subarray(at)]);
     }),
   "name-byte-changed": (db, rng) =>
-    renameOne(db, rng, (n) => {
-      const b = Buffer.from(n);
-      const at = rng.int(b.length);
-      b[at] = otherNameByte(rng, b[at] as number);
-      return b;
-    }),
+    renameOne(
+      db,
+      rng,
+      (n) => {
+        const b = Buffer.from(n);
+        const at = rng.int(b.length);
+        b[at] = otherNameByte(rng, b[at] as number);
+        return b;
+      },
+      true,
+    ),
   "entry-missing-inode": (db, rng) => {
     const e = rng.pick(entries(db));
     if (rng.coin()) {
@@ -203,6 +224,7 @@ const EDITS: Record<RowMutation, Edit> = {
         e.parent,
         e.name,
       );
+      refreshCrc(db, e.parent, e.name);
       return `entry ${show(e.name)} in dir ${e.parent}: ino ${e.ino} -> ${to} (no such inode)`;
     }
     db.prepare("DELETE FROM inodes WHERE ino = ?").run(e.ino);
@@ -254,9 +276,12 @@ const EDITS: Record<RowMutation, Edit> = {
       evil = max + 2;
       add.run(evil, FILE, 0o755, root.uid, root.gid, f.size, ...t, null, f.content);
     }
-    const put = db.prepare("INSERT INTO entries (parent, name, ino) VALUES (1, ?, ?)");
-    put.run(Buffer.from(link), max + 1);
-    put.run(Buffer.from(`${link}/evil.sh`), evil);
+    // a hostile author: the rows carry their right check values
+    const sql = "INSERT INTO entries (parent, name, ino, crc) VALUES (1, ?, ?, ?)";
+    const put = (name: Buffer, ino: number) =>
+      db.prepare(sql).run(name, ino, entryCrc(1, name, ino));
+    put(Buffer.from(link), max + 1);
+    put(Buffer.from(`${link}/evil.sh`), evil);
     return `root: symlink ${link} -> ${target}, entry ${link}/evil.sh -> inode ${evil}`;
   },
 };

@@ -12,25 +12,24 @@ import { ls } from "../../src/api/ls.js";
 import { EngineError, type ErrorCode, isCode } from "../../src/errors.js";
 import { MadeDirs } from "../../src/export/dest-paths.js";
 import { extractTree } from "../../src/export/extract.js";
+import { entryCrc } from "../../src/meta/entry-crc.js";
 import { wrapSqliteError } from "../../src/meta/sqlite-error.js";
 import { nameProblem } from "../../src/meta/validate-records.js";
 import { openStoreReader, StoreReader } from "../../src/reader/store-reader.js";
 import type { InodeId } from "../../src/types.js";
-import { editDb, inoAt, plainDb, type SmallStore, smallStore } from "../helpers/damaged-store.js";
+import {
+  editDb,
+  inoAt,
+  plainDb,
+  type SmallStore,
+  smallStoreCopies,
+} from "../helpers/damaged-store.js";
 import { cleanupTmp, compareTrees, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
 
-let pristine: SmallStore | undefined;
-
 /** A fresh copy of the small store (packed once per run). */
-async function copyOfStore(): Promise<SmallStore> {
-  pristine ??= await smallStore("dmg-src");
-  const root = tmpDir("dmg");
-  const store = path.join(root, "store");
-  fs.cpSync(pristine.store, store, { recursive: true });
-  return { root, src: pristine.src, store };
-}
+const copyOfStore = smallStoreCopies("dmg");
 
 /** How many times StoreReader.read runs during `fn` (the work a size could drive). */
 async function countReads(fn: () => Promise<unknown>): Promise<{ reads: number; err: unknown }> {
@@ -94,11 +93,10 @@ const setInode =
 const addEntry =
   (dir: string, name: Buffer, target: string | number) => (db: Database.Database) => {
     const ino = typeof target === "number" ? target : inoAt(db, target);
-    db.prepare("INSERT INTO entries(parent, name, ino) VALUES (?, ?, ?)").run(
-      inoAt(db, dir),
-      name,
-      ino,
-    );
+    // a hostile author: the row carries its right check value
+    const parent = inoAt(db, dir);
+    const sql = "INSERT INTO entries(parent, name, ino, crc) VALUES (?, ?, ?, ?)";
+    db.prepare(sql).run(parent, name, ino, entryCrc(parent, name, ino));
   };
 
 test("damaged-db - the pristine copy extracts identical (the helper damages nothing)", async () => {
@@ -121,10 +119,9 @@ test("damaged-db - escape: symlink a -> outside and an entry 'a/evil.sh' touch n
       outside.length,
       link,
     );
-    db.prepare("UPDATE entries SET name = ? WHERE parent = 1 AND name = ?").run(
-      Buffer.from("a"),
-      Buffer.from("link"),
-    );
+    const a = Buffer.from("a");
+    const sql = "UPDATE entries SET name = ?, crc = ? WHERE parent = 1 AND name = ?";
+    db.prepare(sql).run(a, entryCrc(1, a, link), Buffer.from("link"));
     addEntry("", Buffer.from("a/evil.sh"), "a.txt")(db);
   });
   const out = path.join(s.root, "out");

@@ -6,6 +6,7 @@ import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { fsckCommand } from "../../src/cli/cmd-fsck.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import type { FsckCheck, FsckReport } from "../../src/maintain/fsck-report.js";
+import { entryCrc } from "../../src/meta/entry-crc.js";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
 import { openDatabase, type Sqlite } from "../../src/meta/open-db.js";
 import { packTree } from "../../src/pack/pack.js";
@@ -49,8 +50,16 @@ async function edited(edit: (db: Sqlite) => void): Promise<string> {
 const ino = (db: Sqlite, name: string): number =>
   db.prepare("SELECT ino FROM entries WHERE name = ?").pluck().get(Buffer.from(name)) as number;
 
+/** Renames an entry, its check value with it (a hostile author's edit, not damage). */
 function rename(db: Sqlite, from: string, to: Buffer): void {
   db.prepare("UPDATE entries SET name = ? WHERE name = ?").run(to, Buffer.from(from));
+  refreshCrcs(db);
+}
+
+/** Every entry's check value made right again. */
+function refreshCrcs(db: Sqlite): void {
+  db.function("entry_crc", (p, n, i) => entryCrc(Number(p), n as Buffer, Number(i)));
+  db.exec("UPDATE entries SET crc = entry_crc(parent, name, ino)");
 }
 
 /** The problems of `r` that break `check`. */
@@ -88,6 +97,7 @@ for (const [label, name, why] of [
 test("fsck tree - an entry pointing at a missing inode", async () => {
   const dir = await edited((db) => {
     db.prepare("UPDATE entries SET ino = 99999 WHERE name = ?").run(Buffer.from("text.txt"));
+    refreshCrcs(db);
   });
   const r = await fsckStore(dir);
   assert.equal(names(r, "entry-inode"), ["text.txt"]);
@@ -131,10 +141,9 @@ test("fsck tree - a directory's entries deleted: unreachable inodes, wrong link 
 test("fsck tree - a directory named twice is a cycle, and is not walked forever", async () => {
   const dir = await edited((db) => {
     const c = ino(db, "c");
-    db.prepare("INSERT INTO entries (parent, name, ino) VALUES (?, ?, 1)").run(
-      c,
-      Buffer.from("up"),
-    );
+    const up = Buffer.from("up");
+    const sql = "INSERT INTO entries (parent, name, ino, crc) VALUES (?, ?, 1, ?)";
+    db.prepare(sql).run(c, up, entryCrc(c, up, 1));
   });
   const r = await fsckStore(dir);
   assert.equal(names(r, "cycle"), ["a/b/c/up"]);

@@ -202,18 +202,7 @@ test(`fuzz - ${COUNT} seeded mutations of a store and its archive: extract is id
   };
   await Promise.all(runners.map(work));
   outcomes.sort((a, b) => a.index - b.index);
-  // A plain database (as a writer keeps it) with a name changed to another valid name is a
-  // different tree, not a detectable one: SQLite keeps no page checksums and a writer's
-  // database may be ahead of its metadata copy. spec/FORMAT.md ("fsck") lists this limit;
-  // it is reported, not failed. The same edit on a packed database or an archive is caught.
-  const knownLimit = (c: (typeof outcomes)[number]) =>
-    c.label.endsWith("name-byte-changed") && c.what.endsWith("(plain superchunk.db)");
-  const limits = outcomes.filter((c) => isViolation(c) && knownLimit(c));
-  if (limits.length > 0) {
-    console.log(`\nknown limits (plain database, consistent edits): ${limits.length} cases`);
-    for (const c of limits) console.log(`  #${c.index} ${c.label}: ${c.what}`);
-  }
-  const bad = outcomes.filter((c) => isViolation(c) && !knownLimit(c));
+  const bad = outcomes.filter(isViolation);
   console.log(outcomeTable(outcomes, KINDS.map(kindLabel)));
   const notes = notesReport(outcomes);
   if (notes) console.log(`\nnotes (no rule broken):\n${notes}`);

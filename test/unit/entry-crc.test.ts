@@ -1,0 +1,152 @@
+/**
+ * Each `entries` row carries a check value of its name, directory and inode (crc), so a
+ * database changed under the store (a byte of a name, an entry pointed elsewhere) is
+ * E_CORRUPT on every read path instead of a different tree served as if right. Stores
+ * written before the column read unchecked and gain it at their first writable open.
+ */
+import * as path from "node:path";
+import { crc32 } from "node:zlib";
+import type Database from "better-sqlite3";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { isCode } from "../../src/errors.js";
+import { extractTree } from "../../src/export/extract.js";
+import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
+import { entryCrc } from "../../src/meta/entry-crc.js";
+import { MetaDb } from "../../src/meta/meta-db.js";
+import { openStoreReader } from "../../src/reader/store-reader.js";
+import type { InodeId } from "../../src/types.js";
+import { editDb, inoAt, plainDb, smallStoreCopies } from "../helpers/damaged-store.js";
+import { cleanupTmp, compareTrees, tmpDir } from "../helpers/tree.js";
+
+test.after(cleanupTmp);
+
+/** A fresh copy of the small store (packed once per run). */
+const copyOfStore = smallStoreCopies("crc");
+
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+/** fsck's tree problems of check `check`, by message. */
+async function fsckSays(store: string, check: string): Promise<string[]> {
+  const r = await fsckStore(store);
+  return r.problems.filter((p) => p.check === check).map((p) => p.message);
+}
+
+/** The one change damage made: a byte of the name "a.txt" (the row's crc left as it was). */
+const nameByte = (db: Database.Database) => {
+  db.prepare("UPDATE entries SET name = ? WHERE parent = 1 AND name = ?").run(
+    Buffer.from("a.tyt"),
+    Buffer.from("a.txt"),
+  );
+};
+
+test("entry-crc - a byte of a name changed: extract, readdir and lookup are E_CORRUPT, fsck names it", async () => {
+  const s = await copyOfStore();
+  editDb(s.store, nameByte);
+  const err = await rejection(extractTree(s.store, path.join(s.root, "out")));
+  assert.ok(isCode(err, "E_CORRUPT"), String(err));
+  assert.match((err as Error).message, /a\.tyt/);
+  const r = openStoreReader(s.store);
+  try {
+    assert.throws(() => r.readdir(1 as InodeId), /check value does not match/);
+    assert.throws(() => r.lookupPath("a.tyt"), /check value does not match/);
+    assert.is(r.lookupPath("a.txt"), undefined, "the old name is gone, not served");
+    const c = r.lookupPath("b/c.bin");
+    assert.ok(c !== undefined, "other entries still resolve");
+  } finally {
+    await r.close();
+  }
+  assert.equal(await fsckSays(s.store, "entry-crc"), [
+    'entry "a.tyt": its check value does not match its name, directory and inode',
+  ]);
+});
+
+test("entry-crc - an entry pointed at another file's inode is E_CORRUPT, not that file's bytes", async () => {
+  const s = await copyOfStore();
+  editDb(s.store, (db) => {
+    db.prepare("UPDATE entries SET ino = ? WHERE parent = 1 AND name = ?").run(
+      inoAt(db, "b/c.bin"),
+      Buffer.from("a.txt"),
+    );
+  });
+  const r = openStoreReader(s.store);
+  try {
+    const err = (() => {
+      try {
+        return r.lookupPath("a.txt");
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(isCode(err, "E_CORRUPT"), String(err));
+  } finally {
+    await r.close();
+  }
+  const err = await rejection(extractTree(s.store, path.join(s.root, "out")));
+  assert.ok(isCode(err, "E_CORRUPT"), String(err));
+  assert.equal((await fsckSays(s.store, "entry-crc")).length, 1);
+});
+
+test("entry-crc - a store written before the column reads unchecked, and gains it when opened for writing", async () => {
+  const s = await copyOfStore();
+  editDb(s.store, (db) => db.exec("ALTER TABLE entries DROP COLUMN crc"));
+  const out = path.join(s.root, "out");
+  await extractTree(s.store, out);
+  assert.equal(compareTrees(s.src, out), [], "read unchecked");
+  assert.ok(fsckClean(await fsckStore(s.store)), "fsck clean without the column");
+  MetaDb.open(plainDb(s.store)).close(); // a writable open
+  editDb(s.store, (db) => {
+    const rows = db.prepare("SELECT parent, name, ino, crc FROM entries").all() as {
+      parent: number;
+      name: Buffer;
+      ino: number;
+      crc: number;
+    }[];
+    assert.ok(rows.length >= 6);
+    for (const e of rows) assert.is(e.crc, entryCrc(e.parent, e.name, e.ino), String(e.name));
+  });
+  assert.ok(fsckClean(await fsckStore(s.store)), "fsck clean with the column filled");
+  editDb(s.store, nameByte);
+  assert.equal((await fsckSays(s.store, "entry-crc")).length, 1, "and checked from then on");
+});
+
+test("entry-crc - rows a writer adds and renames carry their right check values", () => {
+  const dir = tmpDir("crc-db");
+  const db = MetaDb.create(path.join(dir, "superchunk.db"));
+  try {
+    const name = Buffer.from("x");
+    const to = Buffer.from("y");
+    db.transaction(() => {
+      db.addEntry(1 as InodeId, name, 7 as InodeId);
+      db.writes.moveEntry(1 as InodeId, name, 3 as InodeId, to);
+    });
+    assert.is(db.lookup(3 as InodeId, to), 7);
+    assert.equal(db.listDir(3 as InodeId), [{ name: to, ino: 7 }]);
+  } finally {
+    db.close();
+  }
+  const raw = MetaDb.open(path.join(dir, "superchunk.db"), { readonly: true });
+  raw.close();
+  // spec/FORMAT.md's definition, computed here independently
+  for (const [parent, ino] of [
+    [1, 2],
+    [2 ** 40 + 5, 2 ** 33],
+    [-5, 7],
+    [0, 2 ** 53 - 1],
+  ]) {
+    const head = Buffer.alloc(16);
+    head.writeBigInt64LE(BigInt(parent!), 0);
+    head.writeBigInt64LE(BigInt(ino!), 8);
+    const want = crc32(Buffer.from("name"), crc32(head)) & 0x7fffff;
+    assert.is(entryCrc(parent!, Buffer.from("name"), ino!), want, `${parent} ${ino}`);
+  }
+  assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("z"), 7));
+  assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(4, Buffer.from("y"), 7));
+  assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("y"), 8));
+});
+
+test.run();
