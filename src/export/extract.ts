@@ -206,11 +206,8 @@ async function writeFile(
       throwIfAborted(hooks.signal, "extract");
       const buf = await reader.read(a.ino, off, Math.min(READ_BYTES, a.size - off));
       if (buf.length === 0) {
-        throw new CorruptError("E_CORRUPT", `inode ${a.ino}: content ends at ${off} of ${a.size}`, {
-          ino: a.ino,
-          size: a.size,
-          offset: off,
-        });
+        const msg = `${reader.meta.path}: inode ${a.ino} (${abs}): content ends at ${off} of ${a.size}`;
+        throw new CorruptError("E_CORRUPT", msg, { ino: a.ino, size: a.size, offset: off });
       }
       fs.writeSync(fd, buf, 0, buf.length, off);
       sha?.update(buf);
@@ -221,21 +218,17 @@ async function writeFile(
       want !== undefined &&
       !contentKeyMatches(want.key, sha.digest(), want.extents)
     ) {
-      throw new CorruptError(
-        "E_CORRUPT",
-        `inode ${a.ino}: bytes do not hash to their content's key`,
-        {
-          ino: a.ino,
-        },
-      );
+      const msg = `${reader.meta.path}: inode ${a.ino} (${abs}): bytes do not hash to their content's key`;
+      throw new CorruptError("E_CORRUPT", msg, { ino: a.ino });
     }
     return a.size;
   } catch (err) {
-    const bad = hooks.onUnreadable && unreadableFile(abs.toString(), err);
-    if (!bad) throw err;
+    // the file this call made holds bytes not all checked (or checked wrong): never left
     fs.closeSync(fd);
     fd = -1;
     fs.rmSync(abs, { force: true });
+    const bad = hooks.onUnreadable && unreadableFile(abs.toString(), err);
+    if (!bad) throw err;
     hooks.onUnreadable?.(bad);
     return undefined;
   } finally {

@@ -13,10 +13,11 @@ import { EngineError, type ErrorCode, isCode } from "../../src/errors.js";
 import { MadeDirs } from "../../src/export/dest-paths.js";
 import { extractTree } from "../../src/export/extract.js";
 import { entryCrc } from "../../src/meta/entry-crc.js";
+import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
 import { wrapSqliteError } from "../../src/meta/sqlite-error.js";
 import { nameProblem } from "../../src/meta/validate-records.js";
 import { openStoreReader, StoreReader } from "../../src/reader/store-reader.js";
-import type { InodeId } from "../../src/types.js";
+import type { Extent, InodeId, SubBlockId } from "../../src/types.js";
 import {
   editDb,
   inoAt,
@@ -314,6 +315,27 @@ test("damaged-db - SQLITE_NOTADB after open is E_CORRUPT; at open it is E_NOT_A_
     wrapSqliteError(notADb, "/s/superchunk.db", "open metadata database").code,
     "E_NOT_A_STORE",
   );
+});
+
+test("damaged-db - a file whose extents were swapped fails extract and is not left behind", async () => {
+  const s = await copyOfStore();
+  editDb(s.store, (db) => {
+    const content = db.prepare("SELECT content FROM inodes WHERE ino = ?").pluck();
+    const id = content.get(inoAt(db, "b/c.bin")) as number;
+    const blob = db.prepare("SELECT extents FROM contents WHERE id = ?").pluck().get(id);
+    const codes = decodeExtents(blob as Buffer, id);
+    assert.ok(codes.length >= 2 && codes[0]! > 0 && codes[1]! > 0 && codes[0] !== codes[1]);
+    const extents: Extent[] = codes.map((c) =>
+      c > 0 ? { subBlock: c as SubBlockId, length: 0 } : { subBlock: null, length: -c },
+    );
+    [extents[0], extents[1]] = [extents[1]!, extents[0]!];
+    db.prepare("UPDATE contents SET extents = ? WHERE id = ?").run(encodeExtents(extents), id);
+  });
+  const out = path.join(s.root, "out");
+  const err = await extractTree(s.store, out).catch((e) => e);
+  assertOneLine(err, "E_CORRUPT", s.store);
+  assert.match(err.message, /do not hash to their content's key/);
+  assert.not.ok(fs.existsSync(path.join(out, "b", "c.bin")), "the file with wrong bytes is gone");
 });
 
 test.run();
