@@ -6,7 +6,7 @@
  * breaks (`check`) and the paths it concerns. Works on raw rows, so a broken tree is
  * reported, never thrown on; the paths it finds are what fsck names files by.
  */
-import { entryCrcProblem } from "../meta/entry-crc.js";
+import { entryCrcProblem } from "../meta/row-crc.js";
 import type { TreeEntry, TreeInode, TreeRows } from "../meta/tree-rows.js";
 import { InodeKind } from "../types.js";
 import type { FsckCheck, FsckProblem } from "./fsck-report.js";

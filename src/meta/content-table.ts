@@ -10,6 +10,7 @@ import { findExtent } from "./extent-search.js";
 import { hashKey } from "./hash-key.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId, ContentRecord, ResolvedExtent } from "./records.js";
+import { contentCrc, contentCrcProblem, hasRowCrcs } from "./row-crc.js";
 import { corruptRow, extentProblem } from "./validate-records.js";
 
 /**
@@ -55,6 +56,7 @@ export class ContentTable {
   readonly #refSubBlock;
   readonly #addRef;
   readonly #locate;
+  readonly #insertCrc: boolean;
 
   /** @param store the database's path, for errors */
   constructor(
@@ -64,10 +66,16 @@ export class ContentTable {
     const head = "SELECT id, hkey, size, refcount FROM contents";
     this.#find = db.prepare(`${head} WHERE hkey = ? ORDER BY id`).raw().safeIntegers(true);
     this.#get = db.prepare(`${head} WHERE id = ?`).raw().safeIntegers(true);
-    this.#getList = db.prepare("SELECT size, extents FROM contents WHERE id = ?").raw();
-    this.#insert = db.prepare(
-      "INSERT INTO contents(hkey, size, refcount, extents) VALUES (?, ?, 0, ?)",
-    );
+    // a row read for its extents is checked against its crc (row-crc.ts); NULL: a store without
+    const crcs = hasRowCrcs(db, "contents");
+    const crc = crcs ? "crc" : "NULL";
+    this.#getList = db.prepare(`SELECT size, extents, ${crc} FROM contents WHERE id = ?`).raw();
+    this.#insert = crcs
+      ? db.prepare(
+          "INSERT INTO contents(hkey, size, refcount, extents, crc) VALUES (?, ?, 0, ?, ?)",
+        )
+      : db.prepare("INSERT INTO contents(hkey, size, refcount, extents) VALUES (?, ?, 0, ?)");
+    this.#insertCrc = crcs;
     this.#refSubBlock = db.prepare(
       "UPDATE sub_blocks SET refcount = refcount + 1 WHERE id = ? AND length = ?",
     );
@@ -100,7 +108,9 @@ export class ContentTable {
       total += e.length;
     }
     assert(total === size, "extents must add up to the content size", { size, total });
-    const id = Number(this.#insert.run(key, size, encodeExtents(extents)).lastInsertRowid);
+    const list = encodeExtents(extents);
+    const args = this.#insertCrc ? [key, size, list, contentCrc(size, list)] : [key, size, list];
+    const id = Number(this.#insert.run(...args).lastInsertRowid);
     let offset = 0;
     for (const e of extents) {
       if (e.subBlock !== null) {
@@ -137,12 +147,14 @@ export class ContentTable {
    * the content's size.
    */
   resolve(id: ContentId): ResolvedExtent[] {
-    const row = this.#getList.get(id) as [number, Buffer] | undefined;
+    const row = this.#getList.get(id) as [number, Buffer, unknown] | undefined;
     if (row === undefined) return [];
     const at = `content ${id}`;
     const fail = (problem: string, data: Record<string, unknown>): never => {
       throw corruptRow(this.store, at, problem, { content: id, ...data });
     };
+    const wrong = contentCrcProblem(row[0], row[1], row[2]);
+    if (wrong !== undefined) fail(wrong, { size: row[0] });
     let codes: ExtentCode[];
     try {
       codes = decodeExtents(row[1], id);

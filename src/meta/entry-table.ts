@@ -4,9 +4,9 @@
  */
 import { UsageError } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
-import { entryCrc, entryCrcProblem, hasEntryCrcs } from "./entry-crc.js";
 import type { Sqlite } from "./open-db.js";
 import type { DirEntry, WalkEntry } from "./records.js";
+import { entryCrc, entryCrcProblem, hasRowCrcs } from "./row-crc.js";
 import { ROOT_INO } from "./schema.js";
 import { sqliteCode } from "./sqlite-error.js";
 import { corruptRow, entryLabel, nameProblem } from "./validate-records.js";
@@ -78,8 +78,8 @@ export class EntryTable {
     db: Sqlite,
     private readonly store: string,
   ) {
-    // every row read is checked against its crc (entry-crc.ts); a store without reads NULL
-    const crcs = hasEntryCrcs(db);
+    // every row read is checked against its crc (row-crc.ts); a store without reads NULL
+    const crcs = hasRowCrcs(db, "entries");
     const crc = crcs ? "crc" : "NULL";
     this.#add = crcs
       ? db.prepare("INSERT INTO entries(parent, name, ino, crc) VALUES (?, ?, ?, ?)")

@@ -4,9 +4,9 @@
  */
 import { assert } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
-import { entryCrcProblem, hasEntryCrcs } from "./entry-crc.js";
 import type { Sqlite } from "./open-db.js";
 import type { InodeCounts, InodePatch, InodeRecord, NewInode } from "./records.js";
+import { entryCrcProblem, hasRowCrcs } from "./row-crc.js";
 import { corruptRow, entryLabel, type InodeFacts, inodeProblem } from "./validate-records.js";
 
 /** Permission, setuid, setgid and sticky bits: the part of st_mode an inode keeps. */
@@ -143,7 +143,7 @@ export class InodeTable {
       .safeIntegers(true);
     this.#getChecked = db.prepare(CHECKED_SQL).raw().safeIntegers(true);
     this.#children = db
-      .prepare(childrenSql(hasEntryCrcs(db)))
+      .prepare(childrenSql(hasRowCrcs(db, "entries")))
       .raw()
       .safeIntegers(true);
     this.#update = db.prepare(
@@ -188,7 +188,7 @@ export class InodeTable {
 
   /**
    * The entries of directory `parent` with their inodes, checked as `read` checks one;
-   * E_CORRUPT when an entry's row fails its own check (entry-crc.ts).
+   * E_CORRUPT when an entry's row fails its own check (row-crc.ts).
    */
   children(parent: InodeId): CheckedChild[] {
     type Row = [Buffer, ...FullRow, bigint | null, bigint, bigint | null];

@@ -8,8 +8,8 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 
 import Database from "better-sqlite3";
 import { FormatError, IoError, NotFoundError, UsageError, wrapFsError } from "../errors.js";
 import { FORMAT_VERSION } from "../types.js";
-import { addEntryCrcs, registerEntryCrc } from "./entry-crc.js";
 import { MetaKey } from "./records.js";
+import { addRowCrcs, registerRowCrcs } from "./row-crc.js";
 import { APPLICATION_ID, PAGE_SIZE, SCHEMA_SQL } from "./schema.js";
 import { isReadonlyWalError, sqliteCode, wrapSqliteError } from "./sqlite-error.js";
 
@@ -32,7 +32,7 @@ export function createDatabase(path: string): Sqlite {
   let db: Sqlite | undefined;
   try {
     db = new Database(path, { fileMustExist: true });
-    registerEntryCrc(db);
+    registerRowCrcs(db);
     initSchema(db);
     return db;
   } catch (err) {
@@ -70,10 +70,10 @@ export function openDatabase(path: string, readonly: boolean): Sqlite {
   }
   try {
     checkStore(db, path);
-    registerEntryCrc(db);
+    registerRowCrcs(db);
     if (!readonly) {
       applyWritePragmas(db);
-      addEntryCrcs(db); // a store written before entries carried their check
+      addRowCrcs(db); // a store written before rows carried their checks
     }
     return db;
   } catch (err) {
@@ -102,7 +102,7 @@ export function databaseFromBuffer(buf: Buffer, where = "<buffer>"): Sqlite {
   }
   try {
     checkStore(db, where);
-    registerEntryCrc(db);
+    registerRowCrcs(db);
     return db;
   } catch (err) {
     db.close();

@@ -58,7 +58,8 @@ CREATE TABLE contents (
   hkey     INTEGER NOT NULL,
   size     INTEGER NOT NULL,
   refcount INTEGER NOT NULL,
-  extents  BLOB NOT NULL
+  extents  BLOB NOT NULL,
+  crc      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX contents_hkey ON contents(hkey);
 

@@ -5,9 +5,9 @@
  * of the database (MetaDb.serialize), like store-snapshot.ts.
  */
 
-import { hasEntryCrcs } from "./entry-crc.js";
 import type { MetaDb } from "./meta-db.js";
 import { databaseFromBuffer } from "./open-db.js";
+import { hasRowCrcs } from "./row-crc.js";
 
 /** An `inodes` row, as stored (kind not checked). */
 export interface TreeInode {
@@ -45,7 +45,7 @@ export function readTreeRows(meta: MetaDb): TreeRows {
     const inodes = new Map<number, TreeInode>();
     const inSql = "SELECT ino, kind, size, nlink, rdev, target, content FROM inodes";
     for (const r of db.prepare(inSql).all() as TreeInode[]) inodes.set(r.ino, r);
-    const crc = hasEntryCrcs(db) ? "crc" : "NULL AS crc";
+    const crc = hasRowCrcs(db, "entries") ? "crc" : "NULL AS crc";
     const entries = db
       .prepare(`SELECT parent, name, ino, ${crc} FROM entries ORDER BY parent, name`)
       .all() as TreeEntry[];

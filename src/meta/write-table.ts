@@ -10,10 +10,10 @@
  */
 import { assert } from "../errors.js";
 import { type InodeId, InodeKind, type SuperChunkId } from "../types.js";
-import { hasEntryCrcs } from "./entry-crc.js";
 import { decodeExtents } from "./extent-list.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId } from "./records.js";
+import { hasRowCrcs } from "./row-crc.js";
 import { ROOT_INO } from "./schema.js";
 
 /** `superchunks.codec` of a super-chunk still being filled (a raw append file). */
@@ -52,7 +52,7 @@ export class WriteTable {
 
   constructor(db: Sqlite) {
     this.#delEntry = db.prepare("DELETE FROM entries WHERE parent = ? AND name = ?");
-    const crc = hasEntryCrcs(db) ? ", crc = entry_crc(@to, @toName, ino)" : "";
+    const crc = hasRowCrcs(db, "entries") ? ", crc = entry_crc(@to, @toName, ino)" : "";
     this.#moveEntry = db.prepare(
       `UPDATE entries SET parent = @to, name = @toName${crc} WHERE parent = @from AND name = @name`,
     );

@@ -5,8 +5,8 @@
  * unpacks the image before and writes it back after.
  */
 import Database from "better-sqlite3";
-import { entryCrc } from "../../src/meta/entry-crc.js";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
+import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
 import type { Extent, SubBlockId } from "../../src/types.js";
 import type { Rng } from "./fuzz-rng.js";
 
@@ -60,6 +60,16 @@ function rename(db: Db, e: EntryRow, to: Buffer, damage = false): boolean {
   db.prepare("UPDATE entries SET name = ? WHERE parent = ? AND name = ?").run(to, e.parent, e.name);
   if (!damage) refreshCrc(db, e.parent, to);
   return true;
+}
+
+/** Gives a content the check value of its row as it now is (a hostile author's edit). */
+function refreshContentCrc(db: Db, id: number): void {
+  const row = db.prepare("SELECT size, extents FROM contents WHERE id = ?").get(id) as {
+    size: number;
+    extents: Buffer;
+  };
+  const crc = contentCrc(row.size, row.extents);
+  db.prepare("UPDATE contents SET crc = ? WHERE id = ?").run(crc, id);
 }
 
 /** Gives an entry the check value of its row as it now is (what a hostile author does). */
@@ -165,6 +175,7 @@ const EDITS: Record<RowMutation, Edit> = {
       x > 0 ? { subBlock: x as SubBlockId, length: 0 } : { subBlock: null, length: -x },
     );
     db.prepare("UPDATE contents SET extents = ? WHERE id = ?").run(encodeExtents(list), c.id);
+    refreshContentCrc(db, c.id);
     return `content ${c.id}: extents ${i} and ${j} of ${codes.length} swapped`;
   },
   "row-content-null": (db, rng) => {
@@ -177,8 +188,10 @@ const EDITS: Record<RowMutation, Edit> = {
     const to = 2 ** 50 + rng.int(1 << 20);
     const where = rng.pick(["inode", "content", "inode and content"]);
     if (where !== "content") db.prepare("UPDATE inodes SET size = ? WHERE ino = ?").run(to, f.ino);
-    if (where !== "inode")
+    if (where !== "inode") {
       db.prepare("UPDATE contents SET size = ? WHERE id = ?").run(to, f.content);
+      refreshContentCrc(db, f.content);
+    }
     return `inode ${f.ino}: ${where} size ${f.size} -> ${to}`;
   },
   "row-size-larger": (db, rng) => {
@@ -186,8 +199,10 @@ const EDITS: Record<RowMutation, Edit> = {
     const to = f.size + rng.range(1, 300_000);
     const where = rng.pick(["inode", "inode and content"]);
     db.prepare("UPDATE inodes SET size = ? WHERE ino = ?").run(to, f.ino);
-    if (where !== "inode")
+    if (where !== "inode") {
       db.prepare("UPDATE contents SET size = ? WHERE id = ?").run(to, f.content);
+      refreshContentCrc(db, f.content);
+    }
     return `inode ${f.ino}: ${where} size ${f.size} -> ${to} (content holds ${f.size})`;
   },
   "name-empty": (db, rng) => renameOne(db, rng, () => Buffer.alloc(0)),

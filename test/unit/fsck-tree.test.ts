@@ -6,9 +6,9 @@ import { superChunkKey } from "../../src/blobstore/blob-store.js";
 import { fsckCommand } from "../../src/cli/cmd-fsck.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import type { FsckCheck, FsckReport } from "../../src/maintain/fsck-report.js";
-import { entryCrc } from "../../src/meta/entry-crc.js";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
 import { openDatabase, type Sqlite } from "../../src/meta/open-db.js";
+import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
 import { packTree } from "../../src/pack/pack.js";
 import { ARCHIVE_DB_KEY, DB_FILE, openStore } from "../../src/store/store-layout.js";
 import type { Extent, SubBlockId } from "../../src/types.js";
@@ -168,7 +168,9 @@ test("fsck content - two extents of a content swapped: its files are named", asy
     );
     [extents[0], extents[1]] = [extents[1]!, extents[0]!];
     const swapped = encodeExtents(extents);
-    db.prepare("UPDATE contents SET extents = ? WHERE id = ?").run(swapped, id);
+    const size = db.prepare("SELECT size FROM contents WHERE id = ?").pluck().get(id) as number;
+    const crc = contentCrc(size, swapped); // a hostile edit: the row's check value follows
+    db.prepare("UPDATE contents SET extents = ?, crc = ? WHERE id = ?").run(swapped, crc, id);
     paths = ["a/b/big.bin", "a/b/c/copy-of-big.bin"];
   });
   const r = await fsckStore(dir);

@@ -20,6 +20,7 @@ import { type ErrorCode, isCode } from "../../src/errors.js";
 import { hashKey } from "../../src/meta/hash-key.js";
 import { MetaDb } from "../../src/meta/meta-db.js";
 import { MetaKey, type NewInode } from "../../src/meta/records.js";
+import { contentCrc } from "../../src/meta/row-crc.js";
 import { META_DB_FILE, ROOT_INO } from "../../src/meta/schema.js";
 import {
   FORMAT_VERSION,
@@ -642,7 +643,9 @@ test("meta - a damaged extent list or a missing sub-block is E_CORRUPT", () => {
   db.close();
   const raw = new Sqlite(path);
   const damage = (blob: Buffer, size = 10) =>
-    raw.prepare("UPDATE contents SET extents = ?, size = ? WHERE id = ?").run(blob, size, c);
+    raw
+      .prepare("UPDATE contents SET extents = ?, size = ?, crc = ? WHERE id = ?")
+      .run(blob, size, contentCrc(size, blob), c);
   const open = () => {
     const m = MetaDb.open(path, { readonly: true });
     dbs.push(m);

@@ -1,8 +1,9 @@
 /**
- * Each `entries` row carries a check value of its name, directory and inode (crc), so a
- * database changed under the store (a byte of a name, an entry pointed elsewhere) is
- * E_CORRUPT on every read path instead of a different tree served as if right. Stores
- * written before the column read unchecked and gain it at their first writable open.
+ * Each `entries` row carries a check value of its name, directory and inode, each
+ * `contents` row one of its size and extent list (crc), so a database changed under the
+ * store (a byte of a name, an entry pointed elsewhere, extents swapped) is E_CORRUPT on
+ * every read path instead of a different tree or file served as if right. Stores written
+ * before the columns read unchecked and gain them at their first writable open.
  */
 import * as path from "node:path";
 import { crc32 } from "node:zlib";
@@ -12,10 +13,11 @@ import * as assert from "uvu/assert";
 import { isCode } from "../../src/errors.js";
 import { extractTree } from "../../src/export/extract.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
-import { entryCrc } from "../../src/meta/entry-crc.js";
+import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
 import { MetaDb } from "../../src/meta/meta-db.js";
+import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
 import { openStoreReader } from "../../src/reader/store-reader.js";
-import type { InodeId } from "../../src/types.js";
+import type { InodeId, SubBlockId } from "../../src/types.js";
 import { editDb, inoAt, plainDb, smallStoreCopies } from "../helpers/damaged-store.js";
 import { cleanupTmp, compareTrees, tmpDir } from "../helpers/tree.js";
 
@@ -44,7 +46,7 @@ const nameByte = (db: Database.Database) => {
   );
 };
 
-test("entry-crc - a byte of a name changed: extract, readdir and lookup are E_CORRUPT, fsck names it", async () => {
+test("row-crc - a byte of a name changed: extract, readdir and lookup are E_CORRUPT, fsck names it", async () => {
   const s = await copyOfStore();
   editDb(s.store, nameByte);
   const err = await rejection(extractTree(s.store, path.join(s.root, "out")));
@@ -65,7 +67,7 @@ test("entry-crc - a byte of a name changed: extract, readdir and lookup are E_CO
   ]);
 });
 
-test("entry-crc - an entry pointed at another file's inode is E_CORRUPT, not that file's bytes", async () => {
+test("row-crc - an entry pointed at another file's inode is E_CORRUPT, not that file's bytes", async () => {
   const s = await copyOfStore();
   editDb(s.store, (db) => {
     db.prepare("UPDATE entries SET ino = ? WHERE parent = 1 AND name = ?").run(
@@ -91,9 +93,12 @@ test("entry-crc - an entry pointed at another file's inode is E_CORRUPT, not tha
   assert.equal((await fsckSays(s.store, "entry-crc")).length, 1);
 });
 
-test("entry-crc - a store written before the column reads unchecked, and gains it when opened for writing", async () => {
+test("row-crc - a store written before the column reads unchecked, and gains it when opened for writing", async () => {
   const s = await copyOfStore();
-  editDb(s.store, (db) => db.exec("ALTER TABLE entries DROP COLUMN crc"));
+  editDb(s.store, (db) => {
+    db.exec("ALTER TABLE entries DROP COLUMN crc");
+    db.exec("ALTER TABLE contents DROP COLUMN crc");
+  });
   const out = path.join(s.root, "out");
   await extractTree(s.store, out);
   assert.equal(compareTrees(s.src, out), [], "read unchecked");
@@ -108,13 +113,20 @@ test("entry-crc - a store written before the column reads unchecked, and gains i
     }[];
     assert.ok(rows.length >= 6);
     for (const e of rows) assert.is(e.crc, entryCrc(e.parent, e.name, e.ino), String(e.name));
+    const contents = db.prepare("SELECT size, extents, crc FROM contents").all() as {
+      size: number;
+      extents: Buffer;
+      crc: number;
+    }[];
+    assert.ok(contents.length >= 2);
+    for (const c of contents) assert.is(c.crc, contentCrc(c.size, c.extents));
   });
   assert.ok(fsckClean(await fsckStore(s.store)), "fsck clean with the column filled");
   editDb(s.store, nameByte);
   assert.equal((await fsckSays(s.store, "entry-crc")).length, 1, "and checked from then on");
 });
 
-test("entry-crc - rows a writer adds and renames carry their right check values", () => {
+test("row-crc - rows a writer adds and renames carry their right check values", () => {
   const dir = tmpDir("crc-db");
   const db = MetaDb.create(path.join(dir, "superchunk.db"));
   try {
@@ -147,6 +159,44 @@ test("entry-crc - rows a writer adds and renames carry their right check values"
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("z"), 7));
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(4, Buffer.from("y"), 7));
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("y"), 8));
+});
+
+test("row-crc - extents swapped in a content's row: E_CORRUPT before a byte is served, fsck says so", async () => {
+  const s = await copyOfStore();
+  editDb(s.store, (db) => {
+    const id = db
+      .prepare("SELECT content FROM inodes WHERE ino = ?")
+      .pluck()
+      .get(inoAt(db, "b/c.bin")) as number;
+    const blob = db.prepare("SELECT extents FROM contents WHERE id = ?").pluck().get(id);
+    const codes = decodeExtents(blob as Buffer, id);
+    assert.ok(codes.length >= 2 && codes[0] !== codes[1]);
+    [codes[0], codes[1]] = [codes[1]!, codes[0]!];
+    const list = encodeExtents(
+      codes.map((c) =>
+        c > 0 ? { subBlock: c as SubBlockId, length: 0 } : { subBlock: null, length: -c },
+      ),
+    );
+    db.prepare("UPDATE contents SET extents = ? WHERE id = ?").run(list, id);
+  });
+  const r = openStoreReader(s.store);
+  try {
+    const ino = r.lookupPath("b/c.bin")!;
+    const err = await rejection(r.read(ino, 0, 10));
+    assert.ok(isCode(err, "E_CORRUPT"), String(err));
+    assert.match((err as Error).message, /check value does not match its size and extent list/);
+    const a = r.lookupPath("a.txt")!;
+    assert.is((await r.read(a, 0, 6)).toString(), "alpha\n", "other files still read");
+  } finally {
+    await r.close();
+  }
+  const report = await fsckStore(s.store);
+  assert.ok(
+    report.problems.some((p) =>
+      /check value does not match its size and extent list/.test(p.message),
+    ),
+    JSON.stringify(report.problems),
+  );
 });
 
 test.run();

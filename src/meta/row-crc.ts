@@ -1,0 +1,121 @@
+/**
+ * The check values rows of the tree carry in a `crc` column, so a row changed in the
+ * database (SQLite keeps no checksums of its own) is caught by the reader instead of
+ * served (spec/FORMAT.md, "entries" and "contents"). Each is the low 23 bits of a CRC-32
+ * (three bytes in SQLite's record):
+ * - an `entries` row: over its parent and inode numbers (8 bytes each, little-endian two's
+ *   complement) followed by its name bytes: a byte of a name, or an entry pointed at
+ *   another inode, is E_CORRUPT;
+ * - a `contents` row: over its size (8 bytes, the same way) followed by its extent list:
+ *   extents swapped or replaced are E_CORRUPT before a byte of the file is served.
+ *
+ * Stores written before the columns have none: they are read unchecked, and their first
+ * writable open adds and fills them (`addRowCrcs`). Connections get the SQL functions
+ * `entry_crc(parent, name, ino)` and `content_crc(size, extents)`.
+ */
+import { crc32 } from "node:zlib";
+import type Database from "better-sqlite3";
+
+type Sqlite = Database.Database;
+
+const CRC_MASK = 0x7fffff;
+const head = new DataView(new ArrayBuffer(16));
+const headBytes = new Uint8Array(head.buffer);
+
+/** The `crc` an entry row must hold. */
+export function entryCrc(parent: number, name: Uint8Array, ino: number): number {
+  putInt64(0, parent);
+  putInt64(8, ino);
+  return more(crc32(headBytes), name) & CRC_MASK;
+}
+
+/** The `crc` a content row must hold. */
+export function contentCrc(size: number, extents: Uint8Array): number {
+  putInt64(0, size);
+  return more(crc32(headBytes.subarray(0, 8)), extents) & CRC_MASK;
+}
+
+/**
+ * `crc` continued over `data`. An empty buffer adds nothing (and must not reach zlib: one
+ * with no memory behind it, as SQLite answers an empty BLOB, would restart the CRC at 0).
+ */
+function more(crc: number, data: Uint8Array): number {
+  return data.byteLength === 0 ? crc : crc32(data, crc);
+}
+
+/** `n` as 8 bytes little-endian two's complement at `at` (no BigInt for the usual case). */
+function putInt64(at: number, n: number): void {
+  if (Number.isSafeInteger(n) && n >= 0) {
+    head.setUint32(at, n % 0x1_0000_0000, true);
+    head.setUint32(at + 4, Math.floor(n / 0x1_0000_0000), true);
+  } else head.setBigInt64(at, BigInt.asIntN(64, BigInt(Math.trunc(n))), true);
+}
+
+const MISMATCH = "its check value does not match its";
+
+/** The problem of an entry whose `crc` is not its own, or undefined (null: a store without). */
+export function entryCrcProblem(
+  parent: number,
+  name: Uint8Array,
+  ino: number,
+  crc: unknown,
+): string | undefined {
+  if (crc === null) return undefined;
+  if (typeof crc === "number" && crc === entryCrc(parent, name, ino)) return undefined;
+  return `${MISMATCH} name, directory and inode`;
+}
+
+/** The problem of a content whose `crc` is not its own, or undefined (null: a store without). */
+export function contentCrcProblem(
+  size: number,
+  extents: Uint8Array,
+  crc: unknown,
+): string | undefined {
+  if (crc === null) return undefined;
+  if (typeof crc === "number" && crc === contentCrc(size, extents)) return undefined;
+  return `${MISMATCH} size and extent list`;
+}
+
+const TABLES = ["entries", "contents"] as const;
+type CrcTable = (typeof TABLES)[number];
+const known = new WeakMap<Sqlite, Map<CrcTable, boolean>>();
+
+/** Whether `table`'s rows carry `crc` in `db` (false for a store written before the column). */
+export function hasRowCrcs(db: Sqlite, table: CrcTable): boolean {
+  let m = known.get(db);
+  if (m === undefined) {
+    m = new Map();
+    known.set(db, m);
+  }
+  let has = m.get(table);
+  if (has === undefined) {
+    const sql = `SELECT count(*) FROM pragma_table_info('${table}') WHERE name = 'crc'`;
+    has = db.prepare(sql).pluck().get() === 1;
+    m.set(table, has);
+  }
+  return has;
+}
+
+/** Registers `entry_crc` and `content_crc` on a connection (before statements use them). */
+export function registerRowCrcs(db: Sqlite): void {
+  db.function("entry_crc", { deterministic: true }, (parent, name, ino) =>
+    entryCrc(Number(parent), name as Uint8Array, Number(ino)),
+  );
+  db.function("content_crc", { deterministic: true }, (size, extents) =>
+    contentCrc(Number(size), extents as Uint8Array),
+  );
+}
+
+/** Adds the columns a store written before them lacks and fills them, in one transaction. */
+export function addRowCrcs(db: Sqlite): void {
+  const missing = TABLES.filter((t) => !hasRowCrcs(db, t));
+  if (missing.length === 0) return;
+  const fill = { entries: "entry_crc(parent, name, ino)", contents: "content_crc(size, extents)" };
+  db.transaction(() => {
+    for (const t of missing) {
+      db.exec(`ALTER TABLE ${t} ADD COLUMN crc INTEGER NOT NULL DEFAULT -1`);
+      db.exec(`UPDATE ${t} SET crc = ${fill[t]}`);
+    }
+  }).immediate();
+  for (const t of missing) known.get(db)?.set(t, true);
+}
