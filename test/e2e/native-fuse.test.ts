@@ -73,6 +73,8 @@ class Toy {
   private nextFh = 7;
   /** ms a read waits before answering (to keep requests in flight) */
   readDelayMs = 0;
+  /** reads that reached the toy (started, finished or not) */
+  readsStarted = 0;
   /** the last Buffer a write handler was given, kept (wrongly) past the answer */
   lastWriteView: Buffer | undefined;
 
@@ -155,6 +157,7 @@ class Toy {
       },
       release: (_p, fh) => void this.log.handles.delete(fh),
       read: async (p, _fh, buf, offset) => {
+        this.readsStarted++;
         if (this.readDelayMs) await new Promise((r) => setTimeout(r, this.readDelayMs));
         const n = this.get(p);
         return n.data.copy(buf, 0, offset, Math.min(n.data.length, offset + buf.length));
@@ -428,7 +431,12 @@ test("native-fuse - unmount: idle, with requests in flight, and from outside", a
   toy.readDelayMs = 50;
   const m2 = await mountNative(busy, toy.ops(), ["use_ino"]);
   const reading = run("cat", [path.join(busy, "slow")], { encoding: "buffer", maxBuffer: 1 << 22 });
-  await new Promise((r) => setTimeout(r, 80));
+  // unmount only once cat's reads are under way (a fixed wait raced cat's start on a busy
+  // machine: unmounted before it opened the file, it failed with ENOENT)
+  for (let i = 0; i < 3000 && toy.readsStarted === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(toy.readsStarted > 0, "cat's first read reached the file system");
   await m2.unmount();
   const { stdout } = await reading;
   assert.is(stdout.length, 512 * 1024, "the in-flight reader finished");
