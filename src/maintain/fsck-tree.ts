@@ -1,8 +1,8 @@
 /**
  * fsck's checks of the file tree (spec/FORMAT.md, tables `inodes`, `entries`, `xattrs`):
  * the root, each inode's kind against its content, target and rdev, each entry's name,
- * parent and inode, the walk from the root (no directory reached twice, every inode
- * reached), and link counts. Each problem carries the stable name of the invariant it
+ * check value, parent and inode, the walk from the root (no directory reached twice,
+ * every inode reached), and link counts. Each problem carries the stable name of the invariant it
  * breaks (`check`) and the paths it concerns. Works on raw rows, so a broken tree is
  * reported, never thrown on; the paths it finds are what fsck names files by.
  */

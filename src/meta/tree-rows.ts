@@ -4,7 +4,6 @@
  * key, read as they are (nothing validated, nothing resolved) from a private read-only copy
  * of the database (MetaDb.serialize), like store-snapshot.ts.
  */
-
 import type { MetaDb } from "./meta-db.js";
 import { databaseFromBuffer } from "./open-db.js";
 import { hasRowCrcs } from "./row-crc.js";
