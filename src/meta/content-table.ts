@@ -10,7 +10,7 @@ import { findExtent } from "./extent-search.js";
 import { hashKey } from "./hash-key.js";
 import type { Sqlite } from "./open-db.js";
 import type { ContentId, ContentRecord, ResolvedExtent } from "./records.js";
-import { contentCrc, contentCrcProblem, hasRowCrcs } from "./row-crc.js";
+import { contentCrc, contentCrcProblem, crcColumn, hasRowCrcs } from "./row-crc.js";
 import { corruptRow, extentProblem } from "./validate-records.js";
 
 /**
@@ -68,7 +68,7 @@ export class ContentTable {
     this.#get = db.prepare(`${head} WHERE id = ?`).raw().safeIntegers(true);
     // a row read for its extents is checked against its crc (row-crc.ts); NULL: a store without
     const crcs = hasRowCrcs(db, "contents");
-    const crc = crcs ? "crc" : "NULL";
+    const crc = crcColumn(db, "contents");
     this.#getList = db.prepare(`SELECT size, extents, ${crc} FROM contents WHERE id = ?`).raw();
     this.#insert = crcs
       ? db.prepare(

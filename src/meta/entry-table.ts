@@ -6,7 +6,7 @@ import { UsageError } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { Sqlite } from "./open-db.js";
 import type { DirEntry, WalkEntry } from "./records.js";
-import { entryCrc, entryCrcProblem, hasRowCrcs } from "./row-crc.js";
+import { checkEntryCrc, crcColumn, entryCrc, entryCrcProblem, hasRowCrcs } from "./row-crc.js";
 import { ROOT_INO } from "./schema.js";
 import { sqliteCode } from "./sqlite-error.js";
 import { corruptRow, entryLabel, nameProblem } from "./validate-records.js";
@@ -80,7 +80,7 @@ export class EntryTable {
   ) {
     // every row read is checked against its crc (row-crc.ts); a store without reads NULL
     const crcs = hasRowCrcs(db, "entries");
-    const crc = crcs ? "crc" : "NULL";
+    const crc = crcColumn(db, "entries");
     this.#add = crcs
       ? db.prepare("INSERT INTO entries(parent, name, ino, crc) VALUES (?, ?, ?, ?)")
       : db.prepare("INSERT INTO entries(parent, name, ino) VALUES (?, ?, ?)");
@@ -93,7 +93,7 @@ export class EntryTable {
       .raw();
     this.#listKinds = db
       .prepare(
-        `SELECT e.name, e.ino, i.kind, ${crcs ? "e.crc" : "NULL"}
+        `SELECT e.name, e.ino, i.kind, ${crcColumn(db, "entries", "e")}
          FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = ? ORDER BY e.name`,
       )
       .raw();
@@ -117,7 +117,7 @@ export class EntryTable {
   lookup(parent: InodeId, name: Buffer): InodeId | undefined {
     const row = this.#lookup.get(parent, name) as [InodeId, unknown] | undefined;
     if (row === undefined) return undefined;
-    this.#check(parent, name, row[0], row[1]);
+    checkEntryCrc(this.store, parent, name, row[0], row[1]);
     return row[0];
   }
 
@@ -128,15 +128,9 @@ export class EntryTable {
   list(parent: InodeId): DirEntry[] {
     const rows = this.#list.all(parent) as [Buffer, InodeId, unknown][];
     return rows.map(([name, ino, crc]) => {
-      this.#check(parent, name, ino, crc);
+      checkEntryCrc(this.store, parent, name, ino, crc);
       return { name, ino };
     });
-  }
-
-  #check(parent: InodeId, name: Buffer, ino: number, crc: unknown): void {
-    const problem = entryCrcProblem(parent, name, ino, crc);
-    if (problem === undefined) return;
-    throw corruptRow(this.store, entryLabel(parent, name), problem, { ino, parent });
   }
 
   /** The inode at `path` from the root ('' and '/' are the root), or undefined. */

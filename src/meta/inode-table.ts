@@ -6,8 +6,8 @@ import { assert } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { Sqlite } from "./open-db.js";
 import type { InodeCounts, InodePatch, InodeRecord, NewInode } from "./records.js";
-import { entryCrcProblem, hasRowCrcs } from "./row-crc.js";
-import { corruptRow, entryLabel, type InodeFacts, inodeProblem } from "./validate-records.js";
+import { checkEntryCrc, crcColumn } from "./row-crc.js";
+import { corruptRow, type InodeFacts, inodeProblem } from "./validate-records.js";
 
 /** Permission, setuid, setgid and sticky bits: the part of st_mode an inode keeps. */
 const MODE_BITS = 0o7777;
@@ -48,9 +48,9 @@ const CHECKED_SQL = `SELECT ino, ${COLUMNS}, content,
  * entry's check value (NULL for a store without), in name order: the listing and every
  * child's attributes in one query. `kind` is null when the entry names a missing inode.
  */
-const childrenSql = (crcs: boolean) => `SELECT e.name, e.ino, ${COLUMNS}, content,
+const childrenSql = (crc: string) => `SELECT e.name, e.ino, ${COLUMNS}, content,
   (SELECT c.size FROM contents c WHERE c.id = i.content),
-  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino), ${crcs ? "e.crc" : "NULL"}
+  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino), ${crc}
   FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = ? ORDER BY e.name`;
 
 /** One entry of `InodeTable.children`: its inode checked, or why it cannot be trusted. */
@@ -143,7 +143,7 @@ export class InodeTable {
       .safeIntegers(true);
     this.#getChecked = db.prepare(CHECKED_SQL).raw().safeIntegers(true);
     this.#children = db
-      .prepare(childrenSql(hasRowCrcs(db, "entries")))
+      .prepare(childrenSql(crcColumn(db, "entries", "e")))
       .raw()
       .safeIntegers(true);
     this.#update = db.prepare(
@@ -196,9 +196,7 @@ export class InodeTable {
     return rows.map((row) => {
       const name = row[0];
       const ino = Number(row[1]) as InodeId;
-      const crc = row[16] === null ? null : Number(row[16]);
-      const wrong = entryCrcProblem(parent, name, ino, crc);
-      if (wrong) throw corruptRow(this.store, entryLabel(parent, name), wrong, { ino, parent });
+      checkEntryCrc(this.store, parent, name, ino, row[16]);
       if (row[2] === null) return { name, ino };
       const rec = toRecord(row.slice(1) as unknown as FullRow);
       const size = row[14];

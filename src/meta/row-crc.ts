@@ -15,6 +15,7 @@
  */
 import { crc32 } from "node:zlib";
 import type Database from "better-sqlite3";
+import { corruptRow, entryLabel } from "./validate-records.js";
 
 type Sqlite = Database.Database;
 
@@ -61,8 +62,22 @@ export function entryCrcProblem(
   crc: unknown,
 ): string | undefined {
   if (crc === null) return undefined;
-  if (typeof crc === "number" && crc === entryCrc(parent, name, ino)) return undefined;
+  if (Number(crc) === entryCrc(parent, name, ino)) return undefined;
   return `${MISMATCH} name, directory and inode`;
+}
+
+/** Throws E_CORRUPT naming `store` and the entry unless the row's `crc` is its own. */
+export function checkEntryCrc(
+  store: string,
+  parent: number,
+  name: Buffer,
+  ino: number,
+  crc: unknown,
+): void {
+  const problem = entryCrcProblem(parent, name, ino, crc);
+  if (problem !== undefined) {
+    throw corruptRow(store, entryLabel(parent, name), problem, { ino, parent });
+  }
 }
 
 /** The problem of a content whose `crc` is not its own, or undefined (null: a store without). */
@@ -72,7 +87,7 @@ export function contentCrcProblem(
   crc: unknown,
 ): string | undefined {
   if (crc === null) return undefined;
-  if (typeof crc === "number" && crc === contentCrc(size, extents)) return undefined;
+  if (Number(crc) === contentCrc(size, extents)) return undefined;
   return `${MISMATCH} size and extent list`;
 }
 
@@ -94,6 +109,15 @@ export function hasRowCrcs(db: Sqlite, table: CrcTable): boolean {
     m.set(table, has);
   }
   return has;
+}
+
+/**
+ * `table`'s `crc` column as a select expression (`alias.crc` with an alias), or NULL for a
+ * store written before it, so one statement reads both kinds of store.
+ */
+export function crcColumn(db: Sqlite, table: CrcTable, alias?: string): string {
+  if (!hasRowCrcs(db, table)) return "NULL";
+  return alias === undefined ? "crc" : `${alias}.crc`;
 }
 
 /** Registers `entry_crc` and `content_crc` on a connection (before statements use them). */

@@ -6,7 +6,7 @@
  */
 import type { MetaDb } from "./meta-db.js";
 import { databaseFromBuffer } from "./open-db.js";
-import { hasRowCrcs } from "./row-crc.js";
+import { crcColumn } from "./row-crc.js";
 
 /** An `inodes` row, as stored (kind not checked). */
 export interface TreeInode {
@@ -44,9 +44,9 @@ export function readTreeRows(meta: MetaDb): TreeRows {
     const inodes = new Map<number, TreeInode>();
     const inSql = "SELECT ino, kind, size, nlink, rdev, target, content FROM inodes";
     for (const r of db.prepare(inSql).all() as TreeInode[]) inodes.set(r.ino, r);
-    const crc = hasRowCrcs(db, "entries") ? "crc" : "NULL AS crc";
+    const crc = crcColumn(db, "entries");
     const entries = db
-      .prepare(`SELECT parent, name, ino, ${crc} FROM entries ORDER BY parent, name`)
+      .prepare(`SELECT parent, name, ino, ${crc} AS crc FROM entries ORDER BY parent, name`)
       .all() as TreeEntry[];
     const xattrs = db.prepare("SELECT ino, name FROM xattrs").all() as TreeRows["xattrs"];
     const contentKeys = new Map<number, bigint>();
