@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Database from "better-sqlite3";
+import { registerRowCrcs } from "../../src/meta/row-crc.js";
 import { packTree } from "../../src/pack/pack.js";
 import { unpackDatabaseFile } from "../../src/store/packed-db.js";
 import { seededBytes, tmpDir } from "./tree.js";
@@ -52,6 +53,16 @@ export function plainDb(store: string): string {
   const file = path.join(store, "superchunk.db");
   unpackDatabaseFile(file);
   return file;
+}
+
+/**
+ * Gives every `entries` and `contents` row the check value of what it now holds: a hostile
+ * author's edit, made consistent so the checks behind the row's own one are reached.
+ */
+export function refreshRowCrcs(db: Database.Database): void {
+  registerRowCrcs(db);
+  db.exec("UPDATE entries SET crc = entry_crc(parent, name, ino)");
+  db.exec("UPDATE contents SET crc = content_crc(size, extents)");
 }
 
 /** Runs `edit` on the store's database (unpacked first), then closes it. */

@@ -6,8 +6,9 @@
  */
 import Database from "better-sqlite3";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
-import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
+import { entryCrc } from "../../src/meta/row-crc.js";
 import type { Extent, SubBlockId } from "../../src/types.js";
+import { refreshRowCrcs } from "./damaged-store.js";
 import type { Rng } from "./fuzz-rng.js";
 
 type Db = Database.Database;
@@ -58,29 +59,8 @@ function rename(db: Db, e: EntryRow, to: Buffer, damage = false): boolean {
   const taken = db.prepare("SELECT 1 FROM entries WHERE parent = ? AND name = ?").get(e.parent, to);
   if (taken !== undefined) return false;
   db.prepare("UPDATE entries SET name = ? WHERE parent = ? AND name = ?").run(to, e.parent, e.name);
-  if (!damage) refreshCrc(db, e.parent, to);
+  if (!damage) refreshRowCrcs(db);
   return true;
-}
-
-/** Gives a content the check value of its row as it now is (a hostile author's edit). */
-function refreshContentCrc(db: Db, id: number): void {
-  const row = db.prepare("SELECT size, extents FROM contents WHERE id = ?").get(id) as {
-    size: number;
-    extents: Buffer;
-  };
-  const crc = contentCrc(row.size, row.extents);
-  db.prepare("UPDATE contents SET crc = ? WHERE id = ?").run(crc, id);
-}
-
-/** Gives an entry the check value of its row as it now is (what a hostile author does). */
-function refreshCrc(db: Db, parent: number, name: Buffer): void {
-  const sql = "SELECT ino FROM entries WHERE parent = ? AND name = ?";
-  const ino = db.prepare(sql).pluck().get(parent, name) as number;
-  db.prepare("UPDATE entries SET crc = ? WHERE parent = ? AND name = ?").run(
-    entryCrc(parent, name, ino),
-    parent,
-    name,
-  );
 }
 
 /** Renames a random entry to what `make` gives (retrying on a clash); answers the description. */
@@ -175,7 +155,7 @@ const EDITS: Record<RowMutation, Edit> = {
       x > 0 ? { subBlock: x as SubBlockId, length: 0 } : { subBlock: null, length: -x },
     );
     db.prepare("UPDATE contents SET extents = ? WHERE id = ?").run(encodeExtents(list), c.id);
-    refreshContentCrc(db, c.id);
+    refreshRowCrcs(db);
     return `content ${c.id}: extents ${i} and ${j} of ${codes.length} swapped`;
   },
   "row-content-null": (db, rng) => {
@@ -190,7 +170,7 @@ const EDITS: Record<RowMutation, Edit> = {
     if (where !== "content") db.prepare("UPDATE inodes SET size = ? WHERE ino = ?").run(to, f.ino);
     if (where !== "inode") {
       db.prepare("UPDATE contents SET size = ? WHERE id = ?").run(to, f.content);
-      refreshContentCrc(db, f.content);
+      refreshRowCrcs(db);
     }
     return `inode ${f.ino}: ${where} size ${f.size} -> ${to}`;
   },
@@ -201,7 +181,7 @@ const EDITS: Record<RowMutation, Edit> = {
     db.prepare("UPDATE inodes SET size = ? WHERE ino = ?").run(to, f.ino);
     if (where !== "inode") {
       db.prepare("UPDATE contents SET size = ? WHERE id = ?").run(to, f.content);
-      refreshContentCrc(db, f.content);
+      refreshRowCrcs(db);
     }
     return `inode ${f.ino}: ${where} size ${f.size} -> ${to} (content holds ${f.size})`;
   },
@@ -239,7 +219,7 @@ const EDITS: Record<RowMutation, Edit> = {
         e.parent,
         e.name,
       );
-      refreshCrc(db, e.parent, e.name);
+      refreshRowCrcs(db);
       return `entry ${show(e.name)} in dir ${e.parent}: ino ${e.ino} -> ${to} (no such inode)`;
     }
     db.prepare("DELETE FROM inodes WHERE ino = ?").run(e.ino);

@@ -13,7 +13,7 @@ import { EngineError, type ErrorCode, isCode } from "../../src/errors.js";
 import { MadeDirs } from "../../src/export/dest-paths.js";
 import { extractTree } from "../../src/export/extract.js";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
-import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
+import { entryCrc } from "../../src/meta/row-crc.js";
 import { wrapSqliteError } from "../../src/meta/sqlite-error.js";
 import { nameProblem } from "../../src/meta/validate-records.js";
 import { openStoreReader, StoreReader } from "../../src/reader/store-reader.js";
@@ -22,6 +22,7 @@ import {
   editDb,
   inoAt,
   plainDb,
+  refreshRowCrcs,
   type SmallStore,
   smallStoreCopies,
 } from "../helpers/damaged-store.js";
@@ -329,11 +330,9 @@ test("damaged-db - a file whose extents were swapped fails extract and is not le
       c > 0 ? { subBlock: c as SubBlockId, length: 0 } : { subBlock: null, length: -c },
     );
     [extents[0], extents[1]] = [extents[1]!, extents[0]!];
+    db.prepare("UPDATE contents SET extents = ? WHERE id = ?").run(encodeExtents(extents), id);
     // a hostile edit: the row's check value follows, so only the whole-file hash can tell
-    const list = encodeExtents(extents);
-    const size = db.prepare("SELECT size FROM contents WHERE id = ?").pluck().get(id) as number;
-    const sql = "UPDATE contents SET extents = ?, crc = ? WHERE id = ?";
-    db.prepare(sql).run(list, contentCrc(size, list), id);
+    refreshRowCrcs(db);
   });
   const out = path.join(s.root, "out");
   const err = await extractTree(s.store, out).catch((e) => e);

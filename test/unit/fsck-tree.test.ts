@@ -8,11 +8,12 @@ import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import type { FsckCheck, FsckReport } from "../../src/maintain/fsck-report.js";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
 import { openDatabase, type Sqlite } from "../../src/meta/open-db.js";
-import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
+import { entryCrc } from "../../src/meta/row-crc.js";
 import { packTree } from "../../src/pack/pack.js";
 import { ARCHIVE_DB_KEY, DB_FILE, openStore } from "../../src/store/store-layout.js";
 import type { Extent, SubBlockId } from "../../src/types.js";
 import { captureIO } from "../helpers/cli-capture.js";
+import { refreshRowCrcs } from "../helpers/damaged-store.js";
 import { cleanupTmp, makeSampleTree, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
@@ -53,13 +54,7 @@ const ino = (db: Sqlite, name: string): number =>
 /** Renames an entry, its check value with it (a hostile author's edit, not damage). */
 function rename(db: Sqlite, from: string, to: Buffer): void {
   db.prepare("UPDATE entries SET name = ? WHERE name = ?").run(to, Buffer.from(from));
-  refreshCrcs(db);
-}
-
-/** Every entry's check value made right again. */
-function refreshCrcs(db: Sqlite): void {
-  db.function("entry_crc", (p, n, i) => entryCrc(Number(p), n as Buffer, Number(i)));
-  db.exec("UPDATE entries SET crc = entry_crc(parent, name, ino)");
+  refreshRowCrcs(db);
 }
 
 /** The problems of `r` that break `check`. */
@@ -97,7 +92,7 @@ for (const [label, name, why] of [
 test("fsck tree - an entry pointing at a missing inode", async () => {
   const dir = await edited((db) => {
     db.prepare("UPDATE entries SET ino = 99999 WHERE name = ?").run(Buffer.from("text.txt"));
-    refreshCrcs(db);
+    refreshRowCrcs(db);
   });
   const r = await fsckStore(dir);
   assert.equal(names(r, "entry-inode"), ["text.txt"]);
@@ -168,9 +163,8 @@ test("fsck content - two extents of a content swapped: its files are named", asy
     );
     [extents[0], extents[1]] = [extents[1]!, extents[0]!];
     const swapped = encodeExtents(extents);
-    const size = db.prepare("SELECT size FROM contents WHERE id = ?").pluck().get(id) as number;
-    const crc = contentCrc(size, swapped); // a hostile edit: the row's check value follows
-    db.prepare("UPDATE contents SET extents = ?, crc = ? WHERE id = ?").run(swapped, crc, id);
+    db.prepare("UPDATE contents SET extents = ? WHERE id = ?").run(swapped, id);
+    refreshRowCrcs(db); // a hostile edit: the row's check value follows
     paths = ["a/b/big.bin", "a/b/c/copy-of-big.bin"];
   });
   const r = await fsckStore(dir);

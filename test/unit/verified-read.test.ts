@@ -14,12 +14,12 @@ import { CodecPool } from "../../src/codec/codec-pool.js";
 import { extractTree } from "../../src/export/extract.js";
 import { sealStore } from "../../src/export/seal.js";
 import { repackStore } from "../../src/maintain/repack.js";
-import { contentCrc } from "../../src/meta/row-crc.js";
 import { packTree } from "../../src/pack/pack.js";
 import { openStoreReader } from "../../src/reader/store-reader.js";
 import { openStore } from "../../src/store/store-layout.js";
 import { inflateSuperChunk } from "../../src/superchunk/superchunk-reader.js";
 import { rejectsWith } from "../helpers/cli-capture.js";
+import { refreshRowCrcs } from "../helpers/damaged-store.js";
 import { cleanupTmp, makeSampleTree, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
@@ -202,7 +202,7 @@ test("verify - a sub-block row shorter than its entry (content and size shortene
   const db = editDb(store);
   db.prepare("UPDATE sub_blocks SET length = length - 1 WHERE id = ?").run(ext.subBlock);
   db.prepare("UPDATE contents SET size = size - 1 WHERE id = ?").run(content);
-  refreshCrc(db, content);
+  refreshRowCrcs(db);
   db.prepare("UPDATE inodes SET size = size - 1 WHERE ino = ?").run(ino);
   db.close();
   const r = openStoreReader(store);
@@ -311,14 +311,5 @@ test("verify - an intact store still reads whole through every check", async () 
     assert.ok(fs.readFileSync(under(out, rel)).equals(fs.readFileSync(under(src, rel))));
   }
 });
-
-/** The content row's check value made right again (the edit is a hostile author's). */
-function refreshCrc(db: ReturnType<typeof editDb>, id: number): void {
-  const row = db.prepare("SELECT size, extents FROM contents WHERE id = ?").get(id) as {
-    size: number;
-    extents: Buffer;
-  };
-  db.prepare("UPDATE contents SET crc = ? WHERE id = ?").run(contentCrc(row.size, row.extents), id);
-}
 
 test.run();
