@@ -37,17 +37,11 @@ import type {
   NativeStat,
 } from "./native-types.js";
 import { OpGuard, type OpLogOptions } from "./op-guard.js";
+import { checkXattrName, isAclName } from "./xattr-names.js";
 
 /** chown's "leave unchanged" as uid_t/gid_t arrive from the binding. */
 const ID_UNCHANGED = 0xffff_ffff;
 const FALLOC_PLAIN = 0;
-/**
- * POSIX ACLs travel as these xattrs; the store does not enforce them, so setting one is
- * EOPNOTSUPP (cp -a and friends then fall back to chmod, as they would on a file system
- * without ACLs) rather than stored as an inert blob while the mode stays wrong.
- */
-const POSIX_ACL_PREFIX = "system.posix_acl_";
-
 const SET_ID_BITS = 0o6000;
 
 /** A read-write mount's stat: st_blksize is one write request. */
@@ -144,7 +138,10 @@ export class FuseRwOps {
       readlink: (p) => s.readlink(this.#ino(p)),
       statfs: () => toWritableStatfs(s.statfs()),
       access: (p) => void this.#attr(this.#ino(p)),
-      getxattr: (p, name) => s.getxattrStrict(this.#ino(p), Buffer.from(name)),
+      getxattr: (p, name) => {
+        if (!isAclName(name)) checkXattrName(name); // no ACL is ENODATA, as on ext4
+        return s.getxattrStrict(this.#ino(p), Buffer.from(name));
+      },
       listxattr: (p) => nulList(s.listxattr(this.#ino(p))),
     };
   }
@@ -162,13 +159,14 @@ export class FuseRwOps {
         return this.#statAfter(p, a.ino);
       },
       setxattr: (p, name, value, flags) => {
-        if (name.startsWith(POSIX_ACL_PREFIX)) throw new ErrnoError("EOPNOTSUPP", "no ACLs");
+        checkXattrName(name);
         const ino = this.#ino(p);
         if (this.#absent.delete(name)) this.#mount?.setAbsentXattrs?.([...this.#absent]);
         s.setxattr(ino, Buffer.from(name), Buffer.from(value), flags);
         return this.#changedVia(p, ino);
       },
       removexattr: (p, name) => {
+        checkXattrName(name);
         const ino = this.#ino(p);
         s.removexattr(ino, Buffer.from(name));
         return this.#changedVia(p, ino);

@@ -96,8 +96,9 @@ export class FileData {
 
   /** Sets the size of an open file (any of its handles, or none for truncate(2)). */
   truncateOpen(file: OpenFile, size: number): void {
-    if (!Number.isSafeInteger(size) || size < 0) throw new UsageError("E_USAGE", "bad size");
+    // past the largest size first: a size beyond 2^53 is still a size, only too big (EFBIG)
     if (size > MAX_FILE_BYTES) throw new UsageError("E_TOO_BIG", "size too large", { size });
+    if (!Number.isInteger(size) || size < 0) throw new UsageError("E_USAGE", "bad size");
     this.#staging(file).truncate(size);
     this.#changed(file);
   }

@@ -170,6 +170,9 @@ rwTest("fuse-rw - xattrs set, get, list, remove", async () => {
     "os.removexattr(p,'user.color')",
     "print(','.join(os.listxattr(p)))",
     "try:\n  os.getxattr(p,'user.color')\nexcept OSError as e:\n  print(e.errno)",
+    // namespaces a local file system has no handler for: EOPNOTSUPP (95); a bare one EINVAL
+    "for n in ('bogus.a','system.other','user.'):\n  try:\n    os.setxattr(p,n,b'1')\n  except OSError as e:\n    print(n, e.errno)",
+    "for f in (os.removexattr, os.getxattr):\n  try:\n    f(p,'bogus.a')\n  except OSError as e:\n    print(e.errno)",
   ].join("\n");
   const { stdout } = await run("python3", ["-c", py, m("xa")]);
   assert.equal(stdout.trim().split("\n"), [
@@ -177,6 +180,11 @@ rwTest("fuse-rw - xattrs set, get, list, remove", async () => {
     "user.color,user.size,user.superchunk.info",
     "user.size,user.superchunk.info",
     "61",
+    "bogus.a 95",
+    "system.other 95",
+    "user. 22",
+    "95",
+    "95",
   ]);
 });
 
