@@ -21,6 +21,7 @@ import type { InodeId } from "../types.js";
 import type { TimeSpec, WritableStore } from "../writer/index.js";
 import { absentXattrs } from "./absent-xattrs.js";
 import { ErrnoError } from "./errno.js";
+import { fallocateEffect } from "./fallocate-modes.js";
 import { nulList, O_ACCMODE } from "./fuse-ops.js";
 import { OPENED_IN_BINDING, type ReadSink, RwReads } from "./fuse-rw-reads.js";
 import { chownCtx, ctxOf, rwTreeOps } from "./fuse-rw-tree.js";
@@ -41,7 +42,6 @@ import { checkXattrName, isAclName } from "./xattr-names.js";
 
 /** chown's "leave unchanged" as uid_t/gid_t arrive from the binding. */
 const ID_UNCHANGED = 0xffff_ffff;
-const FALLOC_PLAIN = 0;
 const SET_ID_BITS = 0o6000;
 
 /** A read-write mount's stat: st_blksize is one write request. */
@@ -287,10 +287,11 @@ export class FuseRwOps {
     return out;
   }
 
-  /** Mode 0 reserves space: beyond the end it grows the file like ftruncate; else a no-op. */
+  /** fallocate: fallocate-modes.ts says what a mode does. */
   #fallocate(p: Buffer | null, mode: number, offset: number, length: number, fh: number) {
-    if (mode !== FALLOC_PLAIN) throw new ErrnoError("EOPNOTSUPP", "fallocate mode");
+    const effect = fallocateEffect(mode, offset, length);
     const ino = this.#handleIno(p, fh);
+    if (effect === "none") return undefined;
     if (offset + length <= this.#attr(ino).size) return undefined;
     this.#s.ftruncate(fh, offset + length);
     return this.#changedVia(p, ino);

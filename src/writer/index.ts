@@ -30,6 +30,7 @@ export {
   type CompactOutcome,
   type Compactor,
 } from "./compact-scheduler.js";
+export { MAX_FILE_BYTES } from "./file-data.js";
 export type { RecoveryReport } from "./recovery.js";
 export { RENAME_EXCHANGE, RENAME_NOREPLACE } from "./rename-op.js";
 export type { StoreStatfs } from "./store-info.js";

@@ -139,6 +139,17 @@ rwTest("fuse-rw-commit - fallocate of 2 GiB returns and reads zeros", () => {
   } finally {
     fs.closeSync(fd);
   }
+  // KEEP_SIZE reserves without growing; punching a hole is not supported
+  const keep = spawnSync("fallocate", ["-n", "-o", String(3 * GIB), "-l", "1M", m("alloc")], {
+    encoding: "utf8",
+  });
+  assert.is(keep.status, 0, keep.stderr);
+  assert.is(fs.statSync(m("alloc")).size, 2 * GIB);
+  const punch = spawnSync("fallocate", ["-p", "-o", "0", "-l", "4096", m("alloc")], {
+    encoding: "utf8",
+  });
+  assert.is.not(punch.status, 0);
+  assert.match(punch.stderr, /unsupported|not supported/);
   fs.unlinkSync(m("alloc"));
 });
 
