@@ -62,7 +62,9 @@ export const ARCHIVE_MUTATORS = {
   },
   "zip-cd-names-swapped": (ctx) => {
     const b = fs.readFileSync(ctx.target);
-    const sc = centralDirectory(b).filter((e) => e.name.startsWith("sc/"));
+    const all = centralDirectory(b).filter((e) => e.name.startsWith("sc/"));
+    // names of one length swap in place: only names another name shares its length with
+    const sc = all.filter((e) => all.some((o) => o !== e && o.name.length === e.name.length));
     const first = ctx.rng.pick(sc);
     const [x, y] = [
       first,

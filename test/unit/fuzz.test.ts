@@ -62,7 +62,7 @@ test.before(async () => {
 
 test.after(async () => {
   await Promise.all(runners.map((r) => r.close()));
-  cleanupTmp();
+  if (!KEEP) cleanupTmp(); // KEEP: the violating cases' directories stay (printed)
 });
 
 /** Runs extract then fsck on a prepared case and judges both. */
