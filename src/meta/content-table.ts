@@ -69,7 +69,10 @@ export class ContentTable {
     // a row read for its extents is checked against its crc (row-crc.ts); NULL: a store without
     const crcs = hasRowCrcs(db, "contents");
     const crc = crcColumn(db, "contents");
-    this.#getList = db.prepare(`SELECT size, extents, ${crc} FROM contents WHERE id = ?`).raw();
+    this.#getList = db
+      .prepare(`SELECT size, extents, ${crc}, hkey FROM contents WHERE id = ?`)
+      .raw()
+      .safeIntegers(true);
     this.#insert = crcs
       ? db.prepare(
           "INSERT INTO contents(hkey, size, refcount, extents, crc) VALUES (?, ?, 0, ?, ?)",
@@ -109,7 +112,9 @@ export class ContentTable {
     }
     assert(total === size, "extents must add up to the content size", { size, total });
     const list = encodeExtents(extents);
-    const args = this.#insertCrc ? [key, size, list, contentCrc(size, list)] : [key, size, list];
+    const args = this.#insertCrc
+      ? [key, size, list, contentCrc(key, size, list)]
+      : [key, size, list];
     const id = Number(this.#insert.run(...args).lastInsertRowid);
     let offset = 0;
     for (const e of extents) {
@@ -147,13 +152,14 @@ export class ContentTable {
    * the content's size.
    */
   resolve(id: ContentId): ResolvedExtent[] {
-    const row = this.#getList.get(id) as [number, Buffer, unknown] | undefined;
-    if (row === undefined) return [];
+    const got = this.#getList.get(id) as [bigint, Buffer, unknown, bigint] | undefined;
+    if (got === undefined) return [];
+    const row = [Number(got[0]), got[1]] as const;
     const at = `content ${id}`;
     const fail = (problem: string, data: Record<string, unknown>): never => {
       throw corruptRow(this.store, at, problem, { content: id, ...data });
     };
-    const wrong = contentCrcProblem(row[0], row[1], row[2]);
+    const wrong = contentCrcProblem(got[3], row[0], row[1], got[2]);
     if (wrong !== undefined) fail(wrong, { size: row[0] });
     let codes: ExtentCode[];
     try {

@@ -6,12 +6,13 @@
  * - an `entries` row: over its parent and inode numbers (8 bytes each, little-endian two's
  *   complement) followed by its name bytes: a byte of a name, or an entry pointed at
  *   another inode, is E_CORRUPT;
- * - a `contents` row: over its size (8 bytes, the same way) followed by its extent list:
- *   extents swapped or replaced are E_CORRUPT before a byte of the file is served.
+ * - a `contents` row: over its hash key and its size (8 bytes each, the same way) followed
+ *   by its extent list: extents swapped or replaced, or a key that would make a verified
+ *   extract refuse the file's right bytes, are E_CORRUPT before a byte of it is served.
  *
  * Stores written before the columns have none: they are read unchecked, and their first
  * writable open adds and fills them (`addRowCrcs`). Connections get the SQL functions
- * `entry_crc(parent, name, ino)` and `content_crc(size, extents)`.
+ * `entry_crc(parent, name, ino)` and `content_crc(hkey, size, extents)`.
  */
 import { crc32 } from "node:zlib";
 import type Database from "better-sqlite3";
@@ -30,10 +31,11 @@ export function entryCrc(parent: number, name: Uint8Array, ino: number): number 
   return more(crc32(headBytes), name) & CRC_MASK;
 }
 
-/** The `crc` a content row must hold. */
-export function contentCrc(size: number, extents: Uint8Array): number {
-  putInt64(0, size);
-  return more(crc32(headBytes.subarray(0, 8)), extents) & CRC_MASK;
+/** The `crc` a content row must hold (`hkey` as SQLite holds it: a signed 64-bit integer). */
+export function contentCrc(hkey: bigint, size: number, extents: Uint8Array): number {
+  head.setBigInt64(0, BigInt.asIntN(64, hkey), true);
+  putInt64(8, size);
+  return more(crc32(headBytes), extents) & CRC_MASK;
 }
 
 /**
@@ -82,13 +84,14 @@ export function checkEntryCrc(
 
 /** The problem of a content whose `crc` is not its own, or undefined (null: a store without). */
 export function contentCrcProblem(
+  hkey: bigint,
   size: number,
   extents: Uint8Array,
   crc: unknown,
 ): string | undefined {
   if (crc === null) return undefined;
-  if (Number(crc) === contentCrc(size, extents)) return undefined;
-  return `${MISMATCH} size and extent list`;
+  if (Number(crc) === contentCrc(hkey, size, extents)) return undefined;
+  return `${MISMATCH} key, size and extent list`;
 }
 
 const TABLES = ["entries", "contents"] as const;
@@ -125,8 +128,8 @@ export function registerRowCrcs(db: Sqlite): void {
   db.function("entry_crc", { deterministic: true }, (parent, name, ino) =>
     entryCrc(Number(parent), name as Uint8Array, Number(ino)),
   );
-  db.function("content_crc", { deterministic: true }, (size, extents) =>
-    contentCrc(Number(size), extents as Uint8Array),
+  db.function("content_crc", { deterministic: true, safeIntegers: true }, (hkey, size, extents) =>
+    contentCrc(BigInt(hkey as bigint), Number(size), extents as Uint8Array),
   );
 }
 
@@ -134,7 +137,10 @@ export function registerRowCrcs(db: Sqlite): void {
 export function addRowCrcs(db: Sqlite): void {
   const missing = TABLES.filter((t) => !hasRowCrcs(db, t));
   if (missing.length === 0) return;
-  const fill = { entries: "entry_crc(parent, name, ino)", contents: "content_crc(size, extents)" };
+  const fill = {
+    entries: "entry_crc(parent, name, ino)",
+    contents: "content_crc(hkey, size, extents)",
+  };
   db.transaction(() => {
     for (const t of missing) {
       db.exec(`ALTER TABLE ${t} ADD COLUMN crc INTEGER NOT NULL DEFAULT -1`);

@@ -62,7 +62,7 @@ export function plainDb(store: string): string {
 export function refreshRowCrcs(db: Database.Database): void {
   registerRowCrcs(db);
   db.exec("UPDATE entries SET crc = entry_crc(parent, name, ino)");
-  db.exec("UPDATE contents SET crc = content_crc(size, extents)");
+  db.exec("UPDATE contents SET crc = content_crc(hkey, size, extents)");
 }
 
 /** Runs `edit` on the store's database (unpacked first), then closes it. */

@@ -642,10 +642,11 @@ test("meta - a damaged extent list or a missing sub-block is E_CORRUPT", () => {
   const c = db.insertContent(sha("x"), 10, [{ subBlock: s0!, length: 10 }]);
   db.close();
   const raw = new Sqlite(path);
+  const hkey = raw.prepare("SELECT hkey FROM contents WHERE id = ?").pluck().safeIntegers();
   const damage = (blob: Buffer, size = 10) =>
     raw
       .prepare("UPDATE contents SET extents = ?, size = ?, crc = ? WHERE id = ?")
-      .run(blob, size, contentCrc(size, blob), c);
+      .run(blob, size, contentCrc(hkey.get(c) as bigint, size, blob), c);
   const open = () => {
     const m = MetaDb.open(path, { readonly: true });
     dbs.push(m);

@@ -1,7 +1,7 @@
 /**
  * Each `entries` row carries a check value of its name, directory and inode, each
- * `contents` row one of its size and extent list (crc), so a database changed under the
- * store (a byte of a name, an entry pointed elsewhere, extents swapped) is E_CORRUPT on
+ * `contents` row one of its key, size and extent list (crc), so a database changed under
+ * the store (a byte of a name, an entry pointed elsewhere, extents swapped, a key) is E_CORRUPT on
  * every read path instead of a different tree or file served as if right. Stores written
  * before the columns read unchecked and gain them at their first writable open.
  */
@@ -113,13 +113,14 @@ test("row-crc - a store written before the column reads unchecked, and gains it 
     }[];
     assert.ok(rows.length >= 6);
     for (const e of rows) assert.is(e.crc, entryCrc(e.parent, e.name, e.ino), String(e.name));
-    const contents = db.prepare("SELECT size, extents, crc FROM contents").all() as {
-      size: number;
-      extents: Buffer;
-      crc: number;
-    }[];
+    const contents = db
+      .prepare("SELECT hkey, size, extents, crc FROM contents")
+      .safeIntegers()
+      .all() as { hkey: bigint; size: bigint; extents: Buffer; crc: bigint }[];
     assert.ok(contents.length >= 2);
-    for (const c of contents) assert.is(c.crc, contentCrc(c.size, c.extents));
+    for (const c of contents) {
+      assert.is(Number(c.crc), contentCrc(c.hkey, Number(c.size), c.extents));
+    }
   });
   assert.ok(fsckClean(await fsckStore(s.store)), "fsck clean with the column filled");
   editDb(s.store, nameByte);
@@ -156,6 +157,19 @@ test("row-crc - rows a writer adds and renames carry their right check values", 
     const want = crc32(Buffer.from("name"), crc32(head)) & 0x7fffff;
     assert.is(entryCrc(parent!, Buffer.from("name"), ino!), want, `${parent} ${ino}`);
   }
+  for (const [hkey, size] of [
+    [0n, 0],
+    [-(2n ** 63n), 2 ** 50],
+    [2n ** 63n - 1n, 7],
+  ] as const) {
+    const head = Buffer.alloc(16);
+    head.writeBigInt64LE(hkey, 0);
+    head.writeBigInt64LE(BigInt(size), 8);
+    const list = Buffer.from([1, 2, 3]);
+    const want = crc32(list, crc32(head)) & 0x7fffff;
+    assert.is(contentCrc(hkey, size, list), want, `${hkey} ${size}`);
+  }
+  assert.is.not(contentCrc(5n, 9, Buffer.from([1])), contentCrc(4n, 9, Buffer.from([1])));
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("z"), 7));
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(4, Buffer.from("y"), 7));
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("y"), 8));
@@ -184,7 +198,10 @@ test("row-crc - extents swapped in a content's row: E_CORRUPT before a byte is s
     const ino = r.lookupPath("b/c.bin")!;
     const err = await rejection(r.read(ino, 0, 10));
     assert.ok(isCode(err, "E_CORRUPT"), String(err));
-    assert.match((err as Error).message, /check value does not match its size and extent list/);
+    assert.match(
+      (err as Error).message,
+      /check value does not match its key, size and extent list/,
+    );
     const a = r.lookupPath("a.txt")!;
     assert.is((await r.read(a, 0, 6)).toString(), "alpha\n", "other files still read");
   } finally {
@@ -193,8 +210,34 @@ test("row-crc - extents swapped in a content's row: E_CORRUPT before a byte is s
   const report = await fsckStore(s.store);
   assert.ok(
     report.problems.some((p) =>
-      /check value does not match its size and extent list/.test(p.message),
+      /check value does not match its key, size and extent list/.test(p.message),
     ),
+    JSON.stringify(report.problems),
+  );
+});
+
+test("row-crc - a content's key changed: E_CORRUPT, not a file extract would refuse; fsck says so", async () => {
+  // the key is what a verified extract compares the file's hash with: changed, extract would
+  // refuse right bytes while fsck found nothing; the row's check value covers it
+  const s = await copyOfStore();
+  editDb(s.store, (db) => {
+    const id = db
+      .prepare("SELECT content FROM inodes WHERE ino = ?")
+      .pluck()
+      .get(inoAt(db, "b/c.bin")) as number;
+    db.prepare("UPDATE contents SET hkey = (hkey | 16) - (hkey & 16) WHERE id = ?").run(id);
+  });
+  const r = openStoreReader(s.store);
+  try {
+    const err = await rejection(r.read(r.lookupPath("b/c.bin")!, 0, 10));
+    assert.ok(isCode(err, "E_CORRUPT"), String(err));
+    assert.match((err as Error).message, /check value does not match its key, size/);
+  } finally {
+    await r.close();
+  }
+  const report = await fsckStore(s.store);
+  assert.ok(
+    report.problems.some((p) => /check value does not match its key/.test(p.message)),
     JSON.stringify(report.problems),
   );
 });
