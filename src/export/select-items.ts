@@ -4,13 +4,16 @@
  * store but holds glob syntax (`GL/*.h`, `src/**\/*.c`: glob/path-glob.ts) stands for
  * every path it matches; one matching nothing is E_NOT_FOUND naming it; a whole tree must also reach
  * every named inode (entries lost from a directory end in E_CORRUPT, never in a tree with
- * files silently missing).
+ * files silently missing), and every inode's link count must be what its entries say (a
+ * file's, the names it has; a directory's, 2 and its subdirectories, as fsck checks): an
+ * inode whose kind was changed in the database (a directory made a file, say) fails it.
  */
 import { CorruptError, NotFoundError } from "../errors.js";
 import { globMatcher, isGlob } from "../glob/path-glob.js";
 import { ROOT_INO } from "../meta/schema.js";
 import type { StoreReader } from "../reader/store-reader.js";
 import type { InodeId } from "../types.js";
+import { InodeKind } from "../types.js";
 import { checkRelPath } from "./dest-paths.js";
 
 /** One path of the store to restore, in walk order. */
@@ -23,12 +26,18 @@ export interface Item {
 export function selectItems(reader: StoreReader, paths: readonly string[]): Item[] {
   const all: Item[] = [];
   const reached = new Set<number>();
+  const inodes = reader.meta.linkCounts();
+  const links = new Map<number, number>(); // names of a non-directory, subdirs of a directory
   for (const e of reader.meta.walk()) {
     checkRelPath(e.path);
     all.push({ rel: e.path, ino: e.ino });
     reached.add(e.ino);
+    const isDir = inodes.get(e.ino)?.kind === InodeKind.dir;
+    if (isDir) links.set(e.parent, (links.get(e.parent) ?? 0) + 1);
+    else links.set(e.ino, (links.get(e.ino) ?? 0) + 1);
   }
   reached.add(ROOT_INO);
+  checkLinkCounts(reader, all, inodes, links);
   // a named inode the walk never reached: entries of some directory were lost
   const named = reader.meta.countNamedInodes();
   if (named > reached.size) {
@@ -75,6 +84,28 @@ function ancestorsOf(rel: string): string[] {
   const out: string[] = [];
   for (let i = rel.indexOf("/"); i >= 0; i = rel.indexOf("/", i + 1)) out.push(rel.slice(0, i));
   return out;
+}
+
+/** E_CORRUPT naming the first reached inode whose link count is not what its entries say. */
+function checkLinkCounts(
+  reader: StoreReader,
+  all: readonly Item[],
+  inodes: ReadonlyMap<number, { kind: number; nlink: number }>,
+  links: ReadonlyMap<number, number>,
+): void {
+  const check = (ino: number, rel: string) => {
+    const r = inodes.get(ino);
+    if (r === undefined) return;
+    const want = (r.kind === InodeKind.dir ? 2 : 0) + (links.get(ino) ?? 0);
+    if (r.nlink === want) return;
+    throw new CorruptError(
+      "E_CORRUPT",
+      `${storeLabel(reader)}: inode ${ino} (${rel}): nlink ${r.nlink}, its entries say ${want}`,
+      { ino, nlink: r.nlink, want },
+    );
+  };
+  check(ROOT_INO, "/");
+  for (const it of all) check(it.ino, it.rel.toString());
 }
 
 function storeLabel(reader: StoreReader): string {

@@ -135,6 +135,15 @@ export class MetaConnection {
     return Number(this.#db.prepare("SELECT count(*) FROM inodes WHERE nlink > 0").pluck().get());
   }
 
+  /** Every named inode's kind and link count, by inode number (the whole tree's checks). */
+  linkCounts(): Map<number, { kind: number; nlink: number }> {
+    const rows = this.#db
+      .prepare("SELECT ino, kind, nlink FROM inodes WHERE nlink > 0")
+      .raw()
+      .all() as [number, number, number][];
+    return new Map(rows.map(([ino, kind, nlink]) => [ino, { kind, nlink }]));
+  }
+
   serialize(): Buffer {
     return this.#db.serialize();
   }

@@ -37,6 +37,9 @@ export function isReadonlyWalError(err: unknown): boolean {
   );
 }
 
+/** SQLite's words for a statement naming a table, column or index the schema lacks. */
+const SCHEMA_MISMATCH = /^(no such (table|column|index)|table \S+ has no column named)/;
+
 /** Wraps an error thrown by SQLite into an EngineError naming the database and the step. */
 export function wrapSqliteError(err: unknown, path: string, what: string): EngineError {
   if (err instanceof EngineError) return err;
@@ -51,6 +54,11 @@ export function wrapSqliteError(err: unknown, path: string, what: string): Engin
     // at open it is not a database at all; after, a damaged one
     if (what.startsWith("open")) return new NotFoundError("E_NOT_A_STORE", message, data, err);
     return new CorruptError("E_CORRUPT", message, data, err);
+  }
+  if (code === "SQLITE_ERROR" && SCHEMA_MISMATCH.test(detail)) {
+    // the statements are the format's own, against a database whose version was checked:
+    // a table or column they name is missing only where the stored schema was changed
+    return new CorruptError("E_CORRUPT", `${path}: ${what}: damaged schema: ${detail}`, data, err);
   }
   if (code.startsWith("SQLITE_CONSTRAINT")) return new UsageError("E_USAGE", message, data, err);
   if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM")) {

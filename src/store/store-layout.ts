@@ -102,11 +102,18 @@ export function openStore(dir: string, opts: { readonly?: boolean } = {}): OpenS
   try {
     opened = openDatabase(dir, opts.readonly ?? false);
   } catch (err) {
-    // a damaged database of a store that keeps a metadata copy: say how to restore it
+    // a damaged database of a store that keeps a metadata copy: say how to restore it. The
+    // copy shows the directory is a store, so a database that does not read as one (its
+    // meta table gone, say) is damage, E_CORRUPT, as fsck reports it, not "not a store"
     if (!(err instanceof EngineError) || !hasMetaCopy(dir)) throw err;
     if (err.code !== "E_CORRUPT" && err.code !== "E_NOT_A_STORE") throw err;
-    const Family = err.code === "E_NOT_A_STORE" ? NotFoundError : CorruptError;
-    throw new Family(err.code, `${err.message}${REBUILD_HINT(dir)}`, err.data, err);
+    const damaged = err.code === "E_NOT_A_STORE" ? " (damaged)" : "";
+    throw new CorruptError(
+      "E_CORRUPT",
+      `${err.message}${damaged}${REBUILD_HINT(dir)}`,
+      err.data,
+      err,
+    );
   }
   const { meta, image } = opened;
   checkComplete(meta, dir);

@@ -9,6 +9,7 @@ import type Database from "better-sqlite3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ls } from "../../src/api/ls.js";
+import { runCli } from "../../src/cli/main.js";
 import { EngineError, type ErrorCode, isCode } from "../../src/errors.js";
 import { MadeDirs } from "../../src/export/dest-paths.js";
 import { extractTree } from "../../src/export/extract.js";
@@ -18,6 +19,7 @@ import { wrapSqliteError } from "../../src/meta/sqlite-error.js";
 import { nameProblem } from "../../src/meta/validate-records.js";
 import { openStoreReader, StoreReader } from "../../src/reader/store-reader.js";
 import type { Extent, InodeId, SubBlockId } from "../../src/types.js";
+import { captureIO } from "../helpers/cli-capture.js";
 import {
   editDb,
   inoAt,
@@ -239,6 +241,9 @@ test("damaged-db - a kind changed is E_CORRUPT: file to fifo or symlink, directo
   await refusedStore(setInode("a.txt", "kind = 3"));
   await refusedStore(setInode("b", "kind = 1, size = 0"));
   await refusedStore(setInode("d", "kind = 1, size = 0, content = 1"));
+  // an empty directory made an empty file: nothing of it reads wrong, but its link count
+  // (2, a directory's) and its parent's (one subdirectory fewer) are not a file's
+  await refusedStore(setInode("d", "kind = 1, size = 0"));
   await refusedStore(setInode("link", "kind = 2"));
   await refusedStore(setInode("fifo", "content = 1"));
 });
@@ -304,6 +309,27 @@ test("damaged-db - a malformed database file is one-line E_CORRUPT naming the st
   fs.writeFileSync(file, good);
   console.log(`  malformed-database outcomes by page: ${JSON.stringify([...codes])}`);
   assert.ok((codes.get("malformed") ?? 0) > 0, `some pages are read: ${[...codes]}`);
+});
+
+test("damaged-db - a schema changed under the store (a column renamed, the meta table gone) is E_CORRUPT, a finding of fsck", async () => {
+  const renamed = await copyOfStore();
+  // the column's name in the stored schema's text, changed byte for byte in the image
+  editDb(renamed.store, () => undefined); // unpacked
+  const file = plainDb(renamed.store);
+  const image = fs.readFileSync(file);
+  const at = image.indexOf("live_bytes");
+  assert.ok(at > 0);
+  image.write("lite_bytes", at);
+  fs.writeFileSync(file, image);
+  const gone = await copyOfStore();
+  editDb(gone.store, (db) => db.exec("DROP TABLE meta"));
+  for (const s of [renamed, gone]) {
+    const { err } = await countReads(() => extractTree(s.store, path.join(s.root, "out")));
+    assertOneLine(err, "E_CORRUPT", s.store);
+    const fsck = captureIO();
+    assert.is(await runCli(["fsck", s.store], fsck.io), 1, fsck.err());
+    assert.match(fsck.out(), /problems remain/);
+  }
 });
 
 test("damaged-db - SQLITE_NOTADB after open is E_CORRUPT; at open it is E_NOT_A_STORE", () => {
