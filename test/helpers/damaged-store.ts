@@ -76,6 +76,14 @@ export function editDb<T>(store: string, edit: (db: Database.Database) => T): T 
 }
 
 /** The inode at '/'-separated `rel` (the root for ""), read from the raw database. */
+/** The content id of the file at `rel` (a path from the root) in `db`. */
+export function contentAt(db: Database.Database, rel: string): number {
+  return db
+    .prepare("SELECT content FROM inodes WHERE ino = ?")
+    .pluck()
+    .get(inoAt(db, rel)) as number;
+}
+
 export function inoAt(db: Database.Database, rel: string): number {
   let ino = 1;
   const get = db.prepare("SELECT ino FROM entries WHERE parent = ? AND name = ?").pluck();

@@ -21,6 +21,7 @@ import { openStoreReader, StoreReader } from "../../src/reader/store-reader.js";
 import type { Extent, InodeId, SubBlockId } from "../../src/types.js";
 import { captureIO } from "../helpers/cli-capture.js";
 import {
+  contentAt,
   editDb,
   inoAt,
   plainDb,
@@ -347,8 +348,7 @@ test("damaged-db - SQLITE_NOTADB after open is E_CORRUPT; at open it is E_NOT_A_
 test("damaged-db - a file whose extents were swapped fails extract and is not left behind", async () => {
   const s = await copyOfStore();
   editDb(s.store, (db) => {
-    const content = db.prepare("SELECT content FROM inodes WHERE ino = ?").pluck();
-    const id = content.get(inoAt(db, "b/c.bin")) as number;
+    const id = contentAt(db, "b/c.bin");
     const blob = db.prepare("SELECT extents FROM contents WHERE id = ?").pluck().get(id);
     const codes = decodeExtents(blob as Buffer, id);
     assert.ok(codes.length >= 2 && codes[0]! > 0 && codes[1]! > 0 && codes[0] !== codes[1]);

@@ -18,7 +18,7 @@ import { MetaDb } from "../../src/meta/meta-db.js";
 import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
 import { openStoreReader } from "../../src/reader/store-reader.js";
 import type { InodeId, SubBlockId } from "../../src/types.js";
-import { editDb, inoAt, plainDb, smallStoreCopies } from "../helpers/damaged-store.js";
+import { contentAt, editDb, inoAt, plainDb, smallStoreCopies } from "../helpers/damaged-store.js";
 import { cleanupTmp, compareTrees, tmpDir } from "../helpers/tree.js";
 
 test.after(cleanupTmp);
@@ -178,10 +178,7 @@ test("row-crc - rows a writer adds and renames carry their right check values", 
 test("row-crc - extents swapped in a content's row: E_CORRUPT before a byte is served, fsck says so", async () => {
   const s = await copyOfStore();
   editDb(s.store, (db) => {
-    const id = db
-      .prepare("SELECT content FROM inodes WHERE ino = ?")
-      .pluck()
-      .get(inoAt(db, "b/c.bin")) as number;
+    const id = contentAt(db, "b/c.bin");
     const blob = db.prepare("SELECT extents FROM contents WHERE id = ?").pluck().get(id);
     const codes = decodeExtents(blob as Buffer, id);
     assert.ok(codes.length >= 2 && codes[0] !== codes[1]);
@@ -221,10 +218,7 @@ test("row-crc - a content's key changed: E_CORRUPT, not a file extract would ref
   // refuse right bytes while fsck found nothing; the row's check value covers it
   const s = await copyOfStore();
   editDb(s.store, (db) => {
-    const id = db
-      .prepare("SELECT content FROM inodes WHERE ino = ?")
-      .pluck()
-      .get(inoAt(db, "b/c.bin")) as number;
+    const id = contentAt(db, "b/c.bin");
     db.prepare("UPDATE contents SET hkey = (hkey | 16) - (hkey & 16) WHERE id = ?").run(id);
   });
   const r = openStoreReader(s.store);
