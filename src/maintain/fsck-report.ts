@@ -32,6 +32,7 @@ export type FsckCheck =
   | "symlink-target"
   | "entry-name"
   | "entry-crc"
+  | "inode-crc"
   | "entry-parent"
   | "entry-inode"
   | "dir-links"

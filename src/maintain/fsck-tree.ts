@@ -66,6 +66,7 @@ function checkInode(r: TreeInode, paths: string[]): FsckProblem[] {
   const out: FsckProblem[] = [];
   const say = (check: FsckCheck, what: string) =>
     out.push(problem(check, `inode ${r.ino} (kind ${r.kind}): ${what}`, paths));
+  if (r.crcProblem !== undefined) say("inode-crc", r.crcProblem);
   if (!Number.isInteger(r.kind) || r.kind < InodeKind.file || r.kind > InodeKind.socket) {
     say("inode-kind", "unknown kind");
     return out;

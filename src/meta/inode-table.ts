@@ -6,7 +6,15 @@ import { assert } from "../errors.js";
 import { type InodeId, InodeKind } from "../types.js";
 import type { Sqlite } from "./open-db.js";
 import type { InodeCounts, InodePatch, InodeRecord, NewInode } from "./records.js";
-import { checkEntryCrc, crcColumn } from "./row-crc.js";
+import {
+  checkEntryCrc,
+  checkInodeCrc,
+  crcColumn,
+  hasRowCrcs,
+  INODE_CRC_ARGS,
+  inodeCrc,
+  inodeCrcProblem,
+} from "./row-crc.js";
 import { corruptRow, type InodeFacts, inodeProblem } from "./validate-records.js";
 
 /** Permission, setuid, setgid and sticky bits: the part of st_mode an inode keeps. */
@@ -18,7 +26,9 @@ const COLUMNS = "kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink
  * nlink from the entries, grouped in one pass each (there is no index on entries.ino):
  * a directory has 2 + its subdirectories, anything else the number of entries naming it.
  */
-const FIX_NLINKS = `UPDATE inodes SET nlink = n FROM (
+const fixNlinks = (crcs: boolean) => `UPDATE inodes SET nlink = n${
+  crcs ? `, crc = inode_crc(${INODE_CRC_ARGS.replace("nlink", "n")})` : ""
+} FROM (
   SELECT i.ino AS id, CASE WHEN i.kind = ${InodeKind.dir} THEN 2 + coalesce(d.n, 0)
     ELSE coalesce(l.n, 0) END AS n
   FROM inodes i
@@ -33,14 +43,16 @@ type FullRow = [
   Buffer | null,
   bigint | null,
 ];
+/** A FullRow's place in the rows of a statement, and where its crc is (NULL: none kept). */
+const CRC_AT = { get: 13, checked: 15, children: 17 } as const;
 
 /**
  * A row with what a reader checks it against: its content's size (null: no content, or
  * the row is missing) and whether some entry has it as parent; two index lookups.
  */
-const CHECKED_SQL = `SELECT ino, ${COLUMNS}, content,
+const checkedSql = (crc: string) => `SELECT ino, ${COLUMNS}, content,
   (SELECT c.size FROM contents c WHERE c.id = inodes.content),
-  EXISTS (SELECT 1 FROM entries e WHERE e.parent = inodes.ino)
+  EXISTS (SELECT 1 FROM entries e WHERE e.parent = inodes.ino), ${crc}
   FROM inodes WHERE ino = ?`;
 
 /**
@@ -48,9 +60,9 @@ const CHECKED_SQL = `SELECT ino, ${COLUMNS}, content,
  * entry's check value (NULL for a store without), in name order: the listing and every
  * child's attributes in one query. `kind` is null when the entry names a missing inode.
  */
-const childrenSql = (crc: string) => `SELECT e.name, e.ino, ${COLUMNS}, content,
-  (SELECT c.size FROM contents c WHERE c.id = i.content),
-  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino), ${crc}
+const childrenSql = (crc: string, inodeCrc: string) => `SELECT e.name, e.ino, ${COLUMNS},
+  content, (SELECT c.size FROM contents c WHERE c.id = i.content),
+  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino), ${crc}, ${inodeCrc}
   FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = ? ORDER BY e.name`;
 
 /** One entry of `InodeTable.children`: its inode checked, or why it cannot be trusted. */
@@ -117,8 +129,9 @@ function toRecord(r: FullRow): InodeRecord {
 
 /** Prepared statements and operations of the `inodes` table. */
 export class InodeTable {
-  readonly #insert;
   readonly #insertAt;
+  readonly #nextIno;
+  readonly #crcs: boolean;
   readonly #get;
   readonly #getChecked;
   readonly #children;
@@ -131,48 +144,57 @@ export class InodeTable {
     db: Sqlite,
     private readonly store: string,
   ) {
-    this.#insert = db.prepare(
-      `INSERT INTO inodes(${COLUMNS}, content) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-    );
+    // rows carry their crc (row-crc.ts) unless the store was written before the column
+    const crcs = hasRowCrcs(db, "inodes");
+    this.#crcs = crcs;
+    const crc = crcColumn(db, "inodes");
+    // an inode's number is part of its crc: chosen here, as SQLite would (the largest + 1)
     this.#insertAt = db.prepare(
-      `INSERT INTO inodes(ino, ${COLUMNS}, content) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      `INSERT INTO inodes(ino, ${COLUMNS}, content${crcs ? ", crc" : ""})
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?${crcs ? ",?" : ""})`,
     );
+    this.#nextIno = db.prepare("SELECT coalesce(max(ino), 0) + 1 FROM inodes").pluck();
     this.#get = db
-      .prepare(`SELECT ino, ${COLUMNS}, content FROM inodes WHERE ino = ?`)
+      .prepare(`SELECT ino, ${COLUMNS}, content, ${crc} FROM inodes WHERE ino = ?`)
       .raw()
       .safeIntegers(true);
-    this.#getChecked = db.prepare(CHECKED_SQL).raw().safeIntegers(true);
+    this.#getChecked = db.prepare(checkedSql(crc)).raw().safeIntegers(true);
     this.#children = db
-      .prepare(childrenSql(crcColumn(db, "entries", "e")))
+      .prepare(childrenSql(crcColumn(db, "entries", "e"), crcColumn(db, "inodes", "i")))
       .raw()
       .safeIntegers(true);
     this.#update = db.prepare(
       `UPDATE inodes SET kind=?, mode=?, uid=?, gid=?, size=?, atime_ns=?, mtime_ns=?,
-         ctime_ns=?, nlink=?, rdev=?, target=?, content=? WHERE ino = ?`,
+         ctime_ns=?, nlink=?, rdev=?, target=?, content=?${crcs ? ", crc=?" : ""} WHERE ino = ?`,
     );
     this.#counts = db.prepare("SELECT kind, count(*) FROM inodes GROUP BY kind").raw();
-    this.#fixNlinks = db.prepare(FIX_NLINKS);
+    this.#fixNlinks = db.prepare(fixNlinks(crcs));
   }
 
   /** Inserts an inode; returns its number (`rec.ino` when given). */
   insert(rec: NewInode): InodeId {
     const values = columnsOf(rec);
-    if (rec.ino !== undefined) {
-      this.#insertAt.run(rec.ino, ...values);
-      return rec.ino;
-    }
-    return Number(this.#insert.run(...values).lastInsertRowid) as InodeId;
+    const ino = rec.ino ?? (Number(this.#nextIno.get()) as InodeId);
+    if (this.#crcs) values.push(inodeCrc([ino, ...values]));
+    this.#insertAt.run(ino, ...values);
+    return ino;
   }
 
+  /** An inode as stored; E_CORRUPT when its row fails its own check (row-crc.ts). */
   get(ino: InodeId): InodeRecord | undefined {
-    const row = this.#get.get(ino) as FullRow | undefined;
-    return row === undefined ? undefined : toRecord(row);
+    const row = this.#get.get(ino) as unknown[] | undefined;
+    if (row === undefined) return undefined;
+    const full = row as FullRow;
+    checkInodeCrc(this.store, full, row[CRC_AT.get]);
+    return toRecord(full);
   }
 
   /** An inode with the facts a reader checks it against (validate-records.ts). */
   getWithFacts(ino: InodeId): { rec: InodeRecord; facts: InodeFacts } | undefined {
     const row = this.#getChecked.get(ino) as [...FullRow, bigint | null, bigint] | undefined;
     if (row === undefined) return undefined;
+    const crc = (row as unknown[])[CRC_AT.checked];
+    checkInodeCrc(this.store, row, crc);
     const size = row[13];
     const facts = { contentSize: size === null ? null : Number(size), hasEntries: row[14] !== 0n };
     return { rec: toRecord(row as unknown as FullRow), facts };
@@ -198,7 +220,12 @@ export class InodeTable {
       const ino = Number(row[1]) as InodeId;
       checkEntryCrc(this.store, parent, name, ino, row[16]);
       if (row[2] === null) return { name, ino };
-      const rec = toRecord(row.slice(1) as unknown as FullRow);
+      const full = row.slice(1) as unknown as FullRow;
+      const crc = inodeCrcProblem(full, (row as unknown[])[CRC_AT.children]);
+      if (crc !== undefined) {
+        return { name, ino, damage: corruptRow(this.store, `inode ${ino}`, crc, { ino }) };
+      }
+      const rec = toRecord(full);
       const size = row[14];
       const facts = {
         contentSize: size === null ? null : Number(size),
@@ -215,7 +242,9 @@ export class InodeTable {
     const old = this.get(ino);
     if (old === undefined) return false;
     const merged: NewInode = { ...old, ...patch };
-    this.#update.run(...columnsOf(merged), ino);
+    const values = columnsOf(merged);
+    if (this.#crcs) values.push(inodeCrc([ino, ...values]));
+    this.#update.run(...values, ino);
     return true;
   }
 

@@ -10,9 +10,16 @@
  *   by its extent list: extents swapped or replaced, or a key that would make a verified
  *   extract refuse the file's right bytes, are E_CORRUPT before a byte of it is served.
  *
+ * - an `inodes` row: over its number and every other column (kind, mode, uid, gid, size, the
+ *   three times, nlink, rdev, content or -1, the target's length or -1: 8 bytes each, the
+ *   same way) followed by the target's bytes: a changed time, mode, owner, size or content
+ *   pointer is E_CORRUPT wherever the inode is read.
+ *
  * Stores written before the columns have none: they are read unchecked, and their first
  * writable open adds and fills them (`addRowCrcs`). Connections get the SQL functions
- * `entry_crc(parent, name, ino)` and `content_crc(hkey, size, extents)`.
+ * `entry_crc(parent, name, ino)`, `content_crc(hkey, size, extents)` and
+ * `inode_crc(ino, kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, rdev,
+ * target, content)`.
  */
 import { crc32 } from "node:zlib";
 import type Database from "better-sqlite3";
@@ -20,9 +27,40 @@ import { corruptRow, entryLabel } from "./validate-records.js";
 
 type Sqlite = Database.Database;
 
+/** The arguments of `inode_crc` as column names of `inodes`. */
+export const INODE_CRC_ARGS =
+  "ino, kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, rdev, target, content";
+
 const CRC_MASK = 0x7fffff;
 const head = new DataView(new ArrayBuffer(16));
 const headBytes = new Uint8Array(head.buffer);
+/** The integer columns of an inode row, in the order its crc covers them. */
+const INODE_INTS = 13;
+const inodeHead = new DataView(new ArrayBuffer(INODE_INTS * 8));
+const inodeHeadBytes = new Uint8Array(inodeHead.buffer);
+
+/**
+ * The `crc` an inode row must hold. `cols` are its columns in `INODE_CRC_ARGS` order (ino,
+ * kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, rdev, target, content),
+ * integers as numbers or bigints, as SQLite answers or a writer holds them.
+ */
+export function inodeCrc(cols: readonly unknown[]): number {
+  for (let i = 0; i < 11; i++) putAt(inodeHead, i * 8, cols[i] as number | bigint);
+  const target = (cols[11] ?? null) as Uint8Array | null;
+  putAt(inodeHead, 88, (cols[12] ?? -1) as number | bigint);
+  putAt(inodeHead, 96, target === null ? -1 : target.byteLength);
+  const crc = crc32(inodeHeadBytes);
+  return (target === null ? crc : more(crc, target)) & CRC_MASK;
+}
+
+/** `v` as 8 bytes little-endian two's complement at `at` of `view`. */
+function putAt(view: DataView, at: number, v: number | bigint): void {
+  if (typeof v === "bigint") view.setBigInt64(at, BigInt.asIntN(64, v), true);
+  else if (Number.isSafeInteger(v) && v >= 0) {
+    view.setUint32(at, v % 0x1_0000_0000, true);
+    view.setUint32(at + 4, Math.floor(v / 0x1_0000_0000), true);
+  } else view.setBigInt64(at, BigInt.asIntN(64, BigInt(Math.trunc(v))), true);
+}
 
 /** The `crc` an entry row must hold. */
 export function entryCrc(parent: number, name: Uint8Array, ino: number): number {
@@ -48,10 +86,7 @@ function more(crc: number, data: Uint8Array): number {
 
 /** `n` as 8 bytes little-endian two's complement at `at` (no BigInt for the usual case). */
 function putInt64(at: number, n: number): void {
-  if (Number.isSafeInteger(n) && n >= 0) {
-    head.setUint32(at, n % 0x1_0000_0000, true);
-    head.setUint32(at + 4, Math.floor(n / 0x1_0000_0000), true);
-  } else head.setBigInt64(at, BigInt.asIntN(64, BigInt(Math.trunc(n))), true);
+  putAt(head, at, n);
 }
 
 const MISMATCH = "its check value does not match its";
@@ -94,7 +129,22 @@ export function contentCrcProblem(
   return `${MISMATCH} key, size and extent list`;
 }
 
-const TABLES = ["entries", "contents"] as const;
+/** The problem of an inode row (`inodeCrc`'s columns) whose `crc` is not its own, or undefined. */
+export function inodeCrcProblem(cols: readonly unknown[], crc: unknown): string | undefined {
+  if (crc === null || crc === undefined) return undefined;
+  if (Number(crc) === inodeCrc(cols)) return undefined;
+  return `${MISMATCH} attributes`;
+}
+
+/** Throws E_CORRUPT naming `store` and the inode unless the row's `crc` is its own. */
+export function checkInodeCrc(store: string, cols: readonly unknown[], crc: unknown): void {
+  const problem = inodeCrcProblem(cols, crc);
+  if (problem !== undefined) {
+    throw corruptRow(store, `inode ${cols[0]}`, problem, { ino: Number(cols[0]) });
+  }
+}
+
+const TABLES = ["entries", "contents", "inodes"] as const;
 type CrcTable = (typeof TABLES)[number];
 const known = new WeakMap<Sqlite, Map<CrcTable, boolean>>();
 
@@ -123,7 +173,7 @@ export function crcColumn(db: Sqlite, table: CrcTable, alias?: string): string {
   return alias === undefined ? "crc" : `${alias}.crc`;
 }
 
-/** Registers `entry_crc` and `content_crc` on a connection (before statements use them). */
+/** Registers `entry_crc`, `content_crc` and `inode_crc` on a connection (before statements use them). */
 export function registerRowCrcs(db: Sqlite): void {
   db.function("entry_crc", { deterministic: true }, (parent, name, ino) =>
     entryCrc(Number(parent), name as Uint8Array, Number(ino)),
@@ -131,6 +181,12 @@ export function registerRowCrcs(db: Sqlite): void {
   db.function("content_crc", { deterministic: true, safeIntegers: true }, (hkey, size, extents) =>
     contentCrc(BigInt(hkey as bigint), Number(size), extents as Uint8Array),
   );
+  // one argument a column, in INODE_CRC_ARGS order (SQLite checks the count)
+  const inodeArgs = { deterministic: true, safeIntegers: true, varargs: true };
+  db.function("inode_crc", inodeArgs, (...cols: unknown[]) => {
+    if (cols.length !== 13) throw new TypeError("inode_crc takes the 13 columns of an inode");
+    return inodeCrc(cols);
+  });
 }
 
 /** Adds the columns a store written before them lacks and fills them, in one transaction. */
@@ -140,6 +196,7 @@ export function addRowCrcs(db: Sqlite): void {
   const fill = {
     entries: "entry_crc(parent, name, ino)",
     contents: "content_crc(hkey, size, extents)",
+    inodes: `inode_crc(${INODE_CRC_ARGS})`,
   };
   db.transaction(() => {
     for (const t of missing) {

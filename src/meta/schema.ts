@@ -42,7 +42,8 @@ CREATE TABLE inodes (
   nlink    INTEGER NOT NULL,
   rdev     INTEGER NOT NULL DEFAULT 0,
   target   BLOB,
-  content  INTEGER
+  content  INTEGER,
+  crc      INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE entries (

@@ -6,7 +6,7 @@
  */
 import type { MetaDb } from "./meta-db.js";
 import { databaseFromBuffer } from "./open-db.js";
-import { crcColumn } from "./row-crc.js";
+import { crcColumn, INODE_CRC_ARGS, inodeCrcProblem } from "./row-crc.js";
 
 /** An `inodes` row, as stored (kind not checked). */
 export interface TreeInode {
@@ -17,6 +17,8 @@ export interface TreeInode {
   readonly rdev: number;
   readonly target: Buffer | null;
   readonly content: number | null;
+  /** why its `crc` is not its own (row-crc.ts), or undefined */
+  crcProblem?: string;
 }
 
 /** An `entries` row. */
@@ -44,6 +46,12 @@ export function readTreeRows(meta: MetaDb): TreeRows {
     const inodes = new Map<number, TreeInode>();
     const inSql = "SELECT ino, kind, size, nlink, rdev, target, content FROM inodes";
     for (const r of db.prepare(inSql).all() as TreeInode[]) inodes.set(r.ino, r);
+    const crcSql = `SELECT ${INODE_CRC_ARGS}, ${crcColumn(db, "inodes")} FROM inodes`;
+    for (const row of db.prepare(crcSql).raw().safeIntegers(true).all() as unknown[][]) {
+      const problem = inodeCrcProblem(row, row[13]);
+      const r = inodes.get(Number(row[0]));
+      if (problem !== undefined && r !== undefined) r.crcProblem = problem;
+    }
     const crc = crcColumn(db, "entries");
     const entries = db
       .prepare(`SELECT parent, name, ino, ${crc} AS crc FROM entries ORDER BY parent, name`)

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { registerRowCrcs } from "../../src/meta/row-crc.js";
+import { INODE_CRC_ARGS, registerRowCrcs } from "../../src/meta/row-crc.js";
 import { packTree } from "../../src/pack/pack.js";
 import { unpackDatabaseFile } from "../../src/store/packed-db.js";
 import { seededBytes, tmpDir } from "./tree.js";
@@ -56,13 +56,14 @@ export function plainDb(store: string): string {
 }
 
 /**
- * Gives every `entries` and `contents` row the check value of what it now holds: a hostile
+ * Gives every `entries`, `contents` and `inodes` row the check value of what it now holds: a hostile
  * author's edit, made consistent so the checks behind the row's own one are reached.
  */
 export function refreshRowCrcs(db: Database.Database): void {
   registerRowCrcs(db);
   db.exec("UPDATE entries SET crc = entry_crc(parent, name, ino)");
   db.exec("UPDATE contents SET crc = content_crc(hkey, size, extents)");
+  db.exec(`UPDATE inodes SET crc = inode_crc(${INODE_CRC_ARGS})`);
 }
 
 /** Runs `edit` on the store's database (unpacked first), then closes it. */

@@ -81,6 +81,7 @@ function setKind(db: Db, rng: Rng, from: number, to: number, label: string): str
     rows<{ ino: number }>(db, "SELECT ino FROM inodes WHERE kind = ?", from),
   ).ino;
   db.prepare("UPDATE inodes SET kind = ? WHERE ino = ?").run(to, ino);
+  refreshRowCrcs(db); // a hostile author: the link counts, not the row's check, give it away
   return `inode ${ino}: ${label}`;
 }
 
@@ -161,6 +162,7 @@ const EDITS: Record<RowMutation, Edit> = {
   "row-content-null": (db, rng) => {
     const f = rng.pick(files(db));
     db.prepare("UPDATE inodes SET content = NULL WHERE ino = ?").run(f.ino);
+    refreshRowCrcs(db);
     return `inode ${f.ino} (size ${f.size}): content set to NULL`;
   },
   "row-size-2p50": (db, rng) => {
@@ -168,10 +170,9 @@ const EDITS: Record<RowMutation, Edit> = {
     const to = 2 ** 50 + rng.int(1 << 20);
     const where = rng.pick(["inode", "content", "inode and content"]);
     if (where !== "content") db.prepare("UPDATE inodes SET size = ? WHERE ino = ?").run(to, f.ino);
-    if (where !== "inode") {
+    if (where !== "inode")
       db.prepare("UPDATE contents SET size = ? WHERE id = ?").run(to, f.content);
-      refreshRowCrcs(db);
-    }
+    refreshRowCrcs(db);
     return `inode ${f.ino}: ${where} size ${f.size} -> ${to}`;
   },
   "row-size-larger": (db, rng) => {
@@ -179,10 +180,9 @@ const EDITS: Record<RowMutation, Edit> = {
     const to = f.size + rng.range(1, 300_000);
     const where = rng.pick(["inode", "inode and content"]);
     db.prepare("UPDATE inodes SET size = ? WHERE ino = ?").run(to, f.ino);
-    if (where !== "inode") {
+    if (where !== "inode")
       db.prepare("UPDATE contents SET size = ? WHERE id = ?").run(to, f.content);
-      refreshRowCrcs(db);
-    }
+    refreshRowCrcs(db);
     return `inode ${f.ino}: ${where} size ${f.size} -> ${to} (content holds ${f.size})`;
   },
   "name-empty": (db, rng) => renameOne(db, rng, () => Buffer.alloc(0)),
@@ -232,6 +232,7 @@ const EDITS: Record<RowMutation, Edit> = {
     const l = rng.pick(rows<{ ino: number }>(db, "SELECT ino FROM inodes WHERE kind = ?", SYMLINK));
     const size = rng.coin() ? ", size = 0" : "";
     db.prepare(`UPDATE inodes SET target = x''${size} WHERE ino = ?`).run(l.ino);
+    refreshRowCrcs(db);
     return `symlink ${l.ino}: empty target${size}`;
   },
   "dir-entries-deleted": (db, rng) => {
@@ -250,8 +251,8 @@ const EDITS: Record<RowMutation, Edit> = {
     const target = rng.coin() ? outside : "../outside";
     const link = rng.pick(["a", "lnk"]);
     const add = db.prepare(
-      `INSERT INTO inodes (ino, kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, rdev, target, content)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?)`,
+      `INSERT INTO inodes (ino, kind, mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, rdev, target, content, crc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?, -1)`,
     );
     const t = [root.atime_ns, root.mtime_ns, root.ctime_ns];
     add.run(
@@ -277,6 +278,7 @@ const EDITS: Record<RowMutation, Edit> = {
       db.prepare(sql).run(name, ino, entryCrc(1, name, ino));
     put(Buffer.from(link), max + 1);
     put(Buffer.from(`${link}/evil.sh`), evil);
+    refreshRowCrcs(db);
     return `root: symlink ${link} -> ${target}, entry ${link}/evil.sh -> inode ${evil}`;
   },
 };

@@ -72,12 +72,16 @@ function assertOneLine(err: unknown, code: ErrorCode, store: string): void {
 }
 
 /**
- * Damages a copy of the store with `edit`, then extracts it: E_CORRUPT naming the store,
- * with no file written and no byte read. Answers the store, for further checks.
+ * Damages a copy of the store with `edit`, as a hostile author would (every row's check value
+ * made its own again, so the checks behind them are reached), then extracts it: E_CORRUPT
+ * naming the store, with no file written and no byte read. Answers the store.
  */
 async function refusedStore(edit: (db: Database.Database) => void): Promise<SmallStore> {
   const s = await copyOfStore();
-  editDb(s.store, edit);
+  editDb(s.store, (db) => {
+    edit(db);
+    refreshRowCrcs(db);
+  });
   const out = path.join(s.root, "out");
   const { reads, err } = await countReads(() => extractTree(s.store, out));
   assertOneLine(err, "E_CORRUPT", s.store);

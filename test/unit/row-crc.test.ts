@@ -8,6 +8,7 @@
 import * as path from "node:path";
 import { crc32 } from "node:zlib";
 import type Database from "better-sqlite3";
+import Sqlite from "better-sqlite3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { isCode } from "../../src/errors.js";
@@ -15,9 +16,9 @@ import { extractTree } from "../../src/export/extract.js";
 import { fsckClean, fsckStore } from "../../src/maintain/fsck.js";
 import { decodeExtents, encodeExtents } from "../../src/meta/extent-list.js";
 import { MetaDb } from "../../src/meta/meta-db.js";
-import { contentCrc, entryCrc } from "../../src/meta/row-crc.js";
+import { contentCrc, entryCrc, INODE_CRC_ARGS, inodeCrc } from "../../src/meta/row-crc.js";
 import { openStoreReader } from "../../src/reader/store-reader.js";
-import type { InodeId, SubBlockId } from "../../src/types.js";
+import { type InodeId, InodeKind, type SubBlockId } from "../../src/types.js";
 import { contentAt, editDb, inoAt, plainDb, smallStoreCopies } from "../helpers/damaged-store.js";
 import { cleanupTmp, compareTrees, tmpDir } from "../helpers/tree.js";
 
@@ -25,6 +26,7 @@ test.after(cleanupTmp);
 
 /** A fresh copy of the small store (packed once per run). */
 const copyOfStore = smallStoreCopies("crc");
+const B = (s: string) => Buffer.from(s);
 
 const rejection = (p: Promise<unknown>) =>
   p.then(
@@ -98,6 +100,7 @@ test("row-crc - a store written before the column reads unchecked, and gains it 
   editDb(s.store, (db) => {
     db.exec("ALTER TABLE entries DROP COLUMN crc");
     db.exec("ALTER TABLE contents DROP COLUMN crc");
+    db.exec("ALTER TABLE inodes DROP COLUMN crc");
   });
   const out = path.join(s.root, "out");
   await extractTree(s.store, out);
@@ -121,10 +124,44 @@ test("row-crc - a store written before the column reads unchecked, and gains it 
     for (const c of contents) {
       assert.is(Number(c.crc), contentCrc(c.hkey, Number(c.size), c.extents));
     }
+    assertInodeCrcs(db);
   });
   assert.ok(fsckClean(await fsckStore(s.store)), "fsck clean with the column filled");
   editDb(s.store, nameByte);
   assert.equal((await fsckSays(s.store, "entry-crc")).length, 1, "and checked from then on");
+});
+
+/** Every inode row of `db` holds the check value of its columns, computed here. */
+function assertInodeCrcs(db: Database.Database): void {
+  const sql = `SELECT ${INODE_CRC_ARGS}, crc FROM inodes`;
+  const rows = db.prepare(sql).raw().safeIntegers().all() as unknown[][];
+  assert.ok(rows.length >= 2);
+  for (const r of rows) assert.is(Number(r[13]), inodeCrc(r), `inode ${r[0]}`);
+}
+
+test("row-crc - an inode's time, mode or owner changed: every read of it is E_CORRUPT, fsck names it", async () => {
+  const changes = ["mtime_ns = mtime_ns + 1", "mode = (mode | 2) - (mode & 2)", "uid = uid + 1"];
+  for (const change of changes) {
+    const s = await copyOfStore();
+    editDb(s.store, (db) => {
+      db.prepare(`UPDATE inodes SET ${change} WHERE ino = ?`).run(inoAt(db, "a.txt"));
+    });
+    const err = await rejection(extractTree(s.store, path.join(s.root, "out")));
+    assert.ok(isCode(err, "E_CORRUPT"), `${change}: ${String(err)}`);
+    assert.match((err as Error).message, /check value does not match its attributes/);
+    const r = openStoreReader(s.store);
+    try {
+      const ino = r.lookupPath("a.txt")!;
+      assert.throws(() => r.getattr(ino), /check value does not match its attributes/);
+      const b = r.lookupPath("b/c.bin")!;
+      assert.is((await r.read(b, 0, 10)).length, 10, "other files still read");
+    } finally {
+      await r.close();
+    }
+    const says = await fsckSays(s.store, "inode-crc");
+    assert.is(says.length, 1, change);
+    assert.match(says[0]!, /check value does not match its attributes/);
+  }
 });
 
 test("row-crc - rows a writer adds and renames carry their right check values", () => {
@@ -141,6 +178,29 @@ test("row-crc - rows a writer adds and renames carry their right check values", 
     assert.equal(db.listDir(3 as InodeId), [{ name: to, ino: 7 }]);
   } finally {
     db.close();
+  }
+  // inodes a writer inserts, updates and whose link counts it recomputes
+  const wdb = MetaDb.create(path.join(dir, "w.db"));
+  try {
+    const t = 1_700_000_000_123_456_789n;
+    const base = { mode: 0o644, uid: 1, gid: 2, atimeNs: t, mtimeNs: t, ctimeNs: t, nlink: 1 };
+    const root = { ...base, kind: InodeKind.dir, size: 0, mode: 0o755, nlink: 2 };
+    wdb.transaction(() => {
+      const r = wdb.insertInode({ ...root, ino: 1 as InodeId });
+      const f = wdb.insertInode({ ...base, kind: InodeKind.symlink, size: 3, target: B("abc") });
+      wdb.addEntry(r, B("l"), f);
+      wdb.updateInode(f, { mtimeNs: t + 5n, uid: 7 });
+      wdb.insertInode({ ...root, nlink: 9 });
+    });
+    wdb.transaction(() => wdb.recomputeNlinks());
+  } finally {
+    wdb.close();
+  }
+  const wraw = new Sqlite(path.join(dir, "w.db"));
+  try {
+    assertInodeCrcs(wraw);
+  } finally {
+    wraw.close();
   }
   const raw = MetaDb.open(path.join(dir, "superchunk.db"), { readonly: true });
   raw.close();
@@ -170,6 +230,17 @@ test("row-crc - rows a writer adds and renames carry their right check values", 
     assert.is(contentCrc(hkey, size, list), want, `${hkey} ${size}`);
   }
   assert.is.not(contentCrc(5n, 9, Buffer.from([1])), contentCrc(4n, 9, Buffer.from([1])));
+  {
+    // an inode: ino, kind, mode, uid, gid, size, the three times, nlink, rdev, content or
+    // -1, the target's length or -1 (8 bytes each), then the target's bytes
+    const head = Buffer.alloc(13 * 8);
+    const ints = [9n, 3n, 0o777n, 0n, 0n, 3n, -1n, 2n ** 62n, 5n, 1n, 0n, -1n, 3n];
+    for (const [i, v] of ints.entries()) head.writeBigInt64LE(v, i * 8);
+    const want = crc32(Buffer.from("abc"), crc32(head)) & 0x7fffff;
+    const cols = [9, 3, 0o777, 0, 0, 3, -1n, 2n ** 62n, 5n, 1, 0, Buffer.from("abc"), null];
+    assert.is(inodeCrc(cols), want);
+    assert.is.not(inodeCrc([...cols.slice(0, 11), null, null]), want, "no target differs");
+  }
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("z"), 7));
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(4, Buffer.from("y"), 7));
   assert.is.not(entryCrc(3, Buffer.from("y"), 7), entryCrc(3, Buffer.from("y"), 8));

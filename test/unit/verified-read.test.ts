@@ -202,8 +202,8 @@ test("verify - a sub-block row shorter than its entry (content and size shortene
   const db = editDb(store);
   db.prepare("UPDATE sub_blocks SET length = length - 1 WHERE id = ?").run(ext.subBlock);
   db.prepare("UPDATE contents SET size = size - 1 WHERE id = ?").run(content);
-  refreshRowCrcs(db);
   db.prepare("UPDATE inodes SET size = size - 1 WHERE ino = ?").run(ino);
+  refreshRowCrcs(db);
   db.close();
   const r = openStoreReader(store);
   try {
