@@ -135,6 +135,9 @@ export class WorkerPool<Req, Res> {
       const jobs = [...this.#queue, ...this.#slots.flatMap((s) => (s.job ? [s.job] : []))];
       this.#queue = [];
       for (const job of jobs) job.reject(this.closedError());
+      // an answer still on its way finds no job: it must not unref a worker being terminated
+      // (the terminate would then not keep the process alive until the worker is gone)
+      for (const slot of this.#slots) slot.job = undefined;
       const workers = this.#slots.map((s) => s.worker);
       this.#slots = [];
       this.#closing = Promise.all(workers.map((w) => w.terminate())).then(() => undefined);

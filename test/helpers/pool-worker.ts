@@ -2,6 +2,7 @@
  * A worker body for the WorkerPool tests: each job names what the worker does, so a test
  * can make it answer, throw an EngineError or a plain Error, wait, or crash the thread.
  */
+import { execFileSync } from "node:child_process";
 import { CorruptError } from "../../src/errors.js";
 import { serveJobs } from "../../src/workers/serve-jobs.js";
 
@@ -11,6 +12,8 @@ export type TestJob =
   | { readonly kind: "corrupt" }
   | { readonly kind: "plain" }
   | { readonly kind: "wait"; readonly ms: number }
+  /** answers, then blocks the thread in native code for `ms` (a terminate waits it out) */
+  | { readonly kind: "answer-then-block"; readonly ms: number }
   | { readonly kind: "crash" };
 
 serveJobs<TestJob, Record<string, unknown>>(async (job) => {
@@ -30,6 +33,9 @@ serveJobs<TestJob, Record<string, unknown>>(async (job) => {
     case "wait":
       await new Promise((r) => setTimeout(r, job.ms));
       return { res: { waited: job.ms } };
+    case "answer-then-block":
+      setImmediate(() => execFileSync("sleep", [String(job.ms / 1000)]));
+      return { res: { answered: true } };
     case "crash":
       // thrown outside the job: an uncaught exception ends the thread
       setImmediate(() => {

@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -9,8 +13,11 @@ import {
 } from "../../src/errors.js";
 import { WorkerPool } from "../../src/workers/worker-pool.js";
 import type { TestJob } from "../helpers/pool-worker.js";
+import { cleanupTmp, tmpDir } from "../helpers/tree.js";
 
 const SCRIPT = new URL("../helpers/pool-worker.js", import.meta.url);
+
+test.after(cleanupTmp);
 
 type Pool = WorkerPool<TestJob, Record<string, unknown>>;
 
@@ -107,6 +114,26 @@ test("worker-pool - close is idempotent, fails pending jobs and rejects later on
   assert.instance(late, UsageError);
   pool.warm();
   await pool.close();
+});
+
+test("worker-pool - a reply that arrives after close keeps the process alive until the workers exit", () => {
+  // the worker answers, then blocks for 1.5 s where terminate cannot stop it; this thread
+  // calls close before it reads the answer. The answer used to unref the terminating
+  // worker, and with nothing else pending the process exited before close settled
+  const pool = fileURLToPath(new URL("../../src/workers/worker-pool.js", import.meta.url));
+  const script = `
+    import { WorkerPool } from ${JSON.stringify(pool)};
+    const pool = new WorkerPool({ script: new URL(${JSON.stringify(SCRIPT.href)}), threads: 1, name: "t" });
+    pool.run({ kind: "answer-then-block", ms: 1500 }).catch(() => {});
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800); // the answer is sent meanwhile
+    await pool.close();
+    process.stdout.write("closed");`;
+  // a file, not -e: an evaluated module's pending await keeps the process alive by itself
+  const file = path.join(tmpDir("pool-close"), "close.mjs");
+  fs.writeFileSync(file, script);
+  const r = spawnSync(process.execPath, [file], { encoding: "utf8", timeout: 30_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, "closed", "close settled before the process ended");
 });
 
 test("worker-pool - threads must be a positive integer", () => {
