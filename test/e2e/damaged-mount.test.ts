@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as assert from "uvu/assert";
 import { umountCommand } from "../../src/cli/cmd-umount.js";
 import { captureIO } from "../helpers/cli-capture.js";
-import { editDb, inoAt, smallStore } from "../helpers/damaged-store.js";
+import { editDb, inoAt, refreshRowCrcs, smallStore } from "../helpers/damaged-store.js";
 import { isMounted, mountDir, serveStore } from "../helpers/mount.js";
 import { suiteNeeding } from "../helpers/services.js";
 
@@ -34,9 +34,13 @@ t("damaged-mount - a damaged inode is EIO on stat and read; the others serve", a
   const { src, store } = await smallStore("dmg-mnt");
   editDb(store, (db) => {
     db.prepare("UPDATE inodes SET size = size + 1 WHERE ino = ?").run(inoAt(db, "a.txt"));
+    refreshRowCrcs(db); // a hostile author: the row's own check passes, its size check not
+    // damage: a time changed, the row's check value left as it was
+    db.prepare("UPDATE inodes SET mtime_ns = mtime_ns + 1 WHERE ino = ?").run(inoAt(db, "d"));
   });
   mnt = mountDir();
   const served = await serveStore(store, mnt, ["--read-only"]);
+  assert.is(await errnoOf(fsp.stat(path.join(mnt, "d"))), "EIO");
   assert.is(await errnoOf(fsp.stat(path.join(mnt, "a.txt"))), "EIO");
   assert.is(await errnoOf(fsp.readFile(path.join(mnt, "a.txt"))), "EIO");
   const good = await fsp.readFile(path.join(mnt, "b", "c.bin"));
@@ -47,6 +51,7 @@ t("damaged-mount - a damaged inode is EIO on stat and read; the others serve", a
   assert.is(await fsp.readlink(path.join(mnt, "link")), "a.txt");
   await umountCommand.run([mnt], captureIO({ runDir: true }).io);
   assert.match(served.stderr(), /size \d+ differs from its content/);
+  assert.match(served.stderr(), /check value does not match its attributes/);
 });
 
 t(
@@ -55,6 +60,7 @@ t(
     const { src, store } = await smallStore("dmg-rw");
     editDb(store, (db) => {
       db.prepare("UPDATE inodes SET size = size + 1 WHERE ino = ?").run(inoAt(db, "a.txt"));
+      refreshRowCrcs(db); // a hostile author: the row's own check passes, its size check not
     });
     mnt = mountDir();
     await serveStore(store, mnt, ["-w"]);
