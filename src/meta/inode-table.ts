@@ -138,6 +138,7 @@ export class InodeTable {
   readonly #update;
   readonly #counts;
   readonly #fixNlinks;
+  readonly #linkCount;
 
   /** @param store the database's path, for errors */
   constructor(
@@ -169,6 +170,10 @@ export class InodeTable {
     );
     this.#counts = db.prepare("SELECT kind, count(*) FROM inodes GROUP BY kind").raw();
     this.#fixNlinks = db.prepare(fixNlinks(crcs));
+    this.#linkCount = db
+      .prepare("SELECT kind, nlink FROM inodes WHERE ino = ?")
+      .raw()
+      .safeIntegers();
   }
 
   /** Inserts an inode; returns its number (`rec.ino` when given). */
@@ -215,6 +220,7 @@ export class InodeTable {
   children(parent: InodeId): CheckedChild[] {
     type Row = [Buffer, ...FullRow, bigint | null, bigint, bigint | null];
     const rows = this.#children.all(parent) as Row[];
+    this.#checkSubdirs(parent, rows.filter((r) => r[2] === BigInt(InodeKind.dir)).length);
     return rows.map((row) => {
       const name = row[0];
       const ino = Number(row[1]) as InodeId;
@@ -235,6 +241,19 @@ export class InodeTable {
       if (problem === undefined) return { name, ino, rec };
       return { name, ino, damage: corruptRow(this.store, `inode ${ino}`, problem, { ino }) };
     });
+  }
+
+  /**
+   * E_CORRUPT unless directory `parent`'s link count is 2 + its `subdirs` (as fsck checks):
+   * an entry's inode whose kind was changed (a directory made a file) shows here.
+   */
+  #checkSubdirs(parent: InodeId, subdirs: number): void {
+    const dir = this.#linkCount.get(parent) as [bigint, bigint] | undefined;
+    if (dir === undefined || dir[0] !== BigInt(InodeKind.dir)) return;
+    const want = 2 + subdirs;
+    if (Number(dir[1]) === want) return;
+    const why = `nlink ${dir[1]}, its entries give ${want}`;
+    throw corruptRow(this.store, `directory ${parent}`, why, { ino: parent });
   }
 
   /** Changes some attributes; returns false if there is no such inode. Refcounts are the caller's. */

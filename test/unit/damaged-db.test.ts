@@ -253,6 +253,35 @@ test("damaged-db - a kind changed is E_CORRUPT: file to fifo or symlink, directo
   await refusedStore(setInode("fifo", "content = 1"));
 });
 
+test("damaged-db - a directory made a file by a hostile author: its parent's listing is E_CORRUPT", async () => {
+  const s = await copyOfStore();
+  editDb(s.store, (db) => {
+    setInode("d", "kind = 1, size = 0")(db);
+    refreshRowCrcs(db); // every row's own check passes: the link counts give it away
+  });
+  const r = openStoreReader(s.store);
+  try {
+    const err = (() => {
+      try {
+        r.readdir(1 as InodeId);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assertOneLine(err, "E_CORRUPT", s.store);
+    assert.match((err as Error).message, /directory 1: nlink \d+, its entries give \d+/);
+    const b = r.lookupPath("b")!;
+    assert.equal(
+      r.readdir(b).map((e) => e.name.toString()),
+      ["c.bin"],
+      "other directories still list",
+    );
+  } finally {
+    await r.close();
+  }
+});
+
 test("damaged-db - an empty symlink target is E_CORRUPT", async () => {
   await refusedStore(setInode("link", "target = ?", Buffer.alloc(0)));
   await refusedStore(setInode("link", "target = NULL"));
