@@ -62,8 +62,10 @@ const checkedSql = (crc: string) => `SELECT ino, ${COLUMNS}, content,
  */
 const childrenSql = (crc: string, inodeCrc: string) => `SELECT e.name, e.ino, ${COLUMNS},
   content, (SELECT c.size FROM contents c WHERE c.id = i.content),
-  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino), ${crc}, ${inodeCrc}
-  FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = ? ORDER BY e.name`;
+  EXISTS (SELECT 1 FROM entries x WHERE x.parent = e.ino), ${crc}, ${inodeCrc},
+  (SELECT p.kind FROM inodes p WHERE p.ino = @parent),
+  (SELECT p.nlink FROM inodes p WHERE p.ino = @parent)
+  FROM entries e LEFT JOIN inodes i ON i.ino = e.ino WHERE e.parent = @parent ORDER BY e.name`;
 
 /** One entry of `InodeTable.children`: its inode checked, or why it cannot be trusted. */
 export interface CheckedChild {
@@ -138,7 +140,6 @@ export class InodeTable {
   readonly #update;
   readonly #counts;
   readonly #fixNlinks;
-  readonly #linkCount;
 
   /** @param store the database's path, for errors */
   constructor(
@@ -170,10 +171,6 @@ export class InodeTable {
     );
     this.#counts = db.prepare("SELECT kind, count(*) FROM inodes GROUP BY kind").raw();
     this.#fixNlinks = db.prepare(fixNlinks(crcs));
-    this.#linkCount = db
-      .prepare("SELECT kind, nlink FROM inodes WHERE ino = ?")
-      .raw()
-      .safeIntegers();
   }
 
   /** Inserts an inode; returns its number (`rec.ino` when given). */
@@ -219,8 +216,10 @@ export class InodeTable {
    */
   children(parent: InodeId): CheckedChild[] {
     type Row = [Buffer, ...FullRow, bigint | null, bigint, bigint | null];
-    const rows = this.#children.all(parent) as Row[];
-    this.#checkSubdirs(parent, rows.filter((r) => r[2] === BigInt(InodeKind.dir)).length);
+    const rows = this.#children.all({ parent }) as Row[];
+    const own = rows[0] as unknown[] | undefined; // the directory's kind and nlink, on each row
+    const subdirs = rows.filter((r) => r[2] === BigInt(InodeKind.dir)).length;
+    if (own !== undefined) this.#checkSubdirs(parent, own[18], own[19], subdirs);
     return rows.map((row) => {
       const name = row[0];
       const ino = Number(row[1]) as InodeId;
@@ -247,12 +246,11 @@ export class InodeTable {
    * E_CORRUPT unless directory `parent`'s link count is 2 + its `subdirs` (as fsck checks):
    * an entry's inode whose kind was changed (a directory made a file) shows here.
    */
-  #checkSubdirs(parent: InodeId, subdirs: number): void {
-    const dir = this.#linkCount.get(parent) as [bigint, bigint] | undefined;
-    if (dir === undefined || dir[0] !== BigInt(InodeKind.dir)) return;
+  #checkSubdirs(parent: InodeId, kind: unknown, nlink: unknown, subdirs: number): void {
+    if (kind !== BigInt(InodeKind.dir)) return;
     const want = 2 + subdirs;
-    if (Number(dir[1]) === want) return;
-    const why = `nlink ${dir[1]}, its entries give ${want}`;
+    if (Number(nlink) === want) return;
+    const why = `nlink ${nlink}, its entries give ${want}`;
     throw corruptRow(this.store, `directory ${parent}`, why, { ino: parent });
   }
 
