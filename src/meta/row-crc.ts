@@ -64,15 +64,15 @@ function putAt(view: DataView, at: number, v: number | bigint): void {
 
 /** The `crc` an entry row must hold. */
 export function entryCrc(parent: number, name: Uint8Array, ino: number): number {
-  putInt64(0, parent);
-  putInt64(8, ino);
+  putAt(head, 0, parent);
+  putAt(head, 8, ino);
   return more(crc32(headBytes), name) & CRC_MASK;
 }
 
 /** The `crc` a content row must hold (`hkey` as SQLite holds it: a signed 64-bit integer). */
 export function contentCrc(hkey: bigint, size: number, extents: Uint8Array): number {
   head.setBigInt64(0, BigInt.asIntN(64, hkey), true);
-  putInt64(8, size);
+  putAt(head, 8, size);
   return more(crc32(headBytes), extents) & CRC_MASK;
 }
 
@@ -82,11 +82,6 @@ export function contentCrc(hkey: bigint, size: number, extents: Uint8Array): num
  */
 function more(crc: number, data: Uint8Array): number {
   return data.byteLength === 0 ? crc : crc32(data, crc);
-}
-
-/** `n` as 8 bytes little-endian two's complement at `at` (no BigInt for the usual case). */
-function putInt64(at: number, n: number): void {
-  putAt(head, at, n);
 }
 
 const MISMATCH = "its check value does not match its";

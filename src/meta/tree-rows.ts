@@ -43,14 +43,24 @@ export interface TreeRows {
 export function readTreeRows(meta: MetaDb): TreeRows {
   const db = databaseFromBuffer(meta.serialize(), `${meta.path} (tree rows)`);
   try {
+    // one scan: the columns the invariants speak of, and every column its check value covers
     const inodes = new Map<number, TreeInode>();
-    const inSql = "SELECT ino, kind, size, nlink, rdev, target, content FROM inodes";
-    for (const r of db.prepare(inSql).all() as TreeInode[]) inodes.set(r.ino, r);
-    const crcSql = `SELECT ${INODE_CRC_ARGS}, ${crcColumn(db, "inodes")} FROM inodes`;
-    for (const row of db.prepare(crcSql).raw().safeIntegers(true).all() as unknown[][]) {
+    const inSql = `SELECT ${INODE_CRC_ARGS}, ${crcColumn(db, "inodes")} FROM inodes`;
+    for (const row of db.prepare(inSql).raw().safeIntegers(true).all() as unknown[][]) {
+      const n = (i: number) => Number(row[i]);
+      const content = row[12] === null ? null : n(12);
+      const r: TreeInode = {
+        ino: n(0),
+        kind: n(1),
+        size: n(5),
+        nlink: n(9),
+        rdev: n(10),
+        target: row[11] as Buffer | null,
+        content,
+      };
       const problem = inodeCrcProblem(row, row[13]);
-      const r = inodes.get(Number(row[0]));
-      if (problem !== undefined && r !== undefined) r.crcProblem = problem;
+      if (problem !== undefined) r.crcProblem = problem;
+      inodes.set(r.ino, r);
     }
     const crc = crcColumn(db, "entries");
     const entries = db
